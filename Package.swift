@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "gans",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .executable(name: "gans-bench", targets: ["GANBench"]),
+    ],
+    targets: [
+        // System libraries. OpenBLAS is opened at run time (see docs/architecture.md),
+        // so its module carries only C types and the apt provider, and links nothing.
+        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"]), .brew(["libedit"])]),
+
+        .target(
+            name: "TensorCore",
+            dependencies: [.target(name: "COpenBLAS", condition: .when(platforms: [.linux]))],
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
+        ),
+        .executableTarget(name: "GANBench", dependencies: ["TensorCore"]),
+
+        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

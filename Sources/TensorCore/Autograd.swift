@@ -1,0 +1,183 @@
+/// Whether operations record the graph for reverse-mode differentiation.
+/// Off inside `withNoGrad`, and while a backward pass runs without
+/// `createGraph`, so that pass runs at kernel speed.
+public enum GradMode {
+    nonisolated(unsafe) public private(set) static var isEnabled = true
+
+    static func set(_ enabled: Bool) -> Bool {
+        let old = isEnabled
+        isEnabled = enabled
+        return old
+    }
+}
+
+/// Runs `body` with graph recording off (`torch.no_grad()`).
+@discardableResult
+public func withNoGrad<T>(_ body: () throws -> T) rethrows -> T {
+    let old = GradMode.set(false)
+    defer { _ = GradMode.set(old) }
+    return try body()
+}
+
+/// Runs `body` with graph recording on (`torch.enable_grad()`).
+@discardableResult
+public func withGrad<T>(_ body: () throws -> T) rethrows -> T {
+    let old = GradMode.set(true)
+    defer { _ = GradMode.set(old) }
+    return try body()
+}
+
+/// How a tensor was made: its inputs and the rule giving their gradients from
+/// the output's. The rule is written with tensor ops, so when it runs with
+/// recording on, the gradients it returns are themselves differentiable.
+final class Node {
+    let op: String
+    let inputs: [Tensor]
+    let backward: (Tensor) throws -> [Tensor?]
+
+    init(op: String, inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) {
+        self.op = op
+        self.inputs = inputs
+        self.backward = backward
+    }
+}
+
+extension Tensor {
+    /// Attaches a backward rule to `out` when recording is on and some input
+    /// needs a gradient; returns `out`.
+    @inline(__always)
+    static func record(_ op: String, _ out: Tensor, _ inputs: [Tensor],
+                       _ backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+        guard GradMode.isEnabled else { return out }
+        var needs = false
+        for t in inputs where t.requiresGrad { needs = true; break }
+        if needs {
+            out.node = Node(op: op, inputs: inputs, backward: backward)
+            out.requiresGrad = true
+        }
+        return out
+    }
+
+    /// The tensors reachable from `self` through recorded nodes, each after
+    /// every tensor computed from it (reverse topological order).
+    private func graphOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var seen = Set<ObjectIdentifier>()
+        // Iterative post-order DFS: deep graphs (long training loops) must not
+        // overflow the stack.
+        var stack: [(Tensor, Int)] = [(self, 0)]
+        seen.insert(ObjectIdentifier(self))
+        while let (t, i) = stack.popLast() {
+            if let node = t.node, i < node.inputs.count {
+                stack.append((t, i + 1))
+                let input = node.inputs[i]
+                if input.requiresGrad, seen.insert(ObjectIdentifier(input)).inserted {
+                    stack.append((input, 0))
+                }
+            } else {
+                order.append(t)
+            }
+        }
+        return order.reversed()
+    }
+
+    /// Runs the chain rule from `self` with upstream gradient `seed`.
+    /// `visit` receives each tensor with its total gradient; nodes are freed
+    /// afterwards unless `retainGraph`.
+    private func propagate(seed: Tensor, createGraph: Bool, retainGraph: Bool,
+                           visit: (Tensor, Tensor) throws -> Void) throws {
+        let order = graphOrder()
+        var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
+        let old = GradMode.set(createGraph)
+        defer { _ = GradMode.set(old) }
+        for t in order {
+            guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
+            try visit(t, g)
+            guard let node = t.node else { continue }
+            let inputGrads = try node.backward(g)
+            for (input, ig) in zip(node.inputs, inputGrads) {
+                guard input.requiresGrad, let ig else { continue }
+                let key = ObjectIdentifier(input)
+                if let existing = grads[key] {
+                    grads[key] = try existing + ig
+                } else {
+                    grads[key] = ig
+                }
+            }
+            if !retainGraph && !createGraph { t.node = nil }
+        }
+    }
+
+    /// Accumulates d(self)/d(leaf) into the `.grad` of every leaf tensor that
+    /// requires a gradient. `self` must be a scalar unless `gradient` is given.
+    public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false,
+                         createGraph: Bool = false) throws {
+        let seed = try seedGradient(gradient, op: "backward")
+        try propagate(seed: seed, createGraph: createGraph, retainGraph: retainGraph) { t, g in
+            guard t.node == nil, t.requiresGrad else { return }
+            if let existing = t.grad {
+                t.grad = try existing + g
+            } else {
+                t.grad = createGraph ? g : g.detached()
+            }
+        }
+    }
+
+    private func seedGradient(_ gradient: Tensor?, op: String) throws -> Tensor {
+        guard requiresGrad else {
+            throw TensorError(op, "the tensor does not require a gradient: nothing it was computed from has requiresGrad set")
+        }
+        if let gradient {
+            guard gradient.shape == shape else {
+                throw TensorError(op, "gradient of shape \(shapeString(gradient.shape)) given for a tensor of shape \(shapeString(shape))")
+            }
+            return gradient
+        }
+        guard count == 1 else {
+            throw TensorError(op, "needs a scalar (one element) to start from, found shape \(shapeString(shape)); pass a gradient of the same shape")
+        }
+        return Tensor(ones: shape)
+    }
+}
+
+/// The gradients of `output` with respect to each of `inputs`, returned
+/// rather than accumulated into `.grad` (`torch.autograd.grad`). With
+/// `createGraph` the returned gradients are recorded, so they can be
+/// differentiated again (gradient penalties). An input that `output` does not
+/// depend on gets a zero gradient.
+public func grad(of output: Tensor, wrt inputs: [Tensor], gradient: Tensor? = nil,
+                 createGraph: Bool = false, retainGraph: Bool? = nil) throws -> [Tensor] {
+    for (i, x) in inputs.enumerated() where !x.requiresGrad {
+        throw TensorError("grad", "input \(i) of shape \(shapeString(x.shape)) does not require a gradient")
+    }
+    let seed: Tensor
+    if let gradient {
+        guard gradient.shape == output.shape else {
+            throw TensorError("grad", "gradient of shape \(shapeString(gradient.shape)) given for an output of shape \(shapeString(output.shape))")
+        }
+        seed = gradient
+    } else {
+        guard output.count == 1 else {
+            throw TensorError("grad", "needs a scalar output, found shape \(shapeString(output.shape)); pass a gradient of the same shape")
+        }
+        seed = Tensor(ones: output.shape)
+    }
+    guard output.requiresGrad else {
+        return inputs.map { Tensor(zeros: $0.shape) }
+    }
+    var wanted: [ObjectIdentifier: Int] = [:]
+    for (i, x) in inputs.enumerated() { wanted[ObjectIdentifier(x)] = i }
+    var result = [Tensor?](repeating: nil, count: inputs.count)
+    try output.propagateForGrad(seed: seed, createGraph: createGraph,
+                                retainGraph: retainGraph ?? createGraph) { t, g in
+        if let i = wanted[ObjectIdentifier(t)] { result[i] = g }
+    }
+    return zip(inputs, result).map { x, g in g ?? Tensor(zeros: x.shape) }
+}
+
+extension Tensor {
+    fileprivate func propagateForGrad(seed: Tensor, createGraph: Bool, retainGraph: Bool,
+                                      visit: (Tensor, Tensor) throws -> Void) throws {
+        try propagate(seed: seed, createGraph: createGraph, retainGraph: retainGraph, visit: visit)
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+#if canImport(Accelerate)
+import Accelerate
+#elseif os(Linux)
+import Glibc
+import COpenBLAS
+#endif
+
+/// The GEMM every compute-heavy op funnels into.
+///
+/// On Linux, OpenBLAS is opened at run time rather than linked: it reads
+/// `OPENBLAS_CORETYPE` once, while loading, and Debian's 0.3.21 falls back to
+/// slow generic kernels on CPUs newer than it knows. So the core decides the
+/// kernel family first (from the CPU's features, unless the user set the
+/// variable), then loads the library. On Apple platforms it is Accelerate.
+/// Without either, a plain Swift GEMM keeps everything working, slowly.
+public enum BLAS {
+    /// What GEMM runs on, for `gans-bench` and the shell to report.
+    public struct Info: Sendable, CustomStringConvertible {
+        /// The library, e.g. `OpenBLAS 0.3.21 (libopenblas.so.0)`.
+        public var library: String
+        /// The kernel family in use, e.g. `SkylakeX`.
+        public var kernel: String
+        /// Why that kernel: set by the user, chosen by the core, or the library's own pick.
+        public var choice: String
+        public var threads: Int
+
+        public var description: String { "\(library), \(kernel) kernels (\(choice)), \(threads) threads" }
+    }
+
+    typealias SgemmFunction = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float,
+                                               UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32,
+                                               Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+
+    private struct Backend: @unchecked Sendable {
+        var sgemm: SgemmFunction?
+        var info: Info
+    }
+
+    private static let backend: Backend = load()
+
+    public static var info: Info { backend.info }
+
+    /// The kernel family the core picks for this CPU when the user set none:
+    /// SkylakeX with AVX-512, Haswell with AVX2 and FMA, otherwise nil
+    /// (OpenBLAS's own detection).
+    public static func preferredCoreType(cpuFlags: Set<String>) -> String? {
+        let avx512: Set = ["avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd"]
+        if avx512.isSubset(of: cpuFlags) { return "SkylakeX" }
+        if cpuFlags.contains("avx2") && cpuFlags.contains("fma") { return "Haswell" }
+        return nil
+    }
+
+    static func cpuFlags() -> Set<String> {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [] }
+        for line in text.split(separator: "\n") where line.hasPrefix("flags") {
+            if let colon = line.firstIndex(of: ":") {
+                return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+            }
+        }
+        return []
+    }
+
+    private static func load() -> Backend {
+        #if canImport(Accelerate)
+        return Backend(sgemm: nil, info: Info(library: "Accelerate", kernel: "Accelerate", choice: "system", threads: Parallel.cores))
+        #elseif os(Linux)
+        var choice: String
+        var forced: String? = nil
+        if let user = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], !user.isEmpty {
+            choice = "OPENBLAS_CORETYPE=\(user) set in the environment"
+        } else if let pick = preferredCoreType(cpuFlags: cpuFlags()) {
+            forced = pick
+            choice = "chosen for this CPU"
+        } else {
+            choice = "OpenBLAS's own detection"
+        }
+        if let forced { setenv("OPENBLAS_CORETYPE", forced, 1) }
+        defer { if forced != nil { unsetenv("OPENBLAS_CORETYPE") } }
+        let candidates = ["libopenblas.so.0", "libopenblas.so",
+                          "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
+                          "/usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.so.0"]
+        for name in candidates {
+            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL),
+                  let sym = dlsym(handle, "cblas_sgemm") else { continue }
+            let sgemm = unsafeBitCast(sym, to: SgemmFunction.self)
+            var kernel = "unknown"
+            if let f = dlsym(handle, "openblas_get_corename") {
+                let corename = unsafeBitCast(f, to: gans_openblas_get_corename_fn.self)
+                if let c = corename() { kernel = String(cString: c) }
+            }
+            var version = ""
+            if let f = dlsym(handle, "openblas_get_config") {
+                let config = unsafeBitCast(f, to: gans_openblas_get_corename_fn.self)
+                if let c = config() {
+                    let words = String(cString: c).split(separator: " ")
+                    if words.count > 1 { version = " " + words[1] }
+                }
+            }
+            var threads = 1
+            if let f = dlsym(handle, "openblas_get_num_threads") {
+                threads = Int(unsafeBitCast(f, to: gans_openblas_get_num_threads_fn.self)())
+            }
+            if let forced, kernel.lowercased() != forced.lowercased() {
+                choice = "chose \(forced) for this CPU; the library runs \(kernel)"
+            }
+            return Backend(sgemm: sgemm,
+                           info: Info(library: "OpenBLAS\(version) (\(name))", kernel: kernel, choice: choice, threads: threads))
+        }
+        return Backend(sgemm: nil, info: Info(library: "built-in Swift GEMM (OpenBLAS not found: run scripts/setup)",
+                                              kernel: "scalar", choice: "fallback", threads: 1))
+        #else
+        return Backend(sgemm: nil, info: Info(library: "built-in Swift GEMM", kernel: "scalar", choice: "fallback", threads: 1))
+        #endif
+    }
+
+    /// C ← α·op(A)·op(B) + β·C, row-major; op(A) is m×k, op(B) is k×n.
+    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+            return
+        }
+        #if canImport(Accelerate)
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        #else
+        if let f = backend.sgemm {
+            f(101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha,
+              a, Int32(max(1, lda)), b, Int32(max(1, ldb)), beta, c, Int32(max(1, ldc)))
+        } else {
+            fallbackGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                         a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+        #endif
+    }
+
+    /// A cache-friendlier loop GEMM for machines without a BLAS.
+    static func fallbackGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        Parallel.forEachChunk(m, grain: max(1, 4096 / max(n * k / 64, 1))) { rows in
+            var row = [Float](repeating: 0, count: n)
+            for i in rows {
+                for j in 0..<n { row[j] = 0 }
+                for p in 0..<k {
+                    let av = transA ? a[p * lda + i] : a[i * lda + p]
+                    if transB {
+                        for j in 0..<n { row[j] += av * b[j * ldb + p] }
+                    } else {
+                        let bp = b + p * ldb
+                        for j in 0..<n { row[j] += av * bp[j] }
+                    }
+                }
+                for j in 0..<n {
+                    c[i * ldc + j] = alpha * row[j] + (beta == 0 ? 0 : beta * c[i * ldc + j])
+                }
+            }
+        }
+    }
+
+    /// The test oracle: the textbook triple loop, accumulating in Double.
+    public static func naiveGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                                 a: [Float], lda: Int, b: [Float], ldb: Int,
+                                 beta: Float, c: inout [Float], ldc: Int) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k {
+                    let av = transA ? a[p * lda + i] : a[i * lda + p]
+                    let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
+                    s += Double(av) * Double(bv)
+                }
+                c[i * ldc + j] = Float(Double(alpha) * s + Double(beta) * Double(c[i * ldc + j]))
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+extension Tensor {
+    /// Matrix product `op(self) · op(b)`, where op transposes the last two
+    /// dimensions when asked. 2-D, batched (leading dimensions broadcast), and
+    /// 1-D operands (treated as a row or a column vector, as in NumPy).
+    public func matmul(_ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) throws -> Tensor {
+        let a = self
+        guard a.rank >= 1, b.rank >= 1 else {
+            throw TensorError("matmul", "cannot multiply \(shapeString(a.shape)) by \(shapeString(b.shape)): scalars have no matrix product")
+        }
+        if a.rank == 1 {
+            let r = try a.reshaped(to: [1, a.shape[0]]).matmul(b, transposeA: false, transposeB: transposeB)
+            var s = r.shape; s.remove(at: s.count - 2)
+            return try r.reshaped(to: s)
+        }
+        if b.rank == 1 {
+            let r = try a.matmul(b.reshaped(to: [b.shape[0], 1]), transposeA: transposeA, transposeB: false)
+            return try r.reshaped(to: Array(r.shape.dropLast()))
+        }
+        let (m, ka) = transposeA ? (a.shape[a.rank - 1], a.shape[a.rank - 2]) : (a.shape[a.rank - 2], a.shape[a.rank - 1])
+        let (kb, n) = transposeB ? (b.shape[b.rank - 1], b.shape[b.rank - 2]) : (b.shape[b.rank - 2], b.shape[b.rank - 1])
+        guard ka == kb else {
+            let flags = (transposeA ? " (A transposed)" : "") + (transposeB ? " (B transposed)" : "")
+            throw TensorError("matmul", "cannot multiply \(shapeString(a.shape)) by \(shapeString(b.shape))\(flags): inner sizes \(ka) and \(kb) differ")
+        }
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        let batch = try broadcastShape(batchA, batchB, op: "matmul")
+        // [B…, M, K] · [K, N]: one GEMM over the folded rows.
+        if b.rank == 2 && a.rank > 2 && !transposeA {
+            let r = try a.reshaped(to: [-1, ka]).matmul(b, transposeB: transposeB)
+            return try r.reshaped(to: batch + [m, n])
+        }
+        let out = Tensor.gemmBatched(a, b, transposeA, transposeB, batch: batch, m: m, n: n, k: ka)
+        return Tensor.record("matmul", out, [a, b]) { g in
+            let ga: Tensor?, gb: Tensor?
+            switch (transposeA, transposeB) {
+            case (false, false):   // C = A·B
+                ga = a.requiresGrad ? try g.matmul(b, transposeB: true) : nil                    // dA = g·Bᵀ
+                gb = b.requiresGrad ? try a.matmul(g, transposeA: true) : nil                    // dB = Aᵀ·g
+            case (false, true):    // C = A·Bᵀ
+                ga = a.requiresGrad ? try g.matmul(b) : nil                                      // dA = g·B
+                gb = b.requiresGrad ? try g.matmul(a, transposeA: true) : nil                    // dB = gᵀ·A
+            case (true, false):    // C = Aᵀ·B
+                ga = a.requiresGrad ? try b.matmul(g, transposeB: true) : nil                    // dA = B·gᵀ
+                gb = b.requiresGrad ? try a.matmul(g) : nil                                      // dB = A·g
+            case (true, true):     // C = Aᵀ·Bᵀ
+                ga = a.requiresGrad ? try b.matmul(g, transposeA: true, transposeB: true) : nil  // dA = Bᵀ·gᵀ
+                gb = b.requiresGrad ? try g.matmul(a, transposeA: true, transposeB: true) : nil  // dB = gᵀ·Aᵀ
+            }
+            return [try ga?.sumTo(a.shape), try gb?.sumTo(b.shape)]
+        }
+    }
+
+    /// One GEMM per batch element; broadcast batch dimensions repeat an operand.
+    static func gemmBatched(_ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool,
+                            batch: [Int], m: Int, n: Int, k: Int) -> Tensor {
+        let out = Tensor(uninitialized: batch + [m, n])
+        let count = batch.reduce(1, *)
+        let sa = broadcastStrides(Array(a.shape.dropLast(2)), to: batch)
+        let sb = broadcastStrides(Array(b.shape.dropLast(2)), to: batch)
+        let matA = a.shape[a.rank - 2] * a.shape[a.rank - 1], matB = b.shape[b.rank - 2] * b.shape[b.rank - 1]
+        let lda = a.shape[a.rank - 1], ldb = b.shape[b.rank - 1]
+        let strides = contiguousStrides(batch)
+        for i in 0..<count {
+            var offA = 0, offB = 0, rem = i
+            for d in 0..<batch.count {
+                let idx = rem / strides[d]
+                rem %= strides[d]
+                offA += idx * sa[d]
+                offB += idx * sb[d]
+            }
+            BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1,
+                       a: a.pointer + offA * matA, lda: lda, b: b.pointer + offB * matB, ldb: ldb,
+                       beta: 0, c: out.pointer + i * m * n, ldc: n)
+        }
+        return out
+    }
+}

@@ -1,0 +1,194 @@
+/// An n-dimensional array of 32-bit floats with reverse-mode autograd.
+///
+/// Storage is contiguous and row-major. A `Tensor` is a class: autograd and
+/// optimizers need reference identity (a parameter is the same object every
+/// step). `reshaped(to:)` shares storage; every other op makes a new buffer.
+public final class Tensor {
+    /// The size of each dimension; `[]` is a scalar.
+    public let shape: [Int]
+    let storage: Storage
+    /// Whether gradients flow to this tensor. Set it on leaves (parameters,
+    /// inputs you want a gradient for); ops set it on their outputs.
+    public var requiresGrad: Bool
+    /// The accumulated gradient of a leaf after `backward()`.
+    public var grad: Tensor?
+    var node: Node?
+
+    init(shape: [Int], storage: Storage) {
+        self.shape = shape
+        self.storage = storage
+        self.requiresGrad = false
+    }
+
+    /// An uninitialised tensor (the caller fills every element).
+    init(uninitialized shape: [Int]) {
+        self.shape = shape
+        self.storage = Storage(count: shape.reduce(1, *))
+        self.requiresGrad = false
+    }
+
+    public var count: Int { storage.count }
+    public var rank: Int { shape.count }
+    /// The op that produced this tensor, or nil for a leaf.
+    public var opName: String? { node?.op }
+    public var isLeaf: Bool { node == nil }
+
+    var pointer: UnsafeMutablePointer<Float> { storage.pointer }
+    var buffer: UnsafeMutableBufferPointer<Float> { storage.buffer }
+}
+
+// MARK: - Creation
+
+extension Tensor {
+    public convenience init(zeros shape: [Int]) { self.init(full: 0, shape: shape) }
+    public convenience init(ones shape: [Int]) { self.init(full: 1, shape: shape) }
+
+    public convenience init(full value: Float, shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        self.init(shape: shape, storage: Storage(repeating: value, count: shape.reduce(1, *)))
+    }
+
+    /// A scalar (shape `[]`).
+    public convenience init(_ value: Float) { self.init(full: value, shape: []) }
+
+    /// A tensor from values in row-major order. Precondition: the count fits
+    /// the shape (use `Tensor.checked(_:shape:)` for user input).
+    public convenience init(_ values: [Float], shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 } && values.count == shape.reduce(1, *),
+                     "\(values.count) values do not fill shape \(shape)")
+        self.init(uninitialized: shape)
+        values.withUnsafeBufferPointer { src in
+            if let base = src.baseAddress { pointer.update(from: base, count: values.count) }
+        }
+    }
+
+    /// A 1-D tensor from values.
+    public convenience init(_ values: [Float]) { self.init(values, shape: [values.count]) }
+
+    /// A 2-D tensor from rows of equal length.
+    public convenience init(rows: [[Float]]) {
+        let cols = rows.first?.count ?? 0
+        precondition(rows.allSatisfy { $0.count == cols }, "ragged rows")
+        self.init(rows.flatMap { $0 }, shape: [rows.count, cols])
+    }
+
+    /// Checks values against a shape before building, throwing instead of trapping.
+    public static func checked(_ values: [Float], shape: [Int]) throws -> Tensor {
+        try checkShape(shape, op: "tensor")
+        guard values.count == shape.reduce(1, *) else {
+            throw TensorError("tensor", "\(values.count) values cannot fill shape \(shapeString(shape)), which holds \(shape.reduce(1, *))")
+        }
+        return Tensor(values, shape: shape)
+    }
+
+    /// Validates a user-supplied shape: no negative sizes.
+    public static func checkShape(_ shape: [Int], op: String) throws {
+        if let bad = shape.first(where: { $0 < 0 }) {
+            throw TensorError(op, "dimension sizes must be zero or more, found \(bad) in \(shapeString(shape))")
+        }
+        var total = 1
+        for d in shape {
+            let (p, overflow) = total.multipliedReportingOverflow(by: d)
+            if overflow { throw TensorError(op, "shape \(shapeString(shape)) has too many elements") }
+            total = p
+        }
+    }
+
+    /// 0, 1, …, n−1 (or start, start+step, … below end).
+    public static func arange(_ start: Float, _ end: Float, step: Float = 1) -> Tensor {
+        precondition(step != 0, "arange step must be non-zero")
+        let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
+        let t = Tensor(uninitialized: [n])
+        for i in 0..<n { t.pointer[i] = start + Float(i) * step }
+        return t
+    }
+
+    public static func arange(_ n: Int) -> Tensor { arange(0, Float(n)) }
+
+    /// Uniform in [low, high), from the seeded global generator.
+    public static func rand(_ shape: [Int], low: Float = 0, high: Float = 1) -> Tensor {
+        let t = Tensor(uninitialized: shape)
+        let scale = high - low
+        for i in 0..<t.count { t.pointer[i] = low + scale * Random.global.nextUniform() }
+        return t
+    }
+
+    /// Normal with the given mean and standard deviation, from the seeded global generator.
+    public static func randn(_ shape: [Int], mean: Float = 0, std: Float = 1) -> Tensor {
+        let t = Tensor(uninitialized: shape)
+        for i in 0..<t.count { t.pointer[i] = mean + std * Random.global.nextNormal() }
+        return t
+    }
+}
+
+// MARK: - Reading and writing values
+
+extension Tensor {
+    /// The values in row-major order.
+    public var scalars: [Float] { Array(buffer) }
+
+    /// The single value of a one-element tensor.
+    public var item: Float {
+        precondition(count == 1, "item needs one element, tensor has shape \(shape)")
+        return pointer[0]
+    }
+
+    /// Element at a full index. Precondition: the index is inside the tensor.
+    public subscript(_ index: Int...) -> Float {
+        get { pointer[flatIndex(index)] }
+        set { pointer[flatIndex(index)] = newValue }
+    }
+
+    func flatIndex(_ index: [Int]) -> Int {
+        precondition(index.count == rank, "index \(index) for shape \(shape)")
+        var flat = 0
+        for (i, d) in zip(index, shape) {
+            precondition(i >= 0 && i < d, "index \(index) outside shape \(shape)")
+            flat = flat * d + i
+        }
+        return flat
+    }
+
+    /// Read-only access to the raw values.
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(buffer))
+    }
+
+    /// In-place access to the raw values (optimizers, initialisers). Not
+    /// recorded by autograd; every tensor sharing the storage sees the change.
+    public func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(buffer)
+    }
+
+    /// Copies the values of `other` (same element count) into this tensor, in place.
+    public func assign(_ other: Tensor) {
+        precondition(other.count == count, "assign \(other.shape) into \(shape)")
+        pointer.update(from: other.pointer, count: count)
+    }
+
+    /// A tensor sharing this one's storage, cut from the graph.
+    public func detached() -> Tensor { Tensor(shape: shape, storage: storage) }
+
+    /// An independent copy of the values, cut from the graph.
+    public func copy() -> Tensor {
+        let t = Tensor(uninitialized: shape)
+        t.pointer.update(from: pointer, count: count)
+        return t
+    }
+
+    /// Marks this tensor as needing a gradient; returns it.
+    @discardableResult
+    public func requiringGrad(_ flag: Bool = true) -> Tensor {
+        requiresGrad = flag
+        return self
+    }
+
+    /// Whether every element is finite.
+    public var allFinite: Bool {
+        for i in 0..<count where !pointer[i].isFinite { return false }
+        return true
+    }
+
+    /// Whether two tensors share storage.
+    public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }
+}
