@@ -1,0 +1,167 @@
+/// The sliding-window geometry of a 2-D convolution.
+public struct ConvGeometry: Equatable, Sendable {
+    public var kernelHeight: Int, kernelWidth: Int
+    public var strideHeight: Int, strideWidth: Int
+    public var padHeight: Int, padWidth: Int
+
+    public init(kernel: Int, stride: Int = 1, padding: Int = 0) {
+        self.init(kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
+                  padHeight: padding, padWidth: padding)
+    }
+
+    public init(kernelHeight: Int, kernelWidth: Int, strideHeight: Int, strideWidth: Int, padHeight: Int, padWidth: Int) {
+        self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
+        self.strideHeight = strideHeight; self.strideWidth = strideWidth
+        self.padHeight = padHeight; self.padWidth = padWidth
+    }
+
+    /// Output height and width for an input of `height` × `width`.
+    public func outputSize(height: Int, width: Int, op: String) throws -> (Int, Int) {
+        guard kernelHeight > 0, kernelWidth > 0, strideHeight > 0, strideWidth > 0, padHeight >= 0, padWidth >= 0 else {
+            throw TensorError(op, "kernel and stride must be positive and padding zero or more, found kernel \(kernelHeight)x\(kernelWidth), stride \(strideHeight)x\(strideWidth), padding \(padHeight)x\(padWidth)")
+        }
+        let ph = height + 2 * padHeight - kernelHeight, pw = width + 2 * padWidth - kernelWidth
+        guard ph >= 0, pw >= 0 else {
+            throw TensorError(op, "a \(kernelHeight)x\(kernelWidth) kernel does not fit a \(height)x\(width) input with padding \(padHeight)x\(padWidth)")
+        }
+        return (ph / strideHeight + 1, pw / strideWidth + 1)
+    }
+}
+
+extension Tensor {
+    /// Unfolds the patches of an `[N, C, H, W]` image batch into rows:
+    /// `[N·OH·OW, C·kh·kw]`. Its adjoint is `col2im`.
+    public func im2col(_ geo: ConvGeometry) throws -> Tensor {
+        guard rank == 4 else {
+            throw TensorError("im2col", "expects an [N, C, H, W] tensor, found shape \(shapeString(shape))")
+        }
+        let x = self
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let (oh, ow) = try geo.outputSize(height: h, width: w, op: "im2col")
+        let kh = geo.kernelHeight, kw = geo.kernelWidth
+        let cols = c * kh * kw
+        let out = Tensor(uninitialized: [n * oh * ow, cols])
+        let src = pointer, dst = out.pointer
+        Parallel.forEachChunk(n * oh, grain: 1) { range in
+            for nr in range {
+                let b = nr / oh, y = nr % oh
+                for xo in 0..<ow {
+                    let row = dst + ((b * oh + y) * ow + xo) * cols
+                    for ch in 0..<c {
+                        let plane = src + (b * c + ch) * h * w
+                        for i in 0..<kh {
+                            let iy = y * geo.strideHeight - geo.padHeight + i
+                            let dstK = row + (ch * kh + i) * kw
+                            if iy < 0 || iy >= h {
+                                for j in 0..<kw { dstK[j] = 0 }
+                                continue
+                            }
+                            let line = plane + iy * w
+                            let x0 = xo * geo.strideWidth - geo.padWidth
+                            for j in 0..<kw {
+                                let ix = x0 + j
+                                dstK[j] = ix >= 0 && ix < w ? line[ix] : 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor.record("im2col", out, [x]) { g in
+            [try g.col2im(batch: n, channels: c, height: h, width: w, geo)]
+        }
+    }
+
+    /// Folds rows of patches `[N·OH·OW, C·kh·kw]` back into `[N, C, H, W]`,
+    /// summing where patches overlap. The adjoint of `im2col`.
+    public func col2im(batch n: Int, channels c: Int, height h: Int, width w: Int, _ geo: ConvGeometry) throws -> Tensor {
+        let (oh, ow) = try geo.outputSize(height: h, width: w, op: "col2im")
+        let kh = geo.kernelHeight, kw = geo.kernelWidth
+        let cols = c * kh * kw
+        guard shape == [n * oh * ow, cols] else {
+            throw TensorError("col2im", "expects [\(n * oh * ow), \(cols)] for a [\(n), \(c), \(h), \(w)] image with a \(kh)x\(kw) kernel, found \(shapeString(shape))")
+        }
+        let x = self
+        let out = Tensor(zeros: [n, c, h, w])
+        let src = pointer, dst = out.pointer
+        Parallel.forEachChunk(n * c, grain: 1) { range in
+            for bc in range {
+                let b = bc / c, ch = bc % c
+                let plane = dst + bc * h * w
+                for y in 0..<oh {
+                    for xo in 0..<ow {
+                        let row = src + ((b * oh + y) * ow + xo) * cols + ch * kh * kw
+                        for i in 0..<kh {
+                            let iy = y * geo.strideHeight - geo.padHeight + i
+                            if iy < 0 || iy >= h { continue }
+                            let x0 = xo * geo.strideWidth - geo.padWidth
+                            for j in 0..<kw {
+                                let ix = x0 + j
+                                if ix >= 0 && ix < w { plane[iy * w + ix] += row[i * kw + j] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor.record("col2im", out, [x]) { g in [try g.im2col(geo)] }
+    }
+
+    /// 2-D convolution (cross-correlation, as PyTorch): input `[N, C, H, W]`,
+    /// weight `[OC, C, kh, kw]`, optional bias `[OC]` → `[N, OC, OH, OW]`.
+    public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+        guard rank == 4 else {
+            throw TensorError("conv2d", "expects an [N, C, H, W] input, found shape \(shapeString(shape))")
+        }
+        guard weight.rank == 4, weight.shape[1] == shape[1] else {
+            throw TensorError("conv2d", "weight \(shapeString(weight.shape)) does not fit input \(shapeString(shape)): expected [out, \(shape[1]), kh, kw]")
+        }
+        let oc = weight.shape[0]
+        if let bias, bias.shape != [oc] {
+            throw TensorError("conv2d", "bias has shape \(shapeString(bias.shape)), expected [\(oc)]")
+        }
+        let geo = ConvGeometry(kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+                               strideHeight: stride, strideWidth: stride, padHeight: padding, padWidth: padding)
+        let (oh, ow) = try geo.outputSize(height: shape[2], width: shape[3], op: "conv2d")
+        let cols = try im2col(geo)                                                        // [N·L, C·k·k]
+        var y = try cols.matmul(weight.reshaped(to: [oc, -1]), transposeB: true)          // [N·L, OC]
+        if let bias { y = try y + bias }
+        return try y.reshaped(to: [shape[0], oh, ow, oc]).permuted([0, 3, 1, 2])
+    }
+
+    /// Transposed 2-D convolution (the adjoint of `conv2d`): input
+    /// `[N, Cin, H, W]`, weight `[Cin, Cout, kh, kw]` (PyTorch's layout),
+    /// optional bias `[Cout]` → `[N, Cout, (H−1)·s − 2p + kh + op, …]`.
+    public func convTranspose2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+                                outputPadding: Int = 0) throws -> Tensor {
+        guard rank == 4 else {
+            throw TensorError("convTranspose2d", "expects an [N, C, H, W] input, found shape \(shapeString(shape))")
+        }
+        guard weight.rank == 4, weight.shape[0] == shape[1] else {
+            throw TensorError("convTranspose2d", "weight \(shapeString(weight.shape)) does not fit input \(shapeString(shape)): expected [\(shape[1]), out, kh, kw]")
+        }
+        guard outputPadding >= 0, outputPadding < Swift.max(stride, 1) else {
+            throw TensorError("convTranspose2d", "output padding must be smaller than the stride \(stride), found \(outputPadding)")
+        }
+        let (n, cin, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let cout = weight.shape[1], kh = weight.shape[2], kw = weight.shape[3]
+        if let bias, bias.shape != [cout] {
+            throw TensorError("convTranspose2d", "bias has shape \(shapeString(bias.shape)), expected [\(cout)]")
+        }
+        guard stride > 0, padding >= 0 else {
+            throw TensorError("convTranspose2d", "stride must be positive and padding zero or more, found \(stride) and \(padding)")
+        }
+        let oh = (h - 1) * stride - 2 * padding + kh + outputPadding
+        let ow = (w - 1) * stride - 2 * padding + kw + outputPadding
+        guard oh > 0, ow > 0 else {
+            throw TensorError("convTranspose2d", "output size \(oh)x\(ow) is empty for input \(h)x\(w), kernel \(kh)x\(kw), stride \(stride), padding \(padding)")
+        }
+        let geo = ConvGeometry(kernelHeight: kh, kernelWidth: kw, strideHeight: stride, strideWidth: stride,
+                               padHeight: padding, padWidth: padding)
+        let rows = try permuted([0, 2, 3, 1]).reshaped(to: [n * h * w, cin])             // [N·H·W, Cin]
+        let cols = try rows.matmul(weight.reshaped(to: [cin, -1]))                       // [N·H·W, Cout·k·k]
+        var y = try cols.col2im(batch: n, channels: cout, height: oh, width: ow, geo)    // [N, Cout, OH, OW]
+        if let bias { y = try y + bias.reshaped(to: [1, cout, 1, 1]) }
+        return y
+    }
+}
