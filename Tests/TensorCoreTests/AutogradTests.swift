@@ -1,0 +1,80 @@
+import XCTest
+import Foundation
+import TensorCore
+
+final class AutogradTests: XCTestCase {
+    func testBackwardAccumulatesIntoLeaves() throws {
+        let x = Tensor([1, 2, 3]).requiringGrad()
+        try (x * x).sum().backward()
+        XCTAssertEqual(x.grad?.scalars, [2, 4, 6])
+        try (x * 3).sum().backward()                       // accumulates, as PyTorch
+        XCTAssertEqual(x.grad?.scalars, [5, 7, 9])
+        x.grad = nil
+        try x.sum().backward()
+        XCTAssertEqual(x.grad?.scalars, [1, 1, 1])
+    }
+
+    func testSharedSubexpressionGetsSummedGradient() throws {
+        let x = Tensor(3).requiringGrad()
+        let y = x * 2
+        try (y * y + y).backward()                         // d/dx (4x² + 2x) = 8x + 2
+        XCTAssertEqual(x.grad?.item, 26)
+    }
+
+    func testDetachAndNoGradStopGradients() throws {
+        let x = Tensor([1, 2]).requiringGrad()
+        let d = x.detached()
+        XCTAssertFalse(d.requiresGrad)
+        XCTAssertTrue(d.sharesStorage(with: x))
+        let y = withNoGrad { x * 2 }
+        XCTAssertFalse(y.requiresGrad)
+        XCTAssertNil(y.opName)
+        let z = try (x * d).sum()
+        try z.backward()
+        XCTAssertEqual(x.grad?.scalars, [1, 2])             // d is a constant
+    }
+
+    func testBackwardErrorsThrow() {
+        XCTAssertThrowsError(try Tensor([1, 2]).sum().backward()) { e in
+            XCTAssertTrue("\(e)".contains("does not require a gradient"), "\(e)")
+        }
+        let x = Tensor([1, 2]).requiringGrad()
+        XCTAssertThrowsError(try (x * 2).backward()) { e in
+            XCTAssertTrue("\(e)".contains("needs a scalar"), "\(e)")
+        }
+        XCTAssertThrowsError(try (x * 2).backward(Tensor([1, 1, 1])))
+        XCTAssertNoThrow(try (x * 2).backward(Tensor([1, 1])))
+    }
+
+    func testGradWithoutAccumulatingAndUnusedInputs() throws {
+        let x = Tensor([1, 2]).requiringGrad(), unused = Tensor([5]).requiringGrad()
+        let gs = try grad(of: (x * x).sum(), wrt: [x, unused])
+        XCTAssertEqual(gs[0].scalars, [2, 4])
+        XCTAssertEqual(gs[1].scalars, [0])
+        XCTAssertNil(x.grad)
+    }
+
+    func testGradOfGradient() throws {
+        // f = x³: f' = 3x², f'' = 6x.
+        let x = Tensor(2).requiringGrad()
+        let g1 = try grad(of: x.pow(3), wrt: [x], createGraph: true)[0]
+        XCTAssertEqual(g1.item, 12)
+        XCTAssertTrue(g1.requiresGrad)
+        let g2 = try grad(of: g1, wrt: [x])[0]
+        XCTAssertEqual(g2.item, 12)
+        // Third order through exp: all derivatives of eˣ are eˣ.
+        let y = Tensor(0.5).requiringGrad()
+        let d1 = try grad(of: y.exp(), wrt: [y], createGraph: true)[0]
+        let d2 = try grad(of: d1, wrt: [y], createGraph: true)[0]
+        let d3 = try grad(of: d2, wrt: [y])[0]
+        XCTAssertEqual(d3.item, Float(M_E).squareRoot(), accuracy: 1e-5)
+    }
+
+    func testDeepGraphDoesNotOverflowTheStack() throws {
+        let x = Tensor(1).requiringGrad()
+        var y = x
+        for _ in 0..<20_000 { y = y * 1.0001 }
+        try y.backward()
+        XCTAssertEqual(x.grad!.item, Float(pow(1.0001, 20_000.0)), accuracy: 1e-2)
+    }
+}

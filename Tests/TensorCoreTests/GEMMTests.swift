@@ -1,0 +1,92 @@
+import XCTest
+import Foundation
+import TensorCore
+import TestSupport
+
+final class GEMMTests: XCTestCase {
+    /// The BLAS GEMM equals the naive triple loop on odd shapes, every
+    /// transpose combination, α/β variants and padded leading dimensions.
+    func testBLASMatchesNaiveOnOddShapesAndAllTransposes() {
+        var g = RandomGenerator(seed: 3)
+        let shapes = [(1, 1, 1), (3, 5, 7), (17, 1, 9), (1, 13, 4), (33, 31, 29), (64, 65, 63), (130, 7, 257), (5, 5, 0)]
+        var failures: [String] = []
+        for (m, n, k) in shapes {
+            for ta in [false, true] {
+                for tb in [false, true] {
+                    for (alpha, beta) in [(Float(1), Float(0)), (0.5, 2)] {
+                        let pad = 3
+                        let (ar, ac) = ta ? (k, m) : (m, k)
+                        let (br, bc) = tb ? (n, k) : (k, n)
+                        let lda = ac + pad, ldb = bc + pad, ldc = n + pad
+                        let a = (0..<(ar * lda)).map { _ in g.nextUniform() * 2 - 1 }
+                        let b = (0..<(br * ldb)).map { _ in g.nextUniform() * 2 - 1 }
+                        let c0 = (0..<(m * ldc)).map { _ in g.nextUniform() * 2 - 1 }
+                        var expected = c0
+                        BLAS.naiveGEMM(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                                       b: b, ldb: ldb, beta: beta, c: &expected, ldc: ldc)
+                        var got = c0
+                        a.withUnsafeBufferPointer { pa in
+                            b.withUnsafeBufferPointer { pb in
+                                got.withUnsafeMutableBufferPointer { pc in
+                                    BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha,
+                                               a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
+                                               beta: beta, c: pc.baseAddress!, ldc: ldc)
+                                }
+                            }
+                        }
+                        // Only the m×n block is written; the padding must be untouched.
+                        let tol = 1e-5 * Float(max(k, 1)) + 1e-5
+                        let name = "m=\(m) n=\(n) k=\(k) tA=\(ta) tB=\(tb) α=\(alpha) β=\(beta)"
+                        failures += GradCheck.compare(name, got, expected, atol: tol, rtol: 1e-4)
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(failures, [])
+    }
+
+    func testKernelReportAndChoice() {
+        let info = BLAS.info
+        XCTAssertFalse(info.kernel.isEmpty)
+        XCTAssertFalse(info.library.isEmpty)
+        XCTAssertEqual(BLAS.preferredCoreType(cpuFlags: ["avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd", "avx2", "fma"]), "SkylakeX")
+        XCTAssertEqual(BLAS.preferredCoreType(cpuFlags: ["avx2", "fma"]), "Haswell")
+        XCTAssertNil(BLAS.preferredCoreType(cpuFlags: ["sse2"]))
+        if let user = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], info.library.hasPrefix("OpenBLAS") {
+            // A value the user set is respected, not overridden.
+            XCTAssertEqual(info.kernel.lowercased(), user.lowercased())
+            XCTAssertTrue(info.choice.contains("set in the environment"))
+        }
+    }
+
+    /// matmul on tensors against the naive reference, batched and broadcast.
+    func testMatmulShapesAgainstNaive() throws {
+        Random.seed(9)
+        let a = Tensor.randn([2, 3, 5]), b = Tensor.randn([5, 4]), c = Tensor.randn([1, 4, 2])
+        let ab = try a.matmul(b)
+        XCTAssertEqual(ab.shape, [2, 3, 4])
+        for i in 0..<2 {
+            var expected = [Float](repeating: 0, count: 12)
+            BLAS.naiveGEMM(transA: false, transB: false, m: 3, n: 4, k: 5, alpha: 1,
+                           a: Array(a.scalars[(i * 15)..<(i * 15 + 15)]), lda: 5, b: b.scalars, ldb: 4,
+                           beta: 0, c: &expected, ldc: 4)
+            XCTAssertEqual(GradCheck.compare("batch \(i)", Array(ab.scalars[(i * 12)..<(i * 12 + 12)]), expected, atol: 1e-5, rtol: 1e-5), [])
+        }
+        let abc = try ab.matmul(c)
+        XCTAssertEqual(abc.shape, [2, 3, 2])
+        let v = try Tensor([1, 2, 3]).matmul(Tensor(rows: [[1, 0], [0, 1], [1, 1]]))
+        XCTAssertEqual(v.shape, [2])
+        XCTAssertEqual(v.scalars, [4, 5])
+    }
+
+    func testMatmulShapeErrorNamesBothShapes() {
+        let a = Tensor(zeros: [64, 784]), b = Tensor(zeros: [512, 256])
+        XCTAssertThrowsError(try a.matmul(b)) { error in
+            XCTAssertEqual("\(error)", "[matmul] cannot multiply [64, 784] by [512, 256]: inner sizes 784 and 512 differ")
+        }
+        XCTAssertThrowsError(try Tensor(zeros: [2, 3, 4]).matmul(Tensor(zeros: [3, 4, 5]))) { error in
+            XCTAssertTrue("\(error)".contains("cannot broadcast"), "\(error)")
+        }
+        XCTAssertThrowsError(try Tensor(1).matmul(Tensor(zeros: [2, 2])))
+    }
+}
