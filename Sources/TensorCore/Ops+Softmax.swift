@@ -47,8 +47,8 @@ extension Kernels {
                     s += e
                 }
                 if log {
-                    let ls = Foundation.log(s) + m
-                    for j in 0..<n { dst[base + j * inner] = src[base + j * inner] - ls }
+                    let ls = Foundation.log(s)   // (x − m) − log s keeps precision at large |x|
+                    for j in 0..<n { dst[base + j * inner] = (src[base + j * inner] - m) - ls }
                 } else {
                     let inv = 1 / s
                     for j in 0..<n { dst[base + j * inner] *= inv }

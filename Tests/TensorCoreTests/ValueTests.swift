@@ -1,0 +1,155 @@
+import XCTest
+import Foundation
+import TensorCore
+
+/// Each op on a hand-computed case.
+final class ValueTests: XCTestCase {
+    func assertValues(_ t: Tensor, _ expected: [Float], shape: [Int]? = nil, accuracy: Float = 1e-5,
+                      file: StaticString = #filePath, line: UInt = #line) {
+        if let shape { XCTAssertEqual(t.shape, shape, file: file, line: line) }
+        XCTAssertEqual(t.count, expected.count, file: file, line: line)
+        for (a, b) in zip(t.scalars, expected) {
+            XCTAssertEqual(a, b, accuracy: accuracy * max(1, abs(b)), file: file, line: line)
+        }
+    }
+
+    let a = Tensor(rows: [[1, -2, 3], [-4, 5, -6]])
+
+    func testArithmeticWithBroadcasting() throws {
+        let row = Tensor([10, 20, 30]), col = Tensor([1, 2], shape: [2, 1])
+        assertValues(try a + row, [11, 18, 33, 6, 25, 24], shape: [2, 3])
+        assertValues(try a - col, [0, -3, 2, -6, 3, -8])
+        assertValues(try a * col, [1, -2, 3, -8, 10, -12])
+        assertValues(try a / Tensor(2), [0.5, -1, 1.5, -2, 2.5, -3])
+        assertValues(try row + col, [11, 21, 31, 12, 22, 32], shape: [2, 3])
+        assertValues(-a, [-1, 2, -3, 4, -5, 6])
+        assertValues(a * 2 + 1, [3, -3, 7, -7, 11, -11])
+        assertValues(6 / Tensor([1, 2, 3]), [6, 3, 2])
+        assertValues(try a.maximum(Tensor(0)), [1, 0, 3, 0, 5, 0])
+        assertValues(try a.minimum(Tensor(0)), [0, -2, 0, -4, 0, -6])
+        assertValues(try Tensor.where(a.greater(Tensor(0)), a, Tensor(100)), [1, 100, 3, 100, 5, 100])
+        assertValues(try a.equal(Tensor([1, 5, 3])), [1, 0, 1, 0, 1, 0])
+    }
+
+    func testUnaryFunctions() {
+        let x = Tensor([-2, -0.5, 0, 0.5, 2])
+        assertValues(x.relu(), [0, 0, 0, 0.5, 2])
+        assertValues(x.leakyRelu(0.1), [-0.2, -0.05, 0, 0.5, 2])
+        assertValues(x.abs(), [2, 0.5, 0, 0.5, 2])
+        assertValues(x.clamp(min: -1, max: 1), [-1, -0.5, 0, 0.5, 1])
+        assertValues(x.sigmoid(), [0.11920292, 0.37754067, 0.5, 0.62245933, 0.88079708])
+        assertValues(x.tanh(), [-0.96402758, -0.46211716, 0, 0.46211716, 0.96402758])
+        assertValues(x.softplus(), [0.12692801, 0.47407698, 0.69314718, 0.97407698, 2.12692801])
+        assertValues(x.pow(2), [4, 0.25, 0, 0.25, 4])
+        assertValues(Tensor([1, 4, 9]).sqrt(), [1, 2, 3])
+        assertValues(Tensor([0, 1]).exp(), [1, 2.7182818])
+        assertValues(Tensor([1, 2.7182818]).log(), [0, 1])
+        // Extreme inputs stay finite where the function is.
+        assertValues(Tensor([-100, 100]).sigmoid(), [3.7200760e-44, 1])
+        assertValues(Tensor([-100, 100]).softplus(), [3.7200760e-44, 100])
+    }
+
+    func testReductions() throws {
+        assertValues(a.sum(), [-3], shape: [])
+        assertValues(try a.sum(axes: [0]), [-3, 3, -3], shape: [3])
+        assertValues(try a.sum(axes: [1], keepDims: true), [2, -5], shape: [2, 1])
+        assertValues(try a.mean(axes: [-1]), [2.0 / 3, -5.0 / 3])
+        assertValues(try a.max(axes: [1]), [3, 5])
+        assertValues(try a.max(), [5], shape: [])
+        assertValues(try a.min(axes: [0]), [-4, -2, -6])
+        assertValues(try Tensor([1, 2, 3, 4]).variance(), [1.6666666])
+        assertValues(try Tensor([1, 2, 3, 4]).variance(unbiased: false), [1.25])
+        assertValues(try Tensor([1, 2, 3]).logSumExp(), [3.40760596])
+        assertValues(try Tensor([1000, 1000]).logSumExp(), [1000.6931472])     // no overflow
+        assertValues(try a.argmax(axis: 1), [2, 1])
+        // Gradients of max split evenly between ties.
+        let t = Tensor([1, 3, 3]).requiringGrad()
+        try t.max().backward()
+        assertValues(t.grad!, [0, 0.5, 0.5])
+        // Sums over empty axes.
+        assertValues(Tensor(zeros: [0, 3]).sum(), [0])
+        assertValues(try Tensor(zeros: [0, 3]).sum(axes: [0]), [0, 0, 0], shape: [3])
+    }
+
+    func testSoftmaxFamily() throws {
+        let x = Tensor(rows: [[1, 2, 3], [1000, 1000, 1000]])
+        assertValues(try x.softmax(), [0.09003057, 0.24472847, 0.66524096, 1.0 / 3, 1.0 / 3, 1.0 / 3])
+        assertValues(try x.logSoftmax(), [-2.40760596, -1.40760596, -0.40760596, -1.09861229, -1.09861229, -1.09861229])
+        assertValues(try Tensor(rows: [[1, 2], [3, 4]]).softmax(axis: 0), [0.11920292, 0.11920292, 0.88079708, 0.88079708])
+    }
+
+    func testShapeOps() throws {
+        let r = try a.reshaped(to: [3, -1])
+        XCTAssertEqual(r.shape, [3, 2])
+        XCTAssertTrue(r.sharesStorage(with: a))
+        assertValues(try a.transposed(), [1, -4, -2, 5, 3, -6], shape: [3, 2])
+        let x = Tensor.arange(24)
+        let p = try x.reshaped(to: [2, 3, 4]).permuted([2, 0, 1])
+        XCTAssertEqual(p.shape, [4, 2, 3])
+        XCTAssertEqual(p[1, 1, 2], 21)                   // p[i, j, k] = x[j, k, i] = 12j + 4k + i
+        assertValues(try Tensor.concat([a, Tensor(rows: [[7, 8, 9]])], axis: 0), [1, -2, 3, -4, 5, -6, 7, 8, 9], shape: [3, 3])
+        assertValues(try Tensor.concat([a, Tensor(rows: [[7], [8]])], axis: 1), [1, -2, 3, 7, -4, 5, -6, 8], shape: [2, 4])
+        assertValues(try a.slice(axis: 1, start: 1, end: 3), [-2, 3, 5, -6], shape: [2, 2])
+        assertValues(try Tensor([1, 2]).padded(axis: 0, before: 1, after: 2), [0, 1, 2, 0, 0])
+        assertValues(try Tensor(rows: [[1, 2], [3, 4], [5, 6]]).gatherRows(Tensor([2, 0, 2])), [5, 6, 1, 2, 5, 6], shape: [3, 2])
+        assertValues(try Tensor(rows: [[1, 1], [2, 2], [3, 3]]).scatterAddRows(Tensor([1, 0, 1]), rows: 2), [2, 2, 4, 4], shape: [2, 2])
+        assertValues(try Tensor.oneHot(Tensor([2, 0]), classes: 3), [0, 0, 1, 1, 0, 0], shape: [2, 3])
+        assertValues(try Tensor([1, 2]).reshaped(to: [2, 1]).broadcast(to: [2, 3]), [1, 1, 1, 2, 2, 2])
+        assertValues(try Tensor(ones: [2, 3]).sumTo([3]), [2, 2, 2])
+        assertValues(try Tensor(ones: [2, 3]).sumTo([2, 1]), [3, 3])
+        assertValues(try Tensor.stack([Tensor([1, 2]), Tensor([3, 4])]), [1, 2, 3, 4], shape: [2, 2])
+        assertValues(Tensor.arange(1, 2, step: 0.25), [1, 1.25, 1.5, 1.75])
+    }
+
+    func testLossesAndNorms() throws {
+        // BCE with logits: −[t·log σ(x) + (1−t)·log(1 − σ(x))], stable at ±100.
+        let logits = Tensor([0, 2, -100, 100]), targets = Tensor([1, 0, 0, 1])
+        let expected: Float = (0.69314718 + 2.12692801 + 0 + 0) / 4
+        assertValues(try logits.binaryCrossEntropy(withLogitsTargets: targets), [expected])
+        assertValues(try Tensor([100]).binaryCrossEntropy(withLogitsTargets: Tensor([0])), [100])
+        assertValues(try Tensor([1, 2]).mseLoss(Tensor([3, 2])), [2])
+        // Cross-entropy of uniform logits over 4 classes is log 4.
+        assertValues(try Tensor(zeros: [2, 4]).crossEntropy(classes: Tensor([1, 3])), [1.38629436])
+        // Batch norm in training: zero mean, unit (biased) variance; running stats updated.
+        let x = Tensor(rows: [[1, 10], [3, 30]])
+        let rm = Tensor(zeros: [2]), rv = Tensor(ones: [2])
+        let y = try x.batchNorm(weight: nil, bias: nil, runningMean: rm, runningVar: rv, training: true, epsilon: 0)
+        assertValues(y, [-1, -1, 1, 1])
+        assertValues(rm, [0.2, 2])                        // 0.9·0 + 0.1·mean
+        assertValues(rv, [0.9 + 0.1 * 2, 0.9 + 0.1 * 200]) // unbiased variances 2 and 200
+        let ye = try x.batchNorm(weight: Tensor([2, 2]), bias: Tensor([1, 1]), runningMean: rm, runningVar: rv, training: false, epsilon: 0)
+        assertValues(ye, [1 + 2 * 0.8 / Float(1.1).squareRoot(), 1 + 2 * 8 / Float(20.9).squareRoot(),
+                          1 + 2 * 2.8 / Float(1.1).squareRoot(), 1 + 2 * 28 / Float(20.9).squareRoot()])
+        assertValues(try Tensor(rows: [[1, 3]]).layerNorm(epsilon: 0), [-1, 1])
+        // Dropout keeps the expectation: about p zeros and survivors scaled by 1/(1−p).
+        Random.seed(4)
+        let d = try Tensor(ones: [10_000]).dropout(p: 0.25, training: true)
+        let zeros = d.scalars.filter { $0 == 0 }.count
+        XCTAssertEqual(Double(zeros) / 10_000, 0.25, accuracy: 0.02)
+        XCTAssertTrue(d.scalars.allSatisfy { $0 == 0 || abs($0 - 4.0 / 3) < 1e-6 })
+        XCTAssertTrue(try Tensor(ones: [3]).dropout(p: 0.5, training: false).scalars == [1, 1, 1])
+    }
+
+    func testLargeElementwiseOpsMatchSmallOnes() throws {
+        // Above the parallel threshold the kernels split across cores: the
+        // result must equal the single-core one.
+        Random.seed(8)
+        let n = 200_003
+        let x = Tensor.randn([n]), y = Tensor.randn([n])
+        let big = try (x * y + x.exp()).scalars
+        let xs = x.scalars, ys = y.scalars
+        for i in stride(from: 0, to: n, by: 997) {
+            XCTAssertEqual(big[i], xs[i] * ys[i] + Foundation.exp(xs[i]), accuracy: 1e-5 * max(1, abs(big[i])))
+        }
+        let m = Tensor.randn([513, 389])
+        let s = try m.sum(axes: [0]).scalars
+        let ms = m.scalars
+        for j in [0, 100, 388] {
+            var ref: Float = 0
+            for i in 0..<513 { ref += ms[i * 389 + j] }
+            XCTAssertEqual(s[j], ref, accuracy: 1e-3)
+        }
+        let b = try m + Tensor.randn([389])
+        XCTAssertEqual(b.shape, [513, 389])
+    }
+}
