@@ -1,2 +1,38 @@
+// gans-bench: the benchmark workloads, one JSON line each.
+//
+//   gans-bench gemm      GFLOP/s of square sizes 64…2048 and the GAN shapes
+//   gans-bench ops       per-op overhead with autograd, elementwise throughput
+//   gans-bench memory    RSS over a long forward/backward loop on a small MLP
+//
+// Build in release mode (scripts/bench does): debug builds are many times slower.
+import Foundation
 import TensorCore
-print(BLAS.info)
+
+let args = Array(CommandLine.arguments.dropFirst())
+let usage = """
+usage: gans-bench <workload> [options]
+  gemm [--quick]             GFLOP/s for square sizes 64…2048 and the GAN layer shapes
+  ops [--quick]              µs per recorded op (forward+backward) and elementwise GB/s
+  memory [--steps N]         RSS across N forward/backward steps of a small MLP (default 100000)
+"""
+
+guard let workload = args.first else {
+    FileHandle.standardError.write(Data((usage + "\n").utf8))
+    exit(2)
+}
+let quick = args.contains("--quick")
+func option(_ name: String, default value: Int) -> Int {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return value }
+    return v
+}
+
+switch workload {
+case "gemm": benchGEMM(quick: quick)
+case "ops": try benchOps(quick: quick)
+case "memory": try benchMemory(steps: option("--steps", default: 100_000))
+case "profile-op": try profileSmallOp(iterations: option("--iterations", default: 200_000))
+case "-h", "--help", "help": print(usage)
+default:
+    FileHandle.standardError.write(Data("gans-bench: unknown workload '\(workload)'\n\(usage)\n".utf8))
+    exit(2)
+}

@@ -59,49 +59,56 @@ extension Tensor {
     }
 
     /// The tensors reachable from `self` through recorded nodes, each after
-    /// every tensor computed from it (reverse topological order).
-    private func graphOrder() -> [Tensor] {
+    /// every tensor computed from it (reverse topological order). Visited
+    /// tensors are marked with this pass's epoch instead of hashed into a set.
+    private func graphOrder(epoch: Int) -> [Tensor] {
         var order: [Tensor] = []
-        var seen = Set<ObjectIdentifier>()
         // Iterative post-order DFS: deep graphs (long training loops) must not
         // overflow the stack.
         var stack: [(Tensor, Int)] = [(self, 0)]
-        seen.insert(ObjectIdentifier(self))
+        visitEpoch = epoch
         while let (t, i) = stack.popLast() {
             if let node = t.node, i < node.inputs.count {
                 stack.append((t, i + 1))
                 let input = node.inputs[i]
-                if input.requiresGrad, seen.insert(ObjectIdentifier(input)).inserted {
+                if input.requiresGrad && input.visitEpoch != epoch {
+                    input.visitEpoch = epoch
                     stack.append((input, 0))
                 }
             } else {
                 order.append(t)
             }
         }
-        return order.reversed()
+        order.reverse()
+        return order
     }
 
     /// Runs the chain rule from `self` with upstream gradient `seed`.
     /// `visit` receives each tensor with its total gradient; nodes are freed
-    /// afterwards unless `retainGraph`.
+    /// afterwards unless `retainGraph`. Gradients wait in each tensor's
+    /// `pendingGrad` until every consumer has contributed.
     private func propagate(seed: Tensor, createGraph: Bool, retainGraph: Bool,
                            visit: (Tensor, Tensor) throws -> Void) throws {
-        let order = graphOrder()
-        var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
+        Tensor.epochCounter &+= 1
+        let order = graphOrder(epoch: Tensor.epochCounter)
+        pendingGrad = seed
         let old = GradMode.set(createGraph)
-        defer { _ = GradMode.set(old) }
+        defer {
+            _ = GradMode.set(old)
+            for t in order { t.pendingGrad = nil }   // clears what an error left behind
+        }
         for t in order {
-            guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
+            guard let g = t.pendingGrad else { continue }
+            t.pendingGrad = nil
             try visit(t, g)
             guard let node = t.node else { continue }
             let inputGrads = try node.backward(g)
             for (input, ig) in zip(node.inputs, inputGrads) {
                 guard input.requiresGrad, let ig else { continue }
-                let key = ObjectIdentifier(input)
-                if let existing = grads[key] {
-                    grads[key] = try existing + ig
+                if let existing = input.pendingGrad {
+                    input.pendingGrad = try existing + ig
                 } else {
-                    grads[key] = ig
+                    input.pendingGrad = ig
                 }
             }
             if !retainGraph && !createGraph { t.node = nil }
@@ -165,12 +172,10 @@ public func grad(of output: Tensor, wrt inputs: [Tensor], gradient: Tensor? = ni
     guard output.requiresGrad else {
         return inputs.map { Tensor(zeros: $0.shape) }
     }
-    var wanted: [ObjectIdentifier: Int] = [:]
-    for (i, x) in inputs.enumerated() { wanted[ObjectIdentifier(x)] = i }
     var result = [Tensor?](repeating: nil, count: inputs.count)
     try output.propagateForGrad(seed: seed, createGraph: createGraph,
                                 retainGraph: retainGraph ?? createGraph) { t, g in
-        if let i = wanted[ObjectIdentifier(t)] { result[i] = g }
+        for (i, x) in inputs.enumerated() where x === t { result[i] = g }
     }
     return zip(inputs, result).map { x, g in g ?? Tensor(zeros: x.shape) }
 }

@@ -1,6 +1,7 @@
 /// NumPy broadcasting: shapes align on the right; each pair of sizes must be
 /// equal or one of them 1.
 public func broadcastShape(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {
+    if a == b { return a }
     let r = max(a.count, b.count)
     var out = [Int](repeating: 1, count: r)
     for i in 0..<r {

@@ -122,13 +122,13 @@ extension Tensor {
     public func pow(_ p: Float) -> Tensor {
         let x = self
         if p == 1 { return x * 1 }
-        let out = p == 2 ? Kernels.map(x) { $0 * $0 } : Kernels.map(x) { Foundation.pow($0, p) }
+        let out = p == 2 ? Kernels.map(x) { $0 * $0 } : Kernels.mapParallel(x) { Foundation.pow($0, p) }
         return Tensor.record("pow", out, [x]) { g in [try g * (p * x.pow(p - 1))] }   // dx = g·p·xᵖ⁻¹
     }
 
     public func exp() -> Tensor {
         let x = self
-        let out = Kernels.map(x) { Foundation.exp($0) }
+        let out = Kernels.mapParallel(x) { Foundation.exp($0) }
         let y = out.detached()
         return Tensor.record("exp", out, [x]) { g in
             [try g * (GradMode.isEnabled ? x.exp() : y)]   // dx = g·eˣ
@@ -137,7 +137,7 @@ extension Tensor {
 
     public func log() -> Tensor {
         let x = self
-        let out = Kernels.map(x) { Foundation.log($0) }
+        let out = Kernels.mapParallel(x) { Foundation.log($0) }
         return Tensor.record("log", out, [x]) { g in [try g / x] }   // dx = g / x
     }
 
@@ -179,7 +179,7 @@ extension Tensor {
 
     public func sigmoid() -> Tensor {
         let x = self
-        let out = Kernels.map(x) { v in
+        let out = Kernels.mapParallel(x) { v in
             v >= 0 ? 1 / (1 + Foundation.exp(-v)) : Foundation.exp(v) / (1 + Foundation.exp(v))
         }
         let y = out.detached()
@@ -191,7 +191,7 @@ extension Tensor {
 
     public func tanh() -> Tensor {
         let x = self
-        let out = Kernels.map(x) { Foundation.tanh($0) }
+        let out = Kernels.mapParallel(x) { Foundation.tanh($0) }
         let y = out.detached()
         return Tensor.record("tanh", out, [x]) { g in
             let t = GradMode.isEnabled ? x.tanh() : y
@@ -202,7 +202,7 @@ extension Tensor {
     /// log(1 + eˣ), computed stably.
     public func softplus() -> Tensor {
         let x = self
-        let out = Kernels.map(x) { v in Swift.max(v, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(v))) }
+        let out = Kernels.mapParallel(x) { v in Swift.max(v, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(v))) }
         return Tensor.record("softplus", out, [x]) { g in [try g * x.sigmoid()] }   // dx = g·σ(x)
     }
 

@@ -2,10 +2,14 @@ import Foundation
 
 /// Splits `0..<count` into contiguous chunks run on all cores, when the work
 /// is large enough to pay for the hand-off; otherwise runs inline.
-enum Parallel {
+public enum Parallel {
     static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Cores the kernels split work across.
+    public static var coreCount: Int { cores }
 
-    /// Elements below which an elementwise kernel stays on one core.
+    /// Elements below which a transcendental map (exp, tanh, …) stays on one core.
+    static let transcendentalThreshold = 1 << 14
+    /// Default work items below which a loop stays on one core.
     static let elementwiseThreshold = 1 << 15
 
     @inline(__always)
@@ -14,12 +18,10 @@ enum Parallel {
         let chunks = min(cores, count / max(grain, 1))
         if chunks <= 1 { body(0..<count); return }
         let step = (count + chunks - 1) / chunks
-        withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let lo = c * step
-                let hi = min(count, lo + step)
-                if lo < hi { body(lo..<hi) }
-            }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let lo = c * step
+            let hi = min(count, lo + step)
+            if lo < hi { body(lo..<hi) }
         }
     }
 }

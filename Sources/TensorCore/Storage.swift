@@ -31,7 +31,15 @@ public final class BufferPool: @unchecked Sendable {
     /// Most bytes kept in the cache at once.
     public var capacityBytes = 512 << 20
 
-    private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    /// Free buffers by exact size, in a small hash table with a cheap
+    /// multiplicative hash (SipHash on every allocation costs more than the
+    /// allocation it saves).
+    private struct Bucket { var count: Int; var buffers: [UnsafeMutablePointer<Float>] }
+    private static let slots = 256
+    private var table = [[Bucket]](repeating: [], count: slots)
+
+    @inline(__always)
+    private static func slot(_ count: Int) -> Int { Int(truncatingIfNeeded: (UInt64(count) &* 0x9E37_79B9_7F4A_7C15) >> 56) }
     private var cachedBytes = 0
     private let lock = NSLock()
     private static let emptyBuffer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
@@ -42,13 +50,16 @@ public final class BufferPool: @unchecked Sendable {
 
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count == 0 { return Self.emptyBuffer }
+        let s = Self.slot(count)
         lock.lock()
-        if var list = free[count], let p = list.popLast() {
-            free[count] = list
-            cachedBytes -= count * 4
-            hits += 1
-            lock.unlock()
-            return p
+        for b in table[s].indices where table[s][b].count == count {
+            if let p = table[s][b].buffers.popLast() {
+                cachedBytes -= count * 4
+                hits += 1
+                lock.unlock()
+                return p
+            }
+            break
         }
         misses += 1
         lock.unlock()
@@ -59,7 +70,12 @@ public final class BufferPool: @unchecked Sendable {
         if count == 0 { return }
         lock.lock()
         if cachedBytes + count * 4 <= capacityBytes {
-            free[count, default: []].append(pointer)
+            let s = Self.slot(count)
+            if let b = table[s].firstIndex(where: { $0.count == count }) {
+                table[s][b].buffers.append(pointer)
+            } else {
+                table[s].append(Bucket(count: count, buffers: [pointer]))
+            }
             cachedBytes += count * 4
             lock.unlock()
             return
@@ -71,8 +87,8 @@ public final class BufferPool: @unchecked Sendable {
     /// Frees every cached buffer.
     public func trim() {
         lock.lock()
-        for (_, list) in free { for p in list { p.deallocate() } }
-        free = [:]
+        for chain in table { for b in chain { for p in b.buffers { p.deallocate() } } }
+        table = [[Bucket]](repeating: [], count: Self.slots)
         cachedBytes = 0
         lock.unlock()
     }

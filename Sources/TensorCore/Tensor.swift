@@ -13,6 +13,11 @@ public final class Tensor {
     /// The accumulated gradient of a leaf after `backward()`.
     public var grad: Tensor?
     var node: Node?
+    /// Scratch space of a backward pass: the pass that last visited this
+    /// tensor, and the gradient gathered for it so far.
+    var visitEpoch = 0
+    var pendingGrad: Tensor?
+    nonisolated(unsafe) static var epochCounter = 0
 
     init(shape: [Int], storage: Storage) {
         self.shape = shape

@@ -1,0 +1,43 @@
+import TensorCore
+
+/// GFLOP/s of C = op(A)·op(B) through the binding (`BLAS.sgemm` on raw
+/// buffers) and through `Tensor.matmul` (allocation included).
+func benchGEMM(quick: Bool) {
+    let seconds = quick ? 0.1 : 0.4
+    func measure(m: Int, n: Int, k: Int, ta: Bool, tb: Bool) -> (binding: Double, tensor: Double) {
+        let a = Tensor.rand(ta ? [k, m] : [m, k]), b = Tensor.rand(tb ? [n, k] : [k, n])
+        let c = Tensor(zeros: [m, n])
+        let flops = 2.0 * Double(m) * Double(n) * Double(k)
+        let direct = a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    bestSecondsPerCall(seconds: seconds) {
+                        BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: ta ? m : k,
+                                   b: pb.baseAddress!, ldb: tb ? k : n, beta: 0, c: pc.baseAddress!, ldc: n)
+                    }
+                }
+            }
+        }
+        let viaTensor = try! bestSecondsPerCall(seconds: seconds) {
+            _ = try a.matmul(b, transposeA: ta, transposeB: tb)
+        }
+        return (flops / direct / 1e9, flops / viaTensor / 1e9)
+    }
+    var square: [Any] = []
+    for n in [64, 128, 256, 512, 1024, 2048] {
+        let r = measure(m: n, n: n, k: n, ta: false, tb: false)
+        square.append([("n", n), ("gflops", round2(r.binding)), ("gflops_tensor", round2(r.tensor))] as [(String, Any)])
+    }
+    var gan: [Any] = []
+    // [M,K]·[K,N] forward, then the two backward products: dA = g·Bᵀ, dB = Aᵀ·g.
+    for (m, k, n) in [(64, 64, 256), (64, 256, 512), (64, 512, 784), (64, 784, 512)] {
+        for (label, mm, nn, kk, ta, tb) in [("forward", m, n, k, false, false),
+                                            ("dA = g·Bᵀ", m, k, n, false, true),
+                                            ("dB = Aᵀ·g", k, n, m, true, false)] {
+            let r = measure(m: mm, n: nn, k: kk, ta: ta, tb: tb)
+            gan.append([("layer", "[\(m),\(k)]·[\(k),\(n)]"), ("product", label), ("m", mm), ("n", nn), ("k", kk),
+                        ("gflops", round2(r.binding)), ("gflops_tensor", round2(r.tensor))] as [(String, Any)])
+        }
+    }
+    emit([("bench", "gemm")] + blasFields() + [("square", square), ("gan_shapes", gan)])
+}

@@ -1,0 +1,66 @@
+import Foundation
+import TensorCore
+
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// Runs `body` in repetitions of at least `seconds`, returning the best
+/// seconds per call (the least disturbed repetition on a noisy machine).
+func bestSecondsPerCall(reps: Int = 3, seconds: Double = 0.3, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var best = Double.infinity
+    for _ in 0..<reps {
+        var calls = 0
+        let t0 = now()
+        var elapsed = 0.0
+        repeat {
+            try body()
+            calls += 1
+            elapsed = now() - t0
+        } while elapsed < seconds
+        best = min(best, elapsed / Double(calls))
+    }
+    return best
+}
+
+/// Current resident set size in MiB (Linux /proc), or 0.
+func currentRSSMiB() -> Double {
+    guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = s.split(separator: " ")
+    guard fields.count > 1, let pages = Double(fields[1]) else { return 0 }
+    return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
+}
+
+/// Peak resident set size in MiB.
+func peakRSSMiB() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_maxrss) / 1024
+}
+
+func round2(_ x: Double) -> Double { (x * 100).rounded() / 100 }
+
+/// One JSON object on one line, keys in the given order.
+func emit(_ fields: [(String, Any)]) {
+    func encode(_ v: Any) -> String {
+        switch v {
+        case let s as String: return JSONValue.quote(s)
+        case let d as Double: return d.isFinite ? "\(d)" : "null"
+        case let i as Int: return "\(i)"
+        case let b as Bool: return b ? "true" : "false"
+        case let o as [(String, Any)]: return "{" + o.map { JSONValue.quote($0.0) + ":" + encode($0.1) }.joined(separator: ",") + "}"
+        case let a as [Any]: return "[" + a.map(encode).joined(separator: ",") + "]"
+        default: return JSONValue.quote("\(v)")
+        }
+    }
+    print(encode(fields))
+    fflush(stdout)
+}
+
+func blasFields() -> [(String, Any)] {
+    let info = BLAS.info
+    return [("blas", info.library), ("core", info.kernel), ("core_choice", info.choice), ("blas_threads", info.threads)]
+}
