@@ -9,6 +9,11 @@ public struct RandomGenerator: Sendable, Equatable {
     public struct State: Sendable, Equatable, Codable {
         public var words: [UInt64]
         public var spareNormal: Float?
+
+        public init(words: [UInt64], spareNormal: Float?) {
+            self.words = words
+            self.spareNormal = spareNormal
+        }
     }
 
     private var s: (UInt64, UInt64, UInt64, UInt64)
@@ -27,13 +32,15 @@ public struct RandomGenerator: Sendable, Equatable {
         spare = nil
     }
 
-    public var state: State {
-        get { State(words: [s.0, s.1, s.2, s.3], spareNormal: spare) }
-        set {
-            precondition(newValue.words.count == 4, "random state needs 4 words")
-            s = (newValue.words[0], newValue.words[1], newValue.words[2], newValue.words[3])
-            spare = newValue.spareNormal
+    public var state: State { State(words: [s.0, s.1, s.2, s.3], spareNormal: spare) }
+
+    /// Continues from a saved state (as read from a checkpoint file).
+    public mutating func restore(_ state: State) throws {
+        guard state.words.count == 4, state.words.contains(where: { $0 != 0 }) else {
+            throw TensorError("random", "a generator state needs 4 words, not all zero; found \(state.words.count) words")
         }
+        s = (state.words[0], state.words[1], state.words[2], state.words[3])
+        spare = state.spareNormal
     }
 
     public static func == (a: Self, b: Self) -> Bool { a.state == b.state }

@@ -86,7 +86,13 @@ extension Tensor {
         return Tensor(values, shape: shape)
     }
 
-    /// Validates a user-supplied shape: no negative sizes.
+    /// The most elements `checkShape` accepts (default 2²⁸, 1 GiB of floats):
+    /// a typo in a shape gives an error instead of exhausting memory.
+    nonisolated(unsafe) public static var elementLimit = 1 << 28
+
+    /// Validates a user-supplied shape: no negative sizes, no more than
+    /// `elementLimit` elements. Shapes from user input go through this before
+    /// any initialiser, whose preconditions would otherwise trap.
     public static func checkShape(_ shape: [Int], op: String) throws {
         if let bad = shape.first(where: { $0 < 0 }) {
             throw TensorError(op, "dimension sizes must be zero or more, found \(bad) in \(shapeString(shape))")
@@ -97,18 +103,32 @@ extension Tensor {
             if overflow { throw TensorError(op, "shape \(shapeString(shape)) has too many elements") }
             total = p
         }
+        if total > elementLimit {
+            throw TensorError(op, "shape \(shapeString(shape)) has \(total) elements, more than the limit of \(elementLimit)")
+        }
     }
 
-    /// 0, 1, …, n−1 (or start, start+step, … below end).
-    public static func arange(_ start: Float, _ end: Float, step: Float = 1) -> Tensor {
-        precondition(step != 0, "arange step must be non-zero")
-        let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
+    /// start, start+step, … below end.
+    public static func arange(_ start: Float, _ end: Float, step: Float = 1) throws -> Tensor {
+        guard step != 0, start.isFinite, end.isFinite, step.isFinite else {
+            throw TensorError("arange", "needs finite bounds and a non-zero step, found \(start), \(end), step \(step)")
+        }
+        let steps = ((end - start) / step).rounded(.up)
+        guard steps < Float(elementLimit) else {
+            throw TensorError("arange", "\(steps) elements exceed the limit of \(elementLimit)")
+        }
+        let n = Swift.max(0, Int(steps))
         let t = Tensor(uninitialized: [n])
         for i in 0..<n { t.pointer[i] = start + Float(i) * step }
         return t
     }
 
-    public static func arange(_ n: Int) -> Tensor { arange(0, Float(n)) }
+    /// 0, 1, …, n−1.
+    public static func arange(_ n: Int) -> Tensor {
+        let t = Tensor(uninitialized: [Swift.max(0, n)])
+        for i in 0..<t.count { t.pointer[i] = Float(i) }
+        return t
+    }
 
     /// Uniform in [low, high), from the seeded global generator.
     public static func rand(_ shape: [Int], low: Float = 0, high: Float = 1) -> Tensor {

@@ -16,16 +16,22 @@ final class TensorTests: XCTestCase {
         }
         XCTAssertThrowsError(try Tensor.checked([], shape: [-1]))
         XCTAssertThrowsError(try Tensor.checkShape([1 << 40, 1 << 40], op: "zeros"))
+        XCTAssertThrowsError(try Tensor.checkShape([1 << 20, 1 << 20], op: "zeros")) { e in
+            XCTAssertTrue("\(e)".contains("more than the limit"), "\(e)")
+        }
+        XCTAssertThrowsError(try Tensor.arange(0, 1, step: 0))
+        XCTAssertThrowsError(try Tensor.arange(0, .infinity))
+        XCTAssertThrowsError(try Tensor.arange(0, 1e12))
     }
 
-    func testRandomIsSeededAndRestorable() {
+    func testRandomIsSeededAndRestorable() throws {
         Random.seed(42)
         let a = Tensor.randn([5]).scalars
         let state = Random.global.state
         let b = Tensor.rand([5]).scalars
         Random.seed(42)
         XCTAssertEqual(Tensor.randn([5]).scalars, a)
-        Random.global.state = state
+        try Random.global.restore(state)
         XCTAssertEqual(Tensor.rand([5]).scalars, b)
         // Statistics of a large draw.
         let n = Tensor.randn([100_000]).scalars
@@ -36,6 +42,8 @@ final class TensorTests: XCTestCase {
         let u = Tensor.rand([100_000], low: -1, high: 3).scalars
         XCTAssertTrue(u.allSatisfy { $0 >= -1 && $0 < 3 })
         XCTAssertEqual(u.reduce(0, +) / Float(u.count), 1, accuracy: 0.03)
+        XCTAssertThrowsError(try Random.global.restore(RandomGenerator.State(words: [1, 2], spareNormal: nil)))
+        XCTAssertThrowsError(try Random.global.restore(RandomGenerator.State(words: [0, 0, 0, 0], spareNormal: nil)))
         // A permutation holds each index once.
         XCTAssertEqual(Random.permutation(50).sorted(), Array(0..<50))
     }

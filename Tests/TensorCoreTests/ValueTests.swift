@@ -98,7 +98,7 @@ final class ValueTests: XCTestCase {
         assertValues(try Tensor(ones: [2, 3]).sumTo([3]), [2, 2, 2])
         assertValues(try Tensor(ones: [2, 3]).sumTo([2, 1]), [3, 3])
         assertValues(try Tensor.stack([Tensor([1, 2]), Tensor([3, 4])]), [1, 2, 3, 4], shape: [2, 2])
-        assertValues(Tensor.arange(1, 2, step: 0.25), [1, 1.25, 1.5, 1.75])
+        assertValues(try Tensor.arange(1, 2, step: 0.25), [1, 1.25, 1.5, 1.75])
     }
 
     func testLossesAndNorms() throws {
