@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "GANKit", targets: ["GANKit"]),
         .executable(name: "gans-bench", targets: ["GANBench"]),
     ],
     targets: [
@@ -24,10 +25,12 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])],
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
-        .executableTarget(name: "GANBench", dependencies: ["TensorCore"]),
+        .target(name: "GANKit", dependencies: ["TensorCore"]),
+        .executableTarget(name: "GANBench", dependencies: ["TensorCore", "GANKit"]),
 
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "GANKitTests", dependencies: ["GANKit", "TensorCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -14,6 +14,8 @@ usage: gans-bench <workload> [options]
   gemm [--quick]             GFLOP/s for square sizes 64…2048 and the GAN layer shapes
   ops [--quick]              µs per recorded op (forward+backward) and elementwise GB/s
   memory [--steps N]         RSS across N forward/backward steps of a small MLP (default 100000)
+  toy2d [--steps N] [--seeds S…]        vanilla GAN on the ring of 8 (the reference toy2d.py)
+  wgan-gp-toy [--steps N] [--seeds S…]  WGAN-GP on the ring of 8 (the reference wgan_gp_toy.py)
 """
 
 guard let workload = args.first else {
@@ -26,10 +28,17 @@ func option(_ name: String, default value: Int) -> Int {
     return v
 }
 
+func seedsOption() -> [UInt64] {
+    guard let i = args.firstIndex(of: "--seeds") else { return [0, 1, 2] }
+    return args[(i + 1)...].prefix { !$0.hasPrefix("--") }.compactMap { UInt64($0) }
+}
+
 switch workload {
 case "gemm": benchGEMM(quick: quick)
 case "ops": try benchOps(quick: quick)
 case "memory": try benchMemory(steps: option("--steps", default: 100_000))
+case "toy2d": try benchToy2d(steps: option("--steps", default: 2000), seeds: seedsOption())
+case "wgan-gp-toy": try benchWGANGPToy(steps: option("--steps", default: 2000), seeds: seedsOption())
 case "profile-op": try profileSmallOp(iterations: option("--iterations", default: 200_000))
 case "-h", "--help", "help": print(usage)
 default:

@@ -163,7 +163,7 @@ extension Tensor {
 
     public func relu() -> Tensor {
         let x = self
-        let out = Kernels.map(x) { $0 > 0 ? $0 : 0 }
+        let out = Kernels.map(x) { $0 < 0 ? 0 : $0 }   // NaN passes through, as in PyTorch
         return Tensor.record("relu", out, [x]) { g in
             [try g * Kernels.map(x) { $0 > 0 ? 1 : 0 }]   // dx = g·[x > 0]
         }
@@ -171,7 +171,7 @@ extension Tensor {
 
     public func leakyRelu(_ alpha: Float = 0.01) -> Tensor {
         let x = self
-        let out = Kernels.map(x) { $0 > 0 ? $0 : alpha * $0 }
+        let out = Kernels.map(x) { $0 < 0 ? alpha * $0 : $0 }
         return Tensor.record("leakyRelu", out, [x]) { g in
             [try g * Kernels.map(x) { $0 > 0 ? 1 : alpha }]   // dx = g·(x > 0 ? 1 : α)
         }
@@ -204,6 +204,15 @@ extension Tensor {
         let x = self
         let out = Kernels.mapParallel(x) { v in Swift.max(v, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(v))) }
         return Tensor.record("softplus", out, [x]) { g in [try g * x.sigmoid()] }   // dx = g·σ(x)
+    }
+
+    /// The error function.
+    public func erf() -> Tensor {
+        let x = self
+        let out = Kernels.mapParallel(x) { Foundation.erf($0) }
+        return Tensor.record("erf", out, [x]) { g in
+            [try g * ((x * x) * -1).exp() * (2 / Float.pi.squareRoot())]   // dx = g·2/√π·e^(−x²)
+        }
     }
 
     /// Limits values to [low, high]; the gradient passes where x is inside.

@@ -30,6 +30,7 @@ final class GradientTests: XCTestCase {
             ("sigmoid", false, { $0.sigmoid() }),
             ("tanh", false, { $0.tanh() }),
             ("softplus", false, { $0.softplus() }),
+            ("erf", false, { $0.erf() }),
             ("clamp", false, { $0.clamp(min: -0.05, max: 2) }),
             ("pow2", false, { $0.pow(2) }),
             ("pow3", false, { $0.pow(3) }),

@@ -34,6 +34,8 @@ final class ValueTests: XCTestCase {
     func testUnaryFunctions() {
         let x = Tensor([-2, -0.5, 0, 0.5, 2])
         assertValues(x.relu(), [0, 0, 0, 0.5, 2])
+        XCTAssertTrue(Tensor([.nan]).relu().item.isNaN, "NaN propagates, as in PyTorch")
+        XCTAssertTrue(Tensor([.nan]).leakyRelu(0.1).item.isNaN)
         assertValues(x.leakyRelu(0.1), [-0.2, -0.05, 0, 0.5, 2])
         assertValues(x.abs(), [2, 0.5, 0, 0.5, 2])
         assertValues(x.clamp(min: -1, max: 1), [-1, -0.5, 0, 0.5, 1])
@@ -41,6 +43,7 @@ final class ValueTests: XCTestCase {
         assertValues(x.tanh(), [-0.96402758, -0.46211716, 0, 0.46211716, 0.96402758])
         assertValues(x.softplus(), [0.12692801, 0.47407698, 0.69314718, 0.97407698, 2.12692801])
         assertValues(x.pow(2), [4, 0.25, 0, 0.25, 4])
+        assertValues(x.erf(), [-0.99532227, -0.52049988, 0, 0.52049988, 0.99532227])
         assertValues(Tensor([1, 4, 9]).sqrt(), [1, 2, 3])
         assertValues(Tensor([0, 1]).exp(), [1, 2.7182818])
         assertValues(Tensor([1, 2.7182818]).log(), [0, 1])

@@ -40,6 +40,27 @@ public enum GradCheck {
         }
     }
 
+    /// Like `first`, for a computation that reads its own tensors (a layer and
+    /// its parameters): the gradient with respect to those very tensors,
+    /// against central differences made by perturbing them in place.
+    public static func inPlace(_ name: String, _ tensors: [Tensor], eps: Float = 1e-2, atol: Float = 2e-3,
+                               rtol: Float = 2e-2, _ f: () throws -> Tensor) -> [String] {
+        do {
+            let saved = tensors.map(\.requiresGrad)
+            defer { for (t, r) in zip(tensors, saved) { t.requiresGrad = r } }
+            for t in tensors { t.requiresGrad = true }
+            let analytic = try grad(of: try scalarize(f()), wrt: tensors)
+            var failures: [String] = []
+            for (i, t) in tensors.enumerated() {
+                let numeric = try numericGradient(tensors, i, eps: eps) { _ in try scalarize(f()) }
+                failures += compare("\(name): tensor \(i) \(t.shape)", analytic[i].scalars, numeric, atol: atol, rtol: rtol)
+            }
+            return failures
+        } catch {
+            return ["\(name): threw \(error)"]
+        }
+    }
+
     /// Second order: h(x) = Σ v ⊙ ∂(Σ w ⊙ f(x))/∂x, built with `createGraph`;
     /// compares ∂h/∂x with central differences of h.
     public static func second(_ name: String, _ inputs: [Tensor], differentiable: [Int]? = nil,

@@ -1,0 +1,84 @@
+import Foundation
+import TensorCore
+import GANKit
+
+// The four reference workloads of ../shared/bench, with the same shapes,
+// hyperparameters, step structure and JSON field names.
+
+func adamOptimizers(_ gan: GAN, lr: Float, beta1: Float, beta2: Float) -> (Optimizer, Optimizer) {
+    (Adam(gan.generatorParameters, lr: lr, beta1: beta1, beta2: beta2),
+     Adam(gan.discriminatorParameters, lr: lr, beta1: beta1, beta2: beta2))
+}
+
+func toyTrainer(loss: GANLoss, lr: Float, beta2: Float, dSteps: Int) throws -> Trainer {
+    let g = try Network.parse("noise 2 | linear 128 | relu | linear 128 | relu | linear 2")
+    let d = try Network.parse("input 2 | linear 128 | relu | linear 128 | relu | linear 1")
+    let gan = try GAN(generator: g, discriminator: d, data: GaussianMixture.ring().dataset(name: "ring8"))
+    var o = TrainingOptions()
+    o.loss = loss
+    o.batchSize = 256
+    o.dSteps = dSteps
+    let (og, od) = adamOptimizers(gan, lr: lr, beta1: 0.5, beta2: beta2)
+    return try Trainer(gan: gan, options: o, optimizerG: og, optimizerD: od)
+}
+
+/// Mode coverage of 2,500 samples, as the reference's `mode_coverage`.
+func toyCoverage(_ t: Trainer) throws -> [(String, Any)] {
+    let samples = try withNoGrad { try t.gan.generate(t.gan.sampleNoise(2500)) }
+    let c = GaussianMixture.ring().coverage(samples)
+    return [("modes_covered", c.modes), ("hq_percent", round2(Double(c.highQuality) * 100)), ("hq_per_mode", c.perMode)]
+}
+
+func lastLosses(_ t: Trainer) -> (Double, Double) {
+    let d = t.history.last { $0.part == .discriminator }?.dLoss ?? .nan
+    let g = t.history.last { $0.part == .generator }?.gLoss ?? .nan
+    return ((Double(d) * 1e4).rounded() / 1e4, (Double(g) * 1e4).rounded() / 1e4)
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+}
+
+/// Vanilla GAN on the ring of 8: BCE with logits, non-saturating G, Adam 1e-3 (0.5, 0.999), 2000 steps per seed.
+func benchToy2d(steps: Int, seeds: [UInt64]) throws {
+    Random.seed(0)
+    try toyTrainer(loss: .nonSaturating, lr: 1e-3, beta2: 0.999, dSteps: 1).train(steps: 50)   // warm-up
+    var runs: [Any] = []
+    var rates: [Double] = []
+    for seed in seeds {
+        Random.seed(seed)
+        let t = try toyTrainer(loss: .nonSaturating, lr: 1e-3, beta2: 0.999, dSteps: 1)
+        let t0 = now()
+        try t.train(steps: steps)
+        let elapsed = now() - t0
+        let (ld, lg) = lastLosses(t)
+        rates.append(Double(steps) / elapsed)
+        runs.append([("seed", Int(seed)), ("seconds", round2(elapsed)), ("steps_per_sec", round2(Double(steps) / elapsed)),
+                     ("final_loss_d", ld), ("final_loss_g", lg)] + (try toyCoverage(t)) as [(String, Any)])
+    }
+    emit([("bench", "toy2d"), ("adam", "fused"), ("steps", steps), ("batch", 256),
+          ("steps_per_sec_median", round2(median(rates))), ("runs", runs), ("peak_rss_mib", round2(peakRSSMiB()))] + blasFields())
+}
+
+/// WGAN-GP on the ring of 8: 5 critic steps (fresh real and fake batches) per G step, λ = 10, Adam 1e-4 (0.5, 0.9).
+func benchWGANGPToy(steps: Int, seeds: [UInt64]) throws {
+    Random.seed(0)
+    try toyTrainer(loss: .wassersteinGP, lr: 1e-4, beta2: 0.9, dSteps: 5).train(steps: 20)
+    var runs: [Any] = []
+    var rates: [Double] = []
+    for seed in seeds {
+        Random.seed(seed)
+        let t = try toyTrainer(loss: .wassersteinGP, lr: 1e-4, beta2: 0.9, dSteps: 5)
+        let t0 = now()
+        try t.train(steps: steps)
+        let elapsed = now() - t0
+        let (ld, lg) = lastLosses(t)
+        rates.append(Double(steps) / elapsed)
+        runs.append([("seed", Int(seed)), ("seconds", round2(elapsed)), ("gen_steps_per_sec", round2(Double(steps) / elapsed)),
+                     ("critic_steps_per_sec", round2(5 * Double(steps) / elapsed)),
+                     ("final_loss_d", ld), ("final_loss_g", lg)] + (try toyCoverage(t)) as [(String, Any)])
+    }
+    emit([("bench", "wgan_gp_toy"), ("adam", "fused"), ("gen_steps", steps), ("critic_steps_per_gen_step", 5), ("batch", 256),
+          ("gen_steps_per_sec_median", round2(median(rates))), ("runs", runs), ("peak_rss_mib", round2(peakRSSMiB()))] + blasFields())
+}

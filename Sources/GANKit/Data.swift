@@ -1,0 +1,155 @@
+import Foundation
+import TensorCore
+
+/// Where real samples come from: a finite set walked in shuffled epochs, or
+/// a generator of fresh samples. Labels are class indices stored as floats.
+public protocol DataSource: AnyObject {
+    var name: String { get }
+    /// The shape of one sample.
+    var sampleShape: [Int] { get }
+    /// Number of classes when samples are labelled.
+    var classCount: Int? { get }
+    /// Batches in one epoch of `batchSize` (finite data drop the last partial batch).
+    func batchesPerEpoch(batchSize: Int) -> Int
+    /// The next batch. Finite data walk a permutation drawn from the global
+    /// generator at the start of each epoch.
+    func nextBatch(_ size: Int) throws -> (x: Tensor, labels: Tensor?)
+    /// Where the iterator stands, for checkpoints.
+    var cursor: DataCursor { get set }
+}
+
+/// The position of a data iterator: the current epoch's order and the next index in it.
+public struct DataCursor: Equatable, Sendable {
+    public var order: [Int]
+    public var position: Int
+    public init(order: [Int] = [], position: Int = 0) { self.order = order; self.position = position }
+}
+
+/// Samples held in one tensor `[N] + sampleShape`, with optional labels `[N]`.
+public final class TensorDataset: DataSource {
+    public let name: String
+    public let samples: Tensor
+    public let labels: Tensor?
+    public let classCount: Int?
+    public var cursor = DataCursor()
+
+    public init(name: String, samples: Tensor, labels: Tensor? = nil, classCount: Int? = nil) throws {
+        guard samples.rank >= 1, samples.shape[0] > 0 else {
+            throw ShapeError("a dataset needs at least one sample, found shape \(shapeString(samples.shape))")
+        }
+        if let labels, labels.shape != [samples.shape[0]] {
+            throw ShapeError("labels of shape \(shapeString(labels.shape)) do not match \(samples.shape[0]) samples")
+        }
+        self.name = name
+        self.samples = samples
+        self.labels = labels
+        self.classCount = classCount ?? labels.map { Int(($0.scalars.max() ?? 0)) + 1 }
+    }
+
+    public var count: Int { samples.shape[0] }
+    public var sampleShape: [Int] { Array(samples.shape.dropFirst()) }
+
+    public func batchesPerEpoch(batchSize: Int) -> Int { Swift.max(1, count / Swift.max(batchSize, 1)) }
+
+    public func nextBatch(_ size: Int) throws -> (x: Tensor, labels: Tensor?) {
+        guard size > 0 else { throw ShapeError("batch size must be positive, found \(size)") }
+        let n = Swift.min(size, count)
+        if cursor.order.count != count || cursor.position + n > count {
+            cursor = DataCursor(order: Random.permutation(count), position: 0)
+        }
+        let idx = Tensor(cursor.order[cursor.position..<(cursor.position + n)].map(Float.init))
+        cursor.position += n
+        return (try samples.gatherRows(idx), try labels?.gatherRows(idx))
+    }
+}
+
+/// Fresh samples drawn on demand (synthetic 2-D data); an epoch is a fixed
+/// number of batches.
+public final class SampledDataset: DataSource {
+    public let name: String
+    public let sampleShape: [Int]
+    public let classCount: Int?
+    public var stepsPerEpoch: Int
+    public var cursor = DataCursor()
+    let draw: (Int) -> (Tensor, Tensor?)
+
+    public init(name: String, sampleShape: [Int], classCount: Int? = nil, stepsPerEpoch: Int = 100,
+                draw: @escaping (Int) -> (Tensor, Tensor?)) {
+        self.name = name
+        self.sampleShape = sampleShape
+        self.classCount = classCount
+        self.stepsPerEpoch = stepsPerEpoch
+        self.draw = draw
+    }
+
+    public func batchesPerEpoch(batchSize: Int) -> Int { stepsPerEpoch }
+
+    public func nextBatch(_ size: Int) throws -> (x: Tensor, labels: Tensor?) {
+        guard size > 0 else { throw ShapeError("batch size must be positive, found \(size)") }
+        return draw(size)
+    }
+}
+
+/// A mixture of isotropic Gaussians in the plane with known centres.
+public struct GaussianMixture: Sendable {
+    public let centers: [(Float, Float)]
+    public let std: Float
+
+    /// `modes` centres evenly on a circle (the reference toy: 8, radius 2, σ 0.02).
+    public static func ring(modes: Int = 8, radius: Float = 2, std: Float = 0.02) -> GaussianMixture {
+        GaussianMixture(centers: (0..<modes).map { k in
+            let a = 2 * Float.pi * Float(k) / Float(modes)
+            return (radius * Foundation.cos(a), radius * Foundation.sin(a))
+        }, std: std)
+    }
+
+    /// A square grid of centres (default 5×5 at −4, −2, 0, 2, 4, σ 0.05).
+    public static func grid(side: Int = 5, spacing: Float = 2, std: Float = 0.05) -> GaussianMixture {
+        let offset = Float(side - 1) / 2 * spacing
+        var c: [(Float, Float)] = []
+        for i in 0..<side { for j in 0..<side { c.append((Float(i) * spacing - offset, Float(j) * spacing - offset)) } }
+        return GaussianMixture(centers: c, std: std)
+    }
+
+    /// n samples `[n, 2]` and their mode indices, from the global generator.
+    public func sample(_ n: Int) -> (Tensor, Tensor) {
+        let x = Tensor(zeros: [n, 2]), modes = Tensor(zeros: [n])
+        x.withUnsafeMutableBufferPointer { p in
+            modes.withUnsafeMutableBufferPointer { m in
+                for i in 0..<n {
+                    let k = Random.global.nextInt(below: centers.count)
+                    m[i] = Float(k)
+                    p[2 * i] = centers[k].0 + std * Random.global.nextNormal()
+                    p[2 * i + 1] = centers[k].1 + std * Random.global.nextNormal()
+                }
+            }
+        }
+        return (x, modes)
+    }
+
+    /// A stream of fresh batches from this mixture.
+    public func dataset(name: String) -> SampledDataset {
+        SampledDataset(name: name, sampleShape: [2]) { n in (self.sample(n).0, nil) }
+    }
+
+    /// Mode coverage as VEEGAN and PacGAN define it: a sample is high quality
+    /// when it lies within 3σ of its nearest centre; a mode is covered when at
+    /// least one high-quality sample is nearest to it.
+    public func coverage(_ samples: Tensor) -> (modes: Int, highQuality: Float, perMode: [Int]) {
+        var perMode = [Int](repeating: 0, count: centers.count)
+        var hq = 0
+        let n = samples.shape[0]
+        samples.withUnsafeBufferPointer { p in
+            for i in 0..<n {
+                var best = Float.infinity, which = 0
+                for (k, c) in centers.enumerated() {
+                    let dx = p[2 * i] - c.0, dy = p[2 * i + 1] - c.1
+                    let d = (dx * dx + dy * dy).squareRoot()
+                    if d < best { best = d; which = k }
+                }
+                if best < 3 * std { hq += 1; perMode[which] += 1 }
+            }
+        }
+        return (perMode.filter { $0 > 0 }.count, n == 0 ? 0 : Float(hq) / Float(n), perMode)
+    }
+}

@@ -1,0 +1,142 @@
+import TensorCore
+
+/// The distribution the generator's input is drawn from.
+public enum NoiseDistribution: String, Sendable, CaseIterable {
+    case normal, uniform
+}
+
+/// How class labels reach the networks of a conditional GAN.
+public enum Conditioning: Equatable, Sendable {
+    /// A one-hot vector of the class count.
+    case oneHot
+    /// A learned embedding of the given size (one table for G, one for D).
+    case embedding(Int)
+}
+
+/// A generator, a discriminator, a noise source and a dataset, checked
+/// together when assembled: G must produce what the data holds and D must
+/// take that and give one score per sample. For a conditional GAN, labels are
+/// appended to G's noise and to D's input (as extra channels for images).
+public final class GAN {
+    public let generator: Network
+    public let discriminator: Network
+    public let data: DataSource
+    public var noise: NoiseDistribution
+    public let conditioning: Conditioning?
+    /// Label embeddings of a conditional GAN with `.embedding`.
+    public let labelEmbeddingG: Tensor?, labelEmbeddingD: Tensor?
+
+    public init(generator: Network, discriminator: Network, data: DataSource,
+                noise: NoiseDistribution = .normal, conditioning: Conditioning? = nil) throws {
+        self.generator = generator
+        self.discriminator = discriminator
+        self.data = data
+        self.noise = noise
+        self.conditioning = conditioning
+        let sample = data.sampleShape
+        var labelDim = 0
+        if let conditioning {
+            guard let classes = data.classCount else {
+                throw ShapeError("a conditional GAN needs labelled data; \(data.name) has no labels")
+            }
+            switch conditioning {
+            case .oneHot:
+                labelDim = classes
+                labelEmbeddingG = nil; labelEmbeddingD = nil
+            case .embedding(let d):
+                guard d > 0 else { throw ShapeError("a label embedding needs a positive size, found \(d)") }
+                labelDim = d
+                labelEmbeddingG = Tensor.randn([classes, d]).requiringGrad()
+                labelEmbeddingD = Tensor.randn([classes, d]).requiringGrad()
+            }
+        } else {
+            labelEmbeddingG = nil; labelEmbeddingD = nil
+        }
+        if labelDim > 0 {
+            guard generator.inputShape.count == 1, generator.inputShape[0] > labelDim else {
+                throw ShapeError("a conditional generator takes [noise + \(labelDim) label values] as one vector; G takes \(shapeString(generator.inputShape))")
+            }
+        }
+        guard generator.outputShape == sample else {
+            throw ShapeError("G makes samples of shape \(shapeString(generator.outputShape)) but \(data.name) holds \(shapeString(sample)); the last layers of G must end at \(shapeString(sample))")
+        }
+        let dInput = GAN.discriminatorInput(sample: sample, labelDim: labelDim)
+        guard discriminator.inputShape == dInput else {
+            throw ShapeError("D takes \(shapeString(discriminator.inputShape)) but is fed \(shapeString(dInput))" +
+                             (labelDim > 0 ? " (samples \(shapeString(sample)) with \(labelDim) label values)" : " (samples of \(data.name))"))
+        }
+        guard discriminator.outputShape == [1] || discriminator.outputShape == [] else {
+            throw ShapeError("D must give one score per sample, that is output [1], but ends at \(shapeString(discriminator.outputShape)); add 'linear 1' (after 'flatten' for images)")
+        }
+    }
+
+    static func discriminatorInput(sample: [Int], labelDim: Int) -> [Int] {
+        guard labelDim > 0 else { return sample }
+        if sample.count == 3 { return [sample[0] + labelDim, sample[1], sample[2]] }
+        return [sample.reduce(1, *) + labelDim]
+    }
+
+    /// The noise dimension(s): G's input less any label values.
+    public var noiseShape: [Int] {
+        guard let dim = labelDim, dim > 0 else { return generator.inputShape }
+        return [generator.inputShape[0] - dim]
+    }
+
+    var labelDim: Int? {
+        switch conditioning {
+        case nil: return nil
+        case .oneHot: return data.classCount
+        case .embedding(let d): return d
+        }
+    }
+
+    /// A batch of noise from the global generator.
+    public func sampleNoise(_ n: Int) -> Tensor {
+        switch noise {
+        case .normal: return Tensor.randn([n] + noiseShape)
+        case .uniform: return Tensor.rand([n] + noiseShape, low: -1, high: 1)
+        }
+    }
+
+    /// Random class labels for a conditional batch.
+    public func sampleLabels(_ n: Int) -> Tensor? {
+        guard conditioning != nil, let classes = data.classCount else { return nil }
+        return Tensor((0..<n).map { _ in Float(Random.global.nextInt(below: classes)) })
+    }
+
+    func labelVectors(_ labels: Tensor, table: Tensor?) throws -> Tensor {
+        if let table { return try table.gatherRows(labels) }
+        return try Tensor.oneHot(labels, classes: data.classCount ?? 1)
+    }
+
+    /// G(z), or G(z ⊕ label) for a conditional GAN; `using` runs another
+    /// network of G's architecture (the moving average of its weights).
+    public func generate(_ z: Tensor, labels: Tensor? = nil, using network: Network? = nil) throws -> Tensor {
+        let g = network ?? generator
+        guard conditioning != nil else { return try g(z) }
+        guard let labels else { throw ShapeError("a conditional generator needs labels") }
+        return try g(Tensor.concat([z, labelVectors(labels, table: labelEmbeddingG)], axis: 1))
+    }
+
+    /// D(x), or D(x ⊕ label) for a conditional GAN; always `[N, 1]`.
+    public func discriminate(_ x: Tensor, labels: Tensor? = nil) throws -> Tensor {
+        var input = x
+        if conditioning != nil {
+            guard let labels else { throw ShapeError("a conditional discriminator needs labels") }
+            let l = try labelVectors(labels, table: labelEmbeddingD)                      // [N, L]
+            if x.rank == 4 {
+                let maps = try l.reshaped(to: l.shape + [1, 1]).broadcast(to: [x.shape[0], l.shape[1], x.shape[2], x.shape[3]])
+                input = try Tensor.concat([x, maps], axis: 1)                              // labels as constant channels
+            } else {
+                input = try Tensor.concat([x.flattened(), l], axis: 1)
+            }
+        }
+        let out = try discriminator(input)
+        return try out.reshaped(to: [out.shape[0], 1])
+    }
+
+    /// Parameters G's optimizer updates (with its label embedding).
+    public var generatorParameters: [Tensor] { generator.parameters.map(\.tensor) + (labelEmbeddingG.map { [$0] } ?? []) }
+    /// Parameters D's optimizer updates (with its label embedding).
+    public var discriminatorParameters: [Tensor] { discriminator.parameters.map(\.tensor) + (labelEmbeddingD.map { [$0] } ?? []) }
+}

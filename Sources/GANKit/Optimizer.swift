@@ -1,0 +1,199 @@
+import TensorCore
+
+/// An optimizer: its hyperparameters (changeable between steps), its
+/// per-parameter state (inspectable and saved in checkpoints), and one update.
+public protocol Optimizer: AnyObject {
+    var name: String { get }
+    /// The tensors it updates, in order.
+    var parameters: [Tensor] { get }
+    /// Hyperparameters by name (`lr`, `beta1`, …).
+    var hyperparameters: [(name: String, value: Float)] { get }
+    /// Changes one hyperparameter; throws for an unknown name or a bad value.
+    func set(_ name: String, _ value: Float) throws
+    /// Per-parameter state tensors by name (`0.exp_avg`), as PyTorch names them.
+    var state: [(name: String, tensor: Tensor)] { get }
+    /// Updates done so far.
+    var stepCount: Int { get set }
+    /// Applies one update from each parameter's `.grad` (parameters without one are skipped).
+    func step()
+}
+
+extension Optimizer {
+    public func zeroGrad() { for p in parameters { p.grad = nil } }
+
+    public func value(of name: String) -> Float? { hyperparameters.first { $0.name == name }?.value }
+
+    /// Copies state and step count from another optimizer of the same kind and shapes.
+    public func loadState(from other: Optimizer) {
+        for ((_, a), (_, b)) in zip(state, other.state) { a.assign(b) }
+        stepCount = other.stepCount
+    }
+}
+
+/// Builds an optimizer by name (`adam`, `sgd`, `rmsprop`) with hyperparameters by name.
+public func makeOptimizer(_ name: String, parameters: [Tensor], hyperparameters: [(String, Float)] = []) throws -> Optimizer {
+    let opt: Optimizer
+    switch name.lowercased() {
+    case "adam": opt = Adam(parameters)
+    case "sgd": opt = SGD(parameters, lr: 0.01)
+    case "rmsprop": opt = RMSprop(parameters)
+    default:
+        throw HyperparameterError(message: "unknown optimizer '\(name)'; there are adam, sgd and rmsprop"
+                                  + (suggestion(for: name, among: ["adam", "sgd", "rmsprop"]).map { " (did you mean '\($0)'?)" } ?? ""))
+    }
+    for (k, v) in hyperparameters { try opt.set(k, v) }
+    return opt
+}
+
+/// A hyperparameter that cannot be set.
+public struct HyperparameterError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Shared storage of named hyperparameters with range checks.
+public class HyperparameterSet {
+    var values: [(name: String, value: Float, valid: ClosedRange<Float>)]
+    init(_ values: [(String, Float, ClosedRange<Float>)]) { self.values = values.map { ($0.0, $0.1, $0.2) } }
+
+    public var hyperparameters: [(name: String, value: Float)] { values.map { ($0.name, $0.value) } }
+
+    public func set(_ name: String, _ value: Float) throws {
+        guard let i = values.firstIndex(where: { $0.name == name }) else {
+            let names = values.map(\.name)
+            throw HyperparameterError(message: "this optimizer has no '\(name)'; it has \(names.joined(separator: ", "))"
+                                      + (suggestion(for: name, among: names).map { " (did you mean '\($0)'?)" } ?? ""))
+        }
+        guard value.isFinite, values[i].valid.contains(value) else {
+            throw HyperparameterError(message: "\(name) must be in \(values[i].valid.lowerBound)…\(values[i].valid.upperBound), found \(value)")
+        }
+        values[i].value = value
+    }
+
+    func get(_ name: String) -> Float { values.first { $0.name == name }!.value }
+}
+
+/// Stochastic gradient descent with momentum, Nesterov momentum and L2 weight decay (as `torch.optim.SGD`).
+public final class SGD: HyperparameterSet, Optimizer {
+    public let name = "sgd"
+    public let parameters: [Tensor]
+    public var stepCount = 0
+    let buffers: [Tensor]
+
+    /// `nesterov` is a hyperparameter of 0 or 1, so it can be set and saved like the others.
+    public init(_ parameters: [Tensor], lr: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
+        self.parameters = parameters
+        buffers = parameters.map { Tensor(zeros: $0.shape) }
+        super.init([("lr", lr, 0...10), ("momentum", momentum, 0...1), ("weight_decay", weightDecay, 0...1),
+                    ("nesterov", nesterov ? 1 : 0, 0...1)])
+    }
+
+    public var state: [(name: String, tensor: Tensor)] { buffers.enumerated().map { ("\($0).momentum_buffer", $1) } }
+
+    public func step() {
+        let lr = get("lr"), mu = get("momentum"), wd = get("weight_decay"), nesterov = get("nesterov") >= 0.5
+        let first = stepCount == 0
+        for (p, buf) in zip(parameters, buffers) {
+            guard let g = p.grad else { continue }
+            p.withUnsafeMutableBufferPointer { w in
+                g.withUnsafeBufferPointer { gr in
+                    buf.withUnsafeMutableBufferPointer { b in
+                        for i in 0..<w.count {
+                            var d = gr[i] + wd * w[i]
+                            if mu != 0 {
+                                b[i] = first ? d : mu * b[i] + d
+                                d = nesterov ? d + mu * b[i] : b[i]
+                            }
+                            w[i] -= lr * d
+                        }
+                    }
+                }
+            }
+        }
+        stepCount += 1
+    }
+}
+
+/// Adam (as `torch.optim.Adam`): bias-corrected moment estimates, L2 weight
+/// decay added to the gradient. One fused in-place loop per parameter.
+public final class Adam: HyperparameterSet, Optimizer {
+    public let name = "adam"
+    public let parameters: [Tensor]
+    public var stepCount = 0
+    let m: [Tensor], v: [Tensor]
+
+    public init(_ parameters: [Tensor], lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-8, weightDecay: Float = 0) {
+        self.parameters = parameters
+        m = parameters.map { Tensor(zeros: $0.shape) }
+        v = parameters.map { Tensor(zeros: $0.shape) }
+        super.init([("lr", lr, 0...10), ("beta1", beta1, 0...0.99999), ("beta2", beta2, 0...0.999999),
+                    ("eps", epsilon, 0...1), ("weight_decay", weightDecay, 0...1)])
+    }
+
+    public var state: [(name: String, tensor: Tensor)] {
+        m.indices.flatMap { [("\($0).exp_avg", m[$0]), ("\($0).exp_avg_sq", v[$0])] }
+    }
+
+    public func step() {
+        stepCount += 1
+        let lr = get("lr"), b1 = get("beta1"), b2 = get("beta2"), eps = get("eps"), wd = get("weight_decay")
+        let t = Float(stepCount)
+        let c1 = 1 - Foundation.pow(b1, t), c2 = 1 - Foundation.pow(b2, t)
+        let stepSize = lr / c1, c2root = c2.squareRoot()
+        for (k, p) in parameters.enumerated() {
+            guard let g = p.grad else { continue }
+            p.withUnsafeMutableBufferPointer { w in
+                g.withUnsafeBufferPointer { gr in
+                    m[k].withUnsafeMutableBufferPointer { mb in
+                        v[k].withUnsafeMutableBufferPointer { vb in
+                            for i in 0..<w.count {
+                                let d = gr[i] + wd * w[i]
+                                mb[i] = b1 * mb[i] + (1 - b1) * d
+                                vb[i] = b2 * vb[i] + (1 - b2) * d * d
+                                w[i] -= stepSize * mb[i] / (vb[i].squareRoot() / c2root + eps)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// RMSprop (as `torch.optim.RMSprop`, without centring or momentum).
+public final class RMSprop: HyperparameterSet, Optimizer {
+    public let name = "rmsprop"
+    public let parameters: [Tensor]
+    public var stepCount = 0
+    let squares: [Tensor]
+
+    public init(_ parameters: [Tensor], lr: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8, weightDecay: Float = 0) {
+        self.parameters = parameters
+        squares = parameters.map { Tensor(zeros: $0.shape) }
+        super.init([("lr", lr, 0...10), ("alpha", alpha, 0...1), ("eps", epsilon, 0...1), ("weight_decay", weightDecay, 0...1)])
+    }
+
+    public var state: [(name: String, tensor: Tensor)] { squares.enumerated().map { ("\($0).square_avg", $1) } }
+
+    public func step() {
+        let lr = get("lr"), alpha = get("alpha"), eps = get("eps"), wd = get("weight_decay")
+        for (p, sq) in zip(parameters, squares) {
+            guard let g = p.grad else { continue }
+            p.withUnsafeMutableBufferPointer { w in
+                g.withUnsafeBufferPointer { gr in
+                    sq.withUnsafeMutableBufferPointer { s in
+                        for i in 0..<w.count {
+                            let d = gr[i] + wd * w[i]
+                            s[i] = alpha * s[i] + (1 - alpha) * d * d
+                            w[i] -= lr * d / (s[i].squareRoot() + eps)
+                        }
+                    }
+                }
+            }
+        }
+        stepCount += 1
+    }
+}
+
+import Foundation

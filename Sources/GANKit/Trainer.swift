@@ -1,0 +1,325 @@
+import Foundation
+import TensorCore
+
+/// Settings of a training run, changeable between steps.
+public struct TrainingOptions: Equatable, Sendable {
+    public var loss: GANLoss = .nonSaturating
+    public var batchSize = 64
+    /// Discriminator steps per generator step.
+    public var dSteps = 1
+    /// λ of the WGAN-GP penalty.
+    public var gpLambda: Float = 10
+    /// γ of the R1 penalty.
+    public var r1Gamma: Float = 10
+    /// Weight-clipping bound of the Wasserstein critic.
+    public var clip: Float = 0.01
+    /// One-sided label smoothing: real targets become 1 − s.
+    public var labelSmoothing: Float = 0
+    /// σ of Gaussian noise added to everything D sees (instance noise).
+    public var instanceNoise: Float = 0
+    /// Decay of an exponential moving average of G's weights (nil: none).
+    public var emaDecay: Float? = nil
+
+    public init() {}
+}
+
+/// The gradient norm of one layer's parameters after a step.
+public struct LayerGradientNorm: Equatable, Sendable {
+    public var layer: Int
+    public var spec: String
+    public var norm: Float
+}
+
+/// What one D or G step did and measured.
+public struct StepStats: Sendable {
+    public enum Part: String, Sendable { case discriminator = "D", generator = "G" }
+    public var part: Part
+    /// Steps of this part so far, this one included.
+    public var number: Int
+    public var epoch: Int
+    /// D's loss (penalty included), its real and fake parts, and the penalty alone.
+    public var dLoss: Float?, dLossReal: Float?, dLossFake: Float?, penalty: Float?
+    public var gLoss: Float?
+    /// Mean D(x) and mean D(G(z)): probabilities for the logistic losses, raw scores otherwise.
+    public var dReal: Float?, dFake: Float?
+    /// mean D(real) − mean D(fake) for the Wasserstein losses.
+    public var wasserstein: Float?
+    /// Per-layer gradient norms of the network that stepped.
+    public var gradientNorms: [LayerGradientNorm]
+    public var seconds: Double
+}
+
+/// A loss or gradient that is not finite: the step was not applied.
+public struct NonFiniteError: Error, CustomStringConvertible {
+    public let part: StepStats.Part
+    public let step: Int
+    public let loss: Float
+    /// The first layer whose gradient was not finite, if the loss itself was.
+    public let layer: String?
+    public var description: String {
+        let value = loss.isNaN ? "NaN" : (loss.isInfinite ? (loss > 0 ? "inf" : "-inf") : "\(loss)")
+        let what = loss.isFinite ? "the gradient of \(layer ?? "a parameter") is not finite (loss \(value))" : "the \(part.rawValue) loss is \(value)"
+        return "\(part.rawValue) step \(step): \(what); the step was not applied and the networks are as they were before it. Try a smaller learning rate, a gradient penalty, or restoring a snapshot."
+    }
+}
+
+/// Steps a GAN one discriminator step, one generator step, one batch or one
+/// epoch at a time, recording what each step did.
+public final class Trainer {
+    public let gan: GAN
+    public var options: TrainingOptions
+    public let optimizerG: Optimizer
+    public let optimizerD: Optimizer
+    public private(set) var history: [StepStats] = []
+    public internal(set) var dStepCount = 0, gStepCount = 0
+    /// Real batches drawn in the current epoch, and the epochs completed.
+    public internal(set) var batchesInEpoch = 0, epoch = 0
+    /// A fixed noise batch (and labels), so samples are comparable across time.
+    public let fixedNoise: Tensor, fixedLabels: Tensor?
+    /// The moving average of G's weights, when `options.emaDecay` is set.
+    public internal(set) var ema: Network?
+    /// Checked between steps: returning true stops a long command cleanly after the current step.
+    public var shouldStop: () -> Bool = { false }
+
+    public init(gan: GAN, options: TrainingOptions = TrainingOptions(), optimizerG: Optimizer, optimizerD: Optimizer,
+                fixedSamples: Int = 64) throws {
+        guard options.batchSize > 0 else { throw ShapeError("batch size must be positive, found \(options.batchSize)") }
+        self.gan = gan
+        self.options = options
+        self.optimizerG = optimizerG
+        self.optimizerD = optimizerD
+        fixedNoise = gan.sampleNoise(fixedSamples)
+        fixedLabels = gan.conditioning != nil ? Tensor((0..<fixedSamples).map { Float($0 % Swift.max(gan.data.classCount ?? 1, 1)) }) : nil
+    }
+
+    public var batchesPerEpoch: Int { gan.data.batchesPerEpoch(batchSize: options.batchSize) }
+
+    /// Samples from the fixed noise batch (G in eval mode, nothing recorded).
+    public func fixedSamples(useEMA: Bool = false) throws -> Tensor {
+        let g = useEMA ? (ema ?? gan.generator) : gan.generator
+        let wasTraining = g.training
+        g.training = false
+        defer { g.training = wasTraining }
+        return try withNoGrad { try gan.generate(fixedNoise, labels: fixedLabels, using: g) }
+    }
+
+    // MARK: Steps
+
+    func drawReal() throws -> (x: Tensor, labels: Tensor?) {
+        let b = try gan.data.nextBatch(options.batchSize)
+        batchesInEpoch += 1
+        if batchesInEpoch >= batchesPerEpoch { batchesInEpoch = 0; epoch += 1 }
+        return b
+    }
+
+    func noisy(_ x: Tensor) throws -> Tensor {
+        options.instanceNoise > 0 ? try x + Tensor.randn(x.shape, std: options.instanceNoise) : x
+    }
+
+    /// One discriminator step on a fresh real batch and a fresh fake batch.
+    @discardableResult
+    public func discriminatorStep() throws -> StepStats {
+        let real = try drawReal()
+        let z = gan.sampleNoise(real.x.shape[0])
+        let fake = try withNoGrad { try gan.generate(z, labels: real.labels) }
+        return try discriminatorStep(real: real, fake: fake)
+    }
+
+    func discriminatorStep(real: (x: Tensor, labels: Tensor?), fake: Tensor) throws -> StepStats {
+        let t0 = Date()
+        let loss = options.loss
+        let buffers = snapshot(gan.discriminator)
+        do {
+            let realIn = try noisy(real.x), fakeIn = try noisy(fake.detached())
+            if loss == .r1 { realIn.requiresGrad = true }
+            let dReal = try gan.discriminate(realIn, labels: real.labels)
+            let dFake = try gan.discriminate(fakeIn, labels: real.labels)
+            let parts = try loss.discriminator(real: dReal, fake: dFake, realTarget: 1 - options.labelSmoothing)
+            var total = try parts.real + parts.fake
+            var penalty: Tensor? = nil
+            switch loss {
+            case .wassersteinGP:
+                // λ·mean((‖∇D(x̂)‖₂ − 1)²), x̂ a random interpolate of real and fake.
+                let n = realIn.shape[0]
+                let a = Tensor.rand([n] + [Int](repeating: 1, count: realIn.rank - 1))
+                let xhat = try (a * realIn + (1 - a) * fakeIn).detached().requiringGrad()
+                let out = try gan.discriminate(xhat, labels: real.labels)
+                let g = try grad(of: out.sum(), wrt: [xhat], createGraph: true)[0]
+                let norms = try (g * g).sum(axes: Array(1..<g.rank)).sqrt()
+                penalty = try (norms - 1).pow(2).mean() * options.gpLambda
+            case .r1:
+                // γ/2·mean(‖∇ₓD(x)‖²) on real data.
+                let g = try grad(of: dReal.sum(), wrt: [realIn], createGraph: true)[0]
+                penalty = try (g * g).sum(axes: Array(1..<g.rank)).mean() * (options.r1Gamma / 2)
+            default: break
+            }
+            if let penalty { total = try total + penalty }
+            let params = gan.discriminatorParameters
+            let grads = try grad(of: total, wrt: params)
+            let number = dStepCount + 1
+            try guardFinite(.discriminator, number, total.item, grads, gan.discriminator)
+            for (p, g) in zip(params, grads) { p.grad = g }
+            optimizerD.step()
+            if loss == .wasserstein {
+                let c = options.clip
+                for p in params { p.withUnsafeMutableBufferPointer { b in for i in 0..<b.count { b[i] = Swift.min(Swift.max(b[i], -c), c) } } }
+            }
+            dStepCount = number
+            let meanReal = try readout(dReal), meanFake = try readout(dFake)
+            let stats = StepStats(part: .discriminator, number: number, epoch: epoch, dLoss: total.item,
+                                  dLossReal: parts.real.item, dLossFake: parts.fake.item, penalty: penalty?.item,
+                                  gLoss: nil, dReal: meanReal, dFake: meanFake,
+                                  wasserstein: loss.isWasserstein ? (try dReal.mean() - dFake.mean()).item : nil,
+                                  gradientNorms: layerNorms(gan.discriminator), seconds: Date().timeIntervalSince(t0))
+            history.append(stats)
+            return stats
+        } catch {
+            restore(gan.discriminator, buffers)
+            throw error
+        }
+    }
+
+    /// One generator step on fresh noise.
+    @discardableResult
+    public func generatorStep() throws -> StepStats {
+        let n = options.batchSize
+        let labels = gan.sampleLabels(n)
+        let fake = try gan.generate(gan.sampleNoise(n), labels: labels)
+        return try generatorStep(fake: fake, labels: labels)
+    }
+
+    func generatorStep(fake: Tensor, labels: Tensor?) throws -> StepStats {
+        let t0 = Date()
+        let buffersD = snapshot(gan.discriminator)
+        do {
+            let dFake = try gan.discriminate(try noisy(fake), labels: labels)
+            let lossG = try options.loss.generator(fake: dFake)
+            let params = gan.generatorParameters
+            let grads = try grad(of: lossG, wrt: params)
+            let number = gStepCount + 1
+            try guardFinite(.generator, number, lossG.item, grads, gan.generator)
+            for (p, g) in zip(params, grads) { p.grad = g }
+            optimizerG.step()
+            gStepCount = number
+            updateEMA()
+            let stats = StepStats(part: .generator, number: number, epoch: epoch, dLoss: nil, dLossReal: nil,
+                                  dLossFake: nil, penalty: nil, gLoss: lossG.item, dReal: nil, dFake: try readout(dFake),
+                                  wasserstein: nil, gradientNorms: layerNorms(gan.generator),
+                                  seconds: Date().timeIntervalSince(t0))
+            history.append(stats)
+            return stats
+        } catch {
+            restore(gan.discriminator, buffersD)
+            throw error
+        }
+    }
+
+    /// `dSteps` discriminator steps, then one generator step. With one D
+    /// step, the fake batch made for it is reused by the G step, so G runs
+    /// forward once (as the PyTorch DCGAN example does).
+    @discardableResult
+    public func step() throws -> [StepStats] {
+        var out: [StepStats] = []
+        if options.dSteps == 1 {
+            let real = try drawReal()
+            let buffersG = snapshot(gan.generator)
+            do {
+                let fake = try gan.generate(gan.sampleNoise(real.x.shape[0]), labels: real.labels)
+                out.append(try discriminatorStep(real: real, fake: fake))
+                out.append(try generatorStep(fake: fake, labels: real.labels))
+            } catch {
+                restore(gan.generator, buffersG)   // G's forward updated its batch-norm statistics
+                throw error
+            }
+        } else {
+            for _ in 0..<Swift.max(options.dSteps, 1) { out.append(try discriminatorStep()) }
+            out.append(try generatorStep())
+        }
+        return out
+    }
+
+    /// Full steps until `count` are done or `shouldStop` says stop; returns how many ran.
+    @discardableResult
+    public func train(steps count: Int, after: ((Int, [StepStats]) -> Void)? = nil) throws -> Int {
+        var done = 0
+        while done < count && !shouldStop() {
+            let s = try step()
+            done += 1
+            after?(done, s)
+        }
+        return done
+    }
+
+    /// Full steps until the current epoch's batches are used up (or `shouldStop`).
+    @discardableResult
+    public func trainEpoch(after: ((Int, [StepStats]) -> Void)? = nil) throws -> Int {
+        let start = epoch
+        var done = 0
+        while epoch == start && !shouldStop() {
+            let s = try step()
+            done += 1
+            after?(done, s)
+        }
+        return done
+    }
+
+    // MARK: Helpers
+
+    func readout(_ d: Tensor) throws -> Float {
+        try withNoGrad { options.loss.isLogistic ? d.sigmoid().mean().item : d.mean().item }
+    }
+
+    func layerNorms(_ net: Network) -> [LayerGradientNorm] {
+        net.layers.enumerated().compactMap { i, layer in
+            let grads = layer.parameters.compactMap(\.tensor.grad)
+            guard !grads.isEmpty else { return nil }
+            var s: Float = 0
+            for g in grads { g.withUnsafeBufferPointer { for v in $0 { s += v * v } } }
+            return LayerGradientNorm(layer: i, spec: layer.spec.text, norm: s.squareRoot())
+        }
+    }
+
+    func guardFinite(_ part: StepStats.Part, _ number: Int, _ loss: Float, _ grads: [Tensor], _ net: Network) throws {
+        guard loss.isFinite else { throw NonFiniteError(part: part, step: number, loss: loss, layer: nil) }
+        guard grads.allSatisfy(\.allFinite) else {
+            var name = "a label embedding"
+            outer: for (i, layer) in net.layers.enumerated() {
+                for (pname, p) in layer.parameters {
+                    if let k = gradIndex(of: p, in: part), !grads[k].allFinite {
+                        name = "\(part.rawValue).\(i).\(pname) (\(layer.spec.text))"
+                        break outer
+                    }
+                }
+            }
+            throw NonFiniteError(part: part, step: number, loss: loss, layer: name)
+        }
+    }
+
+    func gradIndex(of p: Tensor, in part: StepStats.Part) -> Int? {
+        (part == .generator ? gan.generatorParameters : gan.discriminatorParameters).firstIndex { $0 === p }
+    }
+
+    func snapshot(_ net: Network) -> [Tensor] { net.buffers.map { $0.tensor.copy() } }
+
+    func restore(_ net: Network, _ saved: [Tensor]) {
+        for ((_, b), s) in zip(net.buffers, saved) { b.assign(s) }
+    }
+
+    func updateEMA() {
+        guard let decay = options.emaDecay else { ema = nil; return }
+        guard let ema else { ema = gan.generator.copy(); ema?.training = false; return }
+        for ((_, e), (_, p)) in zip(ema.parameters, gan.generator.parameters) {
+            e.withUnsafeMutableBufferPointer { eb in
+                p.withUnsafeBufferPointer { pb in for i in 0..<eb.count { eb[i] = decay * eb[i] + (1 - decay) * pb[i] } }
+            }
+        }
+        for ((_, e), (_, b)) in zip(ema.buffers, gan.generator.buffers) { e.assign(b) }
+    }
+
+    /// Restores counters and history (checkpoints).
+    func restoreProgress(history: [StepStats], dSteps: Int, gSteps: Int, epoch: Int, batchesInEpoch: Int) {
+        self.history = history
+        dStepCount = dSteps; gStepCount = gSteps
+        self.epoch = epoch; self.batchesInEpoch = batchesInEpoch
+    }
+}

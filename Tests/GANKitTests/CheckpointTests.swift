@@ -1,0 +1,101 @@
+import XCTest
+import Foundation
+import TensorCore
+import GANKit
+
+final class CheckpointTests: XCTestCase {
+    var dir: String!
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "gans-ck-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    func testNetworkRebuildsFromTheFileAlone() throws {
+        Random.seed(3)
+        let net = try Network.parse("input 1 8 8 | sn conv 4 k=3 s=2 p=1 | batchnorm | leakyrelu 0.2 | flatten | linear 1", initialization: .dcgan)
+        _ = try net(Tensor.randn([4, 1, 8, 8]))   // moves running statistics and u
+        let path = dir + "/d.safetensors"
+        try net.save(to: path)
+        let back = try Network.load(from: path)
+        XCTAssertEqual(back.text, net.text)
+        XCTAssertEqual(back.initialization, .dcgan)
+        XCTAssertEqual(back.stateDict.map(\.name), ["0.weight_orig", "0.bias", "1.weight", "1.bias", "4.weight", "4.bias",
+                                                    "0.weight_u", "0.weight_v", "1.running_mean", "1.running_var"])
+        for ((_, a), (_, b)) in zip(net.stateDict, back.stateDict) { XCTAssertEqual(a.scalars, b.scalars) }
+        let archive = try SafeTensors.read(from: path)
+        XCTAssertEqual(archive.metadata["format"], "pt")
+        // A file that is not a network says so.
+        try SafeTensors.write(SafeTensorsArchive(tensors: [("x", Tensor([1]))]), to: dir + "/x.safetensors")
+        XCTAssertThrowsError(try Network.load(from: dir + "/x.safetensors")) { XCTAssertTrue("\($0)".contains("not saved as a gans network"), "\($0)") }
+        // A tensor of the wrong shape is refused by name.
+        let bad = SafeTensorsArchive(tensors: [("0.weight", Tensor(zeros: [3, 2])), ("0.bias", Tensor(zeros: [4]))],
+                                     metadata: ["gans.network": "input 2 | linear 4"])
+        try SafeTensors.write(bad, to: dir + "/bad.safetensors")
+        XCTAssertThrowsError(try Network.load(from: dir + "/bad.safetensors")) { e in
+            XCTAssertTrue("\(e)".hasSuffix("tensor 0.weight has shape [3, 2], the network needs [4, 2]"), "\(e)")
+        }
+    }
+
+    func makeTrainer(data: TensorDataset) throws -> Trainer {
+        let g = try Network.parse("noise 4 | linear 16 | batchnorm | leakyrelu 0.2 | linear 3")
+        let d = try Network.parse("input 3 | linear 16 | leakyrelu 0.2 | dropout 0.1 | linear 1")
+        let gan = try GAN(generator: g, discriminator: d, data: data)
+        var o = TrainingOptions()
+        o.batchSize = 32
+        o.labelSmoothing = 0.1
+        o.instanceNoise = 0.05
+        o.emaDecay = 0.9
+        return try Trainer(gan: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 2e-3, beta1: 0.5),
+                           optimizerD: Adam(gan.discriminatorParameters, lr: 2e-3, beta1: 0.5))
+    }
+
+    /// Two epochs straight equal one epoch, save, load into fresh objects
+    /// (after the global generator was disturbed), and one more epoch.
+    func testResumeEqualsStraight() throws {
+        Random.seed(10)
+        let samples = Tensor.randn([320, 3])
+        Random.seed(11)
+        let straight = try makeTrainer(data: try TensorDataset(name: "points", samples: samples))
+        try straight.trainEpoch()
+        try straight.trainEpoch()
+        XCTAssertEqual(straight.epoch, 2)
+        XCTAssertEqual(straight.gStepCount, 20)
+
+        Random.seed(11)
+        let first = try makeTrainer(data: try TensorDataset(name: "points", samples: samples))
+        try first.trainEpoch()
+        let path = dir + "/run.safetensors"
+        try first.save(to: path)
+        Random.seed(12345)                                           // disturb everything
+        let resumed = try Trainer.load(from: path, data: try TensorDataset(name: "points", samples: samples))
+        XCTAssertEqual(resumed.history.count, first.history.count)
+        XCTAssertEqual(resumed.options, first.options)
+        try resumed.trainEpoch()
+
+        XCTAssertEqual(resumed.gStepCount, straight.gStepCount)
+        for (a, b) in zip(straight.gan.generator.stateDict + straight.gan.discriminator.stateDict,
+                          resumed.gan.generator.stateDict + resumed.gan.discriminator.stateDict) {
+            XCTAssertEqual(a.tensor.scalars.map(\.bitPattern), b.tensor.scalars.map(\.bitPattern), a.name)
+        }
+        for (a, b) in zip(straight.optimizerD.state, resumed.optimizerD.state) {
+            XCTAssertEqual(a.tensor.scalars, b.tensor.scalars, a.name)
+        }
+        XCTAssertEqual(straight.ema!.parameters[0].tensor.scalars, resumed.ema!.parameters[0].tensor.scalars)
+        XCTAssertEqual(straight.history.map(\.gLoss), resumed.history.map(\.gLoss))
+    }
+
+    func testTrainingCheckpointRefusesOtherData() throws {
+        Random.seed(4)
+        let t = try makeTrainer(data: try TensorDataset(name: "points", samples: Tensor.randn([64, 3])))
+        let path = dir + "/run.safetensors"
+        try t.save(to: path)
+        XCTAssertThrowsError(try Trainer.load(from: path, data: try TensorDataset(name: "other", samples: Tensor.randn([64, 3])))) { e in
+            XCTAssertTrue("\(e)".contains("was trained on points, not other"), "\(e)")
+        }
+        try t.gan.generator.save(to: dir + "/g.safetensors")
+        XCTAssertThrowsError(try Trainer.load(from: dir + "/g.safetensors", data: t.gan.data)) { e in
+            XCTAssertTrue("\(e)".contains("not a training one"), "\(e)")
+        }
+    }
+}
