@@ -34,8 +34,14 @@ public enum BLAS {
 
     private struct Backend: @unchecked Sendable {
         var sgemm: SgemmFunction?
+        var setThreads: gans_openblas_set_num_threads_fn?
         var info: Info
     }
+
+    /// Multiply-adds below which a GEMM runs on one thread: handing a small
+    /// product to a second thread costs more than it saves.
+    nonisolated(unsafe) public static var singleThreadBelow = 1 << 18
+    nonisolated(unsafe) private static var currentThreads = 0
 
     private static let backend: Backend = load()
 
@@ -63,7 +69,7 @@ public enum BLAS {
 
     private static func load() -> Backend {
         #if canImport(Accelerate)
-        return Backend(sgemm: nil, info: Info(library: "Accelerate", kernel: "Accelerate", choice: "system", threads: Parallel.cores))
+        return Backend(sgemm: nil, setThreads: nil, info: Info(library: "Accelerate", kernel: "Accelerate", choice: "system", threads: Parallel.cores))
         #elseif os(Linux)
         var choice: String
         var forced: String? = nil
@@ -101,16 +107,17 @@ public enum BLAS {
             if let f = dlsym(handle, "openblas_get_num_threads") {
                 threads = Int(unsafeBitCast(f, to: gans_openblas_get_num_threads_fn.self)())
             }
+            let setThreads = dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: gans_openblas_set_num_threads_fn.self) }
             if let forced, kernel.lowercased() != forced.lowercased() {
                 choice = "chose \(forced) for this CPU; the library runs \(kernel)"
             }
-            return Backend(sgemm: sgemm,
+            return Backend(sgemm: sgemm, setThreads: setThreads,
                            info: Info(library: "OpenBLAS\(version) (\(name))", kernel: kernel, choice: choice, threads: threads))
         }
-        return Backend(sgemm: nil, info: Info(library: "built-in Swift GEMM (OpenBLAS not found: run scripts/setup)",
+        return Backend(sgemm: nil, setThreads: nil, info: Info(library: "built-in Swift GEMM (OpenBLAS not found: run scripts/setup)",
                                               kernel: "scalar", choice: "fallback", threads: 1))
         #else
-        return Backend(sgemm: nil, info: Info(library: "built-in Swift GEMM", kernel: "scalar", choice: "fallback", threads: 1))
+        return Backend(sgemm: nil, setThreads: nil, info: Info(library: "built-in Swift GEMM", kernel: "scalar", choice: "fallback", threads: 1))
         #endif
     }
 
@@ -128,6 +135,10 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         #else
         if let f = backend.sgemm {
+            if let setThreads = backend.setThreads, backend.info.threads > 1 {
+                let want = m * n * k < singleThreadBelow ? 1 : backend.info.threads
+                if want != currentThreads { setThreads(Int32(want)); currentThreads = want }
+            }
             f(101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha,
               a, Int32(max(1, lda)), b, Int32(max(1, ldb)), beta, c, Int32(max(1, ldc)))
         } else {
