@@ -82,3 +82,71 @@ func benchWGANGPToy(steps: Int, seeds: [UInt64]) throws {
     emit([("bench", "wgan_gp_toy"), ("adam", "fused"), ("gen_steps", steps), ("critic_steps_per_gen_step", 5), ("batch", 256),
           ("gen_steps_per_sec_median", round2(median(rates))), ("runs", runs), ("peak_rss_mib", round2(peakRSSMiB()))] + blasFields())
 }
+
+/// 60000 samples uniform in [−1, 1] from a fixed seed (only shapes matter for timing).
+func syntheticImages(_ shape: [Int]) throws -> TensorDataset {
+    Random.seed(1234)
+    return try TensorDataset(name: "synthetic", samples: Tensor.rand([60_000] + shape, low: -1, high: 1))
+}
+
+func imageTrainer(_ g: String, _ d: String, data: TensorDataset) throws -> Trainer {
+    let gan = try GAN(generator: Network.parse(g), discriminator: Network.parse(d), data: data)
+    var o = TrainingOptions()
+    o.batchSize = 64
+    let (og, od) = adamOptimizers(gan, lr: 2e-4, beta1: 0.5, beta2: 0.999)
+    return try Trainer(gan: gan, options: o, optimizerG: og, optimizerD: od)
+}
+
+let mlpG = "noise 64 | linear 256 | leakyrelu 0.2 | linear 512 | leakyrelu 0.2 | linear 784 | tanh"
+let mlpD = "input 784 | linear 512 | leakyrelu 0.2 | linear 256 | leakyrelu 0.2 | linear 1"
+
+/// The MLP GAN on MNIST-shaped data: seconds per 937-step epoch, BCE, Adam 2e-4 (0.5, 0.999).
+func benchMLPGAN(epochs: Int) throws {
+    let data = try syntheticImages([784])
+    try imageTrainer(mlpG, mlpD, data: data).train(steps: 20)   // warm-up on throwaway models
+    Random.seed(0)
+    let t = try imageTrainer(mlpG, mlpD, data: data)
+    data.cursor = DataCursor()
+    var seconds: [Double] = [], losses: [Any] = []
+    for _ in 0..<epochs {
+        let t0 = now()
+        try t.trainEpoch()
+        seconds.append(now() - t0)
+        let (ld, lg) = lastLosses(t)
+        losses.append([ld, lg])
+    }
+    let med = median(seconds)
+    emit([("bench", "mlp_gan"), ("adam", "fused"), ("batch", 64), ("steps_per_epoch", t.batchesPerEpoch),
+          ("params_g", t.gan.generator.parameterCount), ("params_d", t.gan.discriminator.parameterCount),
+          ("epoch_seconds", seconds.map(round2)), ("epoch_seconds_median", round2(med)),
+          ("steps_per_sec", round2(Double(t.batchesPerEpoch) / med)), ("ms_per_step", round2(1000 * med / Double(t.batchesPerEpoch))),
+          ("final_loss_d_g_per_epoch", losses), ("peak_rss_mib", round2(peakRSSMiB()))] + blasFields())
+}
+
+let dcganG = "noise 64 | linear 6272 | batchnorm | relu | reshape 128 7 7 | convt 64 k=4 s=2 p=1 | batchnorm | relu | convt 1 k=4 s=2 p=1 | tanh"
+let dcganD = "input 1 28 28 | conv 64 k=4 s=2 p=1 | leakyrelu 0.2 | conv 128 k=4 s=2 p=1 | batchnorm | leakyrelu 0.2 | flatten | linear 1"
+
+/// The DCGAN on 28×28×1 data: steps/s over blocks of 200 steps.
+func benchDCGAN(steps: Int, reps: Int) throws {
+    let data = try syntheticImages([1, 28, 28])
+    try imageTrainer(dcganG, dcganD, data: data).train(steps: 10)
+    Random.seed(0)
+    let t = try imageTrainer(dcganG, dcganD, data: data)
+    data.cursor = DataCursor()
+    var seconds: [Double] = [], losses: [Any] = []
+    for _ in 0..<reps {
+        let t0 = now()
+        try t.train(steps: steps)
+        seconds.append(now() - t0)
+        let (ld, lg) = lastLosses(t)
+        losses.append([ld, lg])
+    }
+    let med = median(seconds)
+    let sps = Double(steps) / med
+    emit([("bench", "dcgan"), ("adam", "fused"), ("batch", 64), ("steps_per_block", steps),
+          ("params_g", t.gan.generator.parameterCount), ("params_d", t.gan.discriminator.parameterCount),
+          ("block_seconds", seconds.map(round2)), ("block_seconds_median", round2(med)),
+          ("steps_per_sec", round2(sps)), ("ms_per_step", round2(1000 / sps)),
+          ("projected_epoch_seconds_937_steps", round2(937 / sps)),
+          ("final_loss_d_g_per_block", losses), ("peak_rss_mib", round2(peakRSSMiB()))] + blasFields())
+}

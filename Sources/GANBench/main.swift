@@ -16,6 +16,8 @@ usage: gans-bench <workload> [options]
   memory [--steps N]         RSS across N forward/backward steps of a small MLP (default 100000)
   toy2d [--steps N] [--seeds S…]        vanilla GAN on the ring of 8 (the reference toy2d.py)
   wgan-gp-toy [--steps N] [--seeds S…]  WGAN-GP on the ring of 8 (the reference wgan_gp_toy.py)
+  mlp-gan [--epochs N]                  MLP GAN, 937-step epochs of MNIST-shaped data (mlp_gan.py)
+  dcgan [--steps N] [--reps R]          DCGAN on 28x28 data, blocks of steps (dcgan.py)
 """
 
 guard let workload = args.first else {
@@ -39,6 +41,8 @@ case "ops": try benchOps(quick: quick)
 case "memory": try benchMemory(steps: option("--steps", default: 100_000))
 case "toy2d": try benchToy2d(steps: option("--steps", default: 2000), seeds: seedsOption())
 case "wgan-gp-toy": try benchWGANGPToy(steps: option("--steps", default: 2000), seeds: seedsOption())
+case "mlp-gan": try benchMLPGAN(epochs: option("--epochs", default: 3))
+case "dcgan": try benchDCGAN(steps: option("--steps", default: 200), reps: option("--reps", default: 3))
 case "profile-op": try profileSmallOp(iterations: option("--iterations", default: 200_000))
 case "-h", "--help", "help": print(usage)
 default:
