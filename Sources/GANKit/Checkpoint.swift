@@ -1,6 +1,12 @@
 import Foundation
 import TensorCore
 
+/// A float that holds a whole number in `0..<bound`, or nil (never traps on NaN or huge values).
+func wholeNumber(_ f: Float, below bound: Int = Int(Int32.max)) -> Int? {
+    guard f.isFinite, f == f.rounded(), f >= 0, f < Float(bound) else { return nil }
+    return Int(f)
+}
+
 /// A checkpoint that cannot be used, and why.
 public struct CheckpointError: Error, CustomStringConvertible {
     public let path: String
@@ -205,13 +211,25 @@ extension Trainer {
             if kv.count == 2, let v = Int(kv[1]) { counters[String(kv[0])] = v }
         }
         let options = try TrainingOptions(text: try meta("gans.options"))
-        guard let fixed = a["fixed_noise"] else { throw CheckpointError(path: path, message: "has no fixed_noise") }
+        guard let fixed = a["fixed_noise"], fixed.rank >= 1, Array(fixed.shape.dropFirst()) == gan.noiseShape, fixed.shape[0] > 0 else {
+            throw CheckpointError(path: path, message: "has no fixed_noise of shape [N] + \(shapeString(gan.noiseShape))")
+        }
         let trainer = try Trainer(gan: gan, options: options, optimizerG: optG, optimizerD: optD, fixedSamples: fixed.shape[0])
         trainer.fixedNoise.assign(fixed)
         if let fl = trainer.fixedLabels, let s = a["fixed_labels"], s.shape == fl.shape { fl.assign(s) }
         optG.stepCount = counters["optG"] ?? 0
         optD.stepCount = counters["optD"] ?? 0
-        trainer.restoreProgress(history: try historyRows(a, path: path), dSteps: counters["d"] ?? 0, gSteps: counters["g"] ?? 0,
+        let history = try historyRows(a, path: path).map { row -> StepStats in
+            var r = row
+            let net = r.part == .generator ? g : d
+            r.gradientNorms = r.gradientNorms.map { n in
+                var n = n
+                if net.layers.indices.contains(n.layer) { n.spec = net.layers[n.layer].spec.text }
+                return n
+            }
+            return r
+        }
+        trainer.restoreProgress(history: history, dSteps: counters["d"] ?? 0, gSteps: counters["g"] ?? 0,
                                 epoch: counters["epoch"] ?? 0, batchesInEpoch: counters["batches"] ?? 0)
         if options.emaDecay != nil, a["ema.\(g.stateDict.first?.name ?? "")"] != nil {
             let e = g.copy()
@@ -219,7 +237,11 @@ extension Trainer {
             e.training = false
             trainer.ema = e
         }
-        data.cursor = DataCursor(order: (a["data.order"]?.scalars ?? []).map { Int($0) }, position: counters["position"] ?? 0)
+        let order = (a["data.order"]?.scalars ?? []).map { wholeNumber($0) }
+        guard order.allSatisfy({ $0 != nil }) else {
+            throw CheckpointError(path: path, message: "data.order holds values that are not sample indices")
+        }
+        data.cursor = DataCursor(order: order.map { $0! }, position: counters["position"] ?? 0)
         let rngWords = try meta("gans.rng").split(separator: " ").map(String.init)
         guard rngWords.count == 5 else { throw CheckpointError(path: path, message: "has a malformed random state") }
         let words = rngWords.prefix(4).compactMap { UInt64($0) }
@@ -263,15 +285,20 @@ extension Trainer {
         let dFake = try col("d_fake"), w = try col("wasserstein"), secs = try col("seconds")
         let counts = a["history.grad_norm_counts"]?.scalars ?? [], layers = a["history.grad_norm_layers"]?.scalars ?? []
         let norms = a["history.grad_norms"]?.scalars ?? []
-        guard counts.count == n, layers.count == norms.count, Int(counts.reduce(0, +)) == norms.count else {
+        guard counts.count == n, layers.count == norms.count,
+              counts.allSatisfy({ wholeNumber($0) != nil }), counts.reduce(0, { $0 + wholeNumber($1)! }) == norms.count else {
             throw CheckpointError(path: path, message: "history gradient norms are inconsistent")
         }
+        let bad = CheckpointError(path: path, message: "history holds values that are not step numbers")
+        guard counts.allSatisfy({ wholeNumber($0) != nil }), layers.allSatisfy({ wholeNumber($0) != nil }),
+              number.allSatisfy({ wholeNumber($0) != nil }), epoch.allSatisfy({ wholeNumber($0) != nil }) else { throw bad }
         var k = 0
         return (0..<n).map { i in
-            let c = Int(counts[i])
-            let gn = (k..<(k + c)).map { LayerGradientNorm(layer: Int(layers[$0]), spec: "", norm: norms[$0]) }
+            let c = wholeNumber(counts[i])!
+            let gn = (k..<(k + c)).map { LayerGradientNorm(layer: wholeNumber(layers[$0])!, spec: "", norm: norms[$0]) }
             k += c
-            return StepStats(part: part.scalars[i] == 0 ? .discriminator : .generator, number: Int(number[i]), epoch: Int(epoch[i]),
+            return StepStats(part: part.scalars[i] == 0 ? .discriminator : .generator, number: wholeNumber(number[i])!,
+                             epoch: wholeNumber(epoch[i])!,
                              dLoss: opt(dLoss[i]), dLossReal: opt(dlr[i]), dLossFake: opt(dlf[i]), penalty: opt(pen[i]),
                              gLoss: opt(gLoss[i]), dReal: opt(dReal[i]), dFake: opt(dFake[i]), wasserstein: opt(w[i]),
                              gradientNorms: gn, seconds: Double(secs[i]))

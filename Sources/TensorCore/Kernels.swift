@@ -127,4 +127,53 @@ enum Kernels {
             }
         }
     }
+
+    /// out[b, j, i] = in[b, i, j] for `[batch, rows, cols]` input, in 32×32 tiles.
+    static func transposeBatched(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                                 batch: Int, rows: Int, cols: Int) {
+        let tile = 32
+        Parallel.forEachChunk(batch, grain: Swift.max(1, Parallel.elementwiseThreshold / Swift.max(rows * cols, 1))) { range in
+            for b in range {
+                let s = src + b * rows * cols, o = dst + b * rows * cols
+                var i0 = 0
+                while i0 < rows {
+                    let i1 = Swift.min(i0 + tile, rows)
+                    var j0 = 0
+                    while j0 < cols {
+                        let j1 = Swift.min(j0 + tile, cols)
+                        for i in i0..<i1 {
+                            for j in j0..<j1 { o[j * rows + i] = s[i * cols + j] }
+                        }
+                        j0 = j1
+                    }
+                    i0 = i1
+                }
+            }
+        }
+    }
+
+    /// Any permutation: a strided copy row by row of the output.
+    static func permuteGeneral(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                               shape: [Int], outShape: [Int], dims: [Int]) {
+        let inStrides = contiguousStrides(shape)
+        let strides = dims.map { inStrides[$0] }
+        let r = outShape.count, n = outShape.reduce(1, *)
+        let inner = outShape[r - 1], innerStride = strides[r - 1]
+        var idx = [Int](repeating: 0, count: r)
+        var off = 0
+        var o = 0
+        while o < n {
+            for j in 0..<inner { dst[o + j] = src[off + j * innerStride] }
+            o += inner
+            var k = r - 2
+            while k >= 0 {
+                idx[k] += 1
+                off += strides[k]
+                if idx[k] < outShape[k] { break }
+                off -= strides[k] * outShape[k]
+                idx[k] = 0
+                k -= 1
+            }
+        }
+    }
 }

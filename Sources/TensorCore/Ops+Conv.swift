@@ -42,25 +42,30 @@ extension Tensor {
         let cols = c * kh * kw
         let out = Tensor(uninitialized: [n * oh * ow, cols])
         let src = pointer, dst = out.pointer
+        let sh = geo.strideHeight, sw = geo.strideWidth, ph = geo.padHeight, pw = geo.padWidth
         Parallel.forEachChunk(n * oh, grain: 1) { range in
             for nr in range {
                 let b = nr / oh, y = nr % oh
                 for xo in 0..<ow {
                     let row = dst + ((b * oh + y) * ow + xo) * cols
+                    let x0 = xo * sw - pw
+                    let inside = x0 >= 0 && x0 + kw <= w      // the whole kernel row lies in the image
                     for ch in 0..<c {
                         let plane = src + (b * c + ch) * h * w
                         for i in 0..<kh {
-                            let iy = y * geo.strideHeight - geo.padHeight + i
+                            let iy = y * sh - ph + i
                             let dstK = row + (ch * kh + i) * kw
                             if iy < 0 || iy >= h {
                                 for j in 0..<kw { dstK[j] = 0 }
-                                continue
-                            }
-                            let line = plane + iy * w
-                            let x0 = xo * geo.strideWidth - geo.padWidth
-                            for j in 0..<kw {
-                                let ix = x0 + j
-                                dstK[j] = ix >= 0 && ix < w ? line[ix] : 0
+                            } else if inside {
+                                let line = plane + iy * w + x0
+                                for j in 0..<kw { dstK[j] = line[j] }
+                            } else {
+                                let line = plane + iy * w
+                                for j in 0..<kw {
+                                    let ix = x0 + j
+                                    dstK[j] = ix >= 0 && ix < w ? line[ix] : 0
+                                }
                             }
                         }
                     }
@@ -84,20 +89,33 @@ extension Tensor {
         let x = self
         let out = Tensor(zeros: [n, c, h, w])
         let src = pointer, dst = out.pointer
-        Parallel.forEachChunk(n * c, grain: 1) { range in
-            for bc in range {
-                let b = bc / c, ch = bc % c
-                let plane = dst + bc * h * w
+        let sh = geo.strideHeight, sw = geo.strideWidth, ph = geo.padHeight, pw = geo.padWidth
+        // One image per task: the rows of patches are read in order and summed
+        // into an image small enough to stay in cache.
+        Parallel.forEachChunk(n, grain: 1) { range in
+            for b in range {
+                let image = dst + b * c * h * w
                 for y in 0..<oh {
                     for xo in 0..<ow {
-                        let row = src + ((b * oh + y) * ow + xo) * cols + ch * kh * kw
-                        for i in 0..<kh {
-                            let iy = y * geo.strideHeight - geo.padHeight + i
-                            if iy < 0 || iy >= h { continue }
-                            let x0 = xo * geo.strideWidth - geo.padWidth
-                            for j in 0..<kw {
-                                let ix = x0 + j
-                                if ix >= 0 && ix < w { plane[iy * w + ix] += row[i * kw + j] }
+                        let row = src + ((b * oh + y) * ow + xo) * cols
+                        let x0 = xo * sw - pw
+                        let inside = x0 >= 0 && x0 + kw <= w
+                        for ch in 0..<c {
+                            let plane = image + ch * h * w
+                            for i in 0..<kh {
+                                let iy = y * sh - ph + i
+                                if iy < 0 || iy >= h { continue }
+                                let k = row + (ch * kh + i) * kw
+                                if inside {
+                                    let line = plane + iy * w + x0
+                                    for j in 0..<kw { line[j] += k[j] }
+                                } else {
+                                    let line = plane + iy * w
+                                    for j in 0..<kw {
+                                        let ix = x0 + j
+                                        if ix >= 0 && ix < w { line[ix] += k[j] }
+                                    }
+                                }
                             }
                         }
                     }

@@ -44,28 +44,25 @@ extension Tensor {
         if d == Array(0..<rank) { return self }
         let x = self
         let outShape = d.map { shape[$0] }
-        let inStrides = contiguousStrides(shape)
-        let strides = d.map { inStrides[$0] }
         let out = Tensor(uninitialized: outShape)
-        let src = pointer, dst = out.pointer
-        let r = rank, n = out.count
-        if n > 0 {
-            let inner = outShape[r - 1], innerStride = strides[r - 1]
-            var idx = [Int](repeating: 0, count: r)
-            var off = 0
-            var o = 0
-            while o < n {
-                for j in 0..<inner { dst[o + j] = src[off + j * innerStride] }
-                o += inner
-                var k = r - 2
-                while k >= 0 {
-                    idx[k] += 1
-                    off += strides[k]
-                    if idx[k] < outShape[k] { break }
-                    off -= strides[k] * outShape[k]
-                    idx[k] = 0
-                    k -= 1
-                }
+        let r = rank
+        if out.count > 0 && r > 0 {
+            // Merge input dimensions that stay adjacent and in order; what is
+            // left is often a batched 2-D transpose, done in cache-sized tiles.
+            var groups: [[Int]] = []
+            for axis in d {
+                if let last = groups.last?.last, axis == last + 1 { groups[groups.count - 1].append(axis) } else { groups.append([axis]) }
+            }
+            let sizes = groups.map { $0.reduce(1) { $0 * shape[$1] } }
+            let order = groups.map { $0[0] }
+            let sorted = order.sorted()
+            if groups.count == 2 && order == [sorted[1], sorted[0]] {
+                Kernels.transposeBatched(pointer, out.pointer, batch: 1, rows: sizes[1], cols: sizes[0])
+            } else {
+                // The same permutation on the merged shape: fewer, longer rows.
+                let mergedShape = sorted.map { start in sizes[order.firstIndex(of: start)!] }
+                let mergedDims = order.map { sorted.firstIndex(of: $0)! }
+                Kernels.permuteGeneral(pointer, out.pointer, shape: mergedShape, outShape: mergedDims.map { mergedShape[$0] }, dims: mergedDims)
             }
         }
         var inverse = [Int](repeating: 0, count: r)

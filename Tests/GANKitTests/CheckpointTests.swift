@@ -83,6 +83,45 @@ final class CheckpointTests: XCTestCase {
         }
         XCTAssertEqual(straight.ema!.parameters[0].tensor.scalars, resumed.ema!.parameters[0].tensor.scalars)
         XCTAssertEqual(straight.history.map(\.gLoss), resumed.history.map(\.gLoss))
+        XCTAssertEqual(straight.history.map { $0.gradientNorms.map(\.spec) }, resumed.history.map { $0.gradientNorms.map(\.spec) })
+    }
+
+    /// A training checkpoint whose contents were tampered with is refused with a message, never a trap.
+    func testCorruptTrainingCheckpointsAreRefused() throws {
+        Random.seed(5)
+        let data = try TensorDataset(name: "points", samples: Tensor.randn([64, 3]))
+        let t = try makeTrainer(data: data)
+        try t.train(steps: 2)
+        let path = dir + "/run.safetensors"
+        try t.save(to: path)
+        let good = try SafeTensors.read(from: path)
+        func variant(_ change: (inout SafeTensorsArchive) -> Void) throws -> String {
+            var a = good
+            change(&a)
+            let p = dir + "/v.safetensors"
+            try SafeTensors.write(a, to: p)
+            return p
+        }
+        func replacing(_ name: String, with t: Tensor) -> (inout SafeTensorsArchive) -> Void {
+            { a in a.tensors = a.tensors.map { $0.name == name ? (name, t) : $0 } }
+        }
+        let cases: [(String, (inout SafeTensorsArchive) -> Void, String)] = [
+            ("nan order", replacing("data.order", with: Tensor([.nan, 1])), "not sample indices"),
+            ("huge order", replacing("data.order", with: Tensor([1e30])), "not sample indices"),
+            ("scalar noise", replacing("fixed_noise", with: Tensor(1)), "fixed_noise"),
+            ("nan history", replacing("history.number", with: Tensor([Float](repeating: .nan, count: 4))), "not step numbers"),
+            ("short history", replacing("history.epoch", with: Tensor([0])), "missing or short"),
+            ("bad weights", replacing("G.0.weight", with: Tensor(zeros: [2, 2])), "G.0.weight has shape [2, 2]"),
+            ("bad rng", { $0.metadata["gans.rng"] = "1 2" }, "malformed random state"),
+            ("bad network", { $0.metadata["gans.G"] = "input 4 | linaer 3" }, "cannot be rebuilt"),
+            ("bad options", { $0.metadata["gans.options"] = "loss=nope" }, "unknown loss 'nope'"),
+        ]
+        for (name, change, expected) in cases {
+            let p = try variant(change)
+            XCTAssertThrowsError(try Trainer.load(from: p, data: data), name) { e in
+                XCTAssertTrue("\(e)".contains(expected), "\(name): \(e)")
+            }
+        }
     }
 
     func testTrainingCheckpointRefusesOtherData() throws {

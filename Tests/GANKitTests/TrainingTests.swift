@@ -33,6 +33,24 @@ final class TrainingTests: XCTestCase {
         close(try GANLoss.wassersteinGP.generator(fake: fake).item, 1.25, "WGAN G")
     }
 
+    /// With D(x) = w·x + b, ∇ₓD = w everywhere: for w = [3, 4] the WGAN-GP
+    /// penalty is λ(‖w‖ − 1)² = 10·16 and R1 is γ/2·‖w‖² = 5·25.
+    func testPenaltiesAgainstHandComputedValues() throws {
+        for (loss, expected) in [(GANLoss.wassersteinGP, Float(160)), (.r1, 125)] {
+            Random.seed(7)
+            let d = try Network.parse("input 2 | linear 1")
+            d.tensor(named: "0.weight")!.assign(Tensor([3, 4], shape: [1, 2]))
+            let gan = try GAN(generator: Network.parse("noise 2 | linear 2"), discriminator: d,
+                              data: GaussianMixture.ring().dataset(name: "ring8"))
+            var o = TrainingOptions(); o.loss = loss; o.batchSize = 16
+            let t = try Trainer(gan: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: 0),
+                                optimizerD: SGD(gan.discriminatorParameters, lr: 0))
+            let s = try t.discriminatorStep()
+            close(s.penalty!, expected, "\(loss.rawValue) penalty")
+            close(s.dLoss!, s.dLossReal! + s.dLossFake! + expected, "\(loss.rawValue) total")
+        }
+    }
+
     func param(_ v: Float, grad g: Float) -> Tensor {
         let p = Tensor([v]).requiringGrad()
         p.grad = Tensor([g])

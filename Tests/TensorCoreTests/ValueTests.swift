@@ -104,6 +104,33 @@ final class ValueTests: XCTestCase {
         assertValues(try Tensor.arange(1, 2, step: 0.25), [1, 1.25, 1.5, 1.75])
     }
 
+    /// Every permutation of a 4-D tensor, and transposes larger than one tile,
+    /// against naive index arithmetic.
+    func testPermutationsAgainstNaiveIndexing() throws {
+        func permutations(_ a: [Int]) -> [[Int]] {
+            a.count <= 1 ? [a] : a.indices.flatMap { i in permutations(Array(a[..<i] + a[(i + 1)...])).map { [a[i]] + $0 } }
+        }
+        let shape = [3, 4, 5, 2]
+        let x = try Tensor.arange(0, Float(shape.reduce(1, *))).reshaped(to: shape)
+        let strides = [40, 10, 2, 1]
+        for p in permutations([0, 1, 2, 3]) {
+            let y = try x.permuted(p)
+            XCTAssertEqual(y.shape, p.map { shape[$0] })
+            var expected: [Float] = []
+            for a in 0..<y.shape[0] { for b in 0..<y.shape[1] { for c in 0..<y.shape[2] { for d in 0..<y.shape[3] {
+                var idx = [0, 0, 0, 0]
+                idx[p[0]] = a; idx[p[1]] = b; idx[p[2]] = c; idx[p[3]] = d
+                expected.append(Float(zip(idx, strides).reduce(0) { $0 + $1.0 * $1.1 }))
+            } } } }
+            XCTAssertEqual(y.scalars, expected, "permutation \(p)")
+        }
+        let m = try Tensor.arange(0, 70 * 45).reshaped(to: [70, 45])
+        let t = try m.transposed()
+        XCTAssertEqual(t[44, 69], m[69, 44])
+        XCTAssertEqual(t[3, 40], m[40, 3])
+        XCTAssertEqual(try t.transposed().scalars, m.scalars)
+    }
+
     func testLossesAndNorms() throws {
         // BCE with logits: −[t·log σ(x) + (1−t)·log(1 − σ(x))], stable at ±100.
         let logits = Tensor([0, 2, -100, 100]), targets = Tensor([1, 0, 0, 1])
