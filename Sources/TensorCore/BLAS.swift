@@ -42,6 +42,14 @@ public enum BLAS {
     /// product to a second thread costs more than it saves.
     nonisolated(unsafe) public static var singleThreadBelow = 1 << 18
     nonisolated(unsafe) private static var currentThreads = 0
+    /// Multiply-adds from which a product is split into two halves run on
+    /// the core's own threads, OpenBLAS single-threaded in each: OpenBLAS's
+    /// idle threads spin and take the core that parallel loops around a large
+    /// product (im2col, col2im) need, while for mid-size products their quick
+    /// wake-up wins.
+    nonisolated(unsafe) public static var splitAbove = 1 << 26
+    /// Whether the core splits large products itself (`GANS_BLAS_SPLIT=0` turns it off).
+    nonisolated(unsafe) public static var splitGEMM = ProcessInfo.processInfo.environment["GANS_BLAS_SPLIT"] != "0"
 
     private static let backend: Backend = load()
 
@@ -135,12 +143,35 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         #else
         if let f = backend.sgemm {
+            let lda = Int32(max(1, lda)), ldb = Int32(max(1, ldb)), ldc32 = Int32(max(1, ldc))
+            let ta: Int32 = transA ? 112 : 111, tb: Int32 = transB ? 112 : 111
+            // Large products: two blocks of C, one per core.
+            if splitGEMM && Parallel.cores > 1 && m * n * k >= splitAbove && max(m, n) >= 16 {
+                if let setThreads = backend.setThreads, currentThreads != 1 { setThreads(1); currentThreads = 1 }
+                if m >= n {
+                    let half = (m + 1) / 2
+                    DispatchQueue.concurrentPerform(iterations: 2) { part in
+                        let r0 = part * half, rows = Swift.min(m, r0 + half) - r0
+                        guard rows > 0 else { return }
+                        f(101, ta, tb, Int32(rows), Int32(n), Int32(k), alpha, transA ? a + r0 : a + r0 * Int(lda), lda,
+                          b, ldb, beta, c + r0 * ldc, ldc32)
+                    }
+                } else {
+                    let half = (n + 1) / 2
+                    DispatchQueue.concurrentPerform(iterations: 2) { part in
+                        let c0 = part * half, cols = Swift.min(n, c0 + half) - c0
+                        guard cols > 0 else { return }
+                        f(101, ta, tb, Int32(m), Int32(cols), Int32(k), alpha, a, lda,
+                          transB ? b + c0 * Int(ldb) : b + c0, ldb, beta, c + c0, ldc32)
+                    }
+                }
+                return
+            }
             if let setThreads = backend.setThreads, backend.info.threads > 1 {
                 let want = m * n * k < singleThreadBelow ? 1 : backend.info.threads
                 if want != currentThreads { setThreads(Int32(want)); currentThreads = want }
             }
-            f(101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha,
-              a, Int32(max(1, lda)), b, Int32(max(1, ldb)), beta, c, Int32(max(1, ldc)))
+            f(101, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, lda, b, ldb, beta, c, ldc32)
         } else {
             fallbackGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)

@@ -100,6 +100,8 @@ extension Tensor {
         return record("addScalar", out, [a]) { g in [g] }
     }
     public static func + (s: Float, a: Tensor) -> Tensor { a + s }
+    /// self + s (for chains that read left to right).
+    public func add(_ s: Float) -> Tensor { self + s }
     public static func - (a: Tensor, s: Float) -> Tensor { a + (-s) }
     public static func - (s: Float, a: Tensor) -> Tensor { (-a) + s }
 

@@ -22,35 +22,65 @@ extension Tensor {
         var paramShape = [Int](repeating: 1, count: rank)
         paramShape[1] = c
         let n = axes.reduce(1) { $0 * shape[$1] }
-        let normalized: Tensor
-        if training {
-            guard n > 1 else {
-                throw TensorError("batchNorm", "needs more than one value per channel in training, found shape \(shapeString(shape))")
-            }
-            let mean = try self.mean(axes: axes, keepDims: true)
-            let centered = try self - mean
-            let variance = try (centered * centered).mean(axes: axes, keepDims: true)
-            normalized = try centered / (variance + epsilon).sqrt()
-            try withNoGrad {
-                if let runningMean {
-                    let m = try mean.reshaped(to: [c])
-                    runningMean.assign(try runningMean * (1 - momentum) + m * momentum)
-                }
-                if let runningVar {
-                    let v = try variance.reshaped(to: [c]) * (Float(n) / Float(n - 1))
-                    runningVar.assign(try runningVar * (1 - momentum) + v * momentum)
-                }
-            }
-        } else {
+        guard training else {
             guard let runningMean, let runningVar else {
                 throw TensorError("batchNorm", "evaluation mode needs running statistics")
             }
-            normalized = try (self - runningMean.reshaped(to: paramShape)) / (runningVar.reshaped(to: paramShape) + epsilon).sqrt()
+            var y = try (self - runningMean.reshaped(to: paramShape)) / (runningVar.reshaped(to: paramShape) + epsilon).sqrt()
+            if let weight { y = try y * weight.reshaped(to: paramShape) }
+            if let bias { y = try y + bias.reshaped(to: paramShape) }
+            return y
         }
-        var y = normalized
-        if let weight { y = try y * weight.reshaped(to: paramShape) }
-        if let bias { y = try y + bias.reshaped(to: paramShape) }
-        return y
+        guard n > 1 else {
+            throw TensorError("batchNorm", "needs more than one value per channel in training, found shape \(shapeString(shape))")
+        }
+        // Fused: per-channel statistics in two passes, then one normalising pass.
+        let x = self
+        let spatial = shape[2...].reduce(1, *)
+        let (mean, invStd) = Kernels.channelStatistics(x, channels: c, spatial: spatial, epsilon: epsilon)
+        let out = Kernels.normalize(x, mean: mean, invStd: invStd, weight: weight, bias: bias, channels: c, spatial: spatial)
+        withNoGrad {
+            let pm = mean.pointer, pi = invStd.pointer
+            if let runningMean {
+                let r = runningMean.pointer
+                for k in 0..<c { r[k] = (1 - momentum) * r[k] + momentum * pm[k] }
+            }
+            if let runningVar {
+                let r = runningVar.pointer
+                let unbias = Float(n) / Float(n - 1)
+                for k in 0..<c {
+                    let biased = 1 / (pi[k] * pi[k]) - epsilon
+                    r[k] = (1 - momentum) * r[k] + momentum * biased * unbias
+                }
+            }
+        }
+        var inputs = [x]
+        if let weight { inputs.append(weight) }
+        if let bias { inputs.append(bias) }
+        let xShape = shape
+        return Tensor.record("batchNorm", out, inputs) { g in
+            var grads: [Tensor?]
+            if GradMode.isEnabled {
+                // Recorded: the closed form in ops, statistics recomputed from x,
+                // so the gradient can be differentiated again.
+                let m = try x.mean(axes: axes, keepDims: true)
+                let xc = try x - m
+                let inv = try (xc * xc).mean(axes: axes, keepDims: true).add(epsilon).pow(-0.5)
+                let xh = try xc * inv
+                let dxh = try weight.map { try g * $0.reshaped(to: paramShape) } ?? g
+                let dx = try inv * (dxh - dxh.mean(axes: axes, keepDims: true) - xh * (dxh * xh).mean(axes: axes, keepDims: true))
+                grads = [dx]                                                                   // dx = σ⁻¹(ĝ − mean ĝ − x̂·mean(ĝ·x̂))
+                if weight != nil { grads.append(try (g * xh).sum(axes: axes).reshaped(to: [c])) }  // dw = Σ g·x̂
+                if bias != nil { grads.append(try g.sum(axes: axes).reshaped(to: [c])) }           // db = Σ g
+            } else {
+                let (dx, dw, db) = Kernels.batchNormBackward(g, x, mean: mean, invStd: invStd, weight: weight,
+                                                             channels: c, spatial: spatial, shape: xShape)
+                grads = [dx]
+                if weight != nil { grads.append(dw) }
+                if bias != nil { grads.append(db) }
+            }
+            return grads
+        }
     }
 
     /// Layer normalisation over the last `normalizedRank` axes, with an

@@ -45,6 +45,31 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(failures, [])
     }
 
+    /// Products above the split threshold run as two halves on two cores:
+    /// lowered here so the test stays small.
+    func testSplitProductsMatchNaive() {
+        let saved = BLAS.splitAbove
+        BLAS.splitAbove = 1 << 12
+        defer { BLAS.splitAbove = saved }
+        var g = RandomGenerator(seed: 4)
+        var failures: [String] = []
+        for (m, n, k) in [(301, 97, 45), (21, 333, 47), (16, 16, 16)] {
+            for ta in [false, true] { for tb in [false, true] {
+                let a = (0..<(m * k)).map { _ in g.nextUniform() - 0.5 }, b = (0..<(k * n)).map { _ in g.nextUniform() - 0.5 }
+                var expected = [Float](repeating: 0, count: m * n)
+                BLAS.naiveGEMM(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n,
+                               beta: 0, c: &expected, ldc: n)
+                var got = [Float](repeating: 0, count: m * n)
+                a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in got.withUnsafeMutableBufferPointer { pc in
+                    BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: ta ? m : k,
+                               b: pb.baseAddress!, ldb: tb ? k : n, beta: 0, c: pc.baseAddress!, ldc: n)
+                } } }
+                failures += GradCheck.compare("split m=\(m) n=\(n) k=\(k) tA=\(ta) tB=\(tb)", got, expected, atol: 1e-4, rtol: 1e-4)
+            } }
+        }
+        XCTAssertEqual(failures, [])
+    }
+
     func testKernelReportAndChoice() {
         let info = BLAS.info
         XCTAssertFalse(info.kernel.isEmpty)
