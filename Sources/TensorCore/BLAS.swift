@@ -47,7 +47,7 @@ public enum BLAS {
     /// idle threads spin and take the core that parallel loops around a large
     /// product (im2col, col2im) need, while for mid-size products their quick
     /// wake-up wins.
-    nonisolated(unsafe) public static var splitAbove = 1 << 26
+    nonisolated(unsafe) public static var splitAbove = 1 << (ProcessInfo.processInfo.environment["GANS_BLAS_SPLIT_LOG2"].flatMap { Int($0) }.map { Swift.min(Swift.max($0, 10), 40) } ?? 26)
     /// Whether the core splits large products itself (`GANS_BLAS_SPLIT=0` turns it off).
     nonisolated(unsafe) public static var splitGEMM = ProcessInfo.processInfo.environment["GANS_BLAS_SPLIT"] != "0"
 

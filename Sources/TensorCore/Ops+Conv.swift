@@ -59,7 +59,11 @@ extension Tensor {
                                 for j in 0..<kw { dstK[j] = 0 }
                             } else if inside {
                                 let line = plane + iy * w + x0
-                                for j in 0..<kw { dstK[j] = line[j] }
+                                if kw == 4 {   // the common 4-wide kernel: one 16-byte move
+                                    UnsafeMutableRawPointer(dstK).storeBytes(of: UnsafeRawPointer(line).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+                                } else {
+                                    for j in 0..<kw { dstK[j] = line[j] }
+                                }
                             } else {
                                 let line = plane + iy * w
                                 for j in 0..<kw {
@@ -108,7 +112,12 @@ extension Tensor {
                                 let k = row + (ch * kh + i) * kw
                                 if inside {
                                     let line = plane + iy * w + x0
-                                    for j in 0..<kw { line[j] += k[j] }
+                                    if kw == 4 {
+                                        let sum = UnsafeRawPointer(line).loadUnaligned(as: SIMD4<Float>.self) + UnsafeRawPointer(k).loadUnaligned(as: SIMD4<Float>.self)
+                                        UnsafeMutableRawPointer(line).storeBytes(of: sum, as: SIMD4<Float>.self)
+                                    } else {
+                                        for j in 0..<kw { line[j] += k[j] }
+                                    }
                                 } else {
                                     let line = plane + iy * w
                                     for j in 0..<kw {
