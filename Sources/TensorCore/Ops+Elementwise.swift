@@ -166,17 +166,25 @@ extension Tensor {
     public func relu() -> Tensor {
         let x = self
         let out = Kernels.map(x) { $0 < 0 ? 0 : $0 }   // NaN passes through, as in PyTorch
-        return Tensor.record("relu", out, [x]) { g in
-            [try g * Kernels.map(x) { $0 > 0 ? 1 : 0 }]   // dx = g·[x > 0]
-        }
+        return Tensor.record("relu", out, [x]) { g in [try g.maskedGradient(by: x, negativeSlope: 0)] }
     }
 
     public func leakyRelu(_ alpha: Float = 0.01) -> Tensor {
         let x = self
         let out = Kernels.map(x) { $0 < 0 ? alpha * $0 : $0 }
-        return Tensor.record("leakyRelu", out, [x]) { g in
-            [try g * Kernels.map(x) { $0 > 0 ? 1 : alpha }]   // dx = g·(x > 0 ? 1 : α)
+        return Tensor.record("leakyRelu", out, [x]) { g in [try g.maskedGradient(by: x, negativeSlope: alpha)] }
+    }
+
+    /// g where x > 0 and slope·g elsewhere, in one pass: the backward of
+    /// relu and leaky relu. Linear in g, so its own gradient is the same
+    /// mask applied again; with respect to x it is zero almost everywhere.
+    func maskedGradient(by x: Tensor, negativeSlope slope: Float) throws -> Tensor {
+        let g = self
+        guard g.shape == x.shape else {
+            throw TensorError("reluGrad", "gradient \(shapeString(g.shape)) does not match input \(shapeString(x.shape))")
         }
+        let out = Kernels.zip(g, x, g.shape) { gv, xv in xv > 0 ? gv : slope * gv }   // dx = g·(x > 0 ? 1 : slope)
+        return Tensor.record("reluGrad", out, [g]) { gg in [try gg.maskedGradient(by: x, negativeSlope: slope)] }
     }
 
     public func sigmoid() -> Tensor {
