@@ -39,5 +39,16 @@ func benchGEMM(quick: Bool) {
                         ("gflops", round2(r.binding)), ("gflops_tensor", round2(r.tensor))] as [(String, Any)])
         }
     }
-    emit([("bench", "gemm")] + blasFields() + [("square", square), ("gan_shapes", gan)])
+    // The skinny products of the 2-D toy networks: µs per call matters there, not GFLOP/s.
+    var skinny: [Any] = []
+    for (m, k, n) in [(512, 2, 128), (256, 2, 128), (512, 128, 1), (256, 128, 2), (512, 128, 128)] {
+        for (label, mm, nn, kk, ta, tb) in [("forward", m, n, k, false, true), ("dA = g·B", m, k, n, false, false),
+                                            ("dB = gᵀ·A", n, k, m, true, false)] {
+            let r = measure(m: mm, n: nn, k: kk, ta: ta, tb: tb)
+            let flops = 2.0 * Double(mm * nn * kk)
+            skinny.append([("layer", "[\(m),\(k)]·[\(n),\(k)]ᵀ"), ("product", label), ("m", mm), ("n", nn), ("k", kk),
+                           ("us_per_call", round2(flops / (r.binding * 1e9) * 1e6))] as [(String, Any)])
+        }
+    }
+    emit([("bench", "gemm")] + blasFields() + [("square", square), ("gan_shapes", gan), ("toy_shapes", skinny)])
 }
