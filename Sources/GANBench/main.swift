@@ -18,6 +18,7 @@ usage: gans-bench <workload> [options]
   wgan-gp-toy [--steps N] [--seeds S…]  WGAN-GP on the ring of 8 (the reference wgan_gp_toy.py)
   mlp-gan [--epochs N]                  MLP GAN, 937-step epochs of MNIST-shaped data (mlp_gan.py)
   dcgan [--steps N] [--reps R]          DCGAN on 28x28 data, blocks of steps (dcgan.py)
+  profile-op [--iterations N]           a tight loop of one small recorded op, to run under a profiler
 """
 
 guard let workload = args.first else {

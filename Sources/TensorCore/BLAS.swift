@@ -91,6 +91,12 @@ public enum BLAS {
         }
         if let forced { setenv("OPENBLAS_CORETYPE", forced, 1) }
         defer { if forced != nil { unsetenv("OPENBLAS_CORETYPE") } }
+        // OpenBLAS's idle threads spin for 2^28 cycles (about 0.1 s) before
+        // sleeping, holding the core our own parallel loops need; 2^22 keeps
+        // them awake across a tight sequence of products and no longer.
+        let setTimeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] == nil
+        if setTimeout { setenv("OPENBLAS_THREAD_TIMEOUT", "22", 1) }
+        defer { if setTimeout { unsetenv("OPENBLAS_THREAD_TIMEOUT") } }
         let candidates = ["libopenblas.so.0", "libopenblas.so",
                           "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
                           "/usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.so.0"]
