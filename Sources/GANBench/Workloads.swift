@@ -13,7 +13,7 @@ func adamOptimizers(_ gan: GAN, lr: Float, beta1: Float, beta2: Float) -> (Optim
 func toyTrainer(loss: GANLoss, lr: Float, beta2: Float, dSteps: Int) throws -> Trainer {
     let g = try Network.parse("noise 2 | linear 128 | relu | linear 128 | relu | linear 2")
     let d = try Network.parse("input 2 | linear 128 | relu | linear 128 | relu | linear 1")
-    let gan = try GAN(generator: g, discriminator: d, data: GaussianMixture.ring().dataset(name: "ring8"))
+    let gan = try GAN(generator: g, discriminator: d, data: try GaussianMixture.ring().dataset(name: "ring8"))
     var o = TrainingOptions()
     o.loss = loss
     o.batchSize = 256
@@ -25,7 +25,7 @@ func toyTrainer(loss: GANLoss, lr: Float, beta2: Float, dSteps: Int) throws -> T
 /// Mode coverage of 2,500 samples, as the reference's `mode_coverage`.
 func toyCoverage(_ t: Trainer) throws -> [(String, Any)] {
     let samples = try withNoGrad { try t.gan.generate(t.gan.sampleNoise(2500)) }
-    let c = GaussianMixture.ring().coverage(samples)
+    let c = try GaussianMixture.ring().coverage(samples)
     return [("modes_covered", c.modes), ("hq_percent", round2(Double(c.highQuality) * 100)), ("hq_per_mode", c.perMode)]
 }
 

@@ -37,13 +37,25 @@ public final class TensorDataset: DataSource {
         guard samples.rank >= 1, samples.shape[0] > 0 else {
             throw ShapeError("a dataset needs at least one sample, found shape \(shapeString(samples.shape))")
         }
-        if let labels, labels.shape != [samples.shape[0]] {
-            throw ShapeError("labels of shape \(shapeString(labels.shape)) do not match \(samples.shape[0]) samples")
+        var largest = -1
+        if let labels {
+            guard labels.shape == [samples.shape[0]] else {
+                throw ShapeError("labels of shape \(shapeString(labels.shape)) do not match \(samples.shape[0]) samples")
+            }
+            for (i, v) in labels.scalars.enumerated() {
+                guard v.isFinite, v == v.rounded(), v >= 0, v < 1_000_000 else {
+                    throw ShapeError("label \(v) of sample \(i) is not a class index (a whole number from 0)")
+                }
+                largest = Swift.max(largest, Int(v))
+            }
+        }
+        if let classCount, classCount < largest + 1 || classCount < 1 {
+            throw ShapeError("\(classCount) classes cannot hold label \(largest)")
         }
         self.name = name
         self.samples = samples
         self.labels = labels
-        self.classCount = classCount ?? labels.map { Int(($0.scalars.max() ?? 0)) + 1 }
+        self.classCount = classCount ?? (labels == nil ? nil : largest + 1)
     }
 
     public var count: Int { samples.shape[0] }
@@ -95,20 +107,29 @@ public struct GaussianMixture: Sendable {
     public let centers: [(Float, Float)]
     public let std: Float
 
+    public init(centers: [(Float, Float)], std: Float) throws {
+        guard !centers.isEmpty else { throw ShapeError("a mixture needs at least one mode") }
+        guard std.isFinite, std > 0 else { throw ShapeError("a mixture needs a positive σ, found \(std)") }
+        self.centers = centers
+        self.std = std
+    }
+
     /// `modes` centres evenly on a circle (the reference toy: 8, radius 2, σ 0.02).
-    public static func ring(modes: Int = 8, radius: Float = 2, std: Float = 0.02) -> GaussianMixture {
-        GaussianMixture(centers: (0..<modes).map { k in
+    public static func ring(modes: Int = 8, radius: Float = 2, std: Float = 0.02) throws -> GaussianMixture {
+        guard modes >= 1, radius.isFinite else { throw ShapeError("a ring needs at least one mode and a finite radius, found \(modes) and \(radius)") }
+        return try GaussianMixture(centers: (0..<modes).map { k in
             let a = 2 * Float.pi * Float(k) / Float(modes)
             return (radius * Foundation.cos(a), radius * Foundation.sin(a))
         }, std: std)
     }
 
     /// A square grid of centres (default 5×5 at −4, −2, 0, 2, 4, σ 0.05).
-    public static func grid(side: Int = 5, spacing: Float = 2, std: Float = 0.05) -> GaussianMixture {
+    public static func grid(side: Int = 5, spacing: Float = 2, std: Float = 0.05) throws -> GaussianMixture {
+        guard side >= 1, side <= 1000, spacing.isFinite else { throw ShapeError("a grid needs 1…1000 modes a side and a finite spacing, found \(side) and \(spacing)") }
         let offset = Float(side - 1) / 2 * spacing
         var c: [(Float, Float)] = []
         for i in 0..<side { for j in 0..<side { c.append((Float(i) * spacing - offset, Float(j) * spacing - offset)) } }
-        return GaussianMixture(centers: c, std: std)
+        return try GaussianMixture(centers: c, std: std)
     }
 
     /// n samples `[n, 2]` and their mode indices, from the global generator.

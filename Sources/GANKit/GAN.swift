@@ -36,7 +36,7 @@ public final class GAN {
         let sample = data.sampleShape
         var labelDim = 0
         if let conditioning {
-            guard let classes = data.classCount else {
+            guard let classes = data.classCount, classes >= 1 else {
                 throw ShapeError("a conditional GAN needs labelled data; \(data.name) has no labels")
             }
             switch conditioning {

@@ -41,7 +41,7 @@ final class TrainingTests: XCTestCase {
             let d = try Network.parse("input 2 | linear 1")
             d.tensor(named: "0.weight")!.assign(Tensor([3, 4], shape: [1, 2]))
             let gan = try GAN(generator: Network.parse("noise 2 | linear 2"), discriminator: d,
-                              data: GaussianMixture.ring().dataset(name: "ring8"))
+                              data: try GaussianMixture.ring().dataset(name: "ring8"))
             var o = TrainingOptions(); o.loss = loss; o.batchSize = 16
             let t = try Trainer(gan: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: 0),
                                 optimizerD: SGD(gan.discriminatorParameters, lr: 0))
@@ -89,7 +89,7 @@ final class TrainingTests: XCTestCase {
         Random.seed(seed)
         let g = try Network.parse("noise 2 | linear 128 | relu | linear 128 | relu | linear 2")
         let d = try Network.parse("input 2 | linear 128 | relu | linear 128 | relu | linear 1")
-        let gan = try GAN(generator: g, discriminator: d, data: GaussianMixture.ring().dataset(name: "ring8"))
+        let gan = try GAN(generator: g, discriminator: d, data: try GaussianMixture.ring().dataset(name: "ring8"))
         var o = TrainingOptions()
         o.loss = loss
         o.batchSize = 256
@@ -98,7 +98,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testAssemblyChecksShapes() throws {
-        let data = GaussianMixture.ring().dataset(name: "ring8")
+        let data = try GaussianMixture.ring().dataset(name: "ring8")
         let d = try Network.parse("input 2 | linear 8 | relu | linear 1")
         XCTAssertThrowsError(try GAN(generator: Network.parse("noise 2 | linear 3"), discriminator: d, data: data)) { e in
             XCTAssertTrue("\(e)".hasPrefix("G makes samples of shape [3] but ring8 holds [2]"), "\(e)")
@@ -112,6 +112,34 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try GAN(generator: Network.parse("noise 4 | linear 2"), discriminator: d, data: data, conditioning: .oneHot)) { e in
             XCTAssertTrue("\(e)".contains("needs labelled data"), "\(e)")
         }
+    }
+
+    func testDataChecksLabelsAndMixtures() {
+        XCTAssertThrowsError(try TensorDataset(name: "x", samples: Tensor(zeros: [2, 1]), labels: Tensor([0, .nan]))) { e in
+            XCTAssertTrue("\(e)".contains("label nan of sample 1 is not a class index"), "\(e)")
+        }
+        XCTAssertThrowsError(try TensorDataset(name: "x", samples: Tensor(zeros: [2, 1]), labels: Tensor([-1, 0])))
+        XCTAssertThrowsError(try TensorDataset(name: "x", samples: Tensor(zeros: [2, 1]), labels: Tensor([0.5, 0])))
+        XCTAssertThrowsError(try TensorDataset(name: "x", samples: Tensor(zeros: [2, 1]), labels: Tensor([3, 0]), classCount: 2))
+        XCTAssertEqual(try TensorDataset(name: "x", samples: Tensor(zeros: [2, 1]), labels: Tensor([3, 0])).classCount, 4)
+        XCTAssertThrowsError(try TensorDataset(name: "x", samples: Tensor(zeros: [0, 1])))
+        XCTAssertThrowsError(try GaussianMixture.ring(modes: 0))
+        XCTAssertThrowsError(try GaussianMixture.grid(side: 0))
+        XCTAssertThrowsError(try GaussianMixture.ring(std: 0))
+        XCTAssertEqual(try GaussianMixture.grid().centers.count, 25)
+        XCTAssertEqual(try GaussianMixture.grid().centers.first?.0, -4)
+        let ring = try! GaussianMixture.ring()
+        XCTAssertEqual(ring.centers[2].1, 2, accuracy: 1e-6)
+        // The data itself covers every mode with high-quality samples; one mode's samples cover one.
+        Random.seed(3)
+        let (x, modes) = ring.sample(2500)
+        let all = ring.coverage(x)
+        XCTAssertEqual(all.modes, 8)
+        XCTAssertGreaterThan(all.highQuality, 0.99)
+        XCTAssertEqual(Set(modes.scalars).count, 8)
+        let one = ring.coverage(Tensor((0..<200).flatMap { _ in [ring.centers[3].0, ring.centers[3].1] }, shape: [200, 2]))
+        XCTAssertEqual(one.modes, 1)
+        XCTAssertEqual(one.perMode[3], 200)
     }
 
     func testStepsReportStatisticsAndHistory() throws {
@@ -153,7 +181,7 @@ final class TrainingTests: XCTestCase {
             let g = t.gan.generator
             g.training = false
             defer { g.training = true }
-            return GaussianMixture.ring().coverage(try withNoGrad { try t.gan.generate(t.gan.sampleNoise(2500)) })
+            return try GaussianMixture.ring().coverage(try withNoGrad { try t.gan.generate(t.gan.sampleNoise(2500)) })
         }
         let before = try coverage()
         XCTAssertEqual(before.modes, 0)
