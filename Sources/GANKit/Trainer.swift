@@ -155,10 +155,11 @@ public final class Trainer {
             default: break
             }
             if let penalty { total = try total + penalty }
-            let params = gan.discriminatorParameters
+            let params = gan.discriminatorParameters.filter(\.requiresGrad)   // frozen ones are left alone
             let grads = try grad(of: total, wrt: params)
             let number = dStepCount + 1
-            try guardFinite(.discriminator, number, total.item, grads, gan.discriminator)
+            try guardFinite(.discriminator, number, total.item, params, grads, gan.discriminator)
+            for p in gan.discriminatorParameters { p.grad = nil }   // a frozen parameter keeps no stale gradient
             for (p, g) in zip(params, grads) { p.grad = g }
             optimizerD.step()
             if loss == .wasserstein {
@@ -197,10 +198,11 @@ public final class Trainer {
             // pass through D computes only what flows on to G.
             let dFake = try frozen(gan.discriminatorParameters) { try gan.discriminate(try noisy(fake), labels: labels) }
             let lossG = try options.loss.generator(fake: dFake)
-            let params = gan.generatorParameters
+            let params = gan.generatorParameters.filter(\.requiresGrad)
             let grads = try grad(of: lossG, wrt: params)
             let number = gStepCount + 1
-            try guardFinite(.generator, number, lossG.item, grads, gan.generator)
+            try guardFinite(.generator, number, lossG.item, params, grads, gan.generator)
+            for p in gan.generatorParameters { p.grad = nil }
             for (p, g) in zip(params, grads) { p.grad = g }
             optimizerG.step()
             gStepCount = number
@@ -268,10 +270,12 @@ public final class Trainer {
 
     // MARK: Helpers
 
-    /// Runs `body` with these parameters not requiring gradients, so no graph is recorded for them.
+    /// Runs `body` with these parameters not requiring gradients, so no graph
+    /// is recorded for them; each gets its own setting back afterwards.
     func frozen<T>(_ params: [Tensor], _ body: () throws -> T) rethrows -> T {
+        let saved = params.map(\.requiresGrad)
         for p in params { p.requiresGrad = false }
-        defer { for p in params { p.requiresGrad = true } }
+        defer { for (p, r) in zip(params, saved) { p.requiresGrad = r } }
         return try body()
     }
 
@@ -302,13 +306,14 @@ public final class Trainer {
         }
     }
 
-    func guardFinite(_ part: StepStats.Part, _ number: Int, _ loss: Float, _ grads: [Tensor], _ net: Network) throws {
+    func guardFinite(_ part: StepStats.Part, _ number: Int, _ loss: Float, _ params: [Tensor], _ grads: [Tensor],
+                     _ net: Network) throws {
         guard loss.isFinite else { throw NonFiniteError(part: part, step: number, loss: loss, layer: nil) }
         guard grads.allSatisfy(\.allFinite) else {
             var name = "a label embedding"
             outer: for (i, layer) in net.layers.enumerated() {
                 for (pname, p) in layer.parameters {
-                    if let k = gradIndex(of: p, in: part), !grads[k].allFinite {
+                    if let k = params.firstIndex(where: { $0 === p }), !grads[k].allFinite {
                         name = "\(part.rawValue).\(i).\(pname) (\(layer.spec.text))"
                         break outer
                     }
@@ -316,10 +321,6 @@ public final class Trainer {
             }
             throw NonFiniteError(part: part, step: number, loss: loss, layer: name)
         }
-    }
-
-    func gradIndex(of p: Tensor, in part: StepStats.Part) -> Int? {
-        (part == .generator ? gan.generatorParameters : gan.discriminatorParameters).firstIndex { $0 === p }
     }
 
     func snapshot(_ net: Network) -> [Tensor] { net.buffers.map { $0.tensor.copy() } }

@@ -166,6 +166,15 @@ final class TrainingTests: XCTestCase {
             t.options.dSteps = 1
             XCTAssertNoThrow(try t.step(), loss.rawValue)
         }
+        // A parameter the user froze stays frozen and unchanged.
+        let frozenWeight = t.gan.generator.tensor(named: "0.weight")!
+        frozenWeight.requiresGrad = false
+        let before = frozenWeight.scalars
+        t.options.loss = .nonSaturating
+        try t.train(steps: 2)
+        XCTAssertFalse(frozenWeight.requiresGrad)
+        XCTAssertEqual(frozenWeight.scalars, before)
+        frozenWeight.requiresGrad = true
         // Cancellation is checked between steps.
         var calls = 0
         t.shouldStop = { calls += 1; return calls > 3 }
