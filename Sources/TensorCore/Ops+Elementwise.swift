@@ -130,7 +130,7 @@ extension Tensor {
 
     public func exp() -> Tensor {
         let x = self
-        let out = Kernels.mapParallel(x) { Foundation.exp($0) }
+        let out = Kernels.expParallel(x)
         let y = out.detached()
         return Tensor.record("exp", out, [x]) { g in
             [try g * (GradMode.isEnabled ? x.exp() : y)]   // dx = g·eˣ
