@@ -1,0 +1,91 @@
+import Foundation
+import TensorCore
+
+/// The real datasets shipped with gans (unchanged files, attribution in
+/// docs/data.md): UCI digits 8×8, a 5,000-image MNIST subset, 32,033 names,
+/// tiny Shakespeare. Images are scaled to [−1, 1].
+public enum BuiltinData {
+    static func resource(_ name: String) throws -> [UInt8] {
+        guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Resources") else {
+            throw FileError(name, "the shipped data file is missing from the build")
+        }
+        return try AtomicFile.read(url.path)
+    }
+
+    /// Rows of comma-separated whole numbers: `columns` values per line.
+    static func parseCSV(_ bytes: [UInt8], columns: Int, source: String) throws -> (values: [Float], rows: Int) {
+        var values: [Float] = []
+        values.reserveCapacity(bytes.count / 2)
+        var rows = 0, column = 0, current = 0, inNumber = false, line = 1
+        func endValue() throws {
+            guard inNumber else { throw FileError(source, "line \(line): expected a number in column \(column + 1)") }
+            values.append(Float(current))
+            current = 0; inNumber = false; column += 1
+        }
+        for b in bytes {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                current = current * 10 + Int(b - 48)
+                inNumber = true
+                guard current < 1 << 24 else { throw FileError(source, "line \(line): a value is too large") }
+            case UInt8(ascii: ","):
+                try endValue()
+            case UInt8(ascii: "\n"):
+                if column == 0 && !inNumber { line += 1; continue }   // blank line
+                try endValue()
+                guard column == columns else {
+                    throw FileError(source, "line \(line): expected \(columns) values, found \(column)")
+                }
+                rows += 1; column = 0; line += 1
+            case UInt8(ascii: "\r"):
+                continue
+            default:
+                throw FileError(source, "line \(line): unexpected character '\(Character(Unicode.Scalar(b)))'")
+            }
+        }
+        if inNumber || column > 0 {
+            try endValue()
+            guard column == columns else { throw FileError(source, "line \(line): expected \(columns) values, found \(column)") }
+            rows += 1
+        }
+        return (values, rows)
+    }
+
+    /// Images in rows of pixels then a label, scaled from 0…`maxValue` to [−1, 1].
+    static func labelledImages(_ file: String, side: Int, maxValue: Float, name: String) throws -> TensorDataset {
+        let csv = try Gzip.decompress(try resource(file), source: file)
+        let pixels = side * side
+        let (values, rows) = try parseCSV(csv, columns: pixels + 1, source: file)
+        let x = Tensor(zeros: [rows, 1, side, side]), y = Tensor(zeros: [rows])
+        x.withUnsafeMutableBufferPointer { px in
+            y.withUnsafeMutableBufferPointer { py in
+                for r in 0..<rows {
+                    for j in 0..<pixels { px[r * pixels + j] = values[r * (pixels + 1) + j] / maxValue * 2 - 1 }
+                    py[r] = values[r * (pixels + 1) + pixels]
+                }
+            }
+        }
+        return try TensorDataset(name: name, samples: x, labels: y, classCount: 10)
+    }
+
+    /// UCI optdigits test set: 1,797 labelled 8×8 images, [N, 1, 8, 8] in [−1, 1].
+    public static func digits() throws -> TensorDataset {
+        try labelledImages("digits.csv.gz", side: 8, maxValue: 16, name: "digits")
+    }
+
+    /// 5,000 labelled MNIST images, [N, 1, 28, 28] in [−1, 1].
+    public static func mnist5k() throws -> TensorDataset {
+        try labelledImages("mnist_5k.csv.gz", side: 28, maxValue: 255, name: "mnist5k")
+    }
+
+    /// The names as words (lower-case a–z), in file order.
+    public static func nameList() throws -> [String] {
+        let text = String(decoding: try resource("names.txt"), as: UTF8.self)
+        return text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+    }
+
+    /// The tiny-Shakespeare text.
+    public static func shakespeare() throws -> String {
+        String(decoding: try resource("tinyshakespeare.txt"), as: UTF8.self)
+    }
+}
