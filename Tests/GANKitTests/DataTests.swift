@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 import TensorCore
 import GANKit
 
@@ -52,5 +53,75 @@ final class DataTests: XCTestCase {
         var flipped = member
         flipped[12] ^= 0xff
         XCTAssertThrowsError(try Gzip.decompress(flipped, source: "flipped"))
+    }
+}
+
+final class MetricTests: XCTestCase {
+    func testSyntheticShapesAndTheirParameters() throws {
+        Random.seed(1)
+        for shape in [Synthetic2D.ring(), .grid(), .spiral(), .moons(), .circles(), .gaussian(), .line()] {
+            let x = try shape.sample(500)
+            XCTAssertEqual(x.shape, [500, 2])
+            XCTAssertTrue(x.allFinite)
+        }
+        let circle = try Synthetic2D.circles(factor: 0.5, noise: 0).sample(200).scalars
+        for i in 0..<200 {
+            let r = (circle[2 * i] * circle[2 * i] + circle[2 * i + 1] * circle[2 * i + 1]).squareRoot()
+            XCTAssertTrue(abs(r - 2) < 1e-4 || abs(r - 1) < 1e-4, "radius \(r)")
+        }
+        let line = try Synthetic2D.line(length: 4, noise: 0).sample(300).scalars
+        XCTAssertTrue(stride(from: 0, to: 600, by: 2).allSatisfy { abs(line[$0]) <= 2 && line[$0 + 1] == 0 })
+        let g = try Synthetic2D.gaussian(meanX: 3, meanY: -1, std: 0.5).sample(20_000).scalars
+        XCTAssertEqual(stride(from: 0, to: 40_000, by: 2).map { g[$0] }.reduce(0, +) / 20_000, 3, accuracy: 0.02)
+        XCTAssertThrowsError(try Synthetic2D.circles(factor: 1.5).sample(3))
+        XCTAssertThrowsError(try Synthetic2D.spiral(turns: -1).sample(3))
+        XCTAssertEqual(try Synthetic2D.grid().mixture()?.centers.count, 25)
+        XCTAssertNil(try Synthetic2D.moons().mixture())
+    }
+
+    func testModeMetricsOnKnownCases() throws {
+        Random.seed(2)
+        let grid = try GaussianMixture.grid()
+        let (x, _) = grid.sample(2500)
+        let c = grid.coverage(x)
+        XCTAssertEqual(c.modes, 25)
+        // Within 3σ of a 2-D Gaussian's centre: 1 − e^(−9/2) = 98.89% of it.
+        XCTAssertEqual(Double(c.highQuality), 1 - Foundation.exp(-4.5), accuracy: 0.006)
+        XCTAssertEqual(try XCTUnwrap(grid.reverseKL(x)), 0, accuracy: 0.02)
+        let oneMode = Tensor((0..<100).flatMap { _ in [grid.centers[7].0, grid.centers[7].1] }, shape: [100, 2])
+        XCTAssertEqual(grid.coverage(oneMode).modes, 1)
+        XCTAssertEqual(try XCTUnwrap(grid.reverseKL(oneMode)), Foundation.log(25.0), accuracy: 1e-9)   // all mass on 1 of 25
+        XCTAssertNil(grid.reverseKL(Tensor(full: 100, shape: [5, 2])))
+    }
+
+    func testTextMetricsOnKnownCases() throws {
+        let words = ["anna", "bob", "carla", "dave"]
+        for n in 1...4 { XCTAssertEqual(TextMetrics.ngramJS(words, words.reversed(), n: n), 0, accuracy: 1e-12) }
+        XCTAssertEqual(TextMetrics.ngramJS(["aaa"], ["bbb"], n: 1), Foundation.log(2.0) * 3 / 4 + 0, accuracy: 0.2)
+        XCTAssertEqual(TextMetrics.ngramJS(["xy"], ["zw"], n: 2), Foundation.log(2.0), accuracy: 1e-9)   // no shared bigram
+        XCTAssertEqual(TextMetrics.novelty(["anna", "zed", "bob", "qux"], training: Set(words)), 0.5)
+        XCTAssertEqual(TextMetrics.wellFormedNames(["anna", "a", "b0b", "carla"]), 0.5)
+        let code = CharacterCode.lowercase(length: 6)
+        XCTAssertEqual(code.encode("emma"), [5, 13, 13, 1, 0, 0])
+        XCTAssertNil(code.encode("olivias"))
+        XCTAssertNil(code.encode("Emma"))
+        XCTAssertEqual(code.decode([5, 13, 13, 1, 0, 0]), "emma")
+        let data = try code.dataset(name: "names", words: ["emma", "ava", "toolongname"])
+        XCTAssertEqual(data.samples.shape, [2, 6, 27])
+        XCTAssertEqual(try code.decode(oneHot: data.samples), ["emma", "ava"])
+        // The held-out floor on the real names is small but not zero.
+        let names = try BuiltinData.nameList()
+        let js4 = TextMetrics.ngramJS(Array(names.prefix(16_000)), Array(names.suffix(16_000)), n: 4)
+        XCTAssertGreaterThan(js4, 0)
+        XCTAssertLessThan(js4, 0.2)
+    }
+
+    func testNearestDistanceSeesCopies() throws {
+        Random.seed(3)
+        let train = Tensor.randn([50, 3])
+        XCTAssertEqual(try SampleMetrics.meanNearestDistance(try train.slice(axis: 0, start: 0, end: 10), training: train), 0, accuracy: 2e-3)
+        let shifted = try train.slice(axis: 0, start: 0, end: 10) + Tensor([0, 0, 100])
+        XCTAssertGreaterThan(try SampleMetrics.meanNearestDistance(shifted, training: train), 90)
+        XCTAssertThrowsError(try SampleMetrics.meanNearestDistance(Tensor(zeros: [2, 4]), training: train))
     }
 }
