@@ -125,3 +125,67 @@ final class MetricTests: XCTestCase {
         XCTAssertThrowsError(try SampleMetrics.meanNearestDistance(Tensor(zeros: [2, 4]), training: train))
     }
 }
+
+final class LoaderTests: XCTestCase {
+    var dir: String!
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "gans-ld-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let p = dir + "/" + name
+        try AtomicFile.write(bytes, to: p)
+        return p
+    }
+
+    func testIDXFilesAndTheirErrors() throws {
+        // 2 images of 2×3 unsigned bytes.
+        let header: [UInt8] = [0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3]
+        let good = try write("x.idx", header + Array(0..<12))
+        let t = try Loaders.idx(good)
+        XCTAssertEqual(t.shape, [2, 2, 3])
+        XCTAssertEqual(t.scalars, (0..<12).map(Float.init))
+        // Labels as 32-bit big-endian integers.
+        let labels = try write("y.idx", [0, 0, 0x0C, 1, 0, 0, 0, 2, 0, 0, 0, 7, 0xff, 0xff, 0xff, 0xfe])
+        XCTAssertEqual(try Loaders.idx(labels).scalars, [7, -2])
+        let cases: [(String, [UInt8], String)] = [
+            ("magic", [1, 0, 8, 1, 0, 0, 0, 1, 5], "two zero bytes"),
+            ("type", [0, 0, 0x07, 1, 0, 0, 0, 1, 5], "unknown data type 0x7 at byte 2"),
+            ("header", [0, 0, 0x08, 3, 0, 0], "cut short"),
+            ("data", header + Array(0..<11), "need 12 bytes of data after byte 16, the file has 11"),
+            ("huge", [0, 0, 0x08, 2, 0, 1, 0, 0, 0, 1, 0, 0], "more than the limit"),
+            ("overflow", [0, 0, 0x08, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], "too many elements"),
+        ]
+        for (name, bytes, expected) in cases {
+            let p = try write(name, bytes)
+            XCTAssertThrowsError(try Loaders.idx(p), name) { XCTAssertTrue("\($0)".contains(expected), "\(name): \($0)") }
+        }
+    }
+
+    func testCSVFilesAndTheirErrors() throws {
+        let p = try write("a.csv", Array("x,y,label\n1,2,0\n3.5,-4,1\n\n".utf8))
+        let (x, y) = try Loaders.csv(p, label: .last)
+        XCTAssertEqual(x.shape, [2, 2])
+        XCTAssertEqual(x.scalars, [1, 2, 3.5, -4])
+        XCTAssertEqual(y?.scalars, [0, 1])
+        let (x2, y2) = try Loaders.csv(try write("b.csv", Array("1,2\n3,4".utf8)))
+        XCTAssertEqual(x2.shape, [2, 2]); XCTAssertNil(y2)
+        XCTAssertThrowsError(try Loaders.csv(try write("c.csv", Array("1,2\n3,oops\n".utf8)))) { e in
+            XCTAssertTrue("\(e)".hasSuffix("line 2, column 2: 'oops' is not a number"), "\(e)")
+        }
+        XCTAssertThrowsError(try Loaders.csv(try write("d.csv", Array("1,2\n3,4,5\n".utf8)))) { e in
+            XCTAssertTrue("\(e)".hasSuffix("line 2 has 3 columns, the lines before have 2"), "\(e)")
+        }
+        XCTAssertThrowsError(try Loaders.csv(try write("e.csv", Array("a,b\n".utf8)))) { XCTAssertTrue("\($0)".hasSuffix("holds no rows of numbers")) }
+        XCTAssertThrowsError(try Loaders.csv(p, label: .index(9)))
+        XCTAssertThrowsError(try Loaders.csv(dir + "/missing.csv")) { XCTAssertTrue("\($0)".hasSuffix("no such file")) }
+        // gzip is recognised by its magic bytes.
+        let member: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9,
+                               0x07, 0x00, 0x86, 0xa6, 0x10, 0x36, 0x05, 0x00, 0x00, 0x00]
+        XCTAssertThrowsError(try Loaders.csv(try write("hello.csv.gz", member))) { e in
+            XCTAssertTrue("\(e)".contains("line 1, column 1: 'hello' is not a number") || "\(e)".contains("no rows"), "\(e)")
+        }
+    }
+}
