@@ -189,3 +189,128 @@ final class LoaderTests: XCTestCase {
         }
     }
 }
+
+/// A minimal PNG writer for fixtures: stored deflate blocks, each row with its own filter.
+enum PNGFixture {
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var c: UInt32 = 0xFFFF_FFFF
+        for b in bytes {
+            c ^= UInt32(b)
+            for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        }
+        return c ^ 0xFFFF_FFFF
+    }
+    static func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
+    static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+        let body = Array(type.utf8) + data
+        return be(UInt32(data.count)) + body + be(crc32(body))
+    }
+    /// `pixels` rows of interleaved channel bytes; row y uses filter y % 5.
+    static func encode(width: Int, height: Int, colorType: UInt8, channels: Int, pixels: [[UInt8]], interlace: UInt8 = 0) -> [UInt8] {
+        var raw: [UInt8] = []
+        let stride = width * channels
+        for y in 0..<height {
+            let f = UInt8(y % 5)
+            raw.append(f)
+            for x in 0..<stride {
+                let a = x >= channels ? Int(pixels[y][x - channels]) : 0
+                let up = y > 0 ? Int(pixels[y - 1][x]) : 0
+                let c = x >= channels && y > 0 ? Int(pixels[y - 1][x - channels]) : 0
+                let pred: Int
+                switch f {
+                case 0: pred = 0
+                case 1: pred = a
+                case 2: pred = up
+                case 3: pred = (a + up) / 2
+                default:
+                    let p = a + up - c, pa = abs(p - a), pb = abs(p - up), pc = abs(p - c)
+                    pred = pa <= pb && pa <= pc ? a : (pb <= pc ? up : c)
+                }
+                raw.append(UInt8(truncatingIfNeeded: Int(pixels[y][x]) - pred))
+            }
+        }
+        var s1: UInt32 = 1, s2: UInt32 = 0
+        for b in raw { s1 = (s1 + UInt32(b)) % 65521; s2 = (s2 + s1) % 65521 }
+        let n = UInt16(raw.count)
+        let zlib: [UInt8] = [0x78, 0x01, 0x01, UInt8(n & 255), UInt8(n >> 8), UInt8(~n & 255), UInt8(~n >> 8)] + raw + be(s2 << 16 | s1)
+        let ihdr = be(UInt32(width)) + be(UInt32(height)) + [8, colorType, 0, 0, interlace]
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IDAT", zlib) + chunk("IEND", [])
+    }
+}
+
+final class ImageLoaderTests: XCTestCase {
+    var dir: String!
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "gans-img-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let p = dir + "/" + name
+        try AtomicFile.write(bytes, to: p)
+        return p
+    }
+
+    func testPNGDecodesEveryFilterAndColourType() throws {
+        var g = RandomGenerator(seed: 5)
+        for (colorType, channels) in [(UInt8(0), 1), (2, 3), (4, 2), (6, 4)] {
+            let w = 7, h = 10
+            let pixels = (0..<h).map { _ in (0..<(w * channels)).map { _ in UInt8(g.nextInt(below: 256)) } }
+            let p = try write("t\(colorType).png", PNGFixture.encode(width: w, height: h, colorType: colorType, channels: channels, pixels: pixels))
+            let t = try Loaders.png(p)
+            XCTAssertEqual(t.shape, [channels, h, w])
+            for y in 0..<h { for x in 0..<w { for c in 0..<channels {
+                XCTAssertEqual(t[c, y, x], Float(pixels[y][x * channels + c]) / 255, "type \(colorType) at \(c),\(y),\(x)")
+            } } }
+        }
+    }
+
+    func testBrokenPNGsAreRefused() throws {
+        let good = PNGFixture.encode(width: 2, height: 2, colorType: 0, channels: 1, pixels: [[0, 1], [2, 3]])
+        var badCRC = good; badCRC[20] ^= 1
+        let cases: [(String, [UInt8], String)] = [
+            ("signature", Array(good.dropFirst()), "signature is missing"),
+            ("crc", badCRC, "wrong CRC"),
+            ("interlaced", PNGFixture.encode(width: 2, height: 2, colorType: 0, channels: 1, pixels: [[0, 1], [2, 3]], interlace: 1), "interlaced"),
+            ("palette", PNGFixture.encode(width: 2, height: 2, colorType: 3, channels: 1, pixels: [[0, 1], [2, 3]]), "colour type 3"),
+            ("cut", Array(good.prefix(45)), "runs past the end"),
+        ]
+        for (name, bytes, expected) in cases {
+            XCTAssertThrowsError(try Loaders.png(try write(name + ".png", bytes)), name) { XCTAssertTrue("\($0)".contains(expected), "\(name): \($0)") }
+        }
+        for cut in stride(from: 0, to: good.count, by: 3) { _ = try? Loaders.png(try write("c.png", Array(good.prefix(cut)))) }
+    }
+
+    func testNetpbmFormats() throws {
+        let p2 = try write("a.pgm", Array("P2\n# a comment\n3 2\n4\n0 1 2\n3 4 4\n".utf8))
+        XCTAssertEqual(try Loaders.netpbm(p2).scalars, [0, 0.25, 0.5, 0.75, 1, 1])
+        let p5 = try write("b.pgm", Array("P5 2 1 255\n".utf8) + [0, 255])
+        XCTAssertEqual(try Loaders.netpbm(p5).scalars, [0, 1])
+        let p6 = try write("c.ppm", Array("P6\n1 1\n65535\n".utf8) + [0xff, 0xff, 0x00, 0x00, 0x80, 0x00])
+        let t6 = try Loaders.netpbm(p6)
+        XCTAssertEqual(t6.shape, [3, 1, 1])
+        XCTAssertEqual(t6.scalars[0], 1); XCTAssertEqual(t6.scalars[1], 0); XCTAssertEqual(t6.scalars[2], Float(0x8000) / 65535, accuracy: 1e-6)
+        let p3 = try write("d.ppm", Array("P3 1 2 10  10 0 0  0 0 10".utf8))
+        XCTAssertEqual(try Loaders.netpbm(p3).scalars, [1, 0, 0, 0, 0, 1])
+        for (name, text, expected) in [("e.pgm", "P7 1 1 1", "does not start with"), ("f.pgm", "P2 2 2 3 1 2 3", "ends early"),
+                                       ("g.pgm", "P2 1 1 3 9", "exceeds the maximum"), ("h.pgm", "P5 4 4 255\n12", "the pixels need 16 bytes")] {
+            XCTAssertThrowsError(try Loaders.netpbm(try write(name, Array(text.utf8)))) { XCTAssertTrue("\($0)".contains(expected), "\(name): \($0)") }
+        }
+    }
+
+    func testImageFolderResizesAndConverts() throws {
+        _ = try write("a.pgm", Array("P2 2 2 255 0 0 255 255".utf8))
+        _ = try write("b.png", PNGFixture.encode(width: 4, height: 4, colorType: 2, channels: 3,
+                                                  pixels: (0..<4).map { _ in [UInt8](repeating: 255, count: 12) }))
+        _ = try write("notes.txt", Array("skip me".utf8))
+        let data = try Loaders.imageFolder(dir, size: 3)
+        XCTAssertEqual(data.samples.shape, [2, 1, 3, 3])
+        let s = data.samples.scalars
+        XCTAssertEqual(s[0], -1)                 // top row of a.pgm is black
+        XCTAssertEqual(s[8], 1)                  // bottom row is white
+        XCTAssertTrue(s[9...].allSatisfy { $0 == 1 })   // b.png is white
+        XCTAssertEqual(try Loaders.imageFolder(dir, size: 2, channels: 3).samples.shape, [2, 3, 2, 2])
+        XCTAssertThrowsError(try Loaders.imageFolder(dir + "/nope", size: 2))
+        XCTAssertThrowsError(try Loaders.imageFolder(dir, size: 0))
+    }
+}
