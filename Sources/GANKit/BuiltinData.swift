@@ -65,7 +65,9 @@ public enum BuiltinData {
                 }
             }
         }
-        return try TensorDataset(name: name, samples: x, labels: y, classCount: 10)
+        let data = try TensorDataset(name: name, samples: x, labels: y, classCount: 10)
+        data.kind = .images
+        return data
     }
 
     /// UCI optdigits test set: 1,797 labelled 8×8 images, [N, 1, 8, 8] in [−1, 1].
@@ -82,6 +84,14 @@ public enum BuiltinData {
     public static func nameList() throws -> [String] {
         let text = String(decoding: try resource("names.txt"), as: UTF8.self)
         return text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+    }
+
+    /// The names as one-hot sequences `[N, length, 27]` (a–z and the end mark).
+    public static func names(length: Int = 16) throws -> TensorDataset {
+        let code = CharacterCode.lowercase(length: length)
+        let data = try code.dataset(name: "names", words: try nameList())
+        data.kind = .sequences(code)
+        return data
     }
 
     /// The tiny-Shakespeare text.

@@ -25,12 +25,31 @@ public struct DataCursor: Equatable, Sendable {
     public init(order: [Int] = [], position: Int = 0) { self.order = order; self.position = position }
 }
 
+/// What the samples of a dataset are, for display and metrics.
+public enum DataKind: Equatable, Sendable {
+    /// Points in the plane (or any flat vectors).
+    case points
+    /// Images `[channels, height, width]` stored in [−1, 1].
+    case images
+    /// One-hot character sequences `[length, vocabulary]`.
+    case sequences(CharacterCode)
+
+    /// Inverse of the stored normalisation: images back to [0, 1] for display.
+    public func denormalized(_ x: Tensor) -> Tensor {
+        switch self {
+        case .images: return withNoGrad { ((x + 1) * 0.5).clamp(min: 0, max: 1) }
+        default: return x
+        }
+    }
+}
+
 /// Samples held in one tensor `[N] + sampleShape`, with optional labels `[N]`.
 public final class TensorDataset: DataSource {
     public let name: String
     public let samples: Tensor
     public let labels: Tensor?
     public let classCount: Int?
+    public var kind: DataKind = .points
     public var cursor = DataCursor()
 
     public init(name: String, samples: Tensor, labels: Tensor? = nil, classCount: Int? = nil) throws {
@@ -60,6 +79,28 @@ public final class TensorDataset: DataSource {
 
     public var count: Int { samples.shape[0] }
     public var sampleShape: [Int] { Array(samples.shape.dropFirst()) }
+
+    /// A seeded split into a training set and a held-out set of about
+    /// `fraction` of the samples (at least one each); the order of each part
+    /// follows the original.
+    public func split(heldOut fraction: Float, seed: UInt64 = 0) throws -> (train: TensorDataset, heldOut: TensorDataset) {
+        guard fraction > 0, fraction < 1, count >= 2 else {
+            throw ShapeError("a held-out split needs a fraction in (0, 1) and at least 2 samples, found \(fraction) of \(count)")
+        }
+        var g = RandomGenerator(seed: seed)
+        var order = Array(0..<count)
+        for i in stride(from: count - 1, to: 0, by: -1) { order.swapAt(i, g.nextInt(below: i + 1)) }
+        let k = Swift.min(count - 1, Swift.max(1, Int((Float(count) * fraction).rounded())))
+        let held = order.prefix(k).sorted(), kept = order.dropFirst(k).sorted()
+        func part(_ idx: [Int], _ suffix: String) throws -> TensorDataset {
+            let i = Tensor(idx.map(Float.init))
+            let d = try TensorDataset(name: name + suffix, samples: try samples.gatherRows(i),
+                                      labels: try labels?.gatherRows(i), classCount: classCount)
+            d.kind = kind
+            return d
+        }
+        return (try part(kept, ""), try part(held, ".heldout"))
+    }
 
     public func batchesPerEpoch(batchSize: Int) -> Int { Swift.max(1, count / Swift.max(batchSize, 1)) }
 

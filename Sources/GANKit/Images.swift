@@ -171,6 +171,8 @@ extension Loaders {
                 }
             }
         }
-        return try TensorDataset(name: (path as NSString).lastPathComponent, samples: out)
+        let data = try TensorDataset(name: (path as NSString).lastPathComponent, samples: out)
+        data.kind = .images
+        return data
     }
 }

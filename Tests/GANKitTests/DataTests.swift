@@ -38,6 +38,26 @@ final class DataTests: XCTestCase {
         XCTAssertTrue(text.hasPrefix("First Citizen:\nBefore we proceed any further, hear me speak."))
     }
 
+    func testKindsSplitsAndNames() throws {
+        let digits = try BuiltinData.digits()
+        XCTAssertEqual(digits.kind, .images)
+        let (train, held) = try digits.split(heldOut: 0.2, seed: 1)
+        XCTAssertEqual(train.count + held.count, 1797)
+        XCTAssertEqual(held.count, 359)
+        XCTAssertEqual(held.name, "digits.heldout")
+        XCTAssertEqual(held.kind, .images)
+        XCTAssertEqual(held.classCount, 10)
+        let again = try digits.split(heldOut: 0.2, seed: 1).heldOut
+        XCTAssertEqual(again.labels?.scalars, held.labels?.scalars, "the split is seeded")
+        XCTAssertThrowsError(try digits.split(heldOut: 1.5))
+        let shown = digits.kind.denormalized(digits.samples)
+        XCTAssertEqual(shown.scalars.min(), 0); XCTAssertEqual(shown.scalars.max(), 1)
+        let names = try BuiltinData.names()
+        XCTAssertEqual(names.samples.shape, [32_033, 16, 27])
+        guard case .sequences(let code) = names.kind else { return XCTFail("names are sequences") }
+        XCTAssertEqual(try code.decode(oneHot: try names.samples.slice(axis: 0, start: 0, end: 3)), ["emma", "olivia", "ava"])
+    }
+
     func testGzipRefusesBrokenData() throws {
         XCTAssertThrowsError(try Gzip.decompress([1, 2, 3, 4, 5], source: "junk")) { e in
             XCTAssertTrue("\(e)".hasPrefix("junk: not valid gzip data:"), "\(e)")
