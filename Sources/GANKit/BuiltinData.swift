@@ -94,6 +94,16 @@ public enum BuiltinData {
         return data
     }
 
+    /// Tiny Shakespeare as consecutive windows of `length` characters, one-hot
+    /// over its 65 characters and the end mark; at most `limit` windows.
+    public static func shakespeareWindows(length: Int = 32, limit: Int = 10_000) throws -> TensorDataset {
+        let text = try shakespeare()
+        let code = CharacterCode.of(text, length: length)
+        let data = try code.windows(name: "shakespeare", text: text, limit: limit)
+        data.kind = .sequences(code)
+        return data
+    }
+
     /// The tiny-Shakespeare text.
     public static func shakespeare() throws -> String {
         String(decoding: try resource("tinyshakespeare.txt"), as: UTF8.self)

@@ -53,6 +53,40 @@ public enum Loaders {
         return Tensor(values, shape: shape)
     }
 
+    /// How a text file becomes samples.
+    public enum TextMode: Equatable, Sendable {
+        /// Each non-empty line is one item, padded with the end mark to `length`
+        /// (nil: the longest line plus one); longer lines are skipped.
+        case lines(length: Int?)
+        /// Consecutive windows of `length` characters, at most `limit`.
+        case characters(length: Int, limit: Int)
+    }
+
+    /// A text file as one-hot character sequences with a vocabulary built from it.
+    public static func text(_ path: String, mode: TextMode) throws -> TensorDataset {
+        let text = String(decoding: try bytes(path), as: UTF8.self)
+        guard !text.isEmpty else { throw FileError(path, "is empty") }
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        switch mode {
+        case let .lines(length):
+            let items = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
+            guard !items.isEmpty else { throw FileError(path, "holds no lines") }
+            let len = length ?? (items.map(\.count).max()! + 1)
+            guard len >= 2 else { throw FileError(path, "lines need a length of at least 2, found \(len)") }
+            let code = CharacterCode.of(items.joined(), length: len)
+            let data = try code.dataset(name: name, words: items)
+            data.kind = .sequences(code)
+            return data
+        case let .characters(length, limit):
+            guard length > 0, limit > 0 else { throw FileError(path, "windows need a positive length and limit") }
+            let code = CharacterCode.of(text, length: length)
+            let data: TensorDataset
+            do { data = try code.windows(name: name, text: text, limit: limit) } catch { throw FileError(path, "\(error)") }
+            data.kind = .sequences(code)
+            return data
+        }
+    }
+
     /// Where the class label is in each CSV row.
     public enum LabelColumn: Equatable, Sendable { case none, first, last, index(Int) }
 

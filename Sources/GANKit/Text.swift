@@ -18,6 +18,35 @@ public struct CharacterCode: Equatable, Sendable {
 
     public var vocabularySize: Int { symbols.count }
 
+    /// The end mark of vocabularies built from text, which may contain '.'.
+    public static let endMark: Character = "\u{2403}"
+
+    /// A vocabulary of the characters in `text` (sorted) after the end mark.
+    public static func of(_ text: String, length: Int) -> CharacterCode {
+        CharacterCode(symbols: [endMark] + Set(text).subtracting([endMark]).sorted(), length: length)
+    }
+
+    /// Fixed-length windows of a text, one after another (no end marks), one-hot
+    /// `[N, length, vocabulary]`, at most `limit` of them.
+    public func windows(name: String, text: String, limit: Int) throws -> TensorDataset {
+        let chars = Array(text)
+        let n = Swift.min(limit, chars.count / Swift.max(length, 1))
+        guard length > 0, n > 0 else { throw ShapeError("the text has \(chars.count) characters, fewer than one window of \(length)") }
+        var index: [Character: Int] = [:]
+        for (i, c) in symbols.enumerated() { index[c] = i }
+        let v = vocabularySize
+        let x = Tensor(zeros: [n, length, v])
+        try x.withUnsafeMutableBufferPointer { p in
+            for w in 0..<n {
+                for j in 0..<length {
+                    guard let s = index[chars[w * length + j]] else { throw ShapeError("character '\(chars[w * length + j])' is not in the vocabulary") }
+                    p[(w * length + j) * v + s] = 1
+                }
+            }
+        }
+        return try TensorDataset(name: name, samples: x)
+    }
+
     /// Token ids, padded with the end mark; nil for a word that does not fit or has unknown characters.
     public func encode(_ word: String) -> [Int]? {
         guard word.count < length else { return nil }

@@ -184,6 +184,25 @@ final class LoaderTests: XCTestCase {
         }
     }
 
+    func testTextFilesAsLinesAndWindows() throws {
+        let p = try write("pets.txt", Array("cat\ndog.\n\nkitten\n".utf8))
+        let lines = try Loaders.text(p, mode: .lines(length: nil))
+        XCTAssertEqual(lines.samples.shape, [3, 7, 12])          // the end mark and 11 characters: . a c d e g i k n o t
+        guard case .sequences(let code) = lines.kind else { return XCTFail() }
+        XCTAssertEqual(code.symbols.first, CharacterCode.endMark)
+        XCTAssertEqual(try code.decode(oneHot: lines.samples), ["cat", "dog.", "kitten"])
+        XCTAssertEqual(try Loaders.text(p, mode: .lines(length: 5)).count, 2)   // "kitten" does not fit
+        let windows = try Loaders.text(p, mode: .characters(length: 4, limit: 100))
+        XCTAssertEqual(windows.count, 4)                          // 18 characters → 4 windows of 4
+        XCTAssertThrowsError(try Loaders.text(try write("empty.txt", []), mode: .lines(length: nil))) { XCTAssertTrue("\($0)".hasSuffix("is empty")) }
+        XCTAssertThrowsError(try Loaders.text(p, mode: .characters(length: 100, limit: 5)))
+        let shakespeare = try BuiltinData.shakespeareWindows(length: 16, limit: 500)
+        XCTAssertEqual(shakespeare.samples.shape, [500, 16, 66])
+        guard case .sequences(let sc) = shakespeare.kind else { return XCTFail() }
+        let first = try sc.decode(oneHot: try shakespeare.samples.slice(axis: 0, start: 0, end: 1))
+        XCTAssertEqual(first, ["First Citizen:\nB"])
+    }
+
     func testCSVFilesAndTheirErrors() throws {
         let p = try write("a.csv", Array("x,y,label\n1,2,0\n3.5,-4,1\n\n".utf8))
         let (x, y) = try Loaders.csv(p, label: .last)
