@@ -353,3 +353,37 @@ final class ImageLoaderTests: XCTestCase {
         XCTAssertThrowsError(try Loaders.imageFolder(dir, size: 0))
     }
 }
+
+final class ClassifierMetricTests: XCTestCase {
+    func testFrechetDistanceOnKnownGaussians() throws {
+        Random.seed(4)
+        let a = Tensor.randn([4000, 3]), b = Tensor.randn([4000, 3])
+        XCTAssertEqual(try Fréchet.distance(a, a), 0, accuracy: 1e-6)
+        XCTAssertEqual(try Fréchet.distance(a, b), 0, accuracy: 0.02)
+        // Shift the mean by (2, 0, 0) and scale one axis by 3: ‖Δμ‖² = 4, Tr term (3 − 1)² = 4.
+        let c = try b * Tensor([3, 1, 1]) + Tensor([2, 0, 0])
+        XCTAssertEqual(try Fréchet.distance(a, c), 8, accuracy: 0.4)
+        XCTAssertThrowsError(try Fréchet.distance(a, Tensor.randn([10, 2])))
+    }
+
+    /// The classifier reaches at least 95% on held-out digits; real data scores
+    /// full coverage and near-zero distances, noise does not.
+    func testDigitClassifierAndItsScores() throws {
+        let (train, held) = try BuiltinData.digits().split(heldOut: 0.2, seed: 0)
+        let classifier = try ImageClassifier.train(on: train)
+        let accuracy = try classifier.accuracy(on: held)
+        XCTAssertGreaterThanOrEqual(accuracy, 0.95)
+        let floor = try classifier.scores(held.samples, real: train)
+        XCTAssertEqual(floor.coverage, 10)
+        XCTAssertLessThan(floor.klFromData, 0.05)
+        XCTAssertGreaterThan(floor.score, 8)
+        Random.seed(9)
+        let noise = Tensor.rand([359, 1, 8, 8], low: -1, high: 1)
+        let bad = try classifier.scores(noise, real: train)
+        XCTAssertGreaterThan(bad.frechet, 5 * floor.frechet)
+        XCTAssertLessThan(bad.score, floor.score)
+        // All copies of one digit: one class covered.
+        let zeros = try train.samples.gatherRows(Tensor([Float](repeating: Float(train.labels!.scalars.firstIndex(of: 0)!), count: 100)))
+        XCTAssertEqual(try classifier.scores(zeros, real: train).coverage, 1)
+    }
+}
