@@ -41,6 +41,18 @@ public final class ImageClassifier {
         return ImageClassifier(network: net, classes: classes)
     }
 
+    nonisolated(unsafe) private static var cache: [String: ImageClassifier] = [:]
+
+    /// The classifier for `data`, trained once per session (per dataset name,
+    /// size and seed) and reused after.
+    public static func cached(for data: TensorDataset, seed: UInt64 = 0) throws -> ImageClassifier {
+        let key = "\(data.name)|\(data.count)|\(shapeString(data.sampleShape))|\(seed)"
+        if let c = cache[key] { return c }
+        let c = try train(on: data, seed: seed)
+        cache[key] = c
+        return c
+    }
+
     /// Class probabilities `[N, classes]`.
     public func probabilities(_ x: Tensor) throws -> Tensor { try withNoGrad { try network(x).softmax() } }
 

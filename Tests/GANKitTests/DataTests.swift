@@ -370,7 +370,8 @@ final class ClassifierMetricTests: XCTestCase {
     /// full coverage and near-zero distances, noise does not.
     func testDigitClassifierAndItsScores() throws {
         let (train, held) = try BuiltinData.digits().split(heldOut: 0.2, seed: 0)
-        let classifier = try ImageClassifier.train(on: train)
+        let classifier = try ImageClassifier.cached(for: train)
+        XCTAssertTrue(try ImageClassifier.cached(for: train) === classifier, "trained once per session")
         let accuracy = try classifier.accuracy(on: held)
         XCTAssertGreaterThanOrEqual(accuracy, 0.95)
         let floor = try classifier.scores(held.samples, real: train)
