@@ -40,47 +40,36 @@ func median(_ xs: [Double]) -> Double {
     return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
 }
 
-/// Vanilla GAN on the ring of 8: BCE with logits, non-saturating G, Adam 1e-3 (0.5, 0.999), 2000 steps per seed.
-func benchToy2d(steps: Int, seeds: [UInt64]) throws {
+/// The two ring-of-8 workloads: vanilla (BCE with logits, non-saturating G,
+/// Adam 1e-3 (0.5, 0.999), one D step) and WGAN-GP (5 critic steps on fresh
+/// batches per G step, λ = 10, Adam 1e-4 (0.5, 0.9)); field names as the reference scripts.
+func benchToy(wgan: Bool, steps: Int, seeds: [UInt64]) throws {
+    let loss: GANLoss = wgan ? .wassersteinGP : .nonSaturating
+    let lr: Float = wgan ? 1e-4 : 1e-3, beta2: Float = wgan ? 0.9 : 0.999, dSteps = wgan ? 5 : 1
     Random.seed(0)
-    try toyTrainer(loss: .nonSaturating, lr: 1e-3, beta2: 0.999, dSteps: 1).train(steps: 50)   // warm-up
+    try toyTrainer(loss: loss, lr: lr, beta2: beta2, dSteps: dSteps).train(steps: wgan ? 20 : 50)   // warm-up
     var runs: [Any] = []
     var rates: [Double] = []
     for seed in seeds {
         Random.seed(seed)
-        let t = try toyTrainer(loss: .nonSaturating, lr: 1e-3, beta2: 0.999, dSteps: 1)
+        let t = try toyTrainer(loss: loss, lr: lr, beta2: beta2, dSteps: dSteps)
         let t0 = now()
         try t.train(steps: steps)
         let elapsed = now() - t0
         let (ld, lg) = lastLosses(t)
-        rates.append(Double(steps) / elapsed)
-        runs.append([("seed", Int(seed)), ("seconds", round2(elapsed)), ("steps_per_sec", round2(Double(steps) / elapsed)),
-                     ("final_loss_d", ld), ("final_loss_g", lg)] + (try toyCoverage(t)) as [(String, Any)])
+        let rate = Double(steps) / elapsed
+        rates.append(rate)
+        let speed: [(String, Any)] = wgan
+            ? [("gen_steps_per_sec", round2(rate)), ("critic_steps_per_sec", round2(5 * rate))]
+            : [("steps_per_sec", round2(rate))]
+        runs.append([("seed", Int(seed)), ("seconds", round2(elapsed))] + speed +
+                    [("final_loss_d", ld), ("final_loss_g", lg)] + (try toyCoverage(t)) as [(String, Any)])
     }
-    emit([("bench", "toy2d"), ("adam", "fused"), ("steps", steps), ("batch", 256),
-          ("steps_per_sec_median", round2(median(rates))), ("runs", runs), ("peak_rss_mib", round2(peakRSSMiB()))] + blasFields())
-}
-
-/// WGAN-GP on the ring of 8: 5 critic steps (fresh real and fake batches) per G step, λ = 10, Adam 1e-4 (0.5, 0.9).
-func benchWGANGPToy(steps: Int, seeds: [UInt64]) throws {
-    Random.seed(0)
-    try toyTrainer(loss: .wassersteinGP, lr: 1e-4, beta2: 0.9, dSteps: 5).train(steps: 20)
-    var runs: [Any] = []
-    var rates: [Double] = []
-    for seed in seeds {
-        Random.seed(seed)
-        let t = try toyTrainer(loss: .wassersteinGP, lr: 1e-4, beta2: 0.9, dSteps: 5)
-        let t0 = now()
-        try t.train(steps: steps)
-        let elapsed = now() - t0
-        let (ld, lg) = lastLosses(t)
-        rates.append(Double(steps) / elapsed)
-        runs.append([("seed", Int(seed)), ("seconds", round2(elapsed)), ("gen_steps_per_sec", round2(Double(steps) / elapsed)),
-                     ("critic_steps_per_sec", round2(5 * Double(steps) / elapsed)),
-                     ("final_loss_d", ld), ("final_loss_g", lg)] + (try toyCoverage(t)) as [(String, Any)])
-    }
-    emit([("bench", "wgan_gp_toy"), ("adam", "fused"), ("gen_steps", steps), ("critic_steps_per_gen_step", 5), ("batch", 256),
-          ("gen_steps_per_sec_median", round2(median(rates))), ("runs", runs), ("peak_rss_mib", round2(peakRSSMiB()))] + blasFields())
+    let header: [(String, Any)] = wgan
+        ? [("bench", "wgan_gp_toy"), ("adam", "fused"), ("gen_steps", steps), ("critic_steps_per_gen_step", 5), ("batch", 256),
+           ("gen_steps_per_sec_median", round2(median(rates)))]
+        : [("bench", "toy2d"), ("adam", "fused"), ("steps", steps), ("batch", 256), ("steps_per_sec_median", round2(median(rates)))]
+    emit(header + [("runs", runs), ("peak_rss_mib", round2(peakRSSMiB()))] + blasFields())
 }
 
 /// 60000 samples uniform in [−1, 1] from a fixed seed (only shapes matter for timing).

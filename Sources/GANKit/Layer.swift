@@ -19,10 +19,13 @@ public protocol Layer: AnyObject {
     var buffers: [(name: String, tensor: Tensor)] { get }
     /// `x` is a batch: `[N] + the per-sample input shape`.
     func forward(_ x: Tensor, training: Bool) throws -> Tensor
+    /// Whether one sample's output depends on the other samples of its batch (batch norm in training).
+    var mixesSamples: Bool { get }
 }
 
 extension Layer {
     public var buffers: [(name: String, tensor: Tensor)] { [] }
+    public var mixesSamples: Bool { false }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.tensor.count } }
 }
 
@@ -226,6 +229,7 @@ public final class BatchNorm: Layer {
     public var spec: LayerSpec { .batchNorm(momentum: momentum, epsilon: epsilon) }
     public var parameters: [(name: String, tensor: Tensor)] { [("weight", weight), ("bias", bias)] }
     public var buffers: [(name: String, tensor: Tensor)] { [("running_mean", runningMean), ("running_var", runningVar)] }
+    public var mixesSamples: Bool { true }
 
     public init(features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, initialization: WeightInit = .pytorch) {
         switch initialization {

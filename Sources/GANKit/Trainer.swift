@@ -280,11 +280,10 @@ public final class Trainer {
     }
 
     /// D on the real and the fake batch. When no layer of D mixes the
-    /// samples of a batch (batch norm does), one pass over both batches
-    /// together gives the same values with half the calls and larger GEMMs.
+    /// samples of a batch, one pass over both batches together gives the
+    /// same values with half the calls and larger GEMMs.
     func scoreRealAndFake(_ real: Tensor, _ fake: Tensor, labels: Tensor?) throws -> (Tensor, Tensor) {
-        let mixesBatch = gan.discriminator.layers.contains { $0 is BatchNorm }
-        guard !mixesBatch, real.shape == fake.shape, !real.requiresGrad else {
+        guard !gan.discriminator.layers.contains(where: \.mixesSamples), real.shape == fake.shape, !real.requiresGrad else {
             return (try gan.discriminate(real, labels: labels), try gan.discriminate(fake, labels: labels))
         }
         let n = real.shape[0]

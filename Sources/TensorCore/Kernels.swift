@@ -68,40 +68,31 @@ enum Kernels {
         let inner = shape[r - 1]
         let ia = sa[r - 1], ib = sb[r - 1]
         let rows = n / inner
-        do {
-            let range = 0..<rows
-            var idx = [Int](repeating: 0, count: r)
-            var rem = range.lowerBound
-            for d in stride(from: r - 2, through: 0, by: -1) {
-                idx[d] = rem % shape[d]
-                rem /= shape[d]
+        var idx = [Int](repeating: 0, count: r)
+        var offA = 0, offB = 0
+        for row in 0..<rows {
+            let o = po + row * inner
+            let xa = pa + offA, xb = pb + offB
+            if ia == 1 && ib == 1 {
+                for j in 0..<inner { o[j] = f(xa[j], xb[j]) }
+            } else if ib == 0 && ia == 1 {
+                let s = xb[0]
+                for j in 0..<inner { o[j] = f(xa[j], s) }
+            } else if ia == 0 && ib == 1 {
+                let s = xa[0]
+                for j in 0..<inner { o[j] = f(s, xb[j]) }
+            } else {
+                for j in 0..<inner { o[j] = f(xa[j * ia], xb[j * ib]) }
             }
-            var offA = 0, offB = 0
-            for d in 0..<(r - 1) { offA += idx[d] * sa[d]; offB += idx[d] * sb[d] }
-            for row in range {
-                let o = po + row * inner
-                let xa = pa + offA, xb = pb + offB
-                if ia == 1 && ib == 1 {
-                    for j in 0..<inner { o[j] = f(xa[j], xb[j]) }
-                } else if ib == 0 && ia == 1 {
-                    let s = xb[0]
-                    for j in 0..<inner { o[j] = f(xa[j], s) }
-                } else if ia == 0 && ib == 1 {
-                    let s = xa[0]
-                    for j in 0..<inner { o[j] = f(s, xb[j]) }
-                } else {
-                    for j in 0..<inner { o[j] = f(xa[j * ia], xb[j * ib]) }
-                }
-                // Advance the row counter.
-                var d = r - 2
-                while d >= 0 {
-                    idx[d] += 1
-                    offA += sa[d]; offB += sb[d]
-                    if idx[d] < shape[d] { break }
-                    offA -= sa[d] * shape[d]; offB -= sb[d] * shape[d]
-                    idx[d] = 0
-                    d -= 1
-                }
+            // Advance the row counter.
+            var d = r - 2
+            while d >= 0 {
+                idx[d] += 1
+                offA += sa[d]; offB += sb[d]
+                if idx[d] < shape[d] { break }
+                offA -= sa[d] * shape[d]; offB -= sb[d] * shape[d]
+                idx[d] = 0
+                d -= 1
             }
         }
         return out

@@ -1,15 +1,14 @@
 import XCTest
 import Foundation
 import TensorCore
+import TestSupport
 import GANKit
 
 final class CheckpointTests: XCTestCase {
-    var dir: String!
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "gans-ck-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+    var scratch: ScratchFolder!
+    var dir: String { scratch.path }
+    override func setUpWithError() throws { scratch = try ScratchFolder() }
+    override func tearDown() { scratch = nil }
 
     func testNetworkRebuildsFromTheFileAlone() throws {
         Random.seed(3)

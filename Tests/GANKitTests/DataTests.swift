@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import TensorCore
+import TestSupport
 import GANKit
 
 final class DataTests: XCTestCase {
@@ -147,18 +148,12 @@ final class MetricTests: XCTestCase {
 }
 
 final class LoaderTests: XCTestCase {
-    var dir: String!
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "gans-ld-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+    var scratch: ScratchFolder!
+    var dir: String { scratch.path }
+    override func setUpWithError() throws { scratch = try ScratchFolder() }
+    override func tearDown() { scratch = nil }
 
-    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let p = dir + "/" + name
-        try AtomicFile.write(bytes, to: p)
-        return p
-    }
+    func write(_ name: String, _ bytes: [UInt8]) throws -> String { try scratch.write(name, bytes) }
 
     func testIDXFilesAndTheirErrors() throws {
         // 2 images of 2×3 unsigned bytes.
@@ -278,17 +273,11 @@ enum PNGFixture {
 }
 
 final class ImageLoaderTests: XCTestCase {
-    var dir: String!
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "gans-img-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let p = dir + "/" + name
-        try AtomicFile.write(bytes, to: p)
-        return p
-    }
+    var scratch: ScratchFolder!
+    var dir: String { scratch.path }
+    override func setUpWithError() throws { scratch = try ScratchFolder() }
+    override func tearDown() { scratch = nil }
+    func write(_ name: String, _ bytes: [UInt8]) throws -> String { try scratch.write(name, bytes) }
 
     func testPNGDecodesEveryFilterAndColourType() throws {
         var g = RandomGenerator(seed: 5)

@@ -1,16 +1,13 @@
 import XCTest
 import Foundation
 import TensorCore
+import TestSupport
 
 final class SafeTensorsTests: XCTestCase {
-    var dir: String!
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "gans-st-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+    var scratch: ScratchFolder!
+    var dir: String { scratch.path }
+    override func setUpWithError() throws { scratch = try ScratchFolder() }
+    override func tearDown() { scratch = nil }
 
     func testRoundTripWithMetadata() throws {
         Random.seed(1)
