@@ -7,7 +7,11 @@ let package = Package(
     products: [
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "GANKit", targets: ["GANKit"]),
+        .executable(name: "gans", targets: ["gans"]),
         .executable(name: "gans-bench", targets: ["GANBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // System libraries. OpenBLAS is opened at run time (see docs/architecture.md),
@@ -26,11 +30,17 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
         .target(name: "GANKit", dependencies: ["TensorCore", "CZlib"], resources: [.copy("Resources")]),
+        .target(name: "GANShell", dependencies: ["GANKit", "TensorCore", "CEdit"], resources: [.copy("Resources")]),
+        .executableTarget(name: "gans", dependencies: [
+            "GANShell", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "GANBench", dependencies: ["TensorCore", "GANKit"]),
 
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "GANKitTests", dependencies: ["GANKit", "TensorCore", "TestSupport"]),
+        .testTarget(name: "GANShellTests", dependencies: ["GANShell", "GANKit", "TensorCore", "TestSupport"],
+                    resources: [.copy("Transcripts")]),
     ],
     swiftLanguageModes: [.v5]
 )

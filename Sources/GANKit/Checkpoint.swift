@@ -142,6 +142,12 @@ extension Trainer {
     /// states, the moving average, counters, options, the random generator,
     /// where the data iterator stands, the fixed noise and the history.
     public func save(to path: String) throws {
+        try SafeTensors.write(archive(), to: path)
+    }
+
+    /// The checkpoint as an archive of the live tensors (copy them to keep a
+    /// state that later steps must not change).
+    public func archive() -> SafeTensorsArchive {
         var tensors: [(name: String, tensor: Tensor)] = []
         tensors += gan.generator.stateDict.map { ("G.\($0.name)", $0.tensor) }
         tensors += gan.discriminator.stateDict.map { ("D.\($0.name)", $0.tensor) }
@@ -171,12 +177,16 @@ extension Trainer {
             "gans.counters": "d=\(dStepCount) g=\(gStepCount) epoch=\(epoch) batches=\(batchesInEpoch) optG=\(optimizerG.stepCount) optD=\(optimizerD.stepCount) position=\(gan.data.cursor.position)",
             "gans.rng": (rng.words.map { String($0) } + [rng.spareNormal.map { String($0.bitPattern) } ?? "-"]).joined(separator: " "),
         ]
-        try SafeTensors.write(SafeTensorsArchive(tensors: tensors, metadata: metadata), to: path)
+        return SafeTensorsArchive(tensors: tensors, metadata: metadata)
     }
 
     /// Continues a run saved by `save`, on the same data. Restores the global random generator.
     public static func load(from path: String, data: DataSource) throws -> Trainer {
-        let a = try SafeTensors.read(from: path)
+        try restore(from: SafeTensors.read(from: path), source: path, data: data)
+    }
+
+    /// Continues a run from an archive made by `archive()` (`source` names it in errors).
+    public static func restore(from a: SafeTensorsArchive, source path: String, data: DataSource) throws -> Trainer {
         func meta(_ key: String) throws -> String {
             guard let v = a.metadata[key] else { throw CheckpointError(path: path, message: "has no \(key) metadata: it is not a gans training checkpoint") }
             return v

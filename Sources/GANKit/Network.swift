@@ -156,8 +156,11 @@ public final class Network {
         layers.enumerated().map { ($0, $1.spec.text, shapes[$0], $1.parameterCount) }
     }
 
-    /// A deep copy (same specs and values, new tensors).
+    /// A deep copy (same specs and values, new tensors). It leaves the global
+    /// random generator where it was.
     public func copy() -> Network {
+        let saved = Random.global
+        defer { Random.global = saved }
         let n = try! Network(input: inputShape, layers: specs, initialization: initialization)
         n.load(from: self)
         n.training = training

@@ -340,6 +340,33 @@ public final class Trainer {
     }
 
     /// Restores counters and history (checkpoints).
+    /// The same run after its networks were edited: the GAN assembled and
+    /// checked again, optimizers of the same kind and settings (an optimizer
+    /// keeps its state when its parameters kept their shapes), and the
+    /// counters, fixed noise and history carried over. Throws, changing
+    /// nothing, when the edited networks no longer fit together.
+    public func reassembled(generator: Network? = nil, discriminator: Network? = nil) throws -> Trainer {
+        let newGAN = try GAN(generator: generator ?? gan.generator, discriminator: discriminator ?? gan.discriminator,
+                             data: gan.data, noise: gan.noise, conditioning: gan.conditioning)
+        if let e = gan.labelEmbeddingG, let n = newGAN.labelEmbeddingG { n.assign(e) }
+        if let e = gan.labelEmbeddingD, let n = newGAN.labelEmbeddingD { n.assign(e) }
+        func rebuilt(_ old: Optimizer, _ params: [Tensor]) throws -> Optimizer {
+            let o = try makeOptimizer(old.name, parameters: params, hyperparameters: old.hyperparameters.map { ($0.name, $0.value) })
+            if old.parameters.map(\.shape) == params.map(\.shape) { o.loadState(from: old) }
+            return o
+        }
+        let t = try Trainer(gan: newGAN, options: options,
+                            optimizerG: try rebuilt(optimizerG, newGAN.generatorParameters),
+                            optimizerD: try rebuilt(optimizerD, newGAN.discriminatorParameters),
+                            fixedSamples: fixedNoise.shape[0])
+        t.fixedNoise.assign(fixedNoise)
+        if let a = fixedLabels, let b = t.fixedLabels { b.assign(a) }
+        t.restoreProgress(history: history, dSteps: dStepCount, gSteps: gStepCount, epoch: epoch, batchesInEpoch: batchesInEpoch)
+        if generator == nil, let ema { t.ema = ema }
+        t.shouldStop = shouldStop
+        return t
+    }
+
     func restoreProgress(history: [StepStats], dSteps: Int, gSteps: Int, epoch: Int, batchesInEpoch: Int) {
         self.history = history
         dStepCount = dSteps; gStepCount = gSteps

@@ -1,0 +1,141 @@
+import Foundation
+import GANKit
+import TensorCore
+
+/// One command of the shell. This table drives dispatch, `help`, tab
+/// completion, "did you mean …?" and the command reference in docs/dsl.md.
+public struct Command {
+    public enum Group: String, CaseIterable {
+        case data = "Data", networks = "Networks", training = "Training", inspection = "Inspection"
+        case session = "Snapshots and files", help = "Help and session"
+    }
+    public let name: String
+    public let aliases: [String]
+    public let group: Group
+    /// `step [d | g | N]`
+    public let usage: String
+    public let summary: String
+    public let details: String
+    public let examples: [String]
+    /// `key=` options and fixed words, for completion.
+    public let words: [String]
+    let run: (Interpreter, Arguments, Token) throws -> [Output]
+
+    init(_ name: String, aliases: [String] = [], group: Group, usage: String, summary: String, details: String = "",
+         examples: [String], words: [String] = [], run: @escaping (Interpreter, Arguments, Token) throws -> [Output]) {
+        self.name = name
+        self.aliases = aliases
+        self.group = group
+        self.usage = usage
+        self.summary = summary
+        self.details = details
+        self.examples = examples
+        self.words = words
+        self.run = run
+    }
+
+    /// The help text: usage, summary, details and examples.
+    public var help: String {
+        var s = "\(usage)\n  \(summary)"
+        if !details.isEmpty { s += "\n\n" + details.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") }
+        if !aliases.isEmpty { s += "\n\n  Also: " + aliases.joined(separator: ", ") }
+        s += "\n\n  Example" + (examples.count > 1 ? "s" : "") + ":\n" + examples.map { "    " + $0 }.joined(separator: "\n")
+        return s
+    }
+}
+
+public enum CommandTable {
+    public static let all: [Command] = dataCommands + networkCommands + trainingCommands + inspectionCommands
+        + sessionCommands + helpCommands
+
+    static let byName: [String: Command] = {
+        var d: [String: Command] = [:]
+        for c in all { d[c.name] = c; for a in c.aliases { d[a] = c } }
+        return d
+    }()
+
+    public static func lookup(_ name: String) -> Command? { byName[name] }
+
+    /// Every name a line may start with.
+    public static var names: [String] { all.flatMap { [$0.name] + $0.aliases } }
+}
+
+/// A command's words split into positional words and `key=value` options,
+/// with checks that name what was expected.
+struct CommandWords {
+    let command: String
+    var positional: [Arguments.Word] = []
+    var options: [(key: String, value: String, word: Arguments.Word)] = []
+    let end: Token
+
+    init(_ args: Arguments, command: String, allowed: [String]) throws {
+        self.command = command
+        end = args.end
+        for w in args.words {
+            if let o = w.option {
+                guard allowed.contains(o.key) else {
+                    let list = allowed.isEmpty ? "takes no key=value options" : "knows the options " + allowed.map { $0 + "=" }.joined(separator: " ")
+                    throw ShellError(.name, "unknown option '\(o.key)': \(command) \(list)" + didYouMean(o.key, among: allowed), at: w.first)
+                }
+                options.append((o.key, o.value, w))
+            } else {
+                positional.append(w)
+            }
+        }
+    }
+
+    func option(_ key: String) -> String? { options.last { $0.key == key }?.value }
+
+    func word(_ i: Int, _ what: String) throws -> Arguments.Word {
+        guard i < positional.count else {
+            throw ShellError(.syntax, "\(command): \(what) expected", at: i > 0 ? positional[i - 1].tokens.last!.location : end.location)
+                .after(i > 0 ? positional[i - 1] : nil, end: end)
+        }
+        return positional[i]
+    }
+
+    func int(_ i: Int, _ what: String, min low: Int = 1) throws -> Int {
+        let w = try word(i, what)
+        guard let v = w.int, v >= low else {
+            throw ShellError(.value, "\(command): \(what) must be a whole number ≥ \(low), found '\(w.text)'", at: w.location, length: w.length)
+        }
+        return v
+    }
+
+    func noMoreThan(_ n: Int) throws {
+        if positional.count > n {
+            let w = positional[n]
+            throw ShellError(.syntax, "\(command): unexpected '\(w.text)'", at: w.location, length: w.length)
+        }
+    }
+
+    func float(_ key: String) throws -> Float? {
+        guard let o = options.last(where: { $0.key == key }) else { return nil }
+        guard let v = Float(o.value), v.isFinite else {
+            throw ShellError(.value, "\(key) needs a number, found '\(o.value)'", at: o.word.location, length: o.word.length)
+        }
+        return v
+    }
+
+    func intOption(_ key: String, min low: Int = 1, max high: Int = 1 << 30) throws -> Int? {
+        guard let o = options.last(where: { $0.key == key }) else { return nil }
+        guard let v = Int(o.value), v >= low, v <= high else {
+            throw ShellError(.value, "\(key) needs a whole number in \(low)…\(high), found '\(o.value)'", at: o.word.location, length: o.word.length)
+        }
+        return v
+    }
+}
+
+extension ShellError {
+    /// Moves the caret just past `word` (or to the end of the line).
+    func after(_ word: Arguments.Word?, end: Token) -> ShellError {
+        var e = self
+        if let word {
+            e.location = SourceLocation(line: word.location.line, column: word.location.column + word.length + 1)
+        } else {
+            e.location = end.location
+        }
+        e.length = 1
+        return e
+    }
+}

@@ -1,0 +1,243 @@
+import Foundation
+import GANKit
+import TensorCore
+
+extension CommandTable {
+    static let layerHelp = """
+    Layers: linear N, conv C k= s= p=, convt C k= s= p=, batchnorm, layernorm, dropout P, relu, leakyrelu A,
+    tanh, sigmoid, gelu, elu A, reshape D…, flatten, embedding N D, and 'sn' before linear or conv for
+    spectral normalisation. A network starts with 'noise N' (a generator) or 'input D…'.
+    """
+
+    static let editNote = "Editing a network that is part of the GAN reassembles the GAN; an edit that would break it is refused."
+
+    static let networkCommands: [Command] = [
+        Command("net", group: .networks, usage: "net NAME = noise N | LAYER | LAYER … [init=pytorch|dcgan]",
+                summary: "builds a network in one line and shows its shape flow",
+                details: layerHelp + "\ninit=dcgan draws weights from N(0, 0.02) as in the DCGAN paper; the default is PyTorch's.",
+                examples: ["net G = noise 2 | linear 128 | relu | linear 2", "net D = input 1 28 28 | conv 32 k=4 s=2 p=1 | leakyrelu 0.2 | flatten | linear 1"],
+                words: ["noise", "input", "init=dcgan", "init=pytorch"]) { shell, args, _ in
+            try shell.defineNetwork(args)
+        },
+        Command("add", group: .networks, usage: "NET add LAYER", summary: "appends a layer to a network",
+                details: editNote, examples: ["G add batchnorm", "D add linear 1"]) { _, _, t in
+            throw ShellError(.syntax, "name the network first: NET add LAYER (for example 'G add relu')", at: t)
+        },
+        Command("insert", group: .networks, usage: "NET insert INDEX LAYER", summary: "inserts a layer before layer INDEX",
+                details: editNote, examples: ["G insert 2 dropout 0.3"]) { _, _, t in
+            throw ShellError(.syntax, "name the network first: NET insert INDEX LAYER (for example 'G insert 2 dropout 0.3')", at: t)
+        },
+        Command("remove", group: .networks, usage: "NET remove INDEX", summary: "removes layer INDEX",
+                details: editNote, examples: ["G remove 4"]) { _, _, t in
+            throw ShellError(.syntax, "name the network first: NET remove INDEX (for example 'G remove 4')", at: t)
+        },
+        Command("replace", group: .networks, usage: "NET replace INDEX LAYER", summary: "replaces layer INDEX by another",
+                details: editNote, examples: ["D replace 1 leakyrelu 0.2"]) { _, _, t in
+            throw ShellError(.syntax, "name the network first: NET replace INDEX LAYER (for example 'D replace 1 leakyrelu 0.2')", at: t)
+        },
+        Command("gan", group: .networks, usage: "gan G D [key=value …]",
+                summary: "assembles a GAN from a generator, a discriminator and the loaded data, checking their shapes",
+                details: """
+                loss=minimax|nonsat|lsgan|hinge|wgan|wgan-gp|r1 (default nonsat), opt=adam|sgd|rmsprop (default adam),
+                lr=, beta1=, beta2=, eps=, momentum=, weight_decay=, alpha= (optimizer settings for both networks;
+                lrG= and lrD= for one), batch=64, dsteps=1 (D steps per G step), lambda=10 (WGAN-GP), gamma=10 (R1),
+                clip=0.01 (WGAN), smooth=0 (one-sided label smoothing), noise=0 (instance noise σ), ema= (decay of
+                an average of G's weights), z=normal|uniform (the noise distribution), cond=onehot|embed:N
+                (a conditional GAN: labels reach G and D).
+                """,
+                examples: ["gan G D loss=nonsat opt=adam lr=1e-3 beta1=0.5 batch=256", "gan G D loss=wgan-gp lambda=10 dsteps=5"],
+                words: ganOptions.map { $0 + "=" }) { shell, args, _ in
+            try shell.assembleGAN(args)
+        },
+    ]
+
+    static let ganOptions = ["loss", "opt", "lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov",
+                             "lrG", "lrD", "batch", "dsteps", "lambda", "gamma", "clip", "smooth", "noise", "ema", "z", "cond"]
+    static let trainingKeys = ["loss", "batch", "dsteps", "lambda", "gamma", "clip", "smooth", "noise", "ema"]
+}
+
+extension Interpreter {
+    func defineNetwork(_ args: Arguments) throws -> [Output] {
+        let tokens = args.tokens
+        guard let nameToken = tokens.first, let name = nameToken.identifier else {
+            throw ShellError(.syntax, "net: a name expected, as in 'net G = noise 2 | linear 2'", at: tokens.first ?? args.end)
+        }
+        guard tokens.count > 1, tokens[1].isSymbol("=") else {
+            throw ShellError(.syntax, "net: '=' expected after the name", at: tokens.count > 1 ? tokens[1] : args.end)
+        }
+        guard !isCommand(name), !["gan", "data", "optG", "optD", "quick"].contains(name) else {
+            throw ShellError(.name, "'\(name)' is a command name; pick another name for the network", at: nameToken)
+        }
+        var text = args.rawText(from: 2)
+        var initialization = WeightInit.pytorch
+        if let r = text.range(of: #"\s*init=(\S*)\s*$"#, options: .regularExpression) {
+            let value = text[r].trimmingCharacters(in: .whitespaces).dropFirst(5)
+            guard let i = WeightInit(rawValue: String(value)) else {
+                throw ShellError(.value, "init must be pytorch or dcgan, found '\(value)'", at: nameToken)
+            }
+            initialization = i
+            text = String(text[..<r.lowerBound])
+        }
+        guard !text.isEmpty else {
+            throw ShellError(.syntax, "net: layers expected after '=', starting with 'noise N' or 'input D…'", at: args.end)
+        }
+        let net: Network
+        do { net = try Network.parse(text, initialization: initialization) } catch {
+            throw ShellError(.value, "\(error)", at: tokens[2].location, length: text.count)
+        }
+        if let s = workspace.session, s.generatorName == name || s.discriminatorName == name {
+            let t = try s.trainer.reassembled(generator: s.generatorName == name ? net : nil,
+                                              discriminator: s.discriminatorName == name ? net : nil)
+            workspace.bindings.session = Session(trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
+        }
+        workspace.bindings.variables[name] = nil
+        workspace.bindings.networks[name] = net
+        return [.table(flow(name, net))]
+    }
+
+    /// The shape flow of a network: one row per layer with its output shape and parameters.
+    func flow(_ name: String, _ net: Network) -> Table {
+        var rows = [["", "input", Format.shape(net.inputShape), ""]]
+        for r in net.summary {
+            rows.append([String(r.index), r.layer, Format.shape(r.output), Format.count(r.parameters)])
+        }
+        return Table(title: "\(name): \(Format.shape(net.inputShape)) → \(Format.shape(net.outputShape)), \(Format.count(net.parameterCount)) parameters",
+                     columns: ["#", "layer", "output", "params"], rows: rows, rightAligned: [true, false, false, true])
+    }
+
+    func editNetwork(_ netToken: Token, _ verb: Token, _ args: Arguments) throws -> [Output] {
+        let name = netToken.text
+        guard let net = workspace.bindings.networks[name] else { throw ShellError(.name, "unknown network '\(name)'", at: netToken) }
+        let words = args.words
+        func index(_ w: Arguments.Word?, count: Int) throws -> Int {
+            guard let w else { throw ShellError(.syntax, "\(verb.text): a layer index expected", at: args.end) }
+            guard let i = w.int else { throw ShellError(.value, "\(verb.text): a layer index expected, found '\(w.text)'", at: w.location, length: w.length) }
+            guard i >= 0 && i < count else {
+                throw ShellError(.value, "\(name) has layers 0…\(net.layers.count - 1); \(i) is not one" + (verb.text == "insert" ? " (insert takes 0…\(net.layers.count))" : ""),
+                                 at: w.location, length: w.length)
+            }
+            return i
+        }
+        func spec(from k: Int) throws -> LayerSpec {
+            guard k < words.count else { throw ShellError(.syntax, "\(verb.text): a layer expected (for example 'linear 64' or 'relu')", at: args.end) }
+            let text = args.rawText(from: args.tokens.firstIndex { $0.offset == words[k].first.offset } ?? 0)
+            do { return try LayerSpec(parsing: text) } catch {
+                throw ShellError(.value, "\(error)", at: words[k].location, length: text.count)
+            }
+        }
+        let inSession = workspace.session.map { $0.generatorName == name || $0.discriminatorName == name } ?? false
+        let target = inSession ? net.copy() : net
+        let described: String
+        do {
+            switch verb.text {
+            case "add":
+                let s = try spec(from: 0)
+                try target.add(s)
+                described = "added \(s.text) as layer \(target.layers.count - 1)"
+            case "insert":
+                let i = try index(words.first, count: net.layers.count + 1)
+                let s = try spec(from: 1)
+                try target.insert(s, at: i)
+                described = "inserted \(s.text) as layer \(i)"
+            case "remove":
+                let i = try index(words.first, count: net.layers.count)
+                if words.count > 1 { throw ShellError(.syntax, "remove: unexpected '\(words[1].text)'", at: words[1].location, length: words[1].length) }
+                let old = net.layers[i].spec.text
+                try target.remove(at: i)
+                described = "removed layer \(i) (\(old))"
+            default:
+                let i = try index(words.first, count: net.layers.count)
+                let s = try spec(from: 1)
+                let old = net.layers[i].spec.text
+                try target.replace(at: i, with: s)
+                described = "replaced layer \(i) (\(old)) by \(s.text)"
+            }
+        } catch let e as ShellError { throw e } catch {
+            throw ShellError(.shape, "\(error); \(name) is unchanged", at: verb)
+        }
+        if inSession, let s = workspace.session {
+            let t: Trainer
+            do {
+                t = try s.trainer.reassembled(generator: s.generatorName == name ? target : nil,
+                                              discriminator: s.discriminatorName == name ? target : nil)
+            } catch {
+                throw ShellError(.shape, "\(name) is part of the GAN, and after this edit: \(error); \(name) is unchanged", at: verb)
+            }
+            workspace.bindings.networks[name] = target
+            workspace.bindings.session = Session(trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
+        }
+        var table = flow(name, target)
+        table.title = "\(described)\n" + (table.title ?? "")
+        return [.table(table)]
+    }
+
+    func assembleGAN(_ args: Arguments) throws -> [Output] {
+        let w = try CommandWords(args, command: "gan", allowed: CommandTable.ganOptions)
+        let gWord = try w.word(0, "the generator's name")
+        let dWord = try w.word(1, "the discriminator's name")
+        try w.noMoreThan(2)
+        func network(_ word: Arguments.Word, _ role: String) throws -> Network {
+            guard let n = workspace.bindings.networks[word.text] else {
+                let nets = workspace.bindings.networks.keys.sorted()
+                throw ShellError(.name, "\(role): no network named '\(word.text)'" + (nearest(to: word.text, among: nets).map { "; did you mean '\($0)'?" }
+                                 ?? (nets.isEmpty ? "; build one first with 'net'" : "; networks: " + nets.joined(separator: ", "))),
+                                 at: word.location, length: word.length)
+            }
+            return n
+        }
+        let g = try network(gWord, "the generator"), d = try network(dWord, "the discriminator")
+        guard g !== d else { throw ShellError(.value, "G and D must be two different networks", at: dWord.location) }
+        guard let data = workspace.data else { throw ShellError(.value, "gan: load data first (for example 'data ring8')", at: gWord.location) }
+        var options = TrainingOptions()
+        for (key, value, word) in w.options where CommandTable.trainingKeys.contains(key) {
+            do { try options.set(key, value) } catch { throw ShellError(.value, "\(error)", at: word.location, length: word.length) }
+        }
+        var noise = NoiseDistribution.normal
+        if let z = w.option("z") {
+            guard let n = NoiseDistribution(rawValue: z) else { throw ShellError(.value, "z must be normal or uniform, found '\(z)'") }
+            noise = n
+        }
+        var conditioning: Conditioning? = nil
+        if let c = w.option("cond") {
+            if c == "onehot" { conditioning = .oneHot } else if c.hasPrefix("embed:"), let k = Int(c.dropFirst(6)), k > 0, k <= 4096 {
+                conditioning = .embedding(k)
+            } else { throw ShellError(.value, "cond must be onehot or embed:N, found '\(c)'") }
+        }
+        let gan = try GAN(generator: g, discriminator: d, data: data.source, noise: noise, conditioning: conditioning)
+        let optName = w.option("opt") ?? "adam"
+        var shared: [(String, Float)] = []
+        for key in ["lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov"] {
+            if let v = try w.float(key) { shared.append((key, v)) }
+        }
+        let optG = try makeOptimizer(optName, parameters: gan.generatorParameters, hyperparameters: shared + (try w.float("lrG").map { [("lr", $0)] } ?? []))
+        let optD = try makeOptimizer(optName, parameters: gan.discriminatorParameters, hyperparameters: shared + (try w.float("lrD").map { [("lr", $0)] } ?? []))
+        let trainer = try Trainer(gan: gan, options: options, optimizerG: optG, optimizerD: optD)
+        let session = Session(trainer: trainer, generatorName: gWord.text, discriminatorName: dWord.text, data: data)
+        workspace.bindings.session = session
+        return [.text(describe(session))]
+    }
+
+    func describe(_ s: Session) -> String {
+        let t = s.trainer, gan = t.gan
+        var lines = ["GAN: \(s.generatorName) \(Format.shape(gan.generator.inputShape)) → \(Format.shape(gan.generator.outputShape)), "
+                     + "\(s.discriminatorName) \(Format.shape(gan.discriminator.inputShape)) → \(Format.shape(gan.discriminator.outputShape)), on \(s.data.name)"]
+        lines.append("  loss \(t.options.loss.rawValue), batch \(t.options.batchSize), \(t.options.dSteps) D step\(t.options.dSteps == 1 ? "" : "s") per G step, noise \(gan.noise.rawValue) \(Format.shape(gan.noiseShape))")
+        var extras: [String] = []
+        switch t.options.loss {
+        case .wassersteinGP: extras.append("λ \(Format.number(t.options.gpLambda))")
+        case .r1: extras.append("γ \(Format.number(t.options.r1Gamma))")
+        case .wasserstein: extras.append("clip \(Format.number(t.options.clip))")
+        default: break
+        }
+        if t.options.labelSmoothing > 0 { extras.append("label smoothing \(Format.number(t.options.labelSmoothing))") }
+        if t.options.instanceNoise > 0 { extras.append("instance noise \(Format.number(t.options.instanceNoise))") }
+        if let e = t.options.emaDecay { extras.append("EMA of G \(Format.number(e))") }
+        if let c = gan.conditioning { extras.append(c == .oneHot ? "conditional (one-hot labels)" : "conditional (label embedding)") }
+        if !extras.isEmpty { lines.append("  " + extras.joined(separator: ", ")) }
+        func opt(_ o: Optimizer) -> String { o.name + " " + o.hyperparameters.map { "\($0.name)=\(Format.number($0.value))" }.joined(separator: " ") }
+        lines.append("  optG \(opt(t.optimizerG))")
+        lines.append("  optD \(opt(t.optimizerD))")
+        lines.append("  \(t.dStepCount) D steps and \(t.gStepCount) G steps taken, epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)")
+        return lines.joined(separator: "\n")
+    }
+}

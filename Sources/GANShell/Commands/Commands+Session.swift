@@ -1,0 +1,214 @@
+import Foundation
+import GANKit
+import TensorCore
+
+extension CommandTable {
+    static let sessionCommands: [Command] = [
+        Command("snapshot", group: .session, usage: "snapshot NAME",
+                summary: "keeps the whole state in memory: networks, optimizers, tensors, the random generator and the history",
+                examples: ["snapshot before-hinge"]) { shell, args, _ in
+            let w = try CommandWords(args, command: "snapshot", allowed: [])
+            let name = try w.word(0, "a snapshot name").text
+            try w.noMoreThan(1)
+            shell.workspace.bindings.snapshots[name] = shell.workspace.takeSnapshot()
+            let steps = shell.workspace.session?.trainer.history.count
+            return [.text("snapshot \(name)" + (steps.map { " at step \($0)" } ?? ""))]
+        },
+        Command("restore", group: .session, usage: "restore NAME", summary: "goes back to a snapshot (it stays available)",
+                examples: ["restore before-hinge"]) { shell, args, _ in
+            let w = try CommandWords(args, command: "restore", allowed: [])
+            let word = try w.word(0, "a snapshot name")
+            try w.noMoreThan(1)
+            guard let snap = shell.workspace.bindings.snapshots[word.text] else {
+                let names = shell.workspace.bindings.snapshots.keys.sorted()
+                throw ShellError(.name, "no snapshot named '\(word.text)'" + (nearest(to: word.text, among: names).map { "; did you mean '\($0)'?" }
+                                 ?? (names.isEmpty ? "; take one with 'snapshot NAME'" : "; there are " + names.joined(separator: ", "))),
+                                 at: word.location, length: word.length)
+            }
+            try shell.workspace.restore(snap)
+            return [.text("restored \(word.text)" + (snap.training != nil ? " (step \(snap.steps))" : ""))]
+        },
+        Command("snapshots", group: .session, usage: "snapshots", summary: "lists the snapshots", examples: ["snapshots"]) { shell, args, _ in
+            try CommandWords(args, command: "snapshots", allowed: []).noMoreThan(0)
+            let snaps = shell.workspace.bindings.snapshots
+            guard !snaps.isEmpty else { return [.text("no snapshots; take one with 'snapshot NAME'")] }
+            let rows = snaps.keys.sorted().map { k -> [String] in
+                let s = snaps[k]!
+                return [k, s.networks.keys.sorted().joined(separator: " "), s.training != nil ? String(s.steps) : ""]
+            }
+            return [.table(Table(columns: ["snapshot", "networks", "steps"], rows: rows, rightAligned: [false, false, true]))]
+        },
+        Command("save", group: .session, usage: "save NAME PATH | save gan PATH",
+                summary: "writes a network, a tensor, or the whole training run (gan) to a safetensors file",
+                details: "Networks keep PyTorch's state-dict names and their layer text in the metadata, so 'load' rebuilds them from the file alone. 'save gan' keeps both networks, both optimizers, the counters, the random generator and the history: loading it continues exactly. Files are written atomically.",
+                examples: ["save G ring-G.safetensors", "save gan ring-run.safetensors"]) { shell, args, _ in
+            try shell.save(args)
+        },
+        Command("load", group: .session, usage: "load NAME PATH | load gan PATH [G D]",
+                summary: "reads a network or tensor saved by 'save' into NAME, or continues a saved training run on the loaded data",
+                examples: ["load G ring-G.safetensors", "load gan ring-run.safetensors"]) { shell, args, _ in
+            try shell.load(args)
+        },
+        Command("read", group: .session, usage: "read FILE.gans", summary: "runs the commands of a script file here (scripts may read others, up to a depth limit)",
+                examples: ["read setup.gans"]) { shell, args, t in
+            let w = try CommandWords(args, command: "read", allowed: [])
+            let p = try w.word(0, "a script path")
+            try w.noMoreThan(1)
+            return try shell.readScript(p)
+        },
+        Command("record", group: .session, usage: "record FILE.gans", summary: "writes the commands of this session that succeeded, so that the file replays it",
+                examples: ["record my-session.gans"]) { shell, args, _ in
+            let w = try CommandWords(args, command: "record", allowed: [])
+            let p = try w.word(0, "a file path")
+            try w.noMoreThan(1)
+            let lines = shell.workspace.succeeded
+            let text = "# recorded by gans\n" + lines.joined(separator: "\n") + "\n"
+            try AtomicFile.write(Array(text.utf8), to: shell.resolve(p.text))
+            return [.text("wrote \(lines.count) command\(lines.count == 1 ? "" : "s") to \(p.text)")]
+        },
+        Command("seed", group: .session, usage: "seed N", summary: "seeds the random generator: the same commands then give the same numbers",
+                examples: ["seed 42"]) { shell, args, _ in
+            let w = try CommandWords(args, command: "seed", allowed: [])
+            let n = try w.int(0, "a seed", min: 0)
+            try w.noMoreThan(1)
+            Random.seed(UInt64(n))
+            return [.text("seed \(n)")]
+        },
+        Command("reset", group: .session, usage: "reset", summary: "forgets every name, the data, the GAN and the snapshots",
+                examples: ["reset"]) { shell, args, _ in
+            try CommandWords(args, command: "reset", allowed: []).noMoreThan(0)
+            shell.workspace.bindings = Workspace.Bindings()
+            return [.text("the workspace is empty")]
+        },
+        Command("time", group: .session, usage: "time COMMAND", summary: "runs a command and says how long it took",
+                examples: ["time step 100"]) { shell, args, t in
+            guard !args.isEmpty else { throw ShellError(.syntax, "time: a command expected", at: args.end) }
+            let start = Date()
+            var p = Parser(tokens: args.tokens + [args.end], source: args.source)
+            p.isCommand = shell.isCommand
+            p.isNetwork = { shell.workspace.bindings.networks[$0] != nil }
+            let out = try shell.execute(try p.statement())
+            return out + [.timing("time:", Date().timeIntervalSince(start))]
+        },
+        Command("quit", aliases: ["exit"], group: .session, usage: "quit", summary: "leaves the shell (Ctrl-D too)",
+                examples: ["quit"]) { shell, _, _ in
+            shell.quitRequested = true
+            return []
+        },
+    ]
+}
+
+/// A nested script failed: the outputs it made before the error, and the error.
+struct NestedScriptError: Error {
+    var outputs: [Output]
+    var error: ShellError
+}
+
+extension Interpreter {
+    func save(_ args: Arguments) throws -> [Output] {
+        let w = try CommandWords(args, command: "save", allowed: [])
+        let what = try w.word(0, "what to save (a network, a tensor or gan)")
+        let p = try w.word(1, "a file path")
+        try w.noMoreThan(2)
+        let path = resolve(p.text)
+        switch workspace.lookup(what.text) {
+        case .network(_, let n)?:
+            try n.save(to: path)
+            return [.text("saved \(what.text) (\(Format.count(n.parameterCount)) parameters) to \(p.text)")]
+        case .gan(let s)?:
+            try s.trainer.save(to: path)
+            return [.text("saved the training run (\(s.trainer.history.count) steps) to \(p.text)")]
+        case .tensor(let t)?:
+            try SafeTensors.write(SafeTensorsArchive(tensors: [(what.text, t)], metadata: ["gans.kind": "tensor"]), to: path)
+            return [.text("saved \(what.text) \(Format.shape(t.shape)) to \(p.text)")]
+        case let v?:
+            throw ShellError(.value, "save writes networks, tensors and gan; \(what.text) is \(v.typeName)", at: what.location, length: what.length)
+        case nil:
+            throw ShellError(.name, "nothing named '\(what.text)'" + didYouMean(what.text, among: workspace.names), at: what.location, length: what.length)
+        }
+    }
+
+    func load(_ args: Arguments) throws -> [Output] {
+        let w = try CommandWords(args, command: "load", allowed: [])
+        let target = try w.word(0, "a name to load into (or gan)")
+        let p = try w.word(1, "a file path")
+        let path = resolve(p.text)
+        if target.text == "gan" {
+            try w.noMoreThan(4)
+            guard let data = workspace.data else { throw ShellError(.value, "load gan: load the data the run was trained on first", at: target.location) }
+            let g = w.positional.count > 2 ? w.positional[2].text : "G"
+            let d = w.positional.count > 3 ? w.positional[3].text : "D"
+            let t = try Trainer.load(from: path, data: data.source)
+            workspace.bindings.networks[g] = t.gan.generator
+            workspace.bindings.networks[d] = t.gan.discriminator
+            workspace.bindings.variables[g] = nil
+            workspace.bindings.variables[d] = nil
+            let s = Session(trainer: t, generatorName: g, discriminatorName: d, data: data)
+            workspace.bindings.session = s
+            return [.text("loaded the training run from \(p.text)\n" + describe(s))]
+        }
+        try w.noMoreThan(2)
+        guard target.first.identifier != nil, target.tokens.count == 1, !isCommand(target.text) else {
+            throw ShellError(.name, "load: '\(target.text)' cannot be a name", at: target.location, length: target.length)
+        }
+        let archive = try SafeTensors.read(from: path)
+        switch archive.metadata["gans.kind"] {
+        case "network":
+            let net = try Network.load(from: path)
+            if let s = workspace.session, s.generatorName == target.text || s.discriminatorName == target.text {
+                let t = try s.trainer.reassembled(generator: s.generatorName == target.text ? net : nil,
+                                                  discriminator: s.discriminatorName == target.text ? net : nil)
+                workspace.bindings.session = Session(trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
+            }
+            workspace.bindings.variables[target.text] = nil
+            workspace.bindings.networks[target.text] = net
+            return [.text("loaded \(target.text) from \(p.text)"), .table(flow(target.text, net))]
+        case "training":
+            throw ShellError(.value, "\(p.text) holds a training run: load it with 'load gan \(p.text)'", at: p.location, length: p.length)
+        default:
+            guard archive.tensors.count == 1, let t = archive.tensors.first?.tensor else {
+                throw ShellError(.file, "\(p.text) holds \(archive.tensors.count) tensors and no gans network; load reads one tensor or a network saved by gans",
+                                 at: p.location, length: p.length)
+            }
+            workspace.bindings.networks[target.text] = nil
+            workspace.bindings.variables[target.text] = .tensor(t)
+            return [.text("loaded \(target.text) \(Format.shape(t.shape)) from \(p.text)")]
+        }
+    }
+
+    func readScript(_ p: Arguments.Word) throws -> [Output] {
+        guard readDepth < options.maxReadDepth else {
+            throw ShellError(.limit, "read: scripts nest more than \(options.maxReadDepth) deep (does a script read itself?)", at: p.location, length: p.length)
+        }
+        var path = resolve(p.text)
+        if !path.hasPrefix("/"), let current = currentFile {
+            let beside = ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(p.text)
+            if FileManager.default.fileExists(atPath: beside) { path = beside }
+        }
+        let bytes: [UInt8]
+        do { bytes = try AtomicFile.read(path) } catch {
+            throw ShellError(.file, "read: \(error)", at: p.location, length: p.length)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ShellError(.file, "read: \(p.text) is not UTF-8 text", at: p.location, length: p.length)
+        }
+        readDepth += 1
+        let savedFile = currentFile
+        currentFile = path
+        defer { readDepth -= 1; currentFile = savedFile }
+        var outputs: [Output] = []
+        for chunk in Script.chunks(text) {
+            let r = run(chunk.text, firstLine: chunk.firstLine)
+            outputs += r.outputs
+            if var e = r.error {
+                if e.file == nil { e.file = path; e.sourceLine = Script.line(text, e.location?.line) }
+                e.trace.append("in the script read at \(currentFileLabel(savedFile)):\(p.location)")
+                throw NestedScriptError(outputs: outputs, error: e)
+            }
+            if r.quit { quitRequested = true; break }
+        }
+        return outputs
+    }
+
+    func currentFileLabel(_ f: String?) -> String { f.map { ($0 as NSString).lastPathComponent } ?? "the prompt" }
+}

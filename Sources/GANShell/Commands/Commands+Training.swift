@@ -1,0 +1,253 @@
+import Foundation
+import GANKit
+import TensorCore
+
+extension CommandTable {
+    static let trainingCommands: [Command] = [
+        Command("set", group: .training, usage: "set KEY VALUE | set KEY=VALUE … | set",
+                summary: "changes a training setting between steps, or lists them all",
+                details: """
+                Training: loss, batch, dsteps, lambda, gamma, clip, smooth, noise, ema.
+                Optimizers: lr, beta1, beta2, eps, momentum, weight_decay, alpha, nesterov for both networks,
+                or G.lr, D.beta1, … for one. Also z (normal or uniform noise) and maxelements (the largest
+                tensor the shell will make).
+                """,
+                examples: ["set lr 2e-4", "set loss hinge", "set D.lr 4e-4 ", "set dsteps=5 lambda=10"],
+                words: trainingKeys + ["lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov", "z", "maxelements"]
+                    + GANLoss.allCases.map(\.rawValue)) { shell, args, _ in
+            try shell.setOptions(args)
+        },
+        Command("step", group: .training, usage: "step [d | g | N]",
+                summary: "takes one training step: D's steps then G's; 'step d' or 'step g' for one network, 'step N' for N",
+                details: "Each step reports D's loss (with its real and fake parts), G's loss, mean D(x) and mean D(G(z)) — probabilities for the logistic losses, raw scores otherwise — and the Wasserstein estimate for the WGAN losses.",
+                examples: ["step", "step d", "step g", "step 100"], words: ["d", "g"]) { shell, args, _ in
+            try shell.step(args)
+        },
+        Command("train", group: .training, usage: "train N epochs | train N [steps]",
+                summary: "trains for N epochs (a line each) or N steps; Ctrl-C stops after the current step and keeps what was done",
+                examples: ["train 3 epochs", "train 500 steps"], words: ["epochs", "steps"]) { shell, args, _ in
+            try shell.train(args)
+        },
+        Command("grads", group: .training, usage: "grads", summary: "the gradient norm of every layer in the last D step and the last G step",
+                examples: ["grads"]) { shell, args, _ in
+            try CommandWords(args, command: "grads", allowed: []).noMoreThan(0)
+            return try shell.gradients()
+        },
+        Command("history", group: .training, usage: "history [N]", summary: "the statistics of the last N steps (10 by default), and the totals",
+                examples: ["history", "history 50"]) { shell, args, _ in
+            try shell.history(args)
+        },
+    ]
+}
+
+extension Interpreter {
+    func requireSession(_ what: String) throws -> Session {
+        guard let s = workspace.session else {
+            throw ShellError(.value, "\(what) needs a GAN: build G and D with 'net', load data, then 'gan G D'")
+        }
+        return s
+    }
+
+    func setOptions(_ args: Arguments) throws -> [Output] {
+        var pairs: [(String, String, Arguments.Word)] = []
+        let words = args.words
+        if words.isEmpty { return try settings() }
+        if words.allSatisfy({ $0.option != nil }) {
+            pairs = words.map { ($0.option!.key, $0.option!.value, $0) }
+        } else {
+            guard words.count == 2 else {
+                throw ShellError(.syntax, "set KEY VALUE (or KEY=VALUE …), found \(words.count) word\(words.count == 1 ? "" : "s")", at: words[0].location)
+            }
+            pairs = [(words[0].text, words[1].text, words[0])]
+        }
+        var changed: [String] = []
+        // Checked on copies first, so a bad value changes nothing.
+        let s = workspace.session
+        var options = s?.trainer.options
+        var noise = s?.trainer.gan.noise
+        var maxElements = self.options.maxElements
+        var hyper: [(Optimizer, String, Float)] = []
+        for (key, value, word) in pairs {
+            func fail(_ m: String) -> ShellError { ShellError(.value, m, at: word.location, length: word.length) }
+            if key == "maxelements" {
+                guard let v = Int(value), v >= 1, v <= 1 << 28 else { throw fail("maxelements must be 1…\(1 << 28), found '\(value)'") }
+                maxElements = v
+                changed.append("maxelements \(v)")
+                continue
+            }
+            guard let session = s else { throw fail("set \(key): there is no GAN yet; its settings are given with 'gan G D \(key)=…'") }
+            if CommandTable.trainingKeys.contains(key) {
+                do { try options!.set(key, value) } catch { throw fail("\(error)") }
+                changed.append("\(key) \(value)")
+            } else if key == "z" {
+                guard let n = NoiseDistribution(rawValue: value) else { throw fail("z must be normal or uniform, found '\(value)'") }
+                noise = n
+                changed.append("z \(value)")
+            } else {
+                var targets: [(String, Optimizer)] = [("G", session.trainer.optimizerG), ("D", session.trainer.optimizerD)]
+                var name = key
+                if key.hasPrefix("G.") || key.hasPrefix("D.") {
+                    targets = targets.filter { $0.0 == String(key.prefix(1)) }
+                    name = String(key.dropFirst(2))
+                }
+                let known = Set(targets.flatMap { $0.1.hyperparameters.map(\.name) })
+                guard known.contains(name) else {
+                    let all = CommandTable.trainingKeys + known.sorted() + ["z", "maxelements"]
+                    throw fail("unknown setting '\(key)'; settings are " + all.joined(separator: ", ") + didYouMean(name, among: all))
+                }
+                guard let v = Float(value), v.isFinite else { throw fail("\(key) needs a number, found '\(value)'") }
+                for (label, o) in targets where o.value(of: name) != nil {
+                    hyper.append((o, name, v))
+                    changed.append("\(label).\(name) \(Format.number(v))")
+                }
+            }
+        }
+        // Validate optimizer values on throwaway optimizers of the same kind.
+        for (o, name, v) in hyper {
+            let probe = try makeOptimizer(o.name, parameters: [])
+            do { try probe.set(name, v) } catch { throw ShellError(.value, "\(error)") }
+        }
+        for (o, name, v) in hyper { try o.set(name, v) }
+        if let options { s?.trainer.options = options }
+        if let noise { s?.trainer.gan.noise = noise }
+        self.options.maxElements = maxElements
+        return [.text("set " + changed.joined(separator: ", "))]
+    }
+
+    func settings() throws -> [Output] {
+        var rows: [[String]] = [["maxelements", Format.count(options.maxElements)]]
+        if let s = workspace.session {
+            let o = s.trainer.options
+            rows += [["loss", o.loss.rawValue], ["batch", String(o.batchSize)], ["dsteps", String(o.dSteps)],
+                     ["lambda", Format.number(o.gpLambda)], ["gamma", Format.number(o.r1Gamma)], ["clip", Format.number(o.clip)],
+                     ["smooth", Format.number(o.labelSmoothing)], ["noise", Format.number(o.instanceNoise)],
+                     ["ema", o.emaDecay.map { Format.number($0) } ?? "off"], ["z", s.trainer.gan.noise.rawValue]]
+            for (label, opt) in [("G", s.trainer.optimizerG), ("D", s.trainer.optimizerD)] {
+                rows += opt.hyperparameters.map { ["\(label).\($0.name)", Format.number($0.value)] }
+            }
+        }
+        return [.table(Table(columns: ["setting", "value"], rows: rows))]
+    }
+
+    func step(_ args: Arguments) throws -> [Output] {
+        let s = try requireSession("step")
+        let w = try CommandWords(args, command: "step", allowed: [])
+        try w.noMoreThan(1)
+        let t = s.trainer
+        t.shouldStop = { Interrupt.isRequested }
+        if let first = w.positional.first {
+            switch first.text {
+            case "d": return [.steps([try t.discriminatorStep()])]
+            case "g": return [.steps([try t.generatorStep()])]
+            default:
+                let n = try w.int(0, "d, g or a number of steps")
+                return try trainSteps(n, s)
+            }
+        }
+        return [.steps(try t.step())]
+    }
+
+    func trainSteps(_ n: Int, _ s: Session) throws -> [Output] {
+        guard n <= options.maxSteps else {
+            throw ShellError(.limit, "at most \(Format.count(options.maxSteps)) steps per command, found \(Format.count(n))")
+        }
+        let t = s.trainer
+        let start = Date()
+        let before = t.history.count
+        var last: [StepStats] = []
+        let done = try t.train(steps: n) { _, stats in last = stats }
+        let all = Array(t.history[before...])
+        var out: [Output] = []
+        if n <= 5 {
+            out.append(.steps(all))
+        } else {
+            out.append(.text("\(done) step\(done == 1 ? "" : "s") (\(all.filter { $0.part == .discriminator }.count) D, \(all.filter { $0.part == .generator }.count) G); the last:"))
+            out.append(.steps(last))
+        }
+        if done < n { out.append(.text("interrupted after \(done) of \(n) steps; the steps taken are kept")) }
+        out.append(.timing("took", Date().timeIntervalSince(start)))
+        return out
+    }
+
+    func train(_ args: Arguments) throws -> [Output] {
+        let s = try requireSession("train")
+        let w = try CommandWords(args, command: "train", allowed: [])
+        try w.noMoreThan(2)
+        let n = try w.int(0, "a number of epochs or steps")
+        let unit = w.positional.count > 1 ? w.positional[1].text : "steps"
+        let t = s.trainer
+        t.shouldStop = { Interrupt.isRequested }
+        switch unit {
+        case "steps", "step":
+            return try trainSteps(n, s)
+        case "epochs", "epoch":
+            guard n * t.batchesPerEpoch <= options.maxSteps else {
+                throw ShellError(.limit, "at most \(Format.count(options.maxSteps)) steps per command; \(n) epochs are \(Format.count(n * t.batchesPerEpoch)) batches")
+            }
+            var rows: [[String]] = []
+            let start = Date()
+            var stopped = false
+            for _ in 0..<n {
+                let before = t.history.count
+                let t0 = Date()
+                let done = try t.trainEpoch()
+                let steps = t.history[before...]
+                func mean(_ f: (StepStats) -> Float?) -> String {
+                    let v = steps.compactMap(f)
+                    return v.isEmpty ? "" : Format.number(v.reduce(0, +) / Float(v.count))
+                }
+                rows.append([String(t.epoch), String(done), mean(\.dLoss), mean(\.gLoss), mean(\.dReal), mean(\.dFake),
+                             t.options.loss.isWasserstein ? mean(\.wasserstein) : "", Format.seconds(Date().timeIntervalSince(t0))])
+                if Interrupt.isRequested { stopped = true; break }
+            }
+            let wasserstein = t.options.loss.isWasserstein
+            var columns = ["epoch", "steps", "D loss", "G loss", "D(x)", "D(G(z))", "W", "time"]
+            var keep = columns.indices.filter { wasserstein || $0 != 6 }
+            if !options.timings { keep.removeAll { $0 == 7 } }
+            columns = keep.map { columns[$0] }
+            rows = rows.map { r in keep.map { r[$0] } }
+            var out: [Output] = [.table(Table(title: "means over each epoch", columns: columns, rows: rows,
+                                              rightAligned: columns.map { _ in true }))]
+            if stopped { out.append(.text("interrupted; the steps taken are kept")) }
+            out.append(.timing("took", Date().timeIntervalSince(start)))
+            return out
+        default:
+            let word = w.positional[1]
+            throw ShellError(.value, "train N epochs or train N steps, found '\(word.text)'", at: word.location, length: word.length)
+        }
+    }
+
+    func gradients() throws -> [Output] {
+        let s = try requireSession("grads")
+        var out: [Output] = []
+        for (part, name) in [(StepStats.Part.discriminator, s.discriminatorName), (.generator, s.generatorName)] {
+            guard let last = s.trainer.history.last(where: { $0.part == part }) else {
+                out.append(.text("\(name): no \(part.rawValue) step yet"))
+                continue
+            }
+            let rows = last.gradientNorms.map { [String($0.layer), $0.spec, Format.number($0.norm)] }
+            out.append(.table(Table(title: "\(name) after \(part.rawValue) step \(last.number): gradient norm per layer",
+                                    columns: ["#", "layer", "‖grad‖"], rows: rows, rightAligned: [true, false, true])))
+        }
+        return out
+    }
+
+    func history(_ args: Arguments) throws -> [Output] {
+        let s = try requireSession("history")
+        let w = try CommandWords(args, command: "history", allowed: [])
+        try w.noMoreThan(1)
+        let n = w.positional.isEmpty ? 10 : try w.int(0, "a number of steps")
+        let h = s.trainer.history
+        guard !h.isEmpty else { return [.text("no steps yet")] }
+        let rows = h.suffix(n).map { st -> [String] in
+            [st.part.rawValue, String(st.number), String(st.epoch),
+             (st.dLoss ?? st.gLoss).map { Format.number($0) } ?? "",
+             st.dReal.map { Format.number($0) } ?? "", st.dFake.map { Format.number($0) } ?? "",
+             st.wasserstein.map { Format.number($0) } ?? ""]
+        }
+        let dCount = h.filter { $0.part == .discriminator }.count
+        return [.table(Table(title: "last \(min(n, h.count)) of \(h.count) steps (\(dCount) D, \(h.count - dCount) G)",
+                             columns: ["part", "step", "epoch", "loss", "D(x)", "D(G(z))", "W"], rows: rows,
+                             rightAligned: [false, true, true, true, true, true, true]))]
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import GANKit
+import TensorCore
+
+/// Set by the SIGINT handler; long commands stop after the current step.
+public enum Interrupt {
+    nonisolated(unsafe) public static var requested: Int32 = 0
+    public static var isRequested: Bool { requested != 0 }
+    public static func clear() { requested = 0 }
+}
+
+/// Settings of the interpreter that do not belong to a workspace.
+public struct ShellOptions {
+    /// The largest tensor an expression or command may create, in elements.
+    public var maxElements = 1 << 26
+    /// Steps a single training command may take (the fuzz harness lowers it).
+    public var maxSteps = 1_000_000
+    /// How deeply `read` may nest scripts.
+    public var maxReadDepth = 8
+    /// Directory that relative paths in `read` resolve against.
+    public var directory: String? = nil
+    /// Shorter training for lessons in CI (`quick` is 1 in expressions).
+    public var quick = false
+    /// Include wall times in outputs (transcript tests turn this off).
+    public var timings = true
+    public init() {}
+}
+
+/// The result of running one chunk of input: what it printed and the first error.
+public struct ChunkResult {
+    public var outputs: [Output]
+    public var error: ShellError?
+    /// `quit` was run.
+    public var quit = false
+}
+
+/// Runs statements against a workspace. Every statement is a transaction:
+/// if it fails, the workspace's bindings are put back as they were.
+public final class Interpreter {
+    public let workspace: Workspace
+    public var options: ShellOptions
+    var readDepth = 0
+    var quitRequested = false
+    /// The file being run, for `FILE:LINE:COL` in nested scripts.
+    var currentFile: String?
+    /// Outputs of nested scripts are collected here while they run.
+    public var onOutput: ((Output) -> Void)?
+
+    public init(workspace: Workspace = Workspace(), options: ShellOptions = ShellOptions()) {
+        self.workspace = workspace
+        self.options = options
+    }
+
+    public func isCommand(_ name: String) -> Bool { CommandTable.lookup(name) != nil }
+
+    /// Parses and runs a chunk (one or more complete lines). Stops at the first error.
+    public func run(_ source: String, firstLine: Int = 1) -> ChunkResult {
+        var result = ChunkResult(outputs: [])
+        let parsed: [ParsedStatement]
+        do {
+            parsed = try Parser.parse(source, firstLine: firstLine, isCommand: isCommand,
+                                      isNetwork: { [workspace] in workspace.bindings.networks[$0] != nil })
+        } catch {
+            result.error = shellError(error, at: nil)
+            return result
+        }
+        for p in parsed {
+            let saved = workspace.bindings
+            let limit = Tensor.elementLimit
+            Tensor.elementLimit = min(limit, options.maxElements)
+            defer { Tensor.elementLimit = limit }
+            do {
+                let out = try execute(p.statement)
+                result.outputs += out
+                if readDepth == 0 {
+                    if case .command(let t, _) = p.statement, ["record", "quit", "exit"].contains(t.text) {} else {
+                        workspace.succeeded.append(p.text)
+                    }
+                }
+            } catch let nested as NestedScriptError {
+                // The nested script's statements that succeeded stay done.
+                result.outputs += nested.outputs
+                result.error = nested.error
+                return result
+            } catch {
+                workspace.bindings = saved
+                result.error = shellError(error, at: p.statement.firstToken)
+                return result
+            }
+            if quitRequested { result.quit = true; return result }
+        }
+        return result
+    }
+
+    /// Any error as a located shell error.
+    func shellError(_ error: Error, at token: Token?) -> ShellError {
+        if let e = error as? ShellError {
+            if e.location == nil, let token { var e = e; e.location = token.location; e.length = token.text.count; return e }
+            return e
+        }
+        let kind: ShellError.Kind
+        switch error {
+        case is ShapeError, is TensorError: kind = .shape
+        case is FileError, is CheckpointError, is SafeTensorsError: kind = .file
+        case is NonFiniteError: kind = .training
+        default: kind = .value
+        }
+        var message = "\(error)"
+        if let e = error as? TensorError, e.message.contains("elements"), message.contains("limit") { message += " (see 'set maxelements')" }
+        if let token { return ShellError(kind, message, at: token) }
+        return ShellError(kind, message)
+    }
+
+    func execute(_ s: Statement) throws -> [Output] {
+        switch s {
+        case .assignment(let name, let e):
+            let n = name.text
+            if isCommand(n) || ["gan", "data", "optG", "optD"].contains(n) {
+                throw ShellError(.name, "'\(n)' is a command name; pick another name for the value", at: name)
+            }
+            let v = try evaluate(e)
+            switch v {
+            case .tensor(let t):
+                workspace.bindings.networks[n] = nil
+                // A parameter is copied: the name keeps this value while training goes on.
+                workspace.bindings.variables[n] = .tensor(t.requiresGrad ? t.copy() : t)
+                return [.text("\(n) = tensor \(Format.shape(t.shape))")]
+            case .network(_, let net):
+                workspace.bindings.variables[n] = nil
+                workspace.bindings.networks[n] = net.copy()
+                return [.text("\(n) = a copy of the network, \(Format.count(net.parameterCount)) parameters")]
+            case .string(let s):
+                workspace.bindings.networks[n] = nil
+                workspace.bindings.variables[n] = .string(s)
+                return [.text("\(n) = \"\(s)\"")]
+            default:
+                throw ShellError(.value, "only tensors, strings and networks can be named; this is \(v.typeName)", at: e.token)
+            }
+        case .expression(let e):
+            return try display(try evaluate(e))
+        case .command(let name, let args):
+            guard let c = CommandTable.lookup(name.text) else { throw ShellError(.name, "unknown command", at: name) }
+            return try c.run(self, args, name)
+        case .edit(let net, let verb, let args):
+            return try editNetwork(net, verb, args)
+        }
+    }
+
+    /// How a bare value prints.
+    func display(_ v: Value) throws -> [Output] {
+        switch v {
+        case .tensor(let t):
+            if t.rank == 0 { return [.text(Format.number(t.item))] }
+            return [.text("tensor \(Format.shape(t.shape))\n" + t.formatted(threshold: 200, edgeItems: 3, precision: 4))]
+        default:
+            return try show(v, name: nil)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import GANKit
+
+/// Tab completion: what may come next at the cursor, from the command table,
+/// the workspace and the paths into it (`D.2.weight`, `.grad`).
+public struct Completer {
+    let interpreter: Interpreter
+
+    public init(interpreter: Interpreter) { self.interpreter = interpreter }
+
+    static let layerKinds = ["linear", "conv", "convt", "batchnorm", "layernorm", "dropout", "relu", "leakyrelu", "tanh",
+                             "sigmoid", "gelu", "elu", "reshape", "flatten", "embedding", "sn"]
+
+    /// The value a dotted path names (`D.2`), without evaluating anything else.
+    func value(ofPath path: String) -> Value? {
+        let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard let first = parts.first, var v = interpreter.workspace.lookup(first) else { return nil }
+        let token = Token(kind: .end, text: "", location: SourceLocation(line: 1, column: 1), offset: 0, spaceBefore: true)
+        for p in parts.dropFirst() {
+            guard let next = try? interpreter.attribute(v, p, token, path: nil) else { return nil }
+            v = next
+        }
+        return v
+    }
+
+    /// Candidates that complete `word`, the text before the cursor back to the last word break; `before` is the line before `word`.
+    public func complete(word: String, before: String) -> [String] {
+        let ws = interpreter.workspace
+        let statement = before.split(separator: ";", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+        let previous = statement.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        let names = ws.names
+        var pool: [String]
+        if let dot = word.lastIndex(of: ".") {
+            // A path: complete the part after the last dot.
+            let base = String(word[..<dot]), partial = String(word[word.index(after: dot)...])
+            guard let value = value(ofPath: base) else { return [] }
+            var fields: [String] = []
+            switch value {
+            case .network(_, let n): fields = n.layers.indices.map(String.init)
+            case .layer(_, let n, let i):
+                fields = n.stateDict.filter { $0.name.hasPrefix("\(i).") }.map { String($0.name.dropFirst("\(i).".count)) }
+            case .tensor: fields = ["grad", "shape", "T"]
+            case .gan: fields = ["G", "D", "fixed"]
+            default: fields = []
+            }
+            return fields.filter { $0.hasPrefix(partial) }.map { base + "." + $0 }.sorted()
+        }
+        if before.hasSuffix("|") || before.hasSuffix("| ") || previous.last == "add" || (previous.count >= 3 && ["insert", "replace"].contains(previous[previous.count - 2])) {
+            pool = Self.layerKinds
+        } else if previous.isEmpty {
+            pool = CommandTable.names + names + Functions.all.map(\.name)
+        } else if previous.count == 1, ws.bindings.networks[previous[0]] != nil {
+            pool = Array(Parser.editVerbs)
+        } else if let c = CommandTable.lookup(previous[0]) {
+            switch c.name {
+            case "help": pool = CommandTable.names + ["functions", "layers", "expressions"]
+            case "explain": pool = Topics.all.map(\.name)
+            case "restore": pool = Array(ws.bindings.snapshots.keys)
+            case "set":
+                pool = c.words
+                if previous.count == 2, previous[1] == "loss" { pool = GANLoss.allCases.map(\.rawValue) }
+            case "data":
+                if let eq = word.firstIndex(of: "="), word[..<eq] == "label" { return ["first", "last", "none"].map { "label=" + $0 } }
+                pool = previous.count == 1 ? CommandTable.builtinData + CommandTable.fileData : c.words.filter { $0.hasSuffix("=") || $0 == "lines" }
+            case "gan":
+                if let eq = word.firstIndex(of: "=") {
+                    let key = String(word[..<eq])
+                    let values: [String] = key == "loss" ? GANLoss.allCases.map(\.rawValue) : key == "opt" ? ["adam", "sgd", "rmsprop"]
+                        : key == "z" ? ["normal", "uniform"] : key == "cond" ? ["onehot", "embed:"] : []
+                    return values.map { key + "=" + $0 }.filter { $0.hasPrefix(word) }
+                }
+                pool = previous.count < 3 ? Array(ws.bindings.networks.keys) : c.words
+            default: pool = c.words + names
+            }
+        } else {
+            pool = names + Functions.all.map(\.name)
+        }
+        return Array(Set(pool.filter { $0.hasPrefix(word) })).sorted()
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import TensorCore
+
+/// What a line reader gives back.
+public enum LineInput: Equatable {
+    case line(String)
+    /// Ctrl-C at the prompt: the line is dropped.
+    case interrupt
+    /// Ctrl-D or the end of input.
+    case end
+}
+
+/// A source of typed lines: libedit on a terminal, a list of lines in tests.
+public protocol LineReader: AnyObject {
+    func readLine(prompt: String) -> LineInput
+    func addHistory(_ entry: String)
+}
+
+/// Runs scripts, `-c` commands, piped input and the REPL on one interpreter,
+/// writing rendered outputs and errors through the given sinks.
+public final class Runner {
+    public let interpreter: Interpreter
+    public var renderer: PlainRenderer
+    public var echo = false
+    public var quiet = false
+    public var keepGoing = false
+    /// Colour for error headers (terminal only).
+    public var color = false
+    let out: (String) -> Void
+    let err: (String) -> Void
+
+    public init(interpreter: Interpreter, renderer: PlainRenderer = PlainRenderer(),
+                out: @escaping (String) -> Void, err: @escaping (String) -> Void) {
+        self.interpreter = interpreter
+        self.renderer = renderer
+        self.out = out
+        self.err = err
+    }
+
+    func emit(_ outputs: [Output]) {
+        guard !quiet else { return }
+        let text = renderer.render(outputs)
+        if !text.isEmpty { out(text) }
+    }
+
+    func report(_ e: ShellError, file: String?, source: String) {
+        var text = Script.format(e, file: file, source: source)
+        if color, let r = text.range(of: "error:") { text.replaceSubrange(r, with: "\u{1B}[1;31merror:\u{1B}[0m") }
+        err(text)
+    }
+
+    /// Runs a whole script. Returns false when any statement failed (it stops
+    /// at the first failure unless `keepGoing`), or true; `quit` ends it early.
+    @discardableResult
+    public func runScript(_ text: String, file: String?) -> Bool {
+        let savedFile = interpreter.currentFile
+        interpreter.currentFile = file
+        defer { interpreter.currentFile = savedFile }
+        var ok = true
+        for chunk in Script.chunks(text) {
+            if echo { out(chunk.text.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n")) }
+            Interrupt.clear()
+            let r = interpreter.run(chunk.text, firstLine: chunk.firstLine)
+            emit(r.outputs)
+            if let e = r.error {
+                report(e, file: file, source: text)
+                ok = false
+                if !keepGoing { return false }
+            }
+            if r.quit { break }
+        }
+        return ok
+    }
+
+    /// The interactive loop: numbered prompts, continuation lines while
+    /// brackets are open, Ctrl-C clears the line, Ctrl-D leaves.
+    public func repl(reader: LineReader) {
+        var cell = 1
+        while true {
+            var buffer = ""
+            var prompt = "gans [\(cell)]> "
+            var interrupted = false
+            while true {
+                switch reader.readLine(prompt: prompt) {
+                case .end:
+                    if buffer.isEmpty { return }
+                    interrupted = true
+                case .interrupt:
+                    interrupted = true
+                case .line(let l):
+                    buffer += buffer.isEmpty ? l : "\n" + l
+                }
+                if interrupted || !Lexer.needsMoreInput(buffer) { break }
+                prompt = String(repeating: " ", count: max(0, prompt.count - 5)) + "...> "
+            }
+            if interrupted { continue }
+            guard !buffer.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
+            reader.addHistory(buffer)
+            Interrupt.clear()
+            let r = interpreter.run(buffer, firstLine: 1)
+            emit(r.outputs)
+            if let e = r.error { report(e, file: nil, source: buffer) }
+            if Interrupt.isRequested && r.error == nil { Interrupt.clear() }
+            cell += 1
+            if r.quit { return }
+        }
+    }
+}
+
+/// Reads lines from a list (tests) and records the prompts it was shown.
+public final class ScriptedLineReader: LineReader {
+    var inputs: [LineInput]
+    public private(set) var prompts: [String] = []
+    public private(set) var history: [String] = []
+
+    public init(_ inputs: [LineInput]) { self.inputs = inputs }
+
+    public func readLine(prompt: String) -> LineInput {
+        prompts.append(prompt)
+        return inputs.isEmpty ? .end : inputs.removeFirst()
+    }
+
+    public func addHistory(_ entry: String) { history.append(entry) }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import GANShell
+import TensorCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct Gans: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gans",
+        abstract: "Build, train and look inside generative adversarial networks.",
+        discussion: "Without a script, gans starts an interactive shell on a terminal, or reads commands from standard input when it is a pipe. Type 'help' in the shell for the commands.",
+        version: GANShellInfo.version)
+
+    @Argument(help: "A .gans script to run.")
+    var script: String?
+
+    @Option(name: .customShort("c"), help: "Commands to run, separated by ';'.")
+    var command: String?
+
+    @Option(help: "Run a built-in example script (\(GANShellInfo.examples.joined(separator: ", "))).")
+    var example: String?
+
+    @Flag(help: "Continue a script after a failing command (the exit status is still 1).")
+    var keepGoing = false
+
+    @Flag(help: "Print each command before its output, as a transcript.")
+    var echo = false
+
+    @Option(help: "Seed the random generator before anything runs.")
+    var seed: UInt64?
+
+    @Flag(help: "No colour, even on a terminal (NO_COLOR does the same).")
+    var noColor = false
+
+    @Flag(help: "Print only errors.")
+    var quiet = false
+
+    @Flag(help: "Leave wall times out of the output (for comparable transcripts).")
+    var noTimings = false
+
+    @Flag(help: "Shorter training for lessons (the variable 'quick' is 1).")
+    var quick = false
+
+    mutating func run() throws {
+        if let seed { Random.seed(seed) }
+        var options = ShellOptions()
+        options.quick = quick
+        options.timings = !noTimings
+        let interpreter = Interpreter(options: options)
+        let stdoutTTY = isatty(STDOUT_FILENO) == 1
+        let runner = Runner(interpreter: interpreter, renderer: PlainRenderer(showTimings: !noTimings, width: terminalWidth()),
+                            out: { print($0) }, err: { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) })
+        runner.echo = echo
+        runner.quiet = quiet
+        runner.keepGoing = keepGoing
+        runner.color = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDERR_FILENO) == 1
+        installInterruptHandler()
+        setvbuf(stdout, nil, stdoutTTY ? _IOLBF : _IOFBF, 0)
+        defer { fflush(stdout) }
+
+        if let example {
+            guard let text = GANShellInfo.example(named: example) else {
+                throw ValidationError("no example '\(example)'; there are \(GANShellInfo.examples.joined(separator: ", "))")
+            }
+            guard runner.runScript(text, file: "\(example).gans") else { throw ExitCode(1) }
+            return
+        }
+        if let command {
+            guard runner.runScript(command, file: nil) else { throw ExitCode(1) }
+            return
+        }
+        if let script {
+            let bytes: [UInt8]
+            do { bytes = try AtomicFile.read(script) } catch {
+                throw ValidationError("cannot read \(script): \(error)")
+            }
+            guard let text = String(validating: bytes, as: UTF8.self) else { throw ValidationError("\(script) is not UTF-8 text") }
+            guard runner.runScript(text, file: script) else { throw ExitCode(1) }
+            return
+        }
+        if isatty(STDIN_FILENO) == 1 {
+            if !quiet { print("gans \(GANShellInfo.version): type 'help' for the commands, 'explain gan' to begin, Ctrl-D to leave.") }
+            runner.repl(reader: EditLineReader(completer: Completer(interpreter: interpreter)))
+            return
+        }
+        let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        guard runner.runScript(text, file: "<stdin>") else { throw ExitCode(1) }
+    }
+
+    func terminalWidth() -> Int {
+        if let c = ProcessInfo.processInfo.environment["COLUMNS"], let w = Int(c), w >= 20 { return w }
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 20 { return Int(size.ws_col) }
+        return 80
+    }
+}
