@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "GANKitTests", dependencies: ["GANKit", "TensorCore", "TestSupport"]),
         .testTarget(name: "GANShellTests", dependencies: ["GANShell", "GANKit", "TensorCore", "TestSupport"],
-                    resources: [.copy("Transcripts")]),
+                    exclude: ["Transcripts"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -89,7 +89,10 @@ extension TrainingOptions {
             }
             loss = l
         case "batch": batchSize = try int()
-        case "dsteps": dSteps = try int()
+        case "dsteps":
+            let v = try int()
+            guard v <= 1000 else { throw HyperparameterError(message: "dsteps must be 1…1000, found \(v)") }
+            dSteps = v
         case "lambda": gpLambda = try float()
         case "gamma": r1Gamma = try float()
         case "clip": clip = try float()

@@ -86,7 +86,19 @@ extension LayerSpec {
 
     /// Builds the layer for a per-sample input shape with fresh weights.
     public func makeLayer(input: [Int], initialization: WeightInit = .pytorch) throws -> Layer {
-        _ = try outputShape(for: input)
+        let output = try outputShape(for: input)
+        // Sizes come from user input: refuse what exceeds the tensor size limit before allocating.
+        do {
+            try Tensor.checkShape(output, op: text)
+            switch self {
+            case let .linear(out, _): try Tensor.checkShape([input.last!, out], op: text)
+            case let .conv2d(out, k, _, _, _), let .convTranspose2d(out, k, _, _, _, _): try Tensor.checkShape([input[0], out, k, k], op: text)
+            case let .embedding(vocab, dim): try Tensor.checkShape([vocab, dim], op: text)
+            default: break
+            }
+        } catch let e as TensorError {
+            throw ShapeError("\(text) would be too large: \(e.message)")
+        }
         switch self {
         case let .linear(out, bias):
             return Linear(inFeatures: input.last!, outFeatures: out, bias: bias, initialization: initialization)

@@ -237,7 +237,11 @@ public final class Trainer {
                 throw error
             }
         } else {
-            for _ in 0..<Swift.max(options.dSteps, 1) { out.append(try discriminatorStep()) }
+            // A stop request between D steps skips the rest of this step, G's included.
+            for _ in 0..<Swift.max(options.dSteps, 1) {
+                if !out.isEmpty && shouldStop() { return out }
+                out.append(try discriminatorStep())
+            }
             out.append(try generatorStep())
         }
         return out
@@ -348,8 +352,8 @@ public final class Trainer {
     public func reassembled(generator: Network? = nil, discriminator: Network? = nil) throws -> Trainer {
         let newGAN = try GAN(generator: generator ?? gan.generator, discriminator: discriminator ?? gan.discriminator,
                              data: gan.data, noise: gan.noise, conditioning: gan.conditioning)
-        if let e = gan.labelEmbeddingG, let n = newGAN.labelEmbeddingG { n.assign(e) }
-        if let e = gan.labelEmbeddingD, let n = newGAN.labelEmbeddingD { n.assign(e) }
+        if let e = gan.labelEmbeddingG, let n = newGAN.labelEmbeddingG, e.shape == n.shape { n.assign(e) }
+        if let e = gan.labelEmbeddingD, let n = newGAN.labelEmbeddingD, e.shape == n.shape { n.assign(e) }
         func rebuilt(_ old: Optimizer, _ params: [Tensor]) throws -> Optimizer {
             let o = try makeOptimizer(old.name, parameters: params, hyperparameters: old.hyperparameters.map { ($0.name, $0.value) })
             if old.parameters.map(\.shape) == params.map(\.shape) { o.loadState(from: old) }
@@ -359,8 +363,9 @@ public final class Trainer {
                             optimizerG: try rebuilt(optimizerG, newGAN.generatorParameters),
                             optimizerD: try rebuilt(optimizerD, newGAN.discriminatorParameters),
                             fixedSamples: fixedNoise.shape[0])
-        t.fixedNoise.assign(fixedNoise)
-        if let a = fixedLabels, let b = t.fixedLabels { b.assign(a) }
+        // The fixed batch carries over unless G now takes noise of another shape.
+        if t.fixedNoise.shape == fixedNoise.shape { t.fixedNoise.assign(fixedNoise) }
+        if let a = fixedLabels, let b = t.fixedLabels, a.shape == b.shape { b.assign(a) }
         t.restoreProgress(history: history, dSteps: dStepCount, gSteps: gStepCount, epoch: epoch, batchesInEpoch: batchesInEpoch)
         if generator == nil, let ema { t.ema = ema }
         t.shouldStop = shouldStop

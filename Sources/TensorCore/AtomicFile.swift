@@ -54,12 +54,20 @@ public enum AtomicFile {
     }
 
     /// Reads a whole file, with a clear error when it cannot.
-    public static func read(_ path: String) throws -> [UInt8] {
+    public static func read(_ path: String, maxBytes: Int = 1 << 31) throws -> [UInt8] {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw FileError(path, "no such file")
         }
         guard !isDir.boolValue else { throw FileError(path, "is a folder, not a file") }
+        // Devices and pipes could be endless: only regular files of a sane size are read.
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard attributes?[.type] as? FileAttributeType == .typeRegular else {
+            throw FileError(path, "is not a regular file")
+        }
+        if let size = attributes?[.size] as? Int, size > maxBytes {
+            throw FileError(path, "is \(size) bytes; files over \(maxBytes) bytes are not read")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FileError(path, "cannot read the file")
         }

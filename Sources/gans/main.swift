@@ -45,7 +45,14 @@ struct Gans: ParsableCommand {
     @Flag(help: "Shorter training for lessons (the variable 'quick' is 1).")
     var quick = false
 
+    @Flag(help: "Print the command reference of docs/dsl.md (Markdown) and exit.")
+    var reference = false
+
     mutating func run() throws {
+        if reference {
+            print(Reference.commandsMarkdown())
+            return
+        }
         if let seed { Random.seed(seed) }
         var options = ShellOptions()
         options.quick = quick

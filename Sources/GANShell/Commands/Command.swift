@@ -131,7 +131,7 @@ extension ShellError {
     func after(_ word: Arguments.Word?, end: Token) -> ShellError {
         var e = self
         if let word {
-            e.location = SourceLocation(line: word.location.line, column: word.location.column + word.length + 1)
+            e.location = SourceLocation(line: word.location.line, column: word.location.column + word.length)
         } else {
             e.location = end.location
         }

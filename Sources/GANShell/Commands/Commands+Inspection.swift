@@ -71,7 +71,7 @@ extension Interpreter {
         case .gan(let s):
             return [.text(describe(s))]
         case .optimizer(let n, let o):
-            let head = "\(n): \(o.name), \(o.stepCount) updates; " + o.hyperparameters.map { "\($0.name)=\(Format.number($0.value))" }.joined(separator: " ")
+            let head = "\(n): \(o.name), \(o.stepCount) update\(o.stepCount == 1 ? "" : "s"); " + o.hyperparameters.map { "\($0.name)=\(Format.number($0.value))" }.joined(separator: " ")
             let rows = o.state.map { [$0.name, Format.shape($0.tensor.shape), Format.number($0.tensor.sumOfSquares.squareRoot())] }
             if rows.isEmpty { return [.text(head + "\n(no state)")] }
             return [.table(Table(title: head, columns: ["state", "shape", "norm"], rows: rows, rightAligned: [false, false, true]))]

@@ -205,16 +205,38 @@ extension Interpreter {
         }
         let gan = try GAN(generator: g, discriminator: d, data: data.source, noise: noise, conditioning: conditioning)
         let optName = w.option("opt") ?? "adam"
+        if let o = w.options.last(where: { $0.key == "opt" }), !["adam", "sgd", "rmsprop"].contains(optName) {
+            throw ShellError(.value, "unknown optimizer '\(optName)'; there are adam, sgd and rmsprop" + didYouMean(optName, among: ["adam", "sgd", "rmsprop"]),
+                             at: o.word.location, length: o.word.length)
+        }
         var shared: [(String, Float)] = []
-        for key in ["lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov"] {
-            if let v = try w.float(key) { shared.append((key, v)) }
+        let probe = try makeOptimizer(optName, parameters: [])
+        for key in ["lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov", "lrG", "lrD"] {
+            guard let v = try w.float(key), let word = w.options.last(where: { $0.key == key })?.word else { continue }
+            let name = key.hasPrefix("lr") ? "lr" : key
+            do { try probe.set(name, v) } catch {
+                throw ShellError(.value, "\(error)" + (probe.value(of: name) == nil ? " (\(optName) has " + probe.hyperparameters.map(\.name).joined(separator: ", ") + ")" : ""),
+                                 at: word.location, length: word.length)
+            }
+            if !key.hasPrefix("lr") || key == "lr" { shared.append((key, v)) }
         }
         let optG = try makeOptimizer(optName, parameters: gan.generatorParameters, hyperparameters: shared + (try w.float("lrG").map { [("lr", $0)] } ?? []))
         let optD = try makeOptimizer(optName, parameters: gan.discriminatorParameters, hyperparameters: shared + (try w.float("lrD").map { [("lr", $0)] } ?? []))
+        try checkBatch(options.batchSize, gan)
         let trainer = try Trainer(gan: gan, options: options, optimizerG: optG, optimizerD: optD)
         let session = Session(trainer: trainer, generatorName: gWord.text, discriminatorName: dWord.text, data: data)
         workspace.bindings.session = session
         return [.text(describe(session))]
+    }
+
+    /// A batch whose largest activation would exceed the tensor size limit is refused before training.
+    func checkBatch(_ batch: Int, _ gan: GAN) throws {
+        let largest = ([gan.generator.inputShape, gan.discriminator.inputShape] + gan.generator.shapes + gan.discriminator.shapes)
+            .map { $0.reduce(1, *) }.max() ?? 1
+        let (total, overflow) = batch.multipliedReportingOverflow(by: largest)
+        guard !overflow, total <= options.maxElements else {
+            throw ShellError(.limit, "a batch of \(Format.count(batch)) would make activations of \(Format.count(batch)) × \(Format.count(largest)) values, more than maxelements (\(Format.count(options.maxElements)))")
+        }
     }
 
     func describe(_ s: Session) -> String {

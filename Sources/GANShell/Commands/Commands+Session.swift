@@ -201,7 +201,7 @@ extension Interpreter {
             let r = run(chunk.text, firstLine: chunk.firstLine)
             outputs += r.outputs
             if var e = r.error {
-                if e.file == nil { e.file = path; e.sourceLine = Script.line(text, e.location?.line) }
+                if e.file == nil { e.file = p.text; e.sourceLine = Script.line(text, e.location?.line) }
                 e.trace.append("in the script read at \(currentFileLabel(savedFile)):\(p.location)")
                 throw NestedScriptError(outputs: outputs, error: e)
             }

@@ -107,6 +107,7 @@ extension Interpreter {
             let probe = try makeOptimizer(o.name, parameters: [])
             do { try probe.set(name, v) } catch { throw ShellError(.value, "\(error)") }
         }
+        if let options, let s { try checkBatch(options.batchSize, s.trainer.gan) }
         for (o, name, v) in hyper { try o.set(name, v) }
         if let options { s?.trainer.options = options }
         if let noise { s?.trainer.gan.noise = noise }
@@ -144,12 +145,16 @@ extension Interpreter {
                 return try trainSteps(n, s)
             }
         }
+        guard t.options.dSteps + 1 <= options.maxSteps else {
+            throw ShellError(.limit, "a step of \(t.options.dSteps) D steps and a G step is more than the \(options.maxSteps) steps one command may take")
+        }
         return [.steps(try t.step())]
     }
 
     func trainSteps(_ n: Int, _ s: Session) throws -> [Output] {
-        guard n <= options.maxSteps else {
-            throw ShellError(.limit, "at most \(Format.count(options.maxSteps)) steps per command, found \(Format.count(n))")
+        let parts = s.trainer.options.dSteps + 1
+        guard n <= options.maxSteps / parts else {
+            throw ShellError(.limit, "at most \(Format.count(options.maxSteps)) D and G steps per command; \(Format.count(n)) steps of \(parts) are more")
         }
         let t = s.trainer
         let start = Date()
@@ -181,7 +186,7 @@ extension Interpreter {
         case "steps", "step":
             return try trainSteps(n, s)
         case "epochs", "epoch":
-            guard n * t.batchesPerEpoch <= options.maxSteps else {
+            guard n <= options.maxSteps / max(1, t.batchesPerEpoch * (t.options.dSteps + 1)) else {
                 throw ShellError(.limit, "at most \(Format.count(options.maxSteps)) steps per command; \(n) epochs are \(Format.count(n * t.batchesPerEpoch)) batches")
             }
             var rows: [[String]] = []
@@ -246,8 +251,11 @@ extension Interpreter {
              st.wasserstein.map { Format.number($0) } ?? ""]
         }
         let dCount = h.filter { $0.part == .discriminator }.count
+        var columns = ["part", "step", "epoch", "loss", "D(x)", "D(G(z))", "W"]
+        let keep = columns.indices.filter { c in rows.contains { !$0[c].isEmpty } }
+        columns = keep.map { columns[$0] }
         return [.table(Table(title: "last \(min(n, h.count)) of \(h.count) steps (\(dCount) D, \(h.count - dCount) G)",
-                             columns: ["part", "step", "epoch", "loss", "D(x)", "D(G(z))", "W"], rows: rows,
-                             rightAligned: [false, true, true, true, true, true, true]))]
+                             columns: columns, rows: rows.map { r in keep.map { r[$0] } },
+                             rightAligned: keep.map { $0 > 0 }))]
     }
 }

@@ -24,7 +24,7 @@ extension Interpreter {
             if isCommand(n) {
                 throw ShellError(.name, "'\(n)' is a command; commands start a line (help \(n))", at: t)
             }
-            let known = workspace.names + Functions.all.map(\.name)
+            let known = workspace.names + Functions.all.map(\.name) + CommandTable.names
             let hint = nearest(to: n, among: known).map { "; did you mean '\($0)'?" }
                 ?? (workspace.names.isEmpty ? "; nothing is defined yet" : "; defined: " + workspace.names.sorted().joined(separator: ", "))
             throw ShellError(.name, "unknown name '\(n)'\(hint)", at: t)
@@ -179,7 +179,10 @@ extension Interpreter {
     }
 
     func call(_ callee: Expr, _ args: [ExprArgument], _ t: Token) throws -> Value {
-        if case .name(let n, _) = callee, workspace.lookup(n) == nil, let f = Functions.lookup(n) {
+        if case .name(let n, _) = callee, workspace.lookup(n) == nil {
+            guard let f = Functions.lookup(n) else {
+                throw ShellError(.name, "unknown function '\(n)'" + didYouMean(n, among: Functions.all.map(\.name) + workspace.names), at: t)
+            }
             return try f.run(self, args, t)
         }
         let target = try eval(callee)

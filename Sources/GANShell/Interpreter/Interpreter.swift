@@ -56,6 +56,7 @@ public final class Interpreter {
     /// Parses and runs a chunk (one or more complete lines). Stops at the first error.
     public func run(_ source: String, firstLine: Int = 1) -> ChunkResult {
         var result = ChunkResult(outputs: [])
+        if readDepth == 0 { quitRequested = false }
         let parsed: [ParsedStatement]
         do {
             parsed = try Parser.parse(source, firstLine: firstLine, isCommand: isCommand,
@@ -124,7 +125,7 @@ public final class Interpreter {
                 workspace.bindings.networks[n] = nil
                 // A parameter is copied: the name keeps this value while training goes on.
                 workspace.bindings.variables[n] = .tensor(t.requiresGrad ? t.copy() : t)
-                return [.text("\(n) = tensor \(Format.shape(t.shape))")]
+                return [.text(t.rank == 0 ? "\(n) = \(Format.number(t.item))" : "\(n) = tensor \(Format.shape(t.shape))")]
             case .network(_, let net):
                 workspace.bindings.variables[n] = nil
                 workspace.bindings.networks[n] = net.copy()
@@ -151,7 +152,7 @@ public final class Interpreter {
         switch v {
         case .tensor(let t):
             if t.rank == 0 { return [.text(Format.number(t.item))] }
-            return [.text("tensor \(Format.shape(t.shape))\n" + t.formatted(threshold: 200, edgeItems: 3, precision: 4))]
+            return [.text(t.formatted(threshold: 200, edgeItems: 3, precision: 4))]
         default:
             return try show(v, name: nil)
         }

@@ -4,7 +4,11 @@ import TensorCore
 
 /// Numbers as the shell prints them: 4 significant digits, no trailing noise.
 public enum Format {
-    public static func number(_ v: Float, digits: Int = 4) -> String {
+    /// Significant digits of printed numbers (transcript tests use fewer).
+    nonisolated(unsafe) public static var significantDigits = 4
+
+    public static func number(_ v: Float, digits: Int? = nil) -> String {
+        let digits = digits ?? significantDigits
         if v.isNaN { return "nan" }
         if v.isInfinite { return v > 0 ? "inf" : "-inf" }
         if v == 0 { return "0" }
@@ -13,7 +17,7 @@ public enum Format {
         return s
     }
 
-    public static func number(_ v: Double, digits: Int = 4) -> String { number(Float(v), digits: digits) }
+    public static func number(_ v: Double, digits: Int? = nil) -> String { number(Float(v), digits: digits) }
 
     public static func shape(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
 
@@ -107,7 +111,7 @@ public struct PlainRenderer {
             let n = Int((Float(c) / Float(peak) * Float(bar)).rounded())
             let label = String(repeating: " ", count: labelWidth - labels[i].count) + labels[i]
             let count = String(repeating: " ", count: countWidth - String(c).count) + String(c)
-            lines.append("\(label) | \(count) \(String(repeating: "#", count: n))")
+            lines.append("\(label) | \(count)" + (n > 0 ? " " + String(repeating: "#", count: n) : ""))
         }
         if h.nonFinite > 0 { lines.append("(\(h.nonFinite) non-finite values not shown)") }
         return lines.joined(separator: "\n")

@@ -87,7 +87,7 @@ struct Lexer {
             space = false
         }
         if let (bracket, loc) = open.last {
-            var e = ShellError(.syntax, "'\(closing(bracket))' expected (to close '\(bracket)' at \(loc))", at: here)
+            var e = ShellError(.syntax, "'\(bracket)' is never closed: '\(closing(bracket))' expected before the end of the input", at: loc)
             e.incomplete = true
             throw e
         }

@@ -100,6 +100,10 @@ public struct Parser {
                 position += 1
                 return .command(first, rest())
             }
+            // `stpe 10`: a word then another word or number can only be a mistyped command.
+            if second.spaceBefore, !isNetwork(name), second.identifier != nil || second.number != nil || { if case .string = second.kind { return true } else { return false } }() {
+                throw ShellError(.name, "unknown command '\(name)'" + (nearest(to: name, among: CommandTable.names).map { "; did you mean '\($0)'?" } ?? "; 'help' lists the commands"), at: first)
+            }
         }
         let e = try expression()
         try expectEnd()
@@ -181,11 +185,10 @@ public struct Parser {
             } else if peek.isSymbol(".") {
                 position += 1
                 let t = next()
-                if t.identifier != nil || (t.number.map { $0 >= 0 && $0 == $0.rounded() } ?? false) {
-                    e = .attribute(e, t.text, t)
-                } else {
+                guard Parser.isAttributeName(t) else {
                     throw ShellError(.syntax, "a name or a layer number expected after '.', found \(describe(t))", at: t)
                 }
+                e = .attribute(e, t.text, t)
             } else {
                 return e
             }
@@ -245,6 +248,12 @@ public struct Parser {
         default:
             throw ShellError(.syntax, "a value expected (a number, a name, '(' or '['), found \(describe(t))", at: t)
         }
+    }
+
+    /// A name, or a whole number (a layer index), may follow a dot.
+    static func isAttributeName(_ t: Token) -> Bool {
+        if t.identifier != nil { return true }
+        return t.text.allSatisfy { $0.isASCII && $0.isNumber } && !t.text.isEmpty
     }
 
     static func firstToken(of e: Expr) -> Token {

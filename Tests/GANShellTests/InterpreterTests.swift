@@ -1,0 +1,211 @@
+import Foundation
+@testable import GANKit
+@testable import GANShell
+import TensorCore
+import TestSupport
+import XCTest
+
+final class InterpreterTests: XCTestCase {
+    var shell: Interpreter!
+
+    override func setUp() {
+        Random.seed(0)
+        var o = ShellOptions()
+        o.timings = false
+        shell = Interpreter(options: o)
+    }
+
+    @discardableResult
+    func run(_ s: String, file: StaticString = #filePath, line: UInt = #line) -> [Output] {
+        let r = shell.run(s)
+        if let e = r.error { XCTFail("\(s): \(e.message)", file: file, line: line) }
+        return r.outputs
+    }
+
+    func fails(_ s: String, _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
+        let r = shell.run(s)
+        guard let e = r.error else { return XCTFail("\(s) did not fail", file: file, line: line) }
+        XCTAssertTrue(e.message.contains(fragment), "\(s): \(e.message)", file: file, line: line)
+    }
+
+    func tensor(_ name: String) -> Tensor? {
+        if case .tensor(let t)? = shell.workspace.lookup(name) { return t }
+        return nil
+    }
+
+    func testExpressionsAgainstNaiveArithmetic() {
+        run("a = [[1, 2, 3], [4, 5, 6]]; b = [[1, 0], [0, 1], [2, 2]]; c = a @ b")
+        // Naive matrix product.
+        let a: [[Float]] = [[1, 2, 3], [4, 5, 6]], b: [[Float]] = [[1, 0], [0, 1], [2, 2]]
+        var want: [Float] = []
+        for i in 0..<2 { for j in 0..<2 { want.append((0..<3).reduce(0) { $0 + a[i][$1] * b[$1][j] }) } }
+        XCTAssertEqual(tensor("c")?.scalars, want)
+        XCTAssertEqual(tensor("c")?.shape, [2, 2])
+        run("d = (a - 1) / 2 + a ** 2 * -1")
+        XCTAssertEqual(tensor("d")?.scalars, [1, 2, 3, 4, 5, 6].map { ($0 - 1) / 2 - $0 * $0 })
+        run("e = a[1, 1:]; f = a[:, -1]; g = sum(a, 1); h = mean(a)")
+        XCTAssertEqual(tensor("e")?.scalars, [5, 6])
+        XCTAssertEqual(tensor("f")?.scalars, [3, 6])
+        XCTAssertEqual(tensor("g")?.scalars, [6, 15])
+        XCTAssertEqual(tensor("h")?.item, 3.5)
+        run("s = softmax([1, 2, 3])")
+        let ex = [1, 2, 3].map { Foundation.exp(Float($0)) }
+        for (x, y) in zip(tensor("s")!.scalars, ex.map { $0 / ex.reduce(0, +) }) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+    }
+
+    func testShapeAndNameErrorsExplain() {
+        run("a = randn(2, 3)")
+        fails("a @ a", "inner sizes")
+        fails("a + randn(4)", "cannot combine [2, 3] and [4]")
+        fails("a[2]", "index 2 is outside axis 0 of size 2")
+        fails("aa + 1", "did you mean 'a'?")
+        fails("randn(-1)", "sizes must be zero or more")
+        fails("a.grad", "no gradient yet")
+        fails("reshape(a, 4)", "reshape")
+        fails("a ** a", "exponent")
+        fails("mean(a, 5)", "axis 5 is outside")
+        fails("nosuch(1)", "unknown function")
+    }
+
+    func testSizeLimitGivesAnErrorNotACrash() {
+        shell.options.maxElements = 1000
+        fails("randn(100, 100)", "1000")
+        run("set maxelements 100000")
+        run("x = randn(100, 100)")
+        fails("set maxelements 0", "maxelements")
+    }
+
+    func testFailingStatementLeavesWorkspaceAsItWas() {
+        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D")
+        let before = shell.workspace.bindings.networks["G"]!
+        let params = before.parameters.map { $0.tensor.scalars }
+        // Each of these fails; nothing may change.
+        fails("G add linear 3", "G is part of the GAN")
+        fails("G remove 9", "layers 0…2")
+        fails("net G = noise 2 | linear 3", "G makes samples of shape [3]")
+        fails("x = 1; y = nosuch", "unknown name")
+        fails("set lr 100", "lr")
+        fails("gan G D loss=nope", "unknown loss")
+        XCTAssertTrue(shell.workspace.bindings.networks["G"] === before)
+        XCTAssertEqual(before.parameters.map { $0.tensor.scalars }, params)
+        XCTAssertEqual(shell.workspace.session!.trainer.optimizerG.value(of: "lr"), 1e-3)
+        // In a chunk, statements before the failing one stay done.
+        XCTAssertNotNil(tensor("x"))
+        XCTAssertNil(tensor("y"))
+    }
+
+    func testEditingANetworkInTheGANReassemblesIt() {
+        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
+        run("step")
+        let dState = shell.workspace.session!.trainer.optimizerD.state.map { $0.tensor.scalars }
+        run("G insert 2 batchnorm")
+        let s = shell.workspace.session!
+        XCTAssertTrue(s.trainer.gan.generator === shell.workspace.bindings.networks["G"])
+        XCTAssertEqual(s.trainer.gan.generator.layers.count, 4)
+        XCTAssertEqual(s.trainer.history.count, 2)
+        XCTAssertEqual(s.trainer.optimizerD.state.map { $0.tensor.scalars }, dState, "D's optimizer keeps its state")
+        run("step")
+        XCTAssertEqual(shell.workspace.session!.trainer.gStepCount, 2)
+    }
+
+    func testSnapshotRestoreGivesTheSameFuture() {
+        run("seed 5; data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
+        run("step 3; snapshot s")
+        run("step 4")
+        let after = shell.workspace.bindings.networks["G"]!.parameters.map { $0.tensor.scalars }
+        let history = shell.workspace.session!.trainer.history.map { $0.dLoss ?? $0.gLoss! }
+        run("restore s")
+        XCTAssertEqual(shell.workspace.session!.trainer.history.count, 6)
+        run("step 4")
+        XCTAssertEqual(shell.workspace.bindings.networks["G"]!.parameters.map { $0.tensor.scalars }, after)
+        XCTAssertEqual(shell.workspace.session!.trainer.history.map { $0.dLoss ?? $0.gLoss! }, history)
+        fails("restore t", "no snapshot named 't'")
+    }
+
+    func testRecordReplaysTheSession() throws {
+        let scratch = try ScratchFolder()
+        shell.options.directory = scratch.path
+        run("seed 9; data ring8; net G = noise 2 | linear 8 | relu | linear 2")
+        fails("G add conv 3", "conv")
+        run("net D = input 2 | linear 8 | relu | linear 1; gan G D batch=8; step 2; G replace 1 leakyrelu 0.2; step")
+        run("record session.gans")
+        let want = shell.workspace.bindings.networks["G"]!.parameters.map { $0.tensor.scalars }
+        let text = try String(contentsOfFile: scratch.path + "/session.gans", encoding: .utf8)
+        XCTAssertFalse(text.contains("conv"), "failed commands are not recorded")
+        let replay = Interpreter()
+        replay.options.directory = scratch.path
+        let r = replay.run("read session.gans")
+        XCTAssertNil(r.error)
+        XCTAssertEqual(replay.workspace.bindings.networks["G"]!.parameters.map { $0.tensor.scalars }, want)
+    }
+
+    func testSaveLoadAndNestedReadLimits() throws {
+        let scratch = try ScratchFolder()
+        shell.options.directory = scratch.path
+        run("net G = noise 2 | linear 4 | tanh; save G g.safetensors; load H g.safetensors")
+        XCTAssertEqual(shell.workspace.bindings.networks["H"]!.parameters.map { $0.tensor.scalars },
+                       shell.workspace.bindings.networks["G"]!.parameters.map { $0.tensor.scalars })
+        fails("load K missing.safetensors", "missing.safetensors")
+        try scratch.write("bad.safetensors", Array("not a file".utf8))
+        fails("load K bad.safetensors", "not a valid safetensors file")
+        try scratch.write("self.gans", Array("read self.gans\n".utf8))
+        fails("read self.gans", "nest more than 8 deep")
+        try scratch.write("ok.gans", Array("z = 3\n".utf8))
+        run("read ok.gans")
+        XCTAssertEqual(tensor("z")?.item, 3)
+    }
+
+    func testTrainingCommandsReport() {
+        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1")
+        fails("step", "needs a GAN")
+        run("gan G D batch=16 loss=wgan-gp dsteps=2")
+        let out = PlainRenderer(showTimings: false).render(run("step"))
+        XCTAssertEqual(out.split(separator: "\n").count, 3, out)
+        XCTAssertTrue(out.contains("penalty"), out)
+        XCTAssertTrue(out.contains("W "), out)
+        let epochs = PlainRenderer(showTimings: false).render(run("train 1 epochs"))
+        XCTAssertTrue(epochs.contains("means over each epoch"), epochs)
+        fails("train 3 weeks", "train N epochs or train N steps")
+        run("set loss hinge; set D.lr 2e-4")
+        XCTAssertEqual(shell.workspace.session!.trainer.options.loss, .hinge)
+        XCTAssertEqual(shell.workspace.session!.trainer.optimizerD.value(of: "lr"), 2e-4)
+        XCTAssertEqual(shell.workspace.session!.trainer.optimizerG.value(of: "lr"), 1e-3)
+        let m = PlainRenderer().render(run("modes 500"))
+        XCTAssertTrue(m.hasPrefix("modes "), m)
+    }
+
+    func testInterruptStopsTrainingAndKeepsSteps() {
+        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
+        // Ctrl-C sets the flag that training checks between steps; here it is already set when training starts.
+        Interrupt.requested = 1
+        let out = PlainRenderer().render(run("train 100 steps"))
+        Interrupt.clear()
+        XCTAssertTrue(out.contains("interrupted after 0 of 100 steps"), out)
+        XCTAssertEqual(shell.workspace.session!.trainer.history.count, 0)
+    }
+
+    func testEveryCommandHasHelpAndItsExamplesParse() {
+        for c in CommandTable.all {
+            XCTAssertFalse(c.summary.isEmpty, c.name)
+            XCTAssertFalse(c.examples.isEmpty, "\(c.name) has no example")
+            XCTAssertTrue(c.usage.contains(c.name), c.name)
+            for ex in c.examples {
+                XCTAssertNoThrow(try Parser.parse(ex, isCommand: { CommandTable.lookup($0) != nil }, isNetwork: { ["G", "D"].contains($0) }), ex)
+            }
+            let r = shell.run("help \(c.name)")
+            XCTAssertNil(r.error, c.name)
+        }
+        XCTAssertEqual(Set(CommandTable.names).count, CommandTable.names.count, "command names are unique")
+        for t in Topics.all { XCTAssertNil(shell.run("explain \(t.name)").error, t.name) }
+        fails("help stpe", "did you mean 'step'?")
+        fails("explain wasserstien", "did you mean 'wasserstein'?")
+    }
+
+    func testCommandReferenceInDocsIsGeneratedFromTheTable() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/dsl.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        XCTAssertTrue(text.contains(Reference.commandsMarkdown()),
+                      "docs/dsl.md is out of date: regenerate its command reference with `gans --reference > …` (see the file)")
+    }
+}

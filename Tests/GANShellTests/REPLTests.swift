@@ -1,0 +1,55 @@
+@testable import GANShell
+import TensorCore
+import XCTest
+
+final class REPLTests: XCTestCase {
+    func session(_ inputs: [LineInput]) -> (out: [String], err: [String], reader: ScriptedLineReader, interpreter: Interpreter) {
+        var out: [String] = [], err: [String] = []
+        let interpreter = Interpreter()
+        let runner = Runner(interpreter: interpreter, renderer: PlainRenderer(showTimings: false), out: { out.append($0) }, err: { err.append($0) })
+        let reader = ScriptedLineReader(inputs)
+        runner.repl(reader: reader)
+        return (out, err, reader, interpreter)
+    }
+
+    func testNumberedPromptsContinuationAndHistory() {
+        let s = session([.line("x = (1 +"), .line("  2)"), .line("x * 2"), .line("")])
+        XCTAssertEqual(s.reader.prompts, ["gans [1]> ", "     ...> ", "gans [2]> ", "gans [3]> ", "gans [3]> "])
+        XCTAssertEqual(s.out, ["x = 3", "6"])
+        XCTAssertEqual(s.reader.history, ["x = (1 +\n  2)", "x * 2"])
+        XCTAssertTrue(s.err.isEmpty)
+    }
+
+    func testCtrlCClearsTheLineAndCtrlDLeaves() {
+        let s = session([.line("x = (1 +"), .interrupt, .line("y = 2"), .end, .line("never read")])
+        XCTAssertEqual(s.out, ["y = 2"])
+        XCTAssertNil(s.interpreter.workspace.lookup("x"))
+        XCTAssertEqual(s.reader.prompts.count, 4)
+    }
+
+    func testErrorsAtThePromptShowTheLineAndCaretWithoutAFileName() {
+        let s = session([.line("z = 1"), .line("z + zz"), .line("z")])
+        XCTAssertEqual(s.err, ["error: unknown name 'zz'; did you mean 'z'?\n    z + zz\n        ^~"])
+        XCTAssertEqual(s.out, ["z = 1", "1"])
+    }
+
+    func testQuitEndsTheLoop() {
+        let s = session([.line("quit"), .line("x = 1")])
+        XCTAssertEqual(s.reader.prompts.count, 1)
+    }
+
+    func testCompletion() {
+        let interpreter = Interpreter()
+        _ = interpreter.run("net D = input 2 | linear 8 | relu | linear 1; w = randn(2)")
+        let c = Completer(interpreter: interpreter)
+        XCTAssertEqual(c.complete(word: "ste", before: ""), ["step"])
+        XCTAssertEqual(c.complete(word: "D.", before: "show "), ["D.0", "D.1", "D.2"])
+        XCTAssertEqual(c.complete(word: "D.0.", before: "show "), ["D.0.bias", "D.0.weight"])
+        XCTAssertEqual(c.complete(word: "D.0.weight.g", before: "show "), ["D.0.weight.grad"])
+        XCTAssertEqual(c.complete(word: "ad", before: "D "), ["add"])
+        XCTAssertEqual(c.complete(word: "loss=hi", before: "gan G D "), ["loss=hinge"])
+        XCTAssertEqual(c.complete(word: "mode", before: "explain "), ["mode-collapse"])
+        XCTAssertEqual(c.complete(word: "batchn", before: "D add "), ["batchnorm"])
+        XCTAssertEqual(c.complete(word: "w", before: "show "), ["w"])
+    }
+}
