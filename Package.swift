@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(name: "gans", dependencies: [
             "GANShell", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "GANBench", dependencies: ["TensorCore", "GANKit"]),
+        .executableTarget(name: "GANBench", dependencies: ["TensorCore", "GANKit", "GANShell"]),
 
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),

@@ -19,6 +19,7 @@ usage: gans-bench <workload> [options]
   mlp-gan [--epochs N]                  MLP GAN, 937-step epochs of MNIST-shaped data (mlp_gan.py)
   dcgan [--steps N] [--reps R]          DCGAN on 28x28 data, blocks of steps (dcgan.py)
   profile-op [--iterations N]           a tight loop of one small recorded op, to run under a profiler
+  shell [--quick]                       start-to-exit time of gans and ms per command that does not train
 """
 
 guard let workload = args.first else {
@@ -45,6 +46,7 @@ case "wgan-gp-toy": try benchToy(wgan: true, steps: option("--steps", default: 2
 case "mlp-gan": try benchMLPGAN(epochs: option("--epochs", default: 3))
 case "dcgan": try benchDCGAN(steps: option("--steps", default: 200), reps: option("--reps", default: 3))
 case "profile-op": try profileSmallOp(iterations: option("--iterations", default: 200_000))
+case "shell": try benchShell(quick: quick)
 case "-h", "--help", "help": print(usage)
 default:
     FileHandle.standardError.write(Data("gans-bench: unknown workload '\(workload)'\n\(usage)\n".utf8))

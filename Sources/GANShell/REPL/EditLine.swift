@@ -24,7 +24,9 @@ public final class EditLineReader: LineReader {
             EditLineReader.completions(text.map { String(cString: $0) } ?? "", start: Int(start))
         }
         // Dots stay inside a word so that paths like D.2.weight complete as one.
-        rl_completer_word_break_characters = strdup(" \t\n\"'(),[]|;+-*/@<>")
+        let breaks = strdup(" \t\n\"'(),[]|;+-*/@<>")
+        rl_completer_word_break_characters = breaks
+        rl_basic_word_break_characters = UnsafePointer(breaks)
     }
 
     /// `$XDG_STATE_HOME/gans/history`, else `~/.local/state/gans/history`.

@@ -98,6 +98,7 @@ public final class Runner {
             reader.addHistory(buffer)
             Interrupt.clear()
             let r = interpreter.run(buffer, firstLine: 1)
+            if Interrupt.isRequested { out("") }   // after the terminal's ^C
             emit(r.outputs)
             if let e = r.error { report(e, file: nil, source: buffer) }
             if Interrupt.isRequested && r.error == nil { Interrupt.clear() }

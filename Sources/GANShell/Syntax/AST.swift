@@ -111,7 +111,8 @@ public struct Arguments {
     /// The source text from token `index` to the end, as typed.
     public func rawText(from index: Int = 0) -> String {
         guard index < tokens.count else { return "" }
-        return String(source[tokens[index].offset..<end.offset]).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(source[tokens[index].offset..<end.offset]).replacingOccurrences(of: "\n", with: " ")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The arguments from token `index` on, parsed as one expression.
