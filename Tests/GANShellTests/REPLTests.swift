@@ -29,7 +29,7 @@ final class REPLTests: XCTestCase {
 
     func testErrorsAtThePromptShowTheLineAndCaretWithoutAFileName() {
         let s = session([.line("z = 1"), .line("z + zz"), .line("z")])
-        XCTAssertEqual(s.err, ["error: unknown name 'zz'; did you mean 'z'?\n    z + zz\n        ^~"])
+        XCTAssertEqual(s.err, ["error: unknown name 'zz'; defined: z\n    z + zz\n        ^~"])
         XCTAssertEqual(s.out, ["z = 1", "1"])
     }
 
