@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "GANKitTests", dependencies: ["GANKit", "TensorCore", "TestSupport"]),
-        .testTarget(name: "GANShellTests", dependencies: ["GANShell", "GANKit", "TensorCore", "TestSupport"],
+        .testTarget(name: "GANShellTests", dependencies: ["GANShell", "GANKit", "TensorCore", "TestSupport", "gans"],
                     exclude: ["Transcripts"]),
     ],
     swiftLanguageModes: [.v5]
