@@ -52,14 +52,13 @@ extension CommandTable {
     /// `help`: every command by group, with one line each.
     static var overview: String {
         var lines = ["gans: build, train and look inside GANs. Commands (help COMMAND for more):"]
+        func shown(_ c: Command) -> String { c.usage.count > 34 ? c.name + " …" : c.usage }
+        let width = all.map { shown($0).count }.max() ?? 0
         for g in Command.Group.allCases {
             lines.append("")
             lines.append(g.rawValue)
-            let cs = all.filter { $0.group == g }
-            let width = cs.map(\.usage.count).max() ?? 0
-            for c in cs {
-                let usage = c.usage.count > 34 ? c.name + " …" : c.usage
-                lines.append("  " + usage.padding(toLength: min(width, 34), withPad: " ", startingAt: 0) + "  " + c.summary)
+            for c in all where c.group == g {
+                lines.append("  " + shown(c).padding(toLength: width, withPad: " ", startingAt: 0) + "  " + c.summary)
             }
         }
         lines.append("")
