@@ -48,6 +48,15 @@ struct Gans: ParsableCommand {
     @Flag(help: "Print the command reference of docs/dsl.md (Markdown) and exit.")
     var reference = false
 
+    @Option(help: "After the script, write it with its outputs as one self-contained HTML page.")
+    var html: String?
+
+    @Option(help: "After the script, write it as a Jupyter notebook (nbformat 4).")
+    var ipynb: String?
+
+    @Option(help: "After the script, write it as Markdown, its images in a folder beside it.")
+    var md: String?
+
     mutating func run() throws {
         if reference {
             print(Reference.commandsMarkdown())
@@ -59,12 +68,19 @@ struct Gans: ParsableCommand {
         options.timings = !noTimings
         let interpreter = Interpreter(options: options)
         let stdoutTTY = isatty(STDOUT_FILENO) == 1
-        let runner = Runner(interpreter: interpreter, renderer: PlainRenderer(showTimings: !noTimings, width: terminalWidth()),
+        let colorAllowed = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        var style = TextStyle.plain
+        if stdoutTTY {
+            let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+            let truecolor = ["truecolor", "24bit"].contains(ProcessInfo.processInfo.environment["COLORTERM"] ?? "")
+            style = TextStyle(unicode: term != "dumb", colors: !colorAllowed || term == "dumb" ? .none : truecolor ? .truecolor : .ansi256)
+        }
+        let runner = Runner(interpreter: interpreter, renderer: TextRenderer(showTimings: !noTimings, width: terminalWidth(), style: style),
                             out: { print($0) }, err: { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) })
         runner.echo = echo
         runner.quiet = quiet
         runner.keepGoing = keepGoing
-        runner.color = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDERR_FILENO) == 1
+        runner.color = colorAllowed && isatty(STDERR_FILENO) == 1
         installInterruptHandler()
         setvbuf(stdout, nil, stdoutTTY ? _IOLBF : _IOFBF, 0)
         defer { fflush(stdout) }
@@ -86,9 +102,19 @@ struct Gans: ParsableCommand {
                 throw ValidationError("cannot read \(script): \(error)")
             }
             guard let text = String(validating: bytes, as: UTF8.self) else { throw ValidationError("\(script) is not UTF-8 text") }
-            guard runner.runScript(text, file: script) else { throw ExitCode(1) }
+            let ok = runner.runScript(text, file: script)
+            // The notebook is written even when the script failed: it shows where.
+            let title = ((script as NSString).lastPathComponent as NSString).deletingPathExtension
+            for path in [html, ipynb, md].compactMap({ $0 }) {
+                do { try Notebook.write(interpreter.cells, title: title, to: path, timings: !noTimings) } catch {
+                    FileHandle.standardError.write(Data("gans: cannot write \(path): \(error)\n".utf8))
+                    throw ExitCode(1)
+                }
+            }
+            guard ok else { throw ExitCode(1) }
             return
         }
+        if html != nil || ipynb != nil || md != nil { throw ValidationError("--html, --ipynb and --md export a script: give its path") }
         if isatty(STDIN_FILENO) == 1 {
             if !quiet { print("gans \(GANShellInfo.version): type 'help' for the commands, 'explain gan' to begin, Ctrl-D to leave.") }
             runner.repl(reader: EditLineReader(completer: Completer(interpreter: interpreter)))

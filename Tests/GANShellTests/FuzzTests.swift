@@ -98,7 +98,7 @@ final class FuzzTests: XCTestCase {
             line = line.replacingOccurrences(of: "mnist5k", with: "digits")
             if trace { FileHandle.standardError.write(Data("fuzz \(i): \(line)\n".utf8)) }
             let result = shell.run(line)
-            _ = PlainRenderer().render(result.outputs)
+            _ = TextRenderer().render(result.outputs)
             if let e = result.error {
                 errors += 1
                 XCTAssertFalse(e.message.isEmpty, "empty message for: \(line)")

@@ -161,18 +161,18 @@ final class InterpreterTests: XCTestCase {
         run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1")
         fails("step", "needs a GAN")
         run("gan G D batch=16 loss=wgan-gp dsteps=2")
-        let out = PlainRenderer(showTimings: false).render(run("step"))
+        let out = TextRenderer(showTimings: false).render(run("step"))
         XCTAssertEqual(out.split(separator: "\n").count, 3, out)
         XCTAssertTrue(out.contains("penalty"), out)
         XCTAssertTrue(out.contains("W "), out)
-        let epochs = PlainRenderer(showTimings: false).render(run("train 1 epochs"))
+        let epochs = TextRenderer(showTimings: false).render(run("train 1 epochs"))
         XCTAssertTrue(epochs.contains("means over each epoch"), epochs)
         fails("train 3 weeks", "train N epochs or train N steps")
         run("set loss hinge; set D.lr 2e-4")
         XCTAssertEqual(shell.workspace.session!.trainer.options.loss, .hinge)
         XCTAssertEqual(shell.workspace.session!.trainer.optimizerD.value(of: "lr"), 2e-4)
         XCTAssertEqual(shell.workspace.session!.trainer.optimizerG.value(of: "lr"), 1e-3)
-        let m = PlainRenderer().render(run("modes 500"))
+        let m = TextRenderer().render(run("modes 500"))
         XCTAssertTrue(m.hasPrefix("modes "), m)
     }
 
@@ -180,7 +180,7 @@ final class InterpreterTests: XCTestCase {
         run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
         // Ctrl-C sets the flag that training checks between steps; here it is already set when training starts.
         Interrupt.requested = 1
-        let out = PlainRenderer().render(run("train 100 steps"))
+        let out = TextRenderer().render(run("train 100 steps"))
         Interrupt.clear()
         XCTAssertTrue(out.contains("interrupted after 0 of 100 steps"), out)
         XCTAssertEqual(shell.workspace.session!.trainer.history.count, 0)

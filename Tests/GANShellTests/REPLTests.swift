@@ -6,7 +6,7 @@ final class REPLTests: XCTestCase {
     func session(_ inputs: [LineInput]) -> (out: [String], err: [String], reader: ScriptedLineReader, interpreter: Interpreter) {
         var out: [String] = [], err: [String] = []
         let interpreter = Interpreter()
-        let runner = Runner(interpreter: interpreter, renderer: PlainRenderer(showTimings: false), out: { out.append($0) }, err: { err.append($0) })
+        let runner = Runner(interpreter: interpreter, renderer: TextRenderer(showTimings: false), out: { out.append($0) }, err: { err.append($0) })
         let reader = ScriptedLineReader(inputs)
         runner.repl(reader: reader)
         return (out, err, reader, interpreter)

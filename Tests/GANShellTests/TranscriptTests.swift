@@ -24,7 +24,7 @@ final class TranscriptTests: XCTestCase {
         options.directory = folder
         let interpreter = Interpreter(options: options)
         var lines: [String] = []
-        let runner = Runner(interpreter: interpreter, renderer: PlainRenderer(showTimings: false, width: 80),
+        let runner = Runner(interpreter: interpreter, renderer: TextRenderer(showTimings: false, width: 80),
                             out: { lines.append($0) }, err: { lines.append($0) })
         runner.echo = true
         runner.keepGoing = script.hasPrefix("# keep-going")

@@ -16,10 +16,10 @@ extension CommandTable {
             try CommandWords(args, command: "vars", allowed: []).noMoreThan(0)
             return try shell.variables()
         },
-        Command("sample", group: .inspection, usage: "sample [N] [fixed] [ema]",
+        Command("sample", group: .inspection, usage: "sample [N] [fixed] [ema] [to FILE.png]",
                 summary: "draws N samples from the generator (16 by default): points, images or words; 'fixed' uses the fixed noise batch",
                 details: "Networks run in eval mode and nothing is recorded for gradients. 'ema' samples the moving average of G (gan … ema=0.999).",
-                examples: ["sample", "sample 8", "sample 64 fixed"], words: ["fixed", "ema"]) { shell, args, _ in
+                examples: ["sample", "sample 8", "sample 64 fixed to grid.png"], words: ["fixed", "ema", "to"]) { shell, args, _ in
             try shell.sampleCommand(args)
         },
         Command("metrics", group: .inspection, usage: "metrics [N]",
@@ -100,7 +100,12 @@ extension Interpreter {
 
     func sampleCommand(_ args: Arguments) throws -> [Output] {
         let s = try requireSession("sample")
-        let w = try CommandWords(args, command: "sample", allowed: [])
+        var w = try CommandWords(args, command: "sample", allowed: [])
+        var target: Arguments.Word? = nil
+        if w.positional.count >= 2, w.positional[w.positional.count - 2].text == "to" {
+            target = w.positional.removeLast()
+            w.positional.removeLast()
+        }
         var n = 16, fixed = false, ema = false
         for (i, word) in w.positional.enumerated() {
             switch word.text {
@@ -123,7 +128,13 @@ extension Interpreter {
         } else {
             x = try generate(s, n)
         }
-        return [.samples(view(x, s.data))]
+        let out = Output.samples(view(x, s.data))
+        guard let target else { return [out] }
+        var picture = out
+        if case .samples(.points(let g, _)) = out {
+            picture = .figure(PNGRenderer.scatter(generated: g, real: try s.data.realSamples(g.shape[0]), title: "\(g.shape[0]) samples, \(stepLabel(s))"))
+        }
+        return [out, try writePNG(picture, to: target)]
     }
 
     func view(_ x: Tensor, _ d: DataEntry) -> SampleView {

@@ -212,3 +212,21 @@ extension Interpreter {
 
     func currentFileLabel(_ f: String?) -> String { f.map { ($0 as NSString).lastPathComponent } ?? "the prompt" }
 }
+
+extension CommandTable {
+    static let exportCommands: [Command] = [
+        Command("export", group: .session, usage: "export FILE.html | FILE.ipynb | FILE.md",
+                summary: "writes the session so far as a notebook: each command a cell, its outputs text or images",
+                details: "HTML is one self-contained file (images embedded); .ipynb is Jupyter's nbformat 4; Markdown writes its images to FILE_files/ beside it. From the command line: gans FILE.gans --html OUT.html --ipynb OUT.ipynb --md OUT.md.",
+                examples: ["export ring.html", "export ring.ipynb"]) { shell, args, _ in
+            let w = try CommandWords(args, command: "export", allowed: [])
+            let p = try w.word(0, "a file path ending in .html, .ipynb or .md")
+            try w.noMoreThan(1)
+            guard Notebook.format(of: p.text) != nil else {
+                throw ShellError(.value, "export writes .html, .ipynb or .md, found '\(p.text)'", at: p.location, length: p.length)
+            }
+            try Notebook.write(shell.cells, title: "gans session", to: shell.resolve(p.text), timings: shell.options.timings)
+            return [.text("wrote \(shell.cells.count) cell\(shell.cells.count == 1 ? "" : "s") to \(p.text)")]
+        },
+    ]
+}

@@ -43,8 +43,8 @@ public final class Interpreter {
     var quitRequested = false
     /// The file being run, for `FILE:LINE:COL` in nested scripts.
     var currentFile: String?
-    /// Outputs of nested scripts are collected here while they run.
-    public var onOutput: ((Output) -> Void)?
+    /// Every chunk run at the top level, with its outputs: the notebook `export` writes.
+    public internal(set) var cells: [Cell] = []
 
     public init(workspace: Workspace = Workspace(), options: ShellOptions = ShellOptions()) {
         self.workspace = workspace
@@ -55,6 +55,17 @@ public final class Interpreter {
 
     /// Parses and runs a chunk (one or more complete lines). Stops at the first error.
     public func run(_ source: String, firstLine: Int = 1) -> ChunkResult {
+        let result = execute(chunk: source, firstLine: firstLine)
+        if readDepth == 0 {
+            var shown = result.error
+            // The cell's caret counts lines from the cell's first line.
+            if let loc = shown?.location, shown?.file == nil { shown?.location = SourceLocation(line: loc.line - firstLine + 1, column: loc.column) }
+            cells.append(Cell(source: source, outputs: result.outputs, error: shown.map { Script.format($0, file: nil, source: source) }))
+        }
+        return result
+    }
+
+    func execute(chunk source: String, firstLine: Int) -> ChunkResult {
         var result = ChunkResult(outputs: [])
         if readDepth == 0 { quitRequested = false }
         let parsed: [ParsedStatement]

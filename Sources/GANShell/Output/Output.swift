@@ -16,6 +16,10 @@ public enum Output {
     case samples(SampleView)
     /// How long something took (left out of deterministic transcripts).
     case timing(String, Double)
+    /// A plot: scatter, lines, heatmap, arrows.
+    case figure(Figure)
+    /// A grid of images.
+    case images(ImageGrid)
 }
 
 /// A table with a header row.

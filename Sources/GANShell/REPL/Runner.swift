@@ -20,7 +20,7 @@ public protocol LineReader: AnyObject {
 /// writing rendered outputs and errors through the given sinks.
 public final class Runner {
     public let interpreter: Interpreter
-    public var renderer: PlainRenderer
+    public var renderer: TextRenderer
     public var echo = false
     public var quiet = false
     public var keepGoing = false
@@ -29,7 +29,7 @@ public final class Runner {
     let out: (String) -> Void
     let err: (String) -> Void
 
-    public init(interpreter: Interpreter, renderer: PlainRenderer = PlainRenderer(),
+    public init(interpreter: Interpreter, renderer: TextRenderer = TextRenderer(),
                 out: @escaping (String) -> Void, err: @escaping (String) -> Void) {
         self.interpreter = interpreter
         self.renderer = renderer

@@ -12,6 +12,7 @@ public enum Format {
         if v.isNaN { return "nan" }
         if v.isInfinite { return v > 0 ? "inf" : "-inf" }
         if v == 0 { return "0" }
+        if v == v.rounded(), abs(v) < 1e7 { return String(Int(v)) }
         var s = String(format: "%.\(digits)g", Double(v))
         if s == "-0" { s = "0" }
         return s
@@ -39,16 +40,21 @@ public enum Format {
     }
 }
 
-/// Draws outputs as plain text: what a pipe, a script's log, a golden
-/// transcript and a Markdown notebook cell get.
-public struct PlainRenderer {
+/// Draws outputs as text. With the plain style (pipes, scripts' logs,
+/// golden transcripts, notebook text) figures are ASCII; on a terminal they
+/// are braille dots and half blocks in colour.
+public struct TextRenderer {
     /// Leave out wall times (for transcripts that must compare exactly).
     public var showTimings = true
     public var width = 80
+    public var style = TextStyle.plain
+    /// Rows of a plot's drawing area.
+    public var plotHeight = 16
 
-    public init(showTimings: Bool = true, width: Int = 80) {
+    public init(showTimings: Bool = true, width: Int = 80, style: TextStyle = .plain) {
         self.showTimings = showTimings
         self.width = width
+        self.style = style
     }
 
     public func render(_ outputs: [Output]) -> String {
@@ -64,6 +70,8 @@ public struct PlainRenderer {
         case .steps(let s): return s.map(line).joined(separator: "\n")
         case .samples(let s): return render(s)
         case .timing(let what, let s): return showTimings ? "\(what) \(Format.seconds(s))" : ""
+        case .figure(let f): return TextPlot(figure: f, style: style, width: width, height: plotHeight).render()
+        case .images(let g): return TextImages(grid: g, style: style, width: width).render()
         }
     }
 
@@ -108,10 +116,18 @@ public struct PlainRenderer {
         let bar = max(10, width - labelWidth - countWidth - 6)
         var lines = h.title.map { [$0] } ?? []
         for (i, c) in h.counts.enumerated() {
-            let n = Int((Float(c) / Float(peak) * Float(bar)).rounded())
             let label = String(repeating: " ", count: labelWidth - labels[i].count) + labels[i]
             let count = String(repeating: " ", count: countWidth - String(c).count) + String(c)
-            lines.append("\(label) | \(count)" + (n > 0 ? " " + String(repeating: "#", count: n) : ""))
+            let bars: String
+            if style.unicode {
+                // Eighths of a block for a smooth end.
+                let eighths = Int((Float(c) / Float(peak) * Float(bar * 8)).rounded())
+                bars = String(repeating: "█", count: eighths / 8) + (eighths % 8 > 0 ? String(Array("▏▎▍▌▋▊▉")[eighths % 8 - 1]) : "")
+            } else {
+                bars = String(repeating: "#", count: Int((Float(c) / Float(peak) * Float(bar)).rounded()))
+            }
+            let colored = bars.isEmpty ? "" : " " + style.fg(Palette.color(3)) + bars + style.reset
+            lines.append("\(label) \(style.unicode ? "│" : "|") \(count)" + colored)
         }
         if h.nonFinite > 0 { lines.append("(\(h.nonFinite) non-finite values not shown)") }
         return lines.joined(separator: "\n")
@@ -138,7 +154,7 @@ public struct PlainRenderer {
             let rows = (0..<g.shape[0]).map { i in [String(i)] + (0..<g.shape[1]).map { j in Format.number(g.scalars[i * g.shape[1] + j]) } }
             return render(Table(columns: ["#"] + (0..<g.shape[1]).map { "x\($0)" }, rows: rows, rightAligned: [Bool](repeating: true, count: g.shape[1] + 1)))
         case .images(let t):
-            return asciiGrid(t)
+            return TextImages(grid: ImageGrid(title: "", images: t), style: style, width: width).render()
         case .words(let w):
             return wrapWords(w)
         case .values(let t):

@@ -1,0 +1,259 @@
+import Foundation
+import GANKit
+import TensorCore
+
+extension CommandTable {
+    static let plotKinds = ["samples", "surface", "manifold", "arrows", "losses", "scores", "wasserstein", "hist"]
+    static let statNames = ["dloss", "gloss", "dx", "dgz", "w", "penalty"]
+
+    static let plotCommands: [Command] = [
+        Command("plot", group: .inspection, usage: "plot WHAT [N] [to FILE.png]",
+                summary: "draws samples, D's surface, G's manifold, gradient arrows, losses or a histogram; 'to FILE.png' also writes a PNG",
+                details: """
+                samples [N]: real (green) and generated (purple) points, or a grid of N generated images, or words.
+                surface: D's output over the plane as a heatmap (D(x) for the logistic losses, raw scores
+                  otherwise), the samples on top. For 2-D data.
+                manifold: a grid of noise values and where G sends it (the first two noise dimensions vary,
+                  the others are 0), over the real data.
+                arrows [N]: N generated points and the direction each would move to lower G's loss (−∇ of
+                  G's loss with respect to the point: the push D's gradient gives G).
+                losses: D's and G's loss per step. scores: mean D(x) and D(G(z)). wasserstein: the estimate.
+                  Any of dloss, gloss, dx, dgz, w, penalty, several at once: plot dloss gloss.
+                hist EXPR: a histogram of a tensor's values (weights, gradients, samples).
+                """,
+                examples: ["plot samples", "plot surface to surface.png", "plot manifold", "plot arrows 200", "plot losses",
+                           "plot dx dgz", "plot hist D.0.weight.grad"],
+                words: plotKinds + statNames + ["to"]) { shell, args, _ in
+            try shell.plot(args)
+        },
+    ]
+}
+
+extension Interpreter {
+    func plot(_ args: Arguments) throws -> [Output] {
+        var words = args.words
+        var target: Arguments.Word? = nil
+        if words.count >= 2, words[words.count - 2].text == "to" {
+            target = words.removeLast()
+            words.removeLast()
+        }
+        guard let kind = words.first else {
+            throw ShellError(.syntax, "plot: what to draw expected: " + CommandTable.plotKinds.joined(separator: ", "), at: args.end)
+        }
+        func count(_ fallback: Int) throws -> Int {
+            guard words.count > 1 else { return fallback }
+            guard let n = words[1].int, n >= 1, n <= 100_000 else {
+                throw ShellError(.value, "plot \(kind.text): a number of samples in 1…100,000 expected, found '\(words[1].text)'", at: words[1].location, length: words[1].length)
+            }
+            guard words.count == 2 else { throw ShellError(.syntax, "plot: unexpected '\(words[2].text)'", at: words[2].location, length: words[2].length) }
+            return n
+        }
+        let output: Output
+        switch kind.text {
+        case "hist":
+            guard words.count > 1, let i = args.tokens.firstIndex(where: { $0.offset == words[1].first.offset }) else {
+                throw ShellError(.syntax, "plot hist: a tensor expected, as in 'plot hist D.0.weight'", at: args.end)
+            }
+            let end = target.map { t in args.tokens.firstIndex { $0.offset == t.first.offset }! - 1 } ?? args.tokens.count
+            var sub = Parser(tokens: Array(args.tokens[i..<end]) + [args.tokens.indices.contains(end) ? args.tokens[end] : args.end], source: args.source)
+            let e = try sub.expression()
+            let t = try tensor(e)
+            output = .histogram(Histogram(title: "values of \(e.path ?? "the tensor") \(Format.shape(t.shape))", values: t.scalars, bins: 20))
+        case "samples": output = try plotSamples(try count(500))
+        case "surface": output = try plotSurface(try count(500))
+        case "manifold": try _ = count(1); output = try plotManifold()
+        case "arrows": output = try plotArrows(try count(150))
+        default:
+            let stats = words.map(\.text).flatMap { w -> [String] in
+                switch w {
+                case "losses": return ["dloss", "gloss"]
+                case "scores": return ["dx", "dgz"]
+                case "wasserstein": return ["w"]
+                default: return [w]
+                }
+            }
+            for (w, s) in zip(words, words.map(\.text)) where !(["losses", "scores", "wasserstein"] + CommandTable.statNames).contains(s) {
+                throw ShellError(.name, "plot: unknown '\(s)'; plot " + (CommandTable.plotKinds + CommandTable.statNames).joined(separator: ", ")
+                                 + didYouMean(s, among: CommandTable.plotKinds + CommandTable.statNames), at: w.location, length: w.length)
+            }
+            output = try plotHistory(stats)
+        }
+        var out = [output]
+        if let target { out.append(try writePNG(output, to: target)) }
+        return out
+    }
+
+    func writePNG(_ output: Output, to word: Arguments.Word) throws -> Output {
+        guard word.text.lowercased().hasSuffix(".png") else {
+            throw ShellError(.value, "plot … to FILE: the file must end in .png, found '\(word.text)'", at: word.location, length: word.length)
+        }
+        let figureOutput: Output
+        if case .histogram(let h) = output { figureOutput = .figure(histogramFigure(h)) } else { figureOutput = output }
+        guard let bytes = try PNGRenderer.png(figureOutput) else {
+            throw ShellError(.value, "this output has no picture to write", at: word.location, length: word.length)
+        }
+        try AtomicFile.write(bytes, to: resolve(word.text))
+        return .text("wrote \(word.text)")
+    }
+
+    func histogramFigure(_ h: Histogram) -> Figure {
+        let width = (h.high - h.low) / Float(h.counts.count)
+        var outline: [Figure.Point] = [Figure.Point(h.low, 0)]
+        for (i, c) in h.counts.enumerated() {
+            let a = h.low + Float(i) * width
+            outline += [Figure.Point(a, Float(c)), Figure.Point(a + width, Float(c))]
+        }
+        outline.append(Figure.Point(h.high, 0))
+        let top = Float(h.counts.max() ?? 1)
+        let span = max(h.high - h.low, 1e-6)
+        return Figure(title: h.title ?? "histogram", xRange: (h.low - span * 0.02)...(h.high + span * 0.02), yRange: 0...(top * 1.05 + 1e-6),
+                      series: ["count"], marks: [.line(outline, series: 3)])
+    }
+
+    func pointsOf(_ t: Tensor) -> [Figure.Point] {
+        let v = t.scalars
+        return (0..<t.shape[0]).map { Figure.Point(v[2 * $0], v[2 * $0 + 1]) }
+    }
+
+    func planarSession(_ what: String) throws -> Session {
+        let s = try requireSession("plot \(what)")
+        guard s.data.source.sampleShape == [2] else {
+            throw ShellError(.value, "plot \(what) draws the plane: the data must be points [2], \(s.data.name) holds \(Format.shape(s.data.source.sampleShape))")
+        }
+        return s
+    }
+
+    func stepLabel(_ s: Session) -> String { "after \(s.trainer.gStepCount) G step\(s.trainer.gStepCount == 1 ? "" : "s")" }
+
+    func plotSamples(_ n: Int) throws -> Output {
+        let s = try requireSession("plot samples")
+        let x = try generate(s, n)
+        switch view(x, s.data) {
+        case .points(let g, _):
+            let real = try s.data.realSamples(n)
+            var f = PNGRenderer.scatter(generated: g, real: real, title: "real and generated samples, \(stepLabel(s))")
+            f.series = ["real", "generated"]
+            return .figure(f)
+        case .images(let t): return .images(ImageGrid(title: "\(n) generated samples, \(stepLabel(s))", images: t))
+        case let other: return .samples(other)
+        }
+    }
+
+    /// D's readout on a grid over the plane of the samples.
+    func plotSurface(_ n: Int) throws -> Output {
+        let s = try planarSession("surface")
+        let gan = s.trainer.gan
+        let fake = pointsOf(try generate(s, n)), real = pointsOf(try s.data.realSamples(n))
+        let (xr, yr) = Figure.bounds(fake + real, pad: 0.15)
+        let side = 64
+        var grid: [Float] = []
+        for r in 0..<side { for c in 0..<side {
+            grid += [xr.lowerBound + (xr.upperBound - xr.lowerBound) * (Float(c) + 0.5) / Float(side),
+                     yr.upperBound - (yr.upperBound - yr.lowerBound) * (Float(r) + 0.5) / Float(side)]
+        } }
+        let d = gan.discriminator
+        let was = d.training
+        d.training = false
+        defer { d.training = was }
+        let labels = gan.conditioning != nil ? Tensor(zeros: [side * side]) : nil
+        var scores = try withNoGrad { try gan.discriminate(Tensor(grid, shape: [side * side, 2]), labels: labels) }.scalars
+        let logistic = s.trainer.options.loss.isLogistic
+        if logistic { scores = scores.map { 1 / (1 + Foundation.exp(-$0)) } }
+        let low = logistic ? 0 : scores.min() ?? 0, high = logistic ? 1 : scores.max() ?? 1
+        return .figure(Figure(title: "D over the plane, \(stepLabel(s))", xRange: xr, yRange: yr, series: ["real", "generated"],
+                              marks: [.heatmap(values: scores, rows: side, columns: side, low: low, high: high),
+                                      .points(real, series: 0), .points(fake, series: 1)],
+                              heatLabel: logistic ? "D(x)" : "D score (scaled)", equalAspect: true))
+    }
+
+    /// Where G sends a grid of noise values.
+    func plotManifold() throws -> Output {
+        let s = try planarSession("manifold")
+        let gan = s.trainer.gan
+        guard gan.noiseShape.count == 1 else { throw ShellError(.value, "plot manifold needs vector noise; G takes \(Format.shape(gan.noiseShape))") }
+        let dim = gan.noiseShape[0], side = 21
+        let span: Float = gan.noise == .uniform ? 1 : 2.5
+        var z = [Float](repeating: 0, count: side * side * dim)
+        for i in 0..<side { for j in 0..<side {
+            let k = i * side + j
+            z[k * dim] = -span + 2 * span * Float(j) / Float(side - 1)
+            if dim > 1 { z[k * dim + 1] = -span + 2 * span * Float(i) / Float(side - 1) }
+        } }
+        let g = gan.generator
+        let was = g.training
+        g.training = false
+        defer { g.training = was }
+        let labels = gan.conditioning != nil ? Tensor(zeros: [side * side]) : nil
+        let mapped = pointsOf(try withNoGrad { try gan.generate(Tensor(z, shape: [side * side, dim]), labels: labels) })
+        var segments: [(Figure.Point, Figure.Point)] = []
+        for i in 0..<side { for j in 0..<side {
+            if j + 1 < side { segments.append((mapped[i * side + j], mapped[i * side + j + 1])) }
+            if i + 1 < side { segments.append((mapped[i * side + j], mapped[(i + 1) * side + j])) }
+        } }
+        let real = pointsOf(try s.data.realSamples(500))
+        let (xr, yr) = Figure.bounds(mapped + real)
+        return .figure(Figure(title: "G's image of a noise grid, \(stepLabel(s))", xRange: xr, yRange: yr, series: ["real", "G(noise grid)"],
+                              marks: [.points(real, series: 0), .segments(segments, series: 1)], equalAspect: true))
+    }
+
+    /// Each generated point and the way G's loss would move it.
+    func plotArrows(_ n: Int) throws -> Output {
+        let s = try planarSession("arrows")
+        let gan = s.trainer.gan
+        let x = try generate(s, n)
+        let d = gan.discriminator
+        let was = d.training
+        d.training = false
+        defer { d.training = was }
+        let labels = gan.conditioning != nil ? Tensor((0..<n).map { Float($0 % max(gan.data.classCount ?? 1, 1)) }) : nil
+        let xg = x.detached().requiringGrad()
+        let gradient = try withGrad {
+            let loss = try s.trainer.options.loss.generator(fake: try gan.discriminate(xg, labels: labels))
+            return try grad(of: loss, wrt: [xg])[0]
+        }
+        let pts = pointsOf(x), g = pointsOf(gradient)
+        let real = pointsOf(try s.data.realSamples(500))
+        let (xr, yr) = Figure.bounds(pts + real)
+        let longest = g.map { ($0.x * $0.x + $0.y * $0.y).squareRoot() }.filter(\.isFinite).max() ?? 0
+        let scale = longest > 0 ? 0.08 * max(xr.upperBound - xr.lowerBound, yr.upperBound - yr.lowerBound) / longest : 0
+        let arrows = zip(pts, g).map { p, v in (p, Figure.Point(p.x - v.x * scale, p.y - v.y * scale)) }
+        return .figure(Figure(title: "G's loss pushes samples, \(stepLabel(s))", xRange: xr, yRange: yr, series: ["real", "generated"],
+                              marks: [.points(real, series: 0), .arrows(arrows, series: 1)], equalAspect: true))
+    }
+
+    func plotHistory(_ stats: [String]) throws -> Output {
+        let s = try requireSession("plot")
+        let h = s.trainer.history
+        guard !h.isEmpty else { throw ShellError(.value, "plot: no steps yet; take some with 'step' or 'train'") }
+        let names = ["dloss": "D loss", "gloss": "G loss", "dx": "D(x)", "dgz": "D(G(z))", "w": "Wasserstein estimate", "penalty": "penalty"]
+        func value(_ st: StepStats, _ k: String) -> Float? {
+            switch k {
+            case "dloss": return st.dLoss
+            case "gloss": return st.gLoss
+            case "dx": return st.dReal
+            case "dgz": return st.part == .generator ? st.dFake : nil
+            case "w": return st.wasserstein
+            default: return st.penalty
+            }
+        }
+        var marks: [Figure.Mark] = []
+        var all: [Figure.Point] = []
+        for (i, k) in stats.enumerated() {
+            let series = h.compactMap { st in value(st, k).map { Figure.Point(Float(st.number), $0) } }
+            guard !series.isEmpty else { throw ShellError(.value, "plot: no step has recorded \(names[k] ?? k) yet") }
+            // At most 600 points a line: averages over equal buckets of steps.
+            let bucket = max(1, series.count / 600)
+            let reduced = stride(from: 0, to: series.count, by: bucket).map { start -> Figure.Point in
+                let part = series[start..<min(series.count, start + bucket)]
+                return Figure.Point(part.map(\.x).reduce(0, +) / Float(part.count), part.map(\.y).reduce(0, +) / Float(part.count))
+            }
+            marks.append(.line(reduced, series: i + 2))
+            all += reduced
+        }
+        var (xr, yr) = Figure.bounds(all, pad: 0.02)
+        xr = max(0, xr.lowerBound)...xr.upperBound
+        yr = Figure.bounds(all, pad: 0.08).1
+        return .figure(Figure(title: stats.map { names[$0] ?? $0 }.joined(separator: ", ") + " per step", xRange: xr, yRange: yr,
+                              series: ["", ""] + stats.map { names[$0] ?? $0 }, marks: marks))
+    }
+}

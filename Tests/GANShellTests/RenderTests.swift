@@ -1,0 +1,203 @@
+import Foundation
+import GANKit
+@testable import GANShell
+import TensorCore
+import TestSupport
+import XCTest
+
+final class RenderTests: XCTestCase {
+    func testPNGDecodesBackToTheSamePixels() throws {
+        let scratch = try ScratchFolder()
+        var g = SystemRandomNumberGenerator()
+        for (w, h) in [(1, 1), (7, 3), (64, 40)] {
+            let rgb = (0..<(w * h * 3)).map { _ in UInt8.random(in: 0...255, using: &g) }
+            let path = try scratch.write("x\(w).png", try PNGEncoder.encode(rgb: rgb, width: w, height: h))
+            let t = try Loaders.png(path)
+            XCTAssertEqual(t.shape, [3, h, w])
+            let v = t.scalars
+            for y in 0..<h { for x in 0..<w { for c in 0..<3 {
+                XCTAssertEqual(UInt8((v[(c * h + y) * w + x] * 255).rounded()), rgb[(y * w + x) * 3 + c], "\(w)x\(h) at \(x),\(y),\(c)")
+            } } }
+        }
+        XCTAssertThrowsError(try PNGEncoder.encode(rgb: [1, 2], width: 1, height: 1))
+    }
+
+    func testFiguresAndGridsWritePNGsOfTheirSize() throws {
+        let f = Figure(title: "t", xRange: 0...1, yRange: 0...1, series: ["a", "b"],
+                       marks: [.line([Figure.Point(0, 0), Figure.Point(1, 1)], series: 0), .points([Figure.Point(0.5, 0.5)], series: 1)])
+        let scratch = try ScratchFolder()
+        let png = try XCTUnwrap(try PNGRenderer.png(.figure(f)))
+        let t = try Loaders.png(try scratch.write("f.png", png))
+        XCTAssertEqual(t.shape, [3, 550, 840])
+        // The point at the centre of the plot is drawn in the generated colour.
+        let (r, g, b) = Palette.color(1)
+        let cx = 90 + 719 / 2, cy = 50 + 419 / 2
+        XCTAssertEqual([0, 1, 2].map { UInt8((t.scalars[($0 * 550 + cy) * 840 + cx] * 255).rounded()) }, [r, g, b])
+        let images = Tensor((0..<(4 * 1 * 2 * 2)).map { Float($0 % 2) }, shape: [4, 1, 2, 2])
+        let grid = try Loaders.png(try scratch.write("g.png", try XCTUnwrap(try PNGRenderer.png(.images(ImageGrid(title: "", images: images))))))
+        // 2 columns of 2×2 images at 42× zoom with 4-pixel gaps.
+        XCTAssertEqual(grid.shape, [3, 2 * (84 + 4) + 4, 2 * (84 + 4) + 4])
+    }
+
+    /// A 10×3 character plot area: each braille cell holds 2×4 dots.
+    func testBrailleScatterGolden() {
+        let f = Figure(title: "", xRange: 0...19, yRange: 0...11, series: ["real", "generated"],
+                       marks: [.points([Figure.Point(0, 11), Figure.Point(19, 0), Figure.Point(1, 10)], series: 0)])
+        // Empty cells are spaces; (0, 11) and (1, 10) share the top-left cell, (19, 0) is the last dot.
+        let text = TextPlot(figure: f, style: TextStyle(unicode: true, colors: .none), width: 14, height: 4).render()
+        XCTAssertEqual(text, """
+            10┤⠑
+              │
+              │
+             0┤         ⢀
+              └──────────
+               0   10
+               ● real   ● generated
+            """)
+    }
+
+    func testASCIIScatterAndHeatGolden() {
+        let f = Figure(title: "map", xRange: 0...3, yRange: 0...1, series: ["real", "generated"],
+                       marks: [.heatmap(values: [0, 1, 0, 1], rows: 1, columns: 4, low: 0, high: 1),
+                               .points([Figure.Point(0, 1)], series: 1), .points([Figure.Point(3, 0)], series: 0)],
+                       heatLabel: "D(x)")
+        // Four heat values over ten columns; the marks sit on top of the shades.
+        let text = TextPlot(figure: f, style: .plain, width: 15, height: 4).render()
+        XCTAssertEqual(text, """
+            map
+              1|o  @@   @@
+               |   @@   @@
+            0.5|   @@   @@
+              0|   @@   @.
+               +----------
+                0  1  2  3
+                . real   o generated   background: D(x), light to dark 0 to 1
+            """)
+    }
+
+    func testHalfBlockImagesInTrueColor() {
+        // One 2×2 image: top row white, black; bottom row black, white.
+        let img = Tensor([1, 0, 0, 1], shape: [1, 1, 2, 2])
+        let text = TextImages(grid: ImageGrid(title: "", images: img), style: TextStyle(unicode: true, colors: .truecolor), width: 80).render()
+        let fgWhite = "\u{1B}[38;2;255;255;255m", bgBlack = "\u{1B}[48;2;0;0;0m"
+        let fgBlack = "\u{1B}[38;2;0;0;0m", bgWhite = "\u{1B}[48;2;255;255;255m"
+        // Small images are doubled: 4 columns, 2 rows of half blocks.
+        let row1 = String(repeating: fgWhite + bgWhite + "▀", count: 2) + String(repeating: fgBlack + bgBlack + "▀", count: 2)
+        XCTAssertEqual(text.split(separator: "\n").count, 2)
+        XCTAssertEqual(String(text.split(separator: "\n")[0]), row1 + "\u{1B}[0m")
+        XCTAssertTrue(text.contains(fgWhite + bgBlack + "▀") == false)
+        // 256 colours map greys onto the grey ramp.
+        XCTAssertEqual(TextStyle.cube((128, 128, 128)), 244)
+        XCTAssertEqual(TextStyle.cube((255, 0, 0)), 196)
+    }
+
+    func testUnicodeHistogramBars() {
+        var h = Histogram(values: [0, 0, 0, 0, 0, 0, 0, 0, 1], bins: 2)
+        h.title = nil
+        let text = TextRenderer(width: 24, style: TextStyle(unicode: true, colors: .none)).render(.histogram(h))
+        // 14 columns of bar: 8 of 8 fills them, 1 of 8 is 1¾ blocks.
+        XCTAssertEqual(text, "  0 │ 8 ██████████████\n0.5 │ 1 █▊")
+    }
+
+    func session(_ lines: String) throws -> Interpreter {
+        Random.seed(3)
+        let shell = Interpreter()
+        let r = shell.run(lines)
+        if let e = r.error { XCTFail(e.message) }
+        return shell
+    }
+
+    func testPlotCommandsOnTheRing() throws {
+        let scratch = try ScratchFolder()
+        let shell = try session("data ring8; net G = noise 2 | linear 16 | relu | linear 2; net D = input 2 | linear 16 | relu | linear 1; gan G D batch=32; step 20")
+        shell.options.directory = scratch.path
+        for kind in ["samples", "surface", "manifold", "arrows 50", "losses", "dx dgz"] {
+            let r = shell.run("plot \(kind) to p.png")
+            XCTAssertNil(r.error, "plot \(kind): \(r.error?.message ?? "")")
+            guard case .figure(let f)? = r.outputs.first else { XCTFail("plot \(kind) gave no figure"); continue }
+            XCTAssertFalse(f.marks.isEmpty)
+            XCTAssertEqual(try Loaders.png(scratch.path + "/p.png").shape[0], 3)
+        }
+        XCTAssertNil(shell.run("plot hist D.0.weight to h.png").error)
+        XCTAssertNil(shell.run("sample 9 to s.png").error)
+        XCTAssertTrue(shell.run("plot hist").error!.message.contains("a tensor expected"))
+        XCTAssertTrue(shell.run("plot loses").error!.message.contains("did you mean 'losses'?"))
+        XCTAssertTrue(shell.run("plot samples to p.jpg").error!.message.contains(".png"))
+        // The arrows point where G's loss decreases: moving a point a little along its arrow lowers the loss.
+        guard case .figure(let f)? = shell.run("plot arrows 20").outputs.first, case .arrows(let arrows, _)? = f.marks.last else {
+            return XCTFail("no arrows")
+        }
+        let gan = shell.workspace.session!.trainer.gan
+        func loss(_ p: [Figure.Point]) throws -> Float {
+            try withNoGrad { try GANLoss.nonSaturating.generator(fake: try gan.discriminate(Tensor(p.flatMap { [$0.x, $0.y] }, shape: [p.count, 2]))).item }
+        }
+        let start = arrows.map(\.0), moved = arrows.map { a, b in Figure.Point(a.x + (b.x - a.x) * 0.01, a.y + (b.y - a.y) * 0.01) }
+        XCTAssertLessThan(try loss(moved), try loss(start))
+    }
+
+    func testNotebooksHaveTheirStructure() throws {
+        let scratch = try ScratchFolder()
+        let shell = try session("data ring8; net G = noise 2 | linear 16 | relu | linear 2; net D = input 2 | linear 16 | relu | linear 1")
+        _ = shell.run("gan G D batch=32")
+        _ = shell.run("step 5")
+        _ = shell.run("plot samples")
+        _ = shell.run("nosuch")
+        XCTAssertEqual(shell.cells.count, 5, shell.cells.map(\.source).joined(separator: " / "))
+        shell.options.directory = scratch.path
+        XCTAssertNil(shell.run("export nb.ipynb").error)
+        XCTAssertNil(shell.run("export nb.html").error)
+        XCTAssertNil(shell.run("export nb.md").error)
+        XCTAssertTrue(shell.run("export nb.txt").error!.message.contains(".html, .ipynb or .md"))
+
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.path + "/nb.ipynb"))) as! [String: Any]
+        XCTAssertEqual(json["nbformat"] as? Int, 4)
+        XCTAssertEqual(json["nbformat_minor"] as? Int, 5)
+        let cells = json["cells"] as! [[String: Any]]
+        XCTAssertEqual(cells.count, 5)
+        for (i, c) in cells.enumerated() {
+            XCTAssertEqual(c["cell_type"] as? String, "code")
+            XCTAssertEqual(c["execution_count"] as? Int, i + 1)
+            XCTAssertNotNil(c["id"] as? String)
+            XCTAssertNotNil(c["source"] as? [String])
+        }
+        let plotOutputs = cells[3]["outputs"] as! [[String: Any]]
+        let data = plotOutputs[0]["data"] as! [String: Any]
+        let png = try XCTUnwrap(Data(base64Encoded: data["image/png"] as! String))
+        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
+        let err = (cells[4]["outputs"] as! [[String: Any]])[0]
+        XCTAssertEqual(err["name"] as? String, "stderr")
+        XCTAssertTrue(((err["text"] as! [String]).joined()).contains("unknown name 'nosuch'"))
+
+        let html = try String(contentsOfFile: scratch.path + "/nb.html", encoding: .utf8)
+        XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"))
+        // The HTML was exported after the .ipynb, whose export command is a cell too.
+        XCTAssertEqual(html.components(separatedBy: "<div class=\"cell\">").count - 1, 6)
+        XCTAssertTrue(html.contains("<img alt=\"real and generated samples"))
+        XCTAssertTrue(html.contains("src=\"data:image/png;base64,"))
+        XCTAssertFalse(html.contains("http://") || html.contains("https://"), "the page is self-contained")
+        XCTAssertTrue(html.contains("gan G D batch=32"))
+
+        let md = try String(contentsOfFile: scratch.path + "/nb.md", encoding: .utf8)
+        XCTAssertTrue(md.contains("![real and generated samples"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.path + "/nb_files/cell-4-1.png"))
+    }
+
+    /// Where Python's nbformat is installed (GANS_NBFORMAT_PYTHON names that Python), the notebook must validate.
+    func testNotebookValidatesWithNbformat() throws {
+        guard let python = ProcessInfo.processInfo.environment["GANS_NBFORMAT_PYTHON"] else {
+            throw XCTSkip("GANS_NBFORMAT_PYTHON is not set; scripts/ci-nbformat installs nbformat and sets it")
+        }
+        let scratch = try ScratchFolder()
+        let shell = try session("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16; step 3; plot samples; plot losses; history")
+        try Notebook.write(shell.cells, title: "t", to: scratch.path + "/v.ipynb")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = ["-c", "import nbformat, sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print('valid')", scratch.path + "/v.ipynb"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertEqual(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "valid\n")
+    }
+}
