@@ -82,6 +82,10 @@ struct Gans: ParsableCommand {
         runner.keepGoing = keepGoing
         runner.color = colorAllowed && isatty(STDERR_FILENO) == 1
         installInterruptHandler()
+        // A progress bar only where a person watches: standard error on a terminal, and not in --quiet.
+        if isatty(STDERR_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 && !quiet {
+            runner.progressSink = { FileHandle.standardError.write(Data($0.utf8)) }
+        }
         setvbuf(stdout, nil, stdoutTTY ? _IOLBF : _IOFBF, 0)
         defer { fflush(stdout) }
 

@@ -70,6 +70,10 @@ final class ExecutableTests: XCTestCase {
         XCTAssertEqual(same1.out, same2.out)
         let h = try gans(["--help"])
         XCTAssertTrue(h.out.contains("--keep-going"), h.out)
+        // Training in a pipe draws no progress bar.
+        let t = try gans(["-c", "data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8; train 3 epochs"])
+        XCTAssertEqual(t.status, 0, t.err)
+        XCTAssertFalse(t.err.contains("\r") || t.out.contains("\r") || t.out.contains("[#"), t.out)
         let ex = try gans(["--example", "nope"])
         XCTAssertNotEqual(ex.status, 0)
     }

@@ -91,6 +91,17 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(TextStyle.cube((255, 0, 0)), 196)
     }
 
+    func testProgressLine() {
+        let line = Runner.progressLine(done: 25, total: 100, seconds: 0.5, width: 60)
+        XCTAssertEqual(line, "[#####----------------]  25%  25/100 steps  50/s  ETA 1.50 s")
+        XCTAssertEqual(line.count, 60)
+        // A runner without a sink (scripts, pipes) leaves the interpreter without progress reports.
+        let r = Runner(interpreter: Interpreter(), out: { _ in }, err: { _ in })
+        XCTAssertNil(r.interpreter.progress)
+        r.progressSink = { _ in }
+        XCTAssertNotNil(r.interpreter.progress)
+    }
+
     func testUnicodeHistogramBars() {
         var h = Histogram(values: [0, 0, 0, 0, 0, 0, 0, 0, 1], bins: 2)
         h.title = nil

@@ -160,7 +160,10 @@ extension Interpreter {
         let start = Date()
         let before = t.history.count
         var last: [StepStats] = []
-        let done = try t.train(steps: n) { _, stats in last = stats }
+        let done = try t.train(steps: n) { k, stats in
+            last = stats
+            self.progress?(k, n, Date().timeIntervalSince(start))
+        }
         let all = Array(t.history[before...])
         var out: [Output] = []
         if n <= 5 {
@@ -192,10 +195,13 @@ extension Interpreter {
             var rows: [[String]] = []
             let start = Date()
             var stopped = false
+            let total = n * t.batchesPerEpoch
+            var finished = 0
             for _ in 0..<n {
                 let before = t.history.count
                 let t0 = Date()
-                let done = try t.trainEpoch()
+                let done = try t.trainEpoch { k, _ in self.progress?(finished + k, total, Date().timeIntervalSince(start)) }
+                finished += done
                 let steps = t.history[before...]
                 func mean(_ f: (StepStats) -> Float?) -> String {
                     let v = steps.compactMap(f)

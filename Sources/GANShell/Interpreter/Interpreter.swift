@@ -45,6 +45,9 @@ public final class Interpreter {
     var currentFile: String?
     /// Every chunk run at the top level, with its outputs: the notebook `export` writes.
     public internal(set) var cells: [Cell] = []
+    /// Told how a long command is getting on: steps done, steps in all, seconds so far.
+    /// The REPL draws a progress bar from it on a terminal; scripts and pipes leave it unset.
+    public var progress: ((_ done: Int, _ total: Int, _ seconds: Double) -> Void)?
 
     public init(workspace: Workspace = Workspace(), options: ShellOptions = ShellOptions()) {
         self.workspace = workspace

@@ -26,6 +26,42 @@ public final class Runner {
     public var keepGoing = false
     /// Colour for error headers (terminal only).
     public var color = false
+    /// Where a progress bar goes (standard error on a terminal), or nil for none.
+    public var progressSink: ((String) -> Void)? {
+        didSet { installProgress() }
+    }
+    var progressShown = false
+    var lastProgress = 0.0
+
+    func installProgress() {
+        guard let sink = progressSink else { interpreter.progress = nil; return }
+        interpreter.progress = { [unowned self] done, total, seconds in
+            // At most ten redraws a second, and none for commands shorter than half a second.
+            guard seconds >= 0.5, seconds - self.lastProgress >= 0.1 || done == total else { return }
+            self.lastProgress = seconds
+            sink("\r" + Runner.progressLine(done: done, total: total, seconds: seconds, width: min(self.renderer.width, 100)) + "\u{1B}[K")
+            self.progressShown = true
+        }
+    }
+
+    /// `[#######-------]  45%  450/1,000 steps  1,234/s  ETA 0.4 s`
+    public static func progressLine(done: Int, total: Int, seconds: Double, width: Int) -> String {
+        let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 0
+        let rate = seconds > 0 ? Double(done) / seconds : 0
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let percent = String(Int(fraction * 100))
+        let tail = " " + String(repeating: " ", count: 3 - percent.count) + percent
+            + "%  \(Format.count(done))/\(Format.count(total)) steps  \(Format.count(Int(rate)))/s  ETA \(Format.seconds(eta))"
+        let barWidth = max(10, width - tail.count - 2)
+        let filled = Int(fraction * Double(barWidth))
+        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: barWidth - filled) + "]" + tail
+    }
+
+    func clearProgress() {
+        if progressShown { progressSink?("\r\u{1B}[K") }
+        progressShown = false
+        lastProgress = 0
+    }
     let out: (String) -> Void
     let err: (String) -> Void
 
@@ -61,6 +97,7 @@ public final class Runner {
             if echo { out(chunk.text.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n")) }
             Interrupt.clear()
             let r = interpreter.run(chunk.text, firstLine: chunk.firstLine)
+            clearProgress()
             emit(r.outputs)
             if let e = r.error {
                 report(e, file: file, source: text)
@@ -98,6 +135,7 @@ public final class Runner {
             reader.addHistory(buffer)
             Interrupt.clear()
             let r = interpreter.run(buffer, firstLine: 1)
+            clearProgress()
             if Interrupt.isRequested { out("") }   // after the terminal's ^C
             emit(r.outputs)
             if let e = r.error { report(e, file: nil, source: buffer) }
