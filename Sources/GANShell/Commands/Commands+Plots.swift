@@ -107,7 +107,7 @@ extension Interpreter {
         let top = Float(h.counts.max() ?? 1)
         let span = max(h.high - h.low, 1e-6)
         return Figure(title: h.title ?? "histogram", xRange: (h.low - span * 0.02)...(h.high + span * 0.02), yRange: 0...(top * 1.05 + 1e-6),
-                      series: ["count"], marks: [.line(outline, series: 3)])
+                      series: ["", "", "", "count"], marks: [.line(outline, series: 3)])
     }
 
     func pointsOf(_ t: Tensor) -> [Figure.Point] {
