@@ -173,7 +173,14 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(shell.workspace.session!.trainer.optimizerD.value(of: "lr"), 2e-4)
         XCTAssertEqual(shell.workspace.session!.trainer.optimizerG.value(of: "lr"), 1e-3)
         let m = TextRenderer().render(run("modes 500"))
-        XCTAssertTrue(m.hasPrefix("modes "), m)
+        XCTAssertTrue(m.contains("modes covered"), m)
+        XCTAssertNil(shell.run("expect modes >= 0 n=200").error)
+        XCTAssertNil(shell.run("expect dloss > 0").error)
+        let failed = shell.run("expect modes > 8 n=200").error?.message ?? ""
+        XCTAssertTrue(failed.hasPrefix("expectation failed: modes > 8 n=200 (modes is "), failed)
+        XCTAssertTrue(shell.run("expect coverage > 3").error!.message.contains("not measured for ring8"))
+        XCTAssertNil(shell.run("expect 1 < 2").error)
+        XCTAssertNotNil(shell.run("expect [1, 0] > 0").error)
     }
 
     func testInterruptStopsTrainingAndKeepsSteps() {

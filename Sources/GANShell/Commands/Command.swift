@@ -46,7 +46,7 @@ public struct Command {
 
 public enum CommandTable {
     public static let all: [Command] = dataCommands + networkCommands + trainingCommands + inspectionCommands
-        + plotCommands + sessionCommands + exportCommands + helpCommands
+        + expectCommands + plotCommands + sessionCommands + exportCommands + helpCommands
 
     static let byName: [String: Command] = {
         var d: [String: Command] = [:]

@@ -151,57 +151,174 @@ extension Interpreter {
         }
     }
 
-    func metrics(_ args: Arguments, only: String?) throws -> [Output] {
-        let s = try requireSession(only ?? "metrics")
-        let w = try CommandWords(args, command: only ?? "metrics", allowed: [])
-        try w.noMoreThan(1)
+    /// One measured value: its name in `expect`, what it is, and how it prints.
+    struct Measure {
+        var key: String
+        var label: String
+        var value: Float
+        var shown: String
+    }
+
+    /// The measures that fit the GAN's data, on n generated samples.
+    func measure(_ s: Session, n: Int) throws -> (title: String, values: [Measure]) {
         let d = s.data
-        let defaultCount: Int
-        switch d.kind { case .points: defaultCount = 2500; default: defaultCount = 1000 }
-        let n = w.positional.isEmpty ? defaultCount : try w.int(0, "a number of samples")
-        guard n <= 100_000 else { throw ShellError(.limit, "metrics take at most 100,000 samples, found \(Format.count(n))") }
-        func unsupported(_ what: String) -> ShellError {
-            ShellError(.value, "\(only ?? "metrics"): \(what); 'metrics' picks the measures that fit \(d.name)")
-        }
         let x = try generate(s, n)
+        func m(_ key: String, _ label: String, _ v: Float, _ shown: String? = nil) -> Measure {
+            Measure(key: key, label: label, value: v, shown: shown ?? Format.number(v))
+        }
         switch d.kind {
         case .points:
-            if let m = d.mixture {
-                let c = m.coverage(x)
-                var lines = ["modes \(c.modes)/\(m.centers.count), high quality \(Format.number(c.highQuality * 100, digits: 3))% of \(Format.count(n)) samples"]
-                if let kl = m.reverseKL(x) { lines.append("reverse KL of the mode histogram \(Format.number(kl))") }
-                lines.append("per mode: " + c.perMode.map(String.init).joined(separator: " "))
-                return [.text(lines.joined(separator: "\n"))]
+            if let mix = d.mixture {
+                let c = mix.coverage(x)
+                var out = [m("modes", "modes covered", Float(c.modes), "\(c.modes)/\(mix.centers.count)"),
+                           m("hq", "high-quality fraction (within 3σ of a mode)", c.highQuality, Format.number(c.highQuality * 100, digits: 3) + "%")]
+                if let kl = mix.reverseKL(x) { out.append(m("kl", "reverse KL of the mode histogram", Float(kl))) }
+                return ("\(Format.count(n)) samples; per mode: " + c.perMode.map(String.init).joined(separator: " "), out)
             }
-            guard only != "modes" else { throw unsupported("\(d.name) has no known modes") }
-            guard only == nil else { throw unsupported("the classifier metrics need labelled images") }
             let real = try d.realSamples(min(n, 5000))
-            let dist = try SampleMetrics.meanNearestDistance(x, training: real)
-            return [.text("mean distance to the nearest real sample \(Format.number(dist)) (\(Format.count(n)) samples)")]
+            return ("\(Format.count(n)) samples", [m("nearest", "mean distance to the nearest real sample", try SampleMetrics.meanNearestDistance(x, training: real))])
         case .images:
-            guard only != "modes" else { throw unsupported("modes are counted for ring and grid data") }
-            guard let set = d.samples, set.classCount != nil else { throw unsupported("the classifier metrics need labelled images") }
+            guard let set = d.samples, set.classCount != nil else { throw ShellError(.value, "the metrics of images need labelled data; \(d.name) has no labels") }
             let classifier = try ImageClassifier.cached(for: set)
             let sc = try classifier.scores(x, real: set)
-            return [.table(Table(title: "\(Format.count(n)) samples, judged by a classifier trained on \(d.name)",
-                                 columns: ["metric", "value"],
-                                 rows: [["classes covered", "\(sc.coverage)/\(classifier.classes)"],
-                                        ["KL from the data's class histogram", Format.number(sc.klFromData)],
-                                        ["classifier score", Format.number(sc.score)],
-                                        ["Fréchet distance of features", Format.number(sc.frechet)]],
-                                 rightAligned: [false, true]))]
+            var out = [m("coverage", "classes covered", Float(sc.coverage), "\(sc.coverage)/\(classifier.classes)"),
+                       m("classkl", "KL from the data's class histogram", Float(sc.klFromData)),
+                       m("score", "classifier score", Float(sc.score)),
+                       m("frechet", "Fréchet distance of classifier features", Float(sc.frechet))]
+            if s.trainer.gan.conditioning != nil {
+                // G was asked for classes 0, 1, 2, … in turn (see `generate`).
+                let predicted = try classifier.probabilities(x).argmax(axis: -1).scalars
+                let classes = max(s.trainer.gan.data.classCount ?? 1, 1)
+                let agree = predicted.enumerated().filter { Int($0.element) == $0.offset % classes }.count
+                out.append(m("agreement", "classifier agrees with the requested class", Float(agree) / Float(n),
+                             Format.number(Float(agree) / Float(n) * 100, digits: 3) + "%"))
+            }
+            return ("\(Format.count(n)) samples, judged by a classifier trained on \(d.name)", out)
         case .sequences(let code):
-            guard only == nil else { throw unsupported("\(d.name) holds text") }
             let generated = try code.decode(oneHot: x)
             let realWords: [String]
             if let words = d.words { realWords = words } else if let set = d.samples {
                 realWords = try code.decode(oneHot: try set.samples.slice(axis: 0, start: 0, end: min(set.count, 5000)))
             } else { realWords = [] }
-            let js = TextMetrics.ngramJS(generated, realWords, n: 4)
-            let novelty = TextMetrics.novelty(generated, training: Set(realWords))
-            var rows = [["4-gram JS divergence from the data", Format.number(js)], ["novel (not in the data)", Format.number(novelty * 100, digits: 3) + "%"]]
-            if d.name == "names" { rows.append(["well formed", Format.number(TextMetrics.wellFormedNames(generated) * 100, digits: 3) + "%"]) }
-            return [.table(Table(title: "\(Format.count(n)) generated sequences", columns: ["metric", "value"], rows: rows, rightAligned: [false, true]))]
+            let js = Float(TextMetrics.ngramJS(generated, realWords, n: 4))
+            let novelty = Float(TextMetrics.novelty(generated, training: Set(realWords)))
+            var out = [m("js", "4-gram JS divergence from the data", js), m("novelty", "novel (not in the data)", novelty, Format.number(novelty * 100, digits: 3) + "%")]
+            if d.name == "names" {
+                let wf = Float(TextMetrics.wellFormedNames(generated))
+                out.append(m("wellformed", "well formed", wf, Format.number(wf * 100, digits: 3) + "%"))
+            }
+            return ("\(Format.count(n)) generated sequences", out)
         }
+    }
+
+    func defaultSampleCount(_ s: Session) -> Int {
+        if case .points = s.data.kind { return 2500 }
+        return 1000
+    }
+
+    func metrics(_ args: Arguments, only: String?) throws -> [Output] {
+        let s = try requireSession(only ?? "metrics")
+        let w = try CommandWords(args, command: only ?? "metrics", allowed: [])
+        try w.noMoreThan(1)
+        let n = w.positional.isEmpty ? defaultSampleCount(s) : try w.int(0, "a number of samples")
+        guard n <= 100_000 else { throw ShellError(.limit, "metrics take at most 100,000 samples, found \(Format.count(n))") }
+        switch (only, s.data.kind) {
+        case ("modes", _) where s.data.mixture == nil:
+            throw ShellError(.value, "modes: \(s.data.name) has no known modes (ring and grid data have); 'metrics' picks the measures that fit")
+        case ("score", let k) where k != .images:
+            throw ShellError(.value, "score: the classifier metrics need labelled images; 'metrics' picks the measures that fit \(s.data.name)")
+        default: break
+        }
+        let (title, values) = try measure(s, n: n)
+        return [.table(Table(title: title, columns: ["metric", "value", "name"], rows: values.map { [$0.label, $0.shown, $0.key] },
+                             rightAligned: [false, true, false]))]
+    }
+}
+
+extension CommandTable {
+    static let metricNames = ["modes", "hq", "kl", "nearest", "coverage", "classkl", "score", "frechet", "agreement", "js", "novelty", "wellformed"]
+    static let stepNames = ["dloss", "gloss", "dx", "dgz", "w"]
+
+    static let expectCommands: [Command] = [
+        Command("expect", group: .inspection, usage: "expect METRIC OP NUMBER [n=N] | expect EXPR",
+                summary: "checks a measured result and fails (the script stops) when it does not hold",
+                details: """
+                METRIC is one of the names 'metrics' shows (modes, hq, kl, nearest, coverage, classkl, score,
+                frechet, agreement, js, novelty, wellformed), measured on N generated samples (as 'metrics'
+                does by default), or a statistic of the last step (dloss, gloss, dx, dgz, w). OP is one of
+                < <= > >= == !=. hq, novelty, wellformed and agreement are fractions: expect hq >= 0.95.
+                Any other expression holds when every element of its value is non-zero: expect mean(x) < 1.
+                """,
+                examples: ["expect modes >= 8", "expect hq >= 0.9 n=5000", "expect dx > dgz", "expect norm(D.0.weight) < 100"],
+                words: metricNames + stepNames + ["n="]) { shell, args, _ in
+            try shell.expect(args)
+        },
+    ]
+}
+
+extension Interpreter {
+    func expect(_ args: Arguments) throws -> [Output] {
+        guard !args.isEmpty else { throw ShellError(.syntax, "expect: a condition expected, as in 'expect modes >= 8'", at: args.end) }
+        var tokens = args.tokens
+        var n: Int? = nil
+        // A trailing n=N chooses the sample count of metrics.
+        if tokens.count >= 3, tokens[tokens.count - 3].identifier == "n", tokens[tokens.count - 2].isSymbol("="),
+           let v = tokens[tokens.count - 1].number, v >= 1, v <= 100_000, v == v.rounded(), tokens[tokens.count - 3].spaceBefore {
+            n = Int(v)
+            tokens.removeLast(3)
+        }
+        var p = Parser(tokens: tokens + [args.end], source: args.source)
+        let e = try p.expression()
+        guard p.peek.isEnd else { throw ShellError(.syntax, "expect: end of the condition expected, found '\(p.peek.text)'", at: p.peek) }
+        // Metric and step names are values here, measured once.
+        var measured: [String: Float] = [:]
+        var shown: [String: String] = [:]
+        func names(in e: Expr) -> [String] {
+            switch e {
+            case .name(let n, _): return [n]
+            case .unary(_, let x, _): return names(in: x)
+            case .binary(_, let a, let b, _): return names(in: a) + names(in: b)
+            case .call(_, let xs, _): return xs.flatMap { names(in: $0.value) }
+            case .index(let x, _, _), .attribute(let x, _, _): return names(in: x)
+            case .list(let xs, _): return xs.flatMap(names)
+            default: return []
+            }
+        }
+        let used = Set(names(in: e)).filter { workspace.lookup($0) == nil }
+        let wantedMetrics = used.intersection(CommandTable.metricNames)
+        if !wantedMetrics.isEmpty {
+            let s = try requireSession("expect")
+            let (_, values) = try measure(s, n: n ?? defaultSampleCount(s))
+            for v in values { measured[v.key] = v.value; shown[v.key] = v.shown }
+            for name in wantedMetrics where measured[name] == nil {
+                throw ShellError(.value, "expect: '\(name)' is not measured for \(s.data.name); it has " + values.map(\.key).joined(separator: ", "))
+            }
+        }
+        for name in used.intersection(CommandTable.stepNames) {
+            let s = try requireSession("expect")
+            let last = s.trainer.history.reversed()
+            let v: Float?
+            switch name {
+            case "dloss": v = last.first { $0.dLoss != nil }?.dLoss
+            case "gloss": v = last.first { $0.gLoss != nil }?.gLoss
+            case "dx": v = last.first { $0.dReal != nil }?.dReal
+            case "dgz": v = last.first { $0.dFake != nil }?.dFake
+            default: v = last.first { $0.wasserstein != nil }?.wasserstein
+            }
+            guard let v else { throw ShellError(.value, "expect: no step has recorded \(name) yet") }
+            measured[name] = v
+            shown[name] = Format.number(v)
+        }
+        let saved = workspace.bindings.variables
+        defer { workspace.bindings.variables = saved }
+        for (k, v) in measured { workspace.bindings.variables[k] = .tensor(Tensor(v)) }
+        let value = try tensor(e, "a condition")
+        let holds = value.count > 0 && value.scalars.allSatisfy { $0 != 0 && !$0.isNaN }
+        let text = args.rawText()
+        let values = measured.keys.filter(used.contains).sorted().map { "\($0) is \(shown[$0]!)" }.joined(separator: ", ")
+        guard holds else {
+            throw ShellError(.value, "expectation failed: \(text)" + (values.isEmpty ? "" : " (\(values))"))
+        }
+        return [.text("ok: \(text)" + (values.isEmpty ? "" : " (\(values))"))]
     }
 }
