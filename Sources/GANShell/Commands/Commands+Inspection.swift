@@ -237,7 +237,6 @@ extension Interpreter {
 
 extension CommandTable {
     static let metricNames = ["modes", "hq", "kl", "nearest", "coverage", "classkl", "score", "frechet", "agreement", "js", "novelty", "wellformed"]
-    static let stepNames = ["dloss", "gloss", "dx", "dgz", "w"]
 
     static let expectCommands: [Command] = [
         Command("expect", group: .inspection, usage: "expect METRIC OP NUMBER [n=N] | expect EXPR",
@@ -245,12 +244,13 @@ extension CommandTable {
                 details: """
                 METRIC is one of the names 'metrics' shows (modes, hq, kl, nearest, coverage, classkl, score,
                 frechet, agreement, js, novelty, wellformed), measured on N generated samples (as 'metrics'
-                does by default), or a statistic of the last step (dloss, gloss, dx, dgz, w). OP is one of
+                does by default), or a statistic of the last step (dloss, gloss, dx, dgz, w, penalty, gnorm, dnorm; these are
+                names in any expression too: g0 = gnorm). OP is one of
                 < <= > >= == !=. hq, novelty, wellformed and agreement are fractions: expect hq >= 0.95.
                 Any other expression holds when every element of its value is non-zero: expect mean(x) < 1.
                 """,
                 examples: ["expect modes >= 8", "expect hq >= 0.9 n=5000", "expect dx > dgz", "expect norm(D.0.weight) < 100"],
-                words: metricNames + stepNames + ["n="]) { shell, args, _ in
+                words: metricNames + Workspace.statisticNames + ["n="]) { shell, args, _ in
             try shell.expect(args)
         },
     ]
@@ -284,7 +284,7 @@ extension Interpreter {
             default: return []
             }
         }
-        let used = Set(names(in: e)).filter { workspace.lookup($0) == nil }
+        let used = Set(names(in: e)).filter { workspace.bindings.variables[$0] == nil && workspace.bindings.networks[$0] == nil }
         let wantedMetrics = used.intersection(CommandTable.metricNames)
         if !wantedMetrics.isEmpty {
             let s = try requireSession("expect")
@@ -294,18 +294,9 @@ extension Interpreter {
                 throw ShellError(.value, "expect: '\(name)' is not measured for \(s.data.name); it has " + values.map(\.key).joined(separator: ", "))
             }
         }
-        for name in used.intersection(CommandTable.stepNames) {
+        for name in used.intersection(Workspace.statisticNames) {
             let s = try requireSession("expect")
-            let last = s.trainer.history.reversed()
-            let v: Float?
-            switch name {
-            case "dloss": v = last.first { $0.dLoss != nil }?.dLoss
-            case "gloss": v = last.first { $0.gLoss != nil }?.gLoss
-            case "dx": v = last.first { $0.dReal != nil }?.dReal
-            case "dgz": v = last.first { $0.dFake != nil }?.dFake
-            default: v = last.first { $0.wasserstein != nil }?.wasserstein
-            }
-            guard let v else { throw ShellError(.value, "expect: no step has recorded \(name) yet") }
+            guard let v = Workspace.lastStatistic(name, s.trainer.history) else { throw ShellError(.value, "expect: no step has recorded \(name) yet") }
             measured[name] = v
             shown[name] = Format.number(v)
         }

@@ -14,7 +14,7 @@ extension CommandTable {
             let steps = shell.workspace.session?.trainer.history.count
             return [.text("snapshot \(name)" + (steps.map { " at step \($0)" } ?? ""))]
         },
-        Command("restore", group: .session, usage: "restore NAME", summary: "goes back to a snapshot (it stays available)",
+        Command("restore", group: .session, usage: "restore NAME", summary: "goes back to a snapshot (it stays available); names made since are kept",
                 examples: ["restore before-hinge"]) { shell, args, _ in
             let w = try CommandWords(args, command: "restore", allowed: [])
             let word = try w.word(0, "a snapshot name")

@@ -123,6 +123,32 @@ public final class Workspace {
         case "data": return bindings.data.map { .data($0) }
         case "optG": return bindings.session.map { .optimizer("optG", $0.trainer.optimizerG) }
         case "optD": return bindings.session.map { .optimizer("optD", $0.trainer.optimizerD) }
+        default:
+            guard let s = bindings.session, let v = Workspace.lastStatistic(name, s.trainer.history) else { return nil }
+            return .tensor(Tensor(v))
+        }
+    }
+
+    /// Names of the last step's statistics, usable in expressions.
+    static let statisticNames = ["dloss", "gloss", "dx", "dgz", "w", "penalty", "gnorm", "dnorm"]
+
+    /// The most recent value of a step statistic: losses, mean D(x) and D(G(z)),
+    /// the Wasserstein estimate, the penalty, and the whole gradient norm of
+    /// the last G step (gnorm) or D step (dnorm).
+    static func lastStatistic(_ name: String, _ history: [StepStats]) -> Float? {
+        let last = history.reversed()
+        func norm(_ part: StepStats.Part) -> Float? {
+            last.first { $0.part == part }.map { s in s.gradientNorms.reduce(0) { $0 + $1.norm * $1.norm }.squareRoot() }
+        }
+        switch name {
+        case "dloss": return last.first { $0.dLoss != nil }?.dLoss
+        case "gloss": return last.first { $0.gLoss != nil }?.gLoss
+        case "dx": return last.first { $0.dReal != nil }?.dReal
+        case "dgz": return last.first { $0.dFake != nil }?.dFake
+        case "w": return last.first { $0.wasserstein != nil }?.wasserstein
+        case "penalty": return last.first { $0.penalty != nil }?.penalty
+        case "gnorm": return norm(.generator)
+        case "dnorm": return norm(.discriminator)
         default: return nil
         }
     }
@@ -144,7 +170,7 @@ public final class Workspace {
 
     func restore(_ s: Snapshot) throws {
         var b = bindings
-        b.variables = b.variables.filter { if case .tensor = $0.value { return false } else { return true } }
+        // The snapshot's tensors come back; names made since are kept.
         for (k, t) in s.variables { b.variables[k] = .tensor(t.copy()) }
         b.networks = s.networks.mapValues { $0.copy() }
         b.session = nil
