@@ -185,6 +185,10 @@ extension Interpreter {
                        m("classkl", "KL from the data's class histogram", Float(sc.klFromData)),
                        m("score", "classifier score", Float(sc.score)),
                        m("frechet", "Fréchet distance of classifier features", Float(sc.frechet))]
+            // The same distance for as many real images: what sampling alone gives.
+            let real = try d.realSamples(n)
+            let floor = try Fréchet.distance(try classifier.features(real), try classifier.features(set.samples))
+            out.append(m("floor", "the same distance for \(Format.count(real.shape[0])) real images", Float(floor)))
             if s.trainer.gan.conditioning != nil {
                 // G was asked for classes 0, 1, 2, … in turn (see `generate`).
                 let predicted = try classifier.probabilities(x).argmax(axis: -1).scalars
@@ -236,14 +240,14 @@ extension Interpreter {
 }
 
 extension CommandTable {
-    static let metricNames = ["modes", "hq", "kl", "nearest", "coverage", "classkl", "score", "frechet", "agreement", "js", "novelty", "wellformed"]
+    static let metricNames = ["modes", "hq", "kl", "nearest", "coverage", "classkl", "score", "frechet", "floor", "agreement", "js", "novelty", "wellformed"]
 
     static let expectCommands: [Command] = [
         Command("expect", group: .inspection, usage: "expect METRIC OP NUMBER [n=N] | expect EXPR",
                 summary: "checks a measured result and fails (the script stops) when it does not hold",
                 details: """
                 METRIC is one of the names 'metrics' shows (modes, hq, kl, nearest, coverage, classkl, score,
-                frechet, agreement, js, novelty, wellformed), measured on N generated samples (as 'metrics'
+                frechet, floor, agreement, js, novelty, wellformed), measured on N generated samples (as 'metrics'
                 does by default), or a statistic of the last step (dloss, gloss, dx, dgz, w, penalty, gnorm, dnorm; these are
                 names in any expression too: g0 = gnorm). OP is one of
                 < <= > >= == !=. hq, novelty, wellformed and agreement are fractions: expect hq >= 0.95.
