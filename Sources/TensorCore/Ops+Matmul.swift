@@ -9,6 +9,8 @@ extension Tensor {
         }
         if a.rank == 1 {
             let r = try a.reshaped(to: [1, a.shape[0]]).matmul(b, transposeA: false, transposeB: transposeB)
+            // Vector · vector is a scalar: the other branch already dropped b's axis.
+            if b.rank == 1 { return try r.reshaped(to: []) }
             var s = r.shape; s.remove(at: s.count - 2)
             return try r.reshaped(to: s)
         }

@@ -66,6 +66,44 @@ final class FuzzTests: XCTestCase {
         return String(chars)
     }
 
+    /// Every function and operator on tensors of awkward shapes: scalars,
+    /// vectors, empty axes, broadcastable and mismatched shapes.
+    func testExpressionsOnOddShapesNeverCrash() throws {
+        var r = SplitMix(state: ProcessInfo.processInfo.environment["GANS_FUZZ_SEED"].flatMap(UInt64.init) ?? 7)
+        let shell = Interpreter()
+        shell.options.maxElements = 1 << 16
+        let shapes = ["", "3", "2, 3", "3, 2", "1, 3", "2, 1, 3", "0", "0, 3", "3, 3", "1"]
+        let names = ["a", "b", "c", "d", "e"]
+        for n in names { _ = shell.run("\(n) = randn(\(shapes[names.firstIndex(of: n)! * 2]))") }
+        var failures = 0, lines = 0
+        let small = ["-2", "-1", "0", "1", "2", "3", "5"]
+        for _ in 0..<(ProcessInfo.processInfo.environment["GANS_FUZZ_LINES"].flatMap(Int.init).map { $0 / 2 } ?? 5000) {
+            // Fresh operands now and then, of random shapes.
+            if r.below(10) == 0 {
+                for n in names { _ = shell.run("\(n) = randn(\(r.pick(shapes)))") }
+            }
+            let x = r.pick(names), y = r.pick(names), k = r.pick(small), j = r.pick(small)
+            let f = r.pick(Functions.all.map(\.name))
+            let line: String
+            switch r.below(8) {
+            case 0: line = "\(x) \(r.pick(["+", "-", "*", "/", "@", "**", "<", "==", ">="])) \(r.below(2) == 0 ? y : k)"
+            case 1: line = "\(f)(\(x))"
+            case 2: line = "\(f)(\(x), \(k))"
+            case 3: line = "\(f)(\(x), \(y))"
+            case 4: line = "\(x)[\(r.pick([k, k + ":" + j, ":" + j, ":", k + ", " + j, k + ":, " + j + ":"]))]"
+            case 5: line = "\(f)(\(x), \(k), \(j))"
+            case 6: line = "concat(\(x), \(y), axis=\(k))"
+            default: line = "\(x).\(r.pick(["T", "shape", "grad"]))"
+            }
+            let result = shell.run(line)
+            lines += 1
+            if let e = result.error { failures += 1; XCTAssertFalse(e.message.isEmpty, line) }
+        }
+        // Both outcomes must be common, or the harness is not probing anything.
+        XCTAssertGreaterThan(failures, lines / 10)
+        XCTAssertLessThan(failures, lines * 9 / 10, "\(failures) of \(lines) failed")
+    }
+
     func testFuzzedLinesNeverCrash() throws {
         let env = ProcessInfo.processInfo.environment
         let count = env["GANS_FUZZ_LINES"].flatMap(Int.init) ?? 10_000

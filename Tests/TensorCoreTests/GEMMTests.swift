@@ -102,6 +102,10 @@ final class GEMMTests: XCTestCase {
         let v = try Tensor([1, 2, 3]).matmul(Tensor(rows: [[1, 0], [0, 1], [1, 1]]))
         XCTAssertEqual(v.shape, [2])
         XCTAssertEqual(v.scalars, [4, 5])
+        // Vector · vector is the dot product, a scalar.
+        let dot = try Tensor([1, 2, 3]).matmul(Tensor([4, 5, 6]))
+        XCTAssertEqual(dot.shape, [])
+        XCTAssertEqual(dot.item, 32)
     }
 
     func testMatmulShapeErrorNamesBothShapes() {

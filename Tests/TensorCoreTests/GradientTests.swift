@@ -123,6 +123,7 @@ final class GradientTests: XCTestCase {
             Case(name: "matmul batch broadcast", inputs: [v([1, 3, 4], 0.1, 1, 1, false), v([2, 4, 2], 0.1, 1, 2, false)]) { try $0[0].matmul($0[1]) },
             Case(name: "matmul folded [B,M,K]·[K,N]", inputs: [v([2, 3, 4], 0.1, 1, 1, false), v([4, 2], 0.1, 1, 2, false)]) { try $0[0].matmul($0[1]) },
             Case(name: "matmul vector", inputs: [v([4], 0.1, 1, 1, false), v([4, 2], 0.1, 1, 2, false)]) { try $0[0].matmul($0[1]) },
+            Case(name: "matmul dot", inputs: [v([4], 0.1, 1, 1, false), v([4], 0.1, 1, 2, false)]) { try $0[0].matmul($0[1]) },
             Case(name: "matmul empty inner", inputs: [v([3, 0], 0.1, 1, 1, false), v([0, 2], 0.1, 1, 2, false)]) { try $0[0].matmul($0[1]) },
             Case(name: "matmul then tanh", inputs: [v([3, 4], 0.1, 1, 1, false), v([4, 2], 0.1, 1, 2, false)]) { try $0[0].matmul($0[1]).tanh() },
         ]
