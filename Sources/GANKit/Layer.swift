@@ -69,6 +69,12 @@ extension LayerSpec {
             return input
         case .dropout, .relu, .leakyRelu, .tanh, .sigmoid, .gelu, .elu:
             return input
+        case .softmax:
+            guard !input.isEmpty else { throw ShapeError("\(text) expects at least one dimension, found a scalar") }
+            return input
+        case .minibatchStd:
+            guard input.count == 1 else { throw ShapeError("\(text) expects features [F] (flatten first), found \(s)") }
+            return [input[0] + 1]
         case let .reshape(target):
             guard target.reduce(1, *) == input.reduce(1, *) else {
                 throw ShapeError("\(text) cannot hold \(s): \(input.reduce(1, *)) values into \(target.reduce(1, *))")
@@ -113,8 +119,10 @@ extension LayerSpec {
             return LayerNorm(features: input.last!, epsilon: e)
         case let .dropout(p):
             return Dropout(p: p)
-        case .relu, .leakyRelu, .tanh, .sigmoid, .gelu, .elu:
+        case .relu, .leakyRelu, .tanh, .sigmoid, .gelu, .elu, .softmax:
             return Activation(self)
+        case .minibatchStd:
+            return MinibatchStd()
         case let .reshape(target):
             return Reshape(spec: self, target: target)
         case .flatten:
@@ -301,8 +309,25 @@ public final class Activation: Layer {
         case .sigmoid: return x.sigmoid()
         case .gelu: return try x * ((x * Float(0.5.squareRoot())).erf() + 1) * 0.5   // x·Φ(x), exact as PyTorch
         case let .elu(a): return try x.relu() + (x.clamp(max: 0).exp() - 1) * a      // clamp keeps exp finite
+        case .softmax: return try x.softmax(axis: -1)
         default: return x
         }
+    }
+}
+
+/// Minibatch standard deviation: [N, F] → [N, F + 1], the extra feature the
+/// mean over features of each feature's standard deviation across the batch.
+public final class MinibatchStd: Layer {
+    public let spec = LayerSpec.minibatchStd
+    public var parameters: [(name: String, tensor: Tensor)] { [] }
+    public var mixesSamples: Bool { true }
+
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        let n = x.shape[0]
+        // A batch of one has no spread: its feature is 0.
+        let s = n > 1 ? try (x.variance(axes: [0], unbiased: false) + 1e-8).sqrt().mean() : Tensor(0)
+        let column = try Tensor(zeros: [n, 1]) + s                          // [N, 1]
+        return try Tensor.concat([x, column], axis: 1)                      // [N, F + 1]
     }
 }
 

@@ -16,6 +16,12 @@ public enum LayerSpec: Equatable, Sendable {
     case sigmoid
     case gelu
     case elu(Float)
+    /// Softmax over the last axis (a distribution per position: generated text).
+    case softmax
+    /// Appends one feature to each sample: the standard deviation across the
+    /// batch, averaged over features (minibatch statistics, as in ProGAN), so
+    /// D can see a lack of variety. [F] → [F + 1].
+    case minibatchStd
     /// Reshapes each sample (the batch dimension is kept).
     case reshape([Int])
     case flatten
@@ -44,6 +50,8 @@ public enum LayerSpec: Equatable, Sendable {
         case .sigmoid: return "sigmoid"
         case .gelu: return "gelu"
         case let .elu(a): return "elu \(num(a))"
+        case .softmax: return "softmax"
+        case .minibatchStd: return "mbstd"
         case let .reshape(s): return "reshape " + s.map(String.init).joined(separator: " ")
         case .flatten: return "flatten"
         case let .embedding(v, d): return "embedding \(v) \(d)"
@@ -53,7 +61,7 @@ public enum LayerSpec: Equatable, Sendable {
 
     /// Layer kinds the parser knows, for help and "did you mean".
     public static let kinds = ["linear", "conv", "convt", "batchnorm", "layernorm", "dropout", "relu", "leakyrelu",
-                               "tanh", "sigmoid", "gelu", "elu", "reshape", "flatten", "embedding", "sn"]
+                               "tanh", "sigmoid", "gelu", "elu", "softmax", "mbstd", "reshape", "flatten", "embedding", "sn"]
 
     /// Parses the text form: a kind, positional numbers, then `key=value` options.
     public init(parsing text: String) throws {
@@ -135,6 +143,8 @@ public enum LayerSpec: Equatable, Sendable {
             guard !positional.isEmpty else { throw SpecError("'reshape' needs the per-sample shape (e.g. reshape 128 7 7)") }
             self = .reshape(try positional.indices.map { try int($0, "sizes") }); maxPositional = positional.count
         case "flatten": self = .flatten
+        case "softmax": self = .softmax
+        case "mbstd", "minibatchstd": self = .minibatchStd
         case "embedding", "embed":
             self = .embedding(vocabulary: try int(0, "a vocabulary size"), dim: try int(1, "a vector size")); maxPositional = 2
         case "sn", "spectralnorm":

@@ -7,7 +7,8 @@ final class NetworkTests: XCTestCase {
     func testSpecTextRoundTrips() throws {
         let texts = ["linear 128", "linear 10 bias=false", "conv 64 k=4 s=2 p=1", "convt 1 k=4 s=2 p=1", "convt 8 k=3 s=2 p=1 op=1",
                      "batchnorm", "batchnorm momentum=0.2", "layernorm", "dropout 0.3", "relu", "leakyrelu 0.2", "tanh", "sigmoid",
-                     "gelu", "elu 1", "reshape 128 7 7", "flatten", "embedding 27 16", "sn linear 64", "sn conv 64 k=4 s=2 p=1"]
+                     "gelu", "elu 1", "reshape 128 7 7", "flatten", "embedding 27 16", "sn linear 64", "sn conv 64 k=4 s=2 p=1",
+                     "softmax", "mbstd"]
         for t in texts {
             let spec = try LayerSpec(parsing: t)
             XCTAssertEqual(spec.text, t)
@@ -121,6 +122,23 @@ final class NetworkTests: XCTestCase {
         XCTAssertEqual(bn.reduce(0, +) / Float(bn.count), 1, accuracy: 0.01)
     }
 
+    /// Minibatch std against a naive loop: the appended feature is the mean
+    /// over features of the population standard deviation across the batch.
+    func testMinibatchStdValue() throws {
+        let x = Tensor([1, 2, 3, 6, 5, 10], shape: [3, 2])
+        let y = try LayerSpec(parsing: "mbstd").makeLayer(input: [2]).forward(x, training: true)
+        XCTAssertEqual(y.shape, [3, 3])
+        func std(_ v: [Float]) -> Float {
+            let m = v.reduce(0, +) / Float(v.count)
+            return (v.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Float(v.count)).squareRoot()
+        }
+        let want = (std([1, 3, 5]) + std([2, 6, 10])) / 2
+        for i in 0..<3 { XCTAssertEqual(y.scalars[i * 3 + 2], want, accuracy: 1e-4) }
+        XCTAssertEqual(y.scalars[0], 1)
+        XCTAssertTrue(try LayerSpec(parsing: "mbstd").makeLayer(input: [2]).mixesSamples)
+        XCTAssertThrowsError(try LayerSpec(parsing: "mbstd").outputShape(for: [1, 4, 4]))
+    }
+
     /// Each layer's gradients (input and parameters) against finite differences.
     func testLayerGradients() throws {
         let cases: [(String, [Int], [Int])] = [
@@ -129,6 +147,7 @@ final class NetworkTests: XCTestCase {
             ("gelu", [5], [2, 5]), ("elu 1", [5], [2, 5]), ("leakyrelu 0.2", [5], [2, 5]), ("tanh", [3], [2, 3]),
             ("sigmoid", [3], [2, 3]), ("reshape 2 3", [6], [2, 6]), ("flatten", [2, 3], [2, 2, 3]),
             ("sn linear 3", [4], [2, 4]), ("sn conv 2 k=3", [1, 4, 4], [2, 1, 4, 4]),
+            ("softmax", [3, 4], [2, 3, 4]), ("mbstd", [3], [4, 3]),
         ]
         var failures: [String] = []
         for (text, input, batch) in cases {

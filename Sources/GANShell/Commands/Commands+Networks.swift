@@ -5,7 +5,8 @@ import TensorCore
 extension CommandTable {
     static let layerHelp = """
     Layers: linear N, conv C k= s= p=, convt C k= s= p=, batchnorm, layernorm, dropout P, relu, leakyrelu A,
-    tanh, sigmoid, gelu, elu A, reshape D…, flatten, embedding N D, and 'sn' before linear or conv for
+    tanh, sigmoid, gelu, elu A, softmax (over the last axis), mbstd (appends the batch's spread as a feature),
+    reshape D…, flatten, embedding N D, and 'sn' before linear or conv for
     spectral normalisation. A network starts with 'noise N' (a generator) or 'input D…'.
     """
 

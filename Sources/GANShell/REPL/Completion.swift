@@ -8,8 +8,7 @@ public struct Completer {
 
     public init(interpreter: Interpreter) { self.interpreter = interpreter }
 
-    static let layerKinds = ["linear", "conv", "convt", "batchnorm", "layernorm", "dropout", "relu", "leakyrelu", "tanh",
-                             "sigmoid", "gelu", "elu", "reshape", "flatten", "embedding", "sn"]
+    static let layerKinds = LayerSpec.kinds
 
     /// The value a dotted path names (`D.2`), without evaluating anything else.
     func value(ofPath path: String) -> Value? {
