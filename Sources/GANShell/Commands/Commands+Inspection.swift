@@ -207,6 +207,11 @@ extension Interpreter {
             let js = Float(TextMetrics.ngramJS(generated, realWords, n: 4))
             let novelty = Float(TextMetrics.novelty(generated, training: Set(realWords)))
             var out = [m("js", "4-gram JS divergence from the data", js), m("novelty", "novel (not in the data)", novelty, Format.number(novelty * 100, digits: 3) + "%")]
+            if !realWords.isEmpty {
+                // The same divergence for as many real words: what sampling alone gives.
+                let sample = Random.permutation(realWords.count).prefix(generated.count).map { realWords[$0] }
+                out.append(m("jsfloor", "the same divergence for \(Format.count(sample.count)) real words", Float(TextMetrics.ngramJS(sample, realWords, n: 4))))
+            }
             if d.name == "names" {
                 let wf = Float(TextMetrics.wellFormedNames(generated))
                 out.append(m("wellformed", "well formed", wf, Format.number(wf * 100, digits: 3) + "%"))
@@ -240,14 +245,14 @@ extension Interpreter {
 }
 
 extension CommandTable {
-    static let metricNames = ["modes", "hq", "kl", "nearest", "coverage", "classkl", "score", "frechet", "floor", "agreement", "js", "novelty", "wellformed"]
+    static let metricNames = ["modes", "hq", "kl", "nearest", "coverage", "classkl", "score", "frechet", "floor", "agreement", "js", "jsfloor", "novelty", "wellformed"]
 
     static let expectCommands: [Command] = [
         Command("expect", group: .inspection, usage: "expect METRIC OP NUMBER [n=N] | expect EXPR",
                 summary: "checks a measured result and fails (the script stops) when it does not hold",
                 details: """
                 METRIC is one of the names 'metrics' shows (modes, hq, kl, nearest, coverage, classkl, score,
-                frechet, floor, agreement, js, novelty, wellformed), measured on N generated samples (as 'metrics'
+                frechet, floor, agreement, js, jsfloor, novelty, wellformed), measured on N generated samples (as 'metrics'
                 does by default), or a statistic of the last step (dloss, gloss, dx, dgz, w, penalty, gnorm, dnorm; these are
                 names in any expression too: g0 = gnorm). OP is one of
                 < <= > >= == !=. hq, novelty, wellformed and agreement are fractions: expect hq >= 0.95.
