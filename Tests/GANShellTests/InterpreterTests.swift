@@ -215,6 +215,6 @@ final class InterpreterTests: XCTestCase {
             .appendingPathComponent("docs/dsl.md")
         let text = try String(contentsOf: docs, encoding: .utf8)
         XCTAssertTrue(text.contains(Reference.commandsMarkdown()),
-                      "docs/dsl.md is out of date: regenerate its command reference with `gans --reference > …` (see the file)")
+                      "docs/dsl.md is out of date: scripts/docs regenerates its command reference")
     }
 }
