@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import CZlib
 
 /// The real datasets shipped with gans (unchanged files, attribution in
 /// docs/data.md): UCI digits 8×8, a 5,000-image MNIST subset, 32,033 names,
@@ -52,8 +53,50 @@ public enum BuiltinData {
     }
 
     /// Images in rows of pixels then a label, scaled from 0…`maxValue` to [−1, 1].
+    /// Decoded image sets, kept for the process: the tensors are never written to.
+    nonisolated(unsafe) static var decoded: [String: (Tensor, Tensor)] = [:]
+
+    /// Where decoded copies of the shipped image sets are kept between runs:
+    /// `$XDG_CACHE_HOME/gans` (else `~/.cache/gans`), or nil without a home.
+    static var cacheFolder: String? {
+        let env = ProcessInfo.processInfo.environment
+        if env["GANS_NO_CACHE"] == "1" { return nil }
+        guard let base = env["XDG_CACHE_HOME"].flatMap({ $0.isEmpty ? nil : $0 }) ?? env["HOME"].map({ $0 + "/.cache" }) else { return nil }
+        return base + "/gans"
+    }
+
     static func labelledImages(_ file: String, side: Int, maxValue: Float, name: String) throws -> TensorDataset {
-        let csv = try Gzip.decompress(try resource(file), source: file)
+        func dataset(_ x: Tensor, _ y: Tensor) throws -> TensorDataset {
+            let data = try TensorDataset(name: name, samples: x, labels: y, classCount: 10)
+            data.kind = .images
+            return data
+        }
+        if let (x, y) = decoded[file] { return try dataset(x, y) }
+        // A decoded copy from an earlier run, if it is of this very file (size and checksum of the shipped
+        // bytes): one text line, then the labels and the pixels as bytes.
+        let raw = try resource(file)
+        let stamp = "\(raw.count)-\(raw.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) })"
+        let cachePath = cacheFolder.map { "\($0)/\(name).u8" }
+        if let cachePath, let bytes = try? AtomicFile.read(cachePath), let newline = bytes.firstIndex(of: 10) {
+            let head = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ").map(String.init)
+            let pixels = side * side
+            if head.count == 4, head[0] == "gans-images", head[1] == stamp, let rows = Int(head[2]), rows > 0, Int(head[3]) == side,
+               bytes.count == newline + 1 + rows * (pixels + 1) {
+                let x = Tensor(zeros: [rows, 1, side, side]), y = Tensor(zeros: [rows])
+                bytes.withUnsafeBufferPointer { b in
+                    let base = newline + 1
+                    y.withUnsafeMutableBufferPointer { py in for r in 0..<rows { py[r] = Float(b[base + r]) } }
+                    x.withUnsafeMutableBufferPointer { px in
+                        let p0 = base + rows
+                        // The same arithmetic as decoding the CSV, so both give the same bits.
+                        for i in 0..<(rows * pixels) { px[i] = Float(b[p0 + i]) / maxValue * 2 - 1 }
+                    }
+                }
+                decoded[file] = (x, y)
+                return try dataset(x, y)
+            }
+        }
+        let csv = try Gzip.decompress(raw, source: file)
         let pixels = side * side
         let (values, rows) = try parseCSV(csv, columns: pixels + 1, source: file)
         let x = Tensor(zeros: [rows, 1, side, side]), y = Tensor(zeros: [rows])
@@ -65,9 +108,17 @@ public enum BuiltinData {
                 }
             }
         }
-        let data = try TensorDataset(name: name, samples: x, labels: y, classCount: 10)
-        data.kind = .images
-        return data
+        decoded[file] = (x, y)
+        if let cachePath, let folder = cacheFolder {
+            // Best effort: a cache that cannot be written is simply not used.
+            var bytes = Array("gans-images \(stamp) \(rows) \(side)\n".utf8)
+            bytes.reserveCapacity(bytes.count + rows * (pixels + 1))
+            for r in 0..<rows { bytes.append(UInt8(values[r * (pixels + 1) + pixels])) }
+            for r in 0..<rows { for j in 0..<pixels { bytes.append(UInt8(values[r * (pixels + 1) + j])) } }
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try? AtomicFile.write(bytes, to: cachePath)
+        }
+        return try dataset(x, y)
     }
 
     /// UCI optdigits test set: 1,797 labelled 8×8 images, [N, 1, 8, 8] in [−1, 1].

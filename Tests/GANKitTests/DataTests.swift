@@ -2,9 +2,41 @@ import XCTest
 import Foundation
 import TensorCore
 import TestSupport
-import GANKit
+@testable import GANKit
 
 final class DataTests: XCTestCase {
+    /// The decoded copy kept between runs gives the very bits the CSV gives,
+    /// and a copy of another file (a different stamp) is not used.
+    func testDecodedImageCacheMatchesTheCSV() throws {
+        let scratch = try ScratchFolder()
+        let saved = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
+        setenv("XDG_CACHE_HOME", scratch.path, 1)
+        defer { if let saved { setenv("XDG_CACHE_HOME", saved, 1) } else { unsetenv("XDG_CACHE_HOME") } }
+        BuiltinData.decoded = [:]
+        let fromCSV = try BuiltinData.digits()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.path + "/gans/digits.u8"))
+        BuiltinData.decoded = [:]
+        let fromCache = try BuiltinData.digits()
+        XCTAssertFalse(fromCache.samples.sharesStorage(with: fromCSV.samples), "the second load read the cache")
+        XCTAssertEqual(fromCache.samples.scalars, fromCSV.samples.scalars)
+        XCTAssertEqual(fromCache.labels!.scalars, fromCSV.labels!.scalars)
+        // The cache is what the second load read: a changed pixel there shows up.
+        var bytes = try AtomicFile.read(scratch.path + "/gans/digits.u8")
+        var marked = bytes
+        marked[marked.count - 1] = 16 - marked[marked.count - 1]
+        try AtomicFile.write(marked, to: scratch.path + "/gans/digits.u8")
+        BuiltinData.decoded = [:]
+        let changed = try BuiltinData.digits().samples.scalars
+        XCTAssertEqual(zip(changed, fromCSV.samples.scalars).filter { $0 != $1 }.count, changed.last == fromCSV.samples.scalars.last ? 0 : 1)
+        XCTAssertNotEqual(changed.last, fromCSV.samples.scalars.last)
+        // A stale or damaged cache is ignored and rewritten.
+        bytes[3] = UInt8(ascii: "X")
+        try AtomicFile.write(bytes, to: scratch.path + "/gans/digits.u8")
+        BuiltinData.decoded = [:]
+        XCTAssertEqual(try BuiltinData.digits().samples.scalars, fromCSV.samples.scalars)
+        BuiltinData.decoded = [:]
+    }
+
     /// The shipped files load with the counts, classes and ranges their provenance gives.
     func testShippedDatasets() throws {
         let digits = try BuiltinData.digits()
