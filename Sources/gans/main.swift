@@ -76,7 +76,11 @@ struct Gans: ParsableCommand {
             style = TextStyle(unicode: term != "dumb", colors: !colorAllowed || term == "dumb" ? .none : truecolor ? .truecolor : .ansi256)
         }
         let runner = Runner(interpreter: interpreter, renderer: TextRenderer(showTimings: !noTimings, width: terminalWidth(), style: style),
-                            out: { print($0) }, err: { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) })
+                            out: { print($0) }, err: {
+                                // What was printed before the error comes before it, in a pipe too.
+                                fflush(stdout)
+                                FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!)
+                            })
         runner.echo = echo
         runner.quiet = quiet
         runner.keepGoing = keepGoing
