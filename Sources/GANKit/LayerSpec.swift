@@ -183,25 +183,28 @@ public struct SpecError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// Edit distance, case-insensitive, with adjacent transpositions counted as
+/// one edit (optimal string alignment).
+public func editDistance(_ x: String, _ y: String) -> Int {
+    let a = Array(x.lowercased()), b = Array(y.lowercased())
+    if a.isEmpty || b.isEmpty { return Swift.max(a.count, b.count) }
+    var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+    for i in 0...a.count { d[i][0] = i }
+    for j in 0...b.count { d[0][j] = j }
+    for i in 1...a.count {
+        for j in 1...b.count {
+            let cost = a[i - 1] == b[j - 1] ? 0 : 1
+            d[i][j] = Swift.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = Swift.min(d[i][j], d[i - 2][j - 2] + 1) }
+        }
+    }
+    return d[a.count][b.count]
+}
+
 /// The candidate nearest to `word` by edit distance, if it is close enough.
 public func suggestion(for word: String, among candidates: [String]) -> String? {
-    // Edit distance with adjacent transpositions counted as one edit.
-    func distance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty || b.isEmpty { return Swift.max(a.count, b.count) }
-        var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
-        for i in 0...a.count { d[i][0] = i }
-        for j in 0...b.count { d[0][j] = j }
-        for i in 1...a.count {
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                d[i][j] = Swift.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = Swift.min(d[i][j], d[i - 2][j - 2] + 1) }
-            }
-        }
-        return d[a.count][b.count]
-    }
     let w = Array(word.lowercased())
-    let best = candidates.map { ($0, distance(w, Array($0.lowercased()))) }.min { $0.1 < $1.1 }
+    let best = candidates.map { ($0, editDistance(word, $0)) }.min { $0.1 < $1.1 }
     guard let (name, d) = best, d <= Swift.max(1, (w.count + 1) / 3) else { return nil }
     return name
 }

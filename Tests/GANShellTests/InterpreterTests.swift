@@ -62,6 +62,7 @@ final class InterpreterTests: XCTestCase {
         run("alpha = 1")
         fails("alpah * 2", "did you mean 'alpha'?")
         fails("randn(-1)", "sizes must be zero or more")
+        fails("randn([-1e30, 2])", "sizes must be whole numbers")
         fails("a.grad", "no gradient yet")
         fails("reshape(a, 4)", "reshape")
         fails("a ** a", "exponent")

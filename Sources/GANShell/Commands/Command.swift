@@ -88,8 +88,10 @@ struct CommandWords {
 
     func word(_ i: Int, _ what: String) throws -> Arguments.Word {
         guard i < positional.count else {
-            throw ShellError(.syntax, "\(command): \(what) expected", at: i > 0 ? positional[i - 1].tokens.last!.location : end.location)
-                .after(i > 0 ? positional[i - 1] : nil, end: end)
+            // The caret goes just past the last word given, or to the end of the line.
+            let previous = i > 0 ? positional[i - 1] : nil
+            let at = previous.map { SourceLocation(line: $0.location.line, column: $0.location.column + $0.length) } ?? end.location
+            throw ShellError(.syntax, "\(command): \(what) expected", at: at)
         }
         return positional[i]
     }
@@ -123,19 +125,5 @@ struct CommandWords {
             throw ShellError(.value, "\(key) needs a whole number in \(low)…\(high), found '\(o.value)'", at: o.word.location, length: o.word.length)
         }
         return v
-    }
-}
-
-extension ShellError {
-    /// Moves the caret just past `word` (or to the end of the line).
-    func after(_ word: Arguments.Word?, end: Token) -> ShellError {
-        var e = self
-        if let word {
-            e.location = SourceLocation(line: word.location.line, column: word.location.column + word.length)
-        } else {
-            e.location = end.location
-        }
-        e.length = 1
-        return e
     }
 }

@@ -191,9 +191,6 @@ extension Interpreter {
         case .network(let n, let x): net = x; label = n; range = 0..<x.layers.count
         case .layer(let n, let x, let i): net = x; label = "\(n).\(i)"; range = i..<(i + 1)
         default:
-            if case .name(let n, _) = callee, workspace.lookup(n) == nil {
-                throw ShellError(.name, "unknown function '\(n)'" + didYouMean(n, among: Functions.all.map(\.name)), at: t)
-            }
             throw ShellError(.value, "only functions, networks and layers can be called; this is \(target.typeName)", at: t)
         }
         guard args.count == 1, args[0].label == nil else {

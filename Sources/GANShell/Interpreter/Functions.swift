@@ -44,7 +44,7 @@ struct CallArguments {
         var dims: [Int]
         if args.count == 1, let t = try? tensor(0), t.rank == 1 {
             dims = try t.scalars.map { v in
-                guard v.isFinite, v == v.rounded(), v < 1e9 else { throw fail("sizes must be whole numbers, found \(Format.number(v))") }
+                guard v.isFinite, v == v.rounded(), Swift.abs(v) < 1e9 else { throw fail("sizes must be whole numbers, found \(Format.number(v))") }
                 return Int(v)
             }
         } else {
@@ -88,6 +88,16 @@ enum Functions {
         }
     }
 
+    /// `f(x)` or `f(x, axis)` on one axis, the last by default.
+    static func alongAxis(_ name: String, _ summary: String, _ op: @escaping (Tensor, Int) throws -> Tensor) -> Function {
+        make(name, "\(name)(x) or \(name)(x, axis)", summary) { a in
+            try a.count(1...2)
+            let x = try a.tensor(0)
+            guard x.rank >= 1 else { throw a.fail("needs a tensor with at least one axis") }
+            return try op(x, try a.axis(1, of: x)?.first ?? -1)
+        }
+    }
+
     static func session(_ a: CallArguments) throws -> Session {
         guard let s = a.interpreter.workspace.session else { throw a.fail("needs a GAN; assemble one with 'gan G D'") }
         return s
@@ -116,12 +126,7 @@ enum Functions {
         reduction("var", "the variance (unbiased), of all values or along an axis") { try $0.variance(axes: $1) },
         reduction("min", "the smallest value, or the smallest along an axis") { try $0.min(axes: $1) },
         reduction("max", "the largest value, or the largest along an axis") { try $0.max(axes: $1) },
-        make("argmax", "argmax(x) or argmax(x, axis)", "the index of the largest value along the last axis (or the given one)") { a in
-            try a.count(1...2)
-            let x = try a.tensor(0)
-            guard x.rank >= 1 else { throw a.fail("needs a tensor with at least one axis") }
-            return try x.argmax(axis: try a.axis(1, of: x)?.first ?? -1)
-        },
+        alongAxis("argmax", "the index of the largest value along the last axis (or the given one)") { try $0.argmax(axis: $1) },
         make("norm", "norm(x)", "the Euclidean norm of all values") { a in
             try a.count(1...1)
             return Tensor(try a.tensor(0).sumOfSquares.squareRoot())
@@ -134,12 +139,7 @@ enum Functions {
         elementwise("sigmoid", "logistic sigmoid 1/(1+e^-x)") { $0.sigmoid() },
         elementwise("relu", "max(x, 0)") { $0.relu() },
         elementwise("softplus", "log(1 + e^x)") { $0.softplus() },
-        make("softmax", "softmax(x) or softmax(x, axis)", "exponentials normalised to sum to 1 along the last axis (or the given one)") { a in
-            try a.count(1...2)
-            let x = try a.tensor(0)
-            guard x.rank >= 1 else { throw a.fail("needs a tensor with at least one axis") }
-            return try x.softmax(axis: try a.axis(1, of: x)?.first ?? -1)
-        },
+        alongAxis("softmax", "exponentials normalised to sum to 1 along the last axis (or the given one)") { try $0.softmax(axis: $1) },
         make("reshape", "reshape(x, d1, d2, …)", "the same values in another shape (one size may be -1)") { a in
             guard a.args.count >= 2 else { throw a.fail("needs a tensor and the new sizes") }
             let x = try a.tensor(0)

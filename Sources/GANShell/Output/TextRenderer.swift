@@ -151,7 +151,8 @@ public struct TextRenderer {
     public func render(_ s: SampleView) -> String {
         switch s {
         case .points(let g, _):
-            let rows = (0..<g.shape[0]).map { i in [String(i)] + (0..<g.shape[1]).map { j in Format.number(g.scalars[i * g.shape[1] + j]) } }
+            let v = g.scalars
+            let rows = (0..<g.shape[0]).map { i in [String(i)] + (0..<g.shape[1]).map { j in Format.number(v[i * g.shape[1] + j]) } }
             return render(Table(columns: ["#"] + (0..<g.shape[1]).map { "x\($0)" }, rows: rows, rightAligned: [Bool](repeating: true, count: g.shape[1] + 1)))
         case .images(let t):
             return TextImages(grid: ImageGrid(title: "", images: t), style: style, width: width).render()
