@@ -67,6 +67,7 @@ extension TrainingOptions {
         var words = ["loss=\(loss.rawValue)", "batch=\(batchSize)", "dsteps=\(dSteps)", "lambda=\(gpLambda)",
                      "gamma=\(r1Gamma)", "clip=\(clip)", "smooth=\(labelSmoothing)", "noise=\(instanceNoise)"]
         if let emaDecay { words.append("ema=\(emaDecay)") }
+        if beta != 1 { words.append("beta=\(beta)") }
         return words.joined(separator: " ")
     }
 
@@ -108,8 +109,12 @@ extension TrainingOptions {
             let v = try float()
             guard v >= 0 && v < 1 else { throw HyperparameterError(message: "ema must be in [0, 1), found \(v)") }
             emaDecay = v
+        case "beta":
+            let v = try float()
+            guard v >= 0 else { throw HyperparameterError(message: "beta must be zero or more, found \(v)") }
+            beta = v
         default:
-            let keys = ["loss", "batch", "dsteps", "lambda", "gamma", "clip", "smooth", "noise", "ema"]
+            let keys = ["loss", "batch", "dsteps", "lambda", "gamma", "clip", "smooth", "noise", "ema", "beta"]
             throw HyperparameterError(message: "unknown training option '\(key)'"
                                       + (suggestion(for: key, among: keys).map { "; did you mean '\($0)'?" } ?? ""))
         }
@@ -174,7 +179,7 @@ extension Trainer {
             "format": "pt", "gans.kind": "training",
             "gans.G": gan.generator.text, "gans.D": gan.discriminator.text,
             "gans.G.init": gan.generator.initialization.rawValue, "gans.D.init": gan.discriminator.initialization.rawValue,
-            "gans.data": gan.data.name, "gans.noise": gan.noise.rawValue, "gans.conditioning": conditioning,
+            "gans.model": gan.model.rawValue, "gans.data": gan.data.name, "gans.noise": gan.noise.rawValue, "gans.conditioning": conditioning,
             "gans.options": options.text,
             "gans.optG": Trainer.optimizerText(optimizerG), "gans.optD": Trainer.optimizerText(optimizerD),
             "gans.counters": "d=\(dStepCount) g=\(gStepCount) epoch=\(epoch) batches=\(batchesInEpoch) optG=\(optimizerG.stepCount) optD=\(optimizerD.stepCount) position=\(gan.data.cursor.position)",
@@ -204,8 +209,11 @@ extension Trainer {
         var conditioning: Conditioning? = nil
         let c = try meta("gans.conditioning")
         if c == "onehot" { conditioning = .oneHot } else if c.hasPrefix("embedding "), let dim = Int(c.dropFirst(10)) { conditioning = .embedding(dim) }
+        guard let model = GenerativeModel(rawValue: a.metadata["gans.model"] ?? "gan") else {
+            throw CheckpointError(path: path, message: "holds a model of unknown kind '\(a.metadata["gans.model"] ?? "")'")
+        }
         let gan = try GAN(generator: g, discriminator: d, data: data,
-                          noise: NoiseDistribution(rawValue: try meta("gans.noise")) ?? .normal, conditioning: conditioning)
+                          noise: NoiseDistribution(rawValue: try meta("gans.noise")) ?? .normal, conditioning: conditioning, model: model)
         if let e = gan.labelEmbeddingG, let s = a["G.label_embedding"], s.shape == e.shape { e.assign(s) }
         if let e = gan.labelEmbeddingD, let s = a["D.label_embedding"], s.shape == e.shape { e.assign(s) }
         let optG = try parseOptimizer(try meta("gans.optG"), parameters: gan.generatorParameters)
@@ -282,6 +290,7 @@ extension Trainer {
             ("history.wasserstein", col(\.wasserstein)), ("history.seconds", col { Float($0.seconds) }),
             ("history.grad_norm_counts", Tensor(counts)), ("history.grad_norm_layers", Tensor(layers)),
             ("history.grad_norms", Tensor(norms)),
+            ("history.reconstruction", col(\.reconstruction)), ("history.kl", col(\.kl)),
         ]
     }
 
@@ -298,6 +307,11 @@ extension Trainer {
         let dFake = try col("d_fake"), w = try col("wasserstein"), secs = try col("seconds")
         let counts = a["history.grad_norm_counts"]?.scalars ?? [], layers = a["history.grad_norm_layers"]?.scalars ?? []
         let norms = a["history.grad_norms"]?.scalars ?? []
+        // Written since VAEs: absent in older checkpoints.
+        let recon = a["history.reconstruction"].map(\.scalars) ?? [], kl = a["history.kl"].map(\.scalars) ?? []
+        guard (recon.isEmpty || recon.count == n) && (kl.isEmpty || kl.count == n) else {
+            throw CheckpointError(path: path, message: "history columns reconstruction and kl are short")
+        }
         guard counts.count == n, layers.count == norms.count,
               counts.allSatisfy({ wholeNumber($0) != nil }), counts.reduce(0, { $0 + wholeNumber($1)! }) == norms.count else {
             throw CheckpointError(path: path, message: "history gradient norms are inconsistent")
@@ -314,7 +328,8 @@ extension Trainer {
                              epoch: wholeNumber(epoch[i])!,
                              dLoss: opt(dLoss[i]), dLossReal: opt(dlr[i]), dLossFake: opt(dlf[i]), penalty: opt(pen[i]),
                              gLoss: opt(gLoss[i]), dReal: opt(dReal[i]), dFake: opt(dFake[i]), wasserstein: opt(w[i]),
-                             gradientNorms: gn, seconds: Double(secs[i]))
+                             gradientNorms: gn, seconds: Double(secs[i]),
+                             reconstruction: recon.isEmpty ? nil : opt(recon[i]), kl: kl.isEmpty ? nil : opt(kl[i]))
         }
     }
 }

@@ -13,13 +13,33 @@ public enum Conditioning: Equatable, Sendable {
     case embedding(Int)
 }
 
+/// What a generator is trained with: a discriminator (a GAN) or an encoder
+/// (a variational autoencoder, whose decoder is the generator).
+public enum GenerativeModel: String, Sendable, CaseIterable {
+    case adversarial = "gan"
+    case variational = "vae"
+}
+
+/// An operation the model at hand does not have (a D step of a VAE).
+public struct ModelError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
 /// A generator, a discriminator, a noise source and a dataset, checked
 /// together when assembled: G must produce what the data holds and D must
 /// take that and give one score per sample. For a conditional GAN, labels are
 /// appended to G's noise and to D's input (as extra channels for images).
+///
+/// With `model: .variational` the same pieces make a VAE: `discriminator`
+/// is the encoder, which maps a sample to the means and log-variances of
+/// G's latent values (output `[2k]` for G's input `[k]`), and G is the decoder.
 public final class GAN {
     public let generator: Network
+    /// D, or the encoder of a VAE.
     public let discriminator: Network
+    public let model: GenerativeModel
     public let data: DataSource
     public var noise: NoiseDistribution
     public let conditioning: Conditioning?
@@ -27,9 +47,11 @@ public final class GAN {
     public let labelEmbeddingG: Tensor?, labelEmbeddingD: Tensor?
 
     public init(generator: Network, discriminator: Network, data: DataSource,
-                noise: NoiseDistribution = .normal, conditioning: Conditioning? = nil) throws {
+                noise: NoiseDistribution = .normal, conditioning: Conditioning? = nil,
+                model: GenerativeModel = .adversarial) throws {
         self.generator = generator
         self.discriminator = discriminator
+        self.model = model
         self.data = data
         self.noise = noise
         self.conditioning = conditioning
@@ -60,6 +82,10 @@ public final class GAN {
         guard generator.outputShape == sample else {
             throw ShapeError("G makes samples of shape \(shapeString(generator.outputShape)) but \(data.name) holds \(shapeString(sample)); the last layers of G must end at \(shapeString(sample))")
         }
+        if model == .variational {
+            try GAN.checkVAE(generator: generator, encoder: discriminator, data: data, noise: noise, conditioning: conditioning)
+            return
+        }
         let dInput = GAN.discriminatorInput(sample: sample, labelDim: labelDim)
         guard discriminator.inputShape == dInput else {
             throw ShapeError("D takes \(shapeString(discriminator.inputShape)) but is fed \(shapeString(dInput))" +
@@ -67,6 +93,21 @@ public final class GAN {
         }
         guard discriminator.outputShape == [1] || discriminator.outputShape == [] else {
             throw ShapeError("D must give one score per sample, that is output [1], but ends at \(shapeString(discriminator.outputShape)); add 'linear 1' (after 'flatten' for images)")
+        }
+    }
+
+    static func checkVAE(generator: Network, encoder: Network, data: DataSource, noise: NoiseDistribution,
+                         conditioning: Conditioning?) throws {
+        guard conditioning == nil else { throw ShapeError("a VAE here is unconditional; drop cond=") }
+        guard noise == .normal else { throw ShapeError("a VAE's prior is the standard normal; z=uniform does not apply") }
+        guard generator.inputShape.count == 1, let k = generator.inputShape.first else {
+            throw ShapeError("the decoder of a VAE takes a latent vector [k]; G takes \(shapeString(generator.inputShape))")
+        }
+        guard encoder.inputShape == data.sampleShape else {
+            throw ShapeError("the encoder takes \(shapeString(encoder.inputShape)) but \(data.name) holds \(shapeString(data.sampleShape))")
+        }
+        guard encoder.outputShape == [2 * k] else {
+            throw ShapeError("the encoder must give \(k) means and \(k) log-variances for G's \(k) latent values, that is output [\(2 * k)], but ends at \(shapeString(encoder.outputShape)); end it with 'linear \(2 * k)'")
         }
     }
 

@@ -19,6 +19,8 @@ public struct TrainingOptions: Equatable, Sendable {
     public var instanceNoise: Float = 0
     /// Decay of an exponential moving average of G's weights (nil: none).
     public var emaDecay: Float? = nil
+    /// β of a VAE: the weight of the KL term against the reconstruction error.
+    public var beta: Float = 1
 
     public init() {}
 }
@@ -47,6 +49,12 @@ public struct StepStats: Sendable {
     /// Per-layer gradient norms of the network that stepped.
     public var gradientNorms: [LayerGradientNorm]
     public var seconds: Double
+    /// A VAE step's two terms: the squared reconstruction error (summed over a
+    /// sample, averaged over the batch) and KL(q(z|x) ‖ N(0, I)); `gLoss` is
+    /// their sum with the KL weighted by β.
+    public var reconstruction: Float? = nil, kl: Float? = nil
+    /// A VAE step's per-layer gradient norms of the encoder (`gradientNorms` are the decoder's).
+    public var encoderGradientNorms: [LayerGradientNorm]? = nil
 }
 
 /// A loss or gradient that is not finite: the step was not applied.
@@ -119,6 +127,7 @@ public final class Trainer {
     /// One discriminator step on a fresh real batch and a fresh fake batch.
     @discardableResult
     public func discriminatorStep() throws -> StepStats {
+        guard gan.model == .adversarial else { throw ModelError("a VAE has no discriminator step: its encoder and decoder learn together in one step ('step')") }
         let real = try drawReal()
         let z = gan.sampleNoise(real.x.shape[0])
         let fake = try withNoGrad { try gan.generate(z, labels: real.labels) }
@@ -184,6 +193,7 @@ public final class Trainer {
     /// One generator step on fresh noise.
     @discardableResult
     public func generatorStep() throws -> StepStats {
+        guard gan.model == .adversarial else { throw ModelError("a VAE has no generator step of its own: its encoder and decoder learn together in one step ('step')") }
         let n = options.batchSize
         let labels = gan.sampleLabels(n)
         let fake = try gan.generate(gan.sampleNoise(n), labels: labels)
@@ -224,6 +234,7 @@ public final class Trainer {
     /// forward once (as the PyTorch DCGAN example does).
     @discardableResult
     public func step() throws -> [StepStats] {
+        if gan.model == .variational { return [try autoencoderStep()] }
         var out: [StepStats] = []
         if options.dSteps == 1 {
             let real = try drawReal()
@@ -270,6 +281,51 @@ public final class Trainer {
             after?(done, s)
         }
         return done
+    }
+
+    /// One VAE step on a real batch x: the encoder gives μ and log σ², z =
+    /// μ + σ·ε (the reparameterisation), the decoder G reconstructs x from z,
+    /// and both networks descend ‖G(z) − x‖² + β·KL(N(μ, σ²) ‖ N(0, I)), the
+    /// negative evidence lower bound for a Gaussian decoder.
+    @discardableResult
+    public func autoencoderStep() throws -> StepStats {
+        guard gan.model == .variational else { throw ModelError("an autoencoder step needs a VAE") }
+        let t0 = Date()
+        let real = try drawReal()
+        let encoder = gan.discriminator, decoder = gan.generator
+        let buffers = (snapshot(encoder), snapshot(decoder))
+        do {
+            let x = real.x, n = x.shape[0], k = gan.noiseShape[0]
+            let h = try encoder(x).reshaped(to: [n, 2 * k])
+            let mu = try h.slice(axis: 1, start: 0, end: k), logVar = try h.slice(axis: 1, start: k, end: 2 * k)
+            let z = try mu + (logVar * 0.5).exp() * Tensor.randn([n, k])
+            let diff = try decoder(z) - x
+            let reconstruction = try (diff * diff).sum() * (1 / Float(n))
+            let kl = try (mu * mu + logVar.exp() - logVar - 1).sum() * (0.5 / Float(n))
+            let total = try reconstruction + kl * options.beta
+            let paramsE = encoder.parameters.map(\.tensor).filter(\.requiresGrad)
+            let paramsG = decoder.parameters.map(\.tensor).filter(\.requiresGrad)
+            let grads = try grad(of: total, wrt: paramsE + paramsG)
+            let number = gStepCount + 1
+            try guardFinite(.discriminator, number, total.item, paramsE, Array(grads.prefix(paramsE.count)), encoder)
+            try guardFinite(.generator, number, total.item, paramsG, Array(grads.suffix(paramsG.count)), decoder)
+            for p in gan.discriminatorParameters + gan.generatorParameters { p.grad = nil }
+            for (p, g) in zip(paramsE + paramsG, grads) { p.grad = g }
+            optimizerD.step()
+            optimizerG.step()
+            gStepCount = number
+            updateEMA()
+            let stats = StepStats(part: .generator, number: number, epoch: epoch, dLoss: nil, dLossReal: nil, dLossFake: nil,
+                                  penalty: nil, gLoss: total.item, dReal: nil, dFake: nil, wasserstein: nil,
+                                  gradientNorms: layerNorms(decoder), seconds: Date().timeIntervalSince(t0),
+                                  reconstruction: reconstruction.item, kl: kl.item, encoderGradientNorms: layerNorms(encoder))
+            history.append(stats)
+            return stats
+        } catch {
+            restore(encoder, buffers.0)
+            restore(decoder, buffers.1)
+            throw error
+        }
     }
 
     // MARK: Helpers
@@ -351,7 +407,7 @@ public final class Trainer {
     /// nothing, when the edited networks no longer fit together.
     public func reassembled(generator: Network? = nil, discriminator: Network? = nil) throws -> Trainer {
         let newGAN = try GAN(generator: generator ?? gan.generator, discriminator: discriminator ?? gan.discriminator,
-                             data: gan.data, noise: gan.noise, conditioning: gan.conditioning)
+                             data: gan.data, noise: gan.noise, conditioning: gan.conditioning, model: gan.model)
         if let e = gan.labelEmbeddingG, let n = newGAN.labelEmbeddingG, e.shape == n.shape { n.assign(e) }
         if let e = gan.labelEmbeddingD, let n = newGAN.labelEmbeddingD, e.shape == n.shape { n.assign(e) }
         func rebuilt(_ old: Optimizer, _ params: [Tensor]) throws -> Optimizer {

@@ -173,5 +173,15 @@ enum Topics {
         steps per G step (dsteps=5) keeps it near optimal. With the logistic losses one step each is usual; a
         larger learning rate for D than for G (lrD=4e-4 lrG=1e-4, the two time-scale rule) does the same job.
         """, seeAlso: ["wasserstein"]),
+        Topic(name: "vae", aliases: ["autoencoder", "elbo"], title: "Variational autoencoders", text: """
+        A VAE (Kingma and Welling, 2013) learns the same thing a GAN does, a decoder G that turns z ~ N(0, I)
+        into samples, but trains it without a discriminator. An encoder E maps each real x to a Gaussian
+        q(z|x) = N(μ, σ²); z is drawn from it as μ + σ·ε, so gradients reach E (the reparameterisation), and
+        G reconstructs x from z. The loss is ‖G(z) − x‖² + β·KL(q(z|x) ‖ N(0, I)), the negative evidence lower
+        bound: the first term makes codes informative, the second keeps them where samples will be drawn
+        from. Every real x is reconstructed, so no mode is dropped; but G is asked for the average of all x a
+        code could have come from, so samples are blurrier than a GAN's. A small β gives sharp reconstructions
+        and poor samples (codes far from the prior); a large β, the reverse. vae E G beta=0.4.
+        """, seeAlso: ["mode-collapse"]),
     ]
 }

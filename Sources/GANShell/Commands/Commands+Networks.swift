@@ -50,11 +50,29 @@ extension CommandTable {
                 words: ganOptions.map { $0 + "=" }) { shell, args, _ in
             try shell.assembleGAN(args)
         },
+        Command("vae", group: .networks, usage: "vae E G [key=value …]",
+                summary: "assembles a variational autoencoder: encoder E, decoder G, the loaded data",
+                details: """
+                E maps a sample to k means and k log-variances (output [2k]) for G's k latent values; G is the
+                decoder and, as in a GAN, the generator: samples are G(z) with z ~ N(0, I). Each step encodes a
+                real batch, draws z = μ + σ·ε, decodes, and steps both networks on the squared reconstruction
+                error plus beta × KL(q(z|x) ‖ N(0, I)), the negative ELBO. beta=1, batch=64, ema=, and the
+                optimizer settings of 'gan' (optD is E's optimizer; set E.lr for it alone). Then step, train,
+                sample, metrics and plot work as for a GAN (explain vae).
+                """,
+                examples: ["vae E G beta=1 lr=1e-3 batch=128"],
+                words: vaeOptions.map { $0 + "=" }) { shell, args, _ in
+            try shell.assembleGAN(args, model: .variational)
+        },
     ]
 
     static let ganOptions = ["loss", "opt", "lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov",
                              "lrG", "lrD", "batch", "dsteps", "lambda", "gamma", "clip", "smooth", "noise", "ema", "z", "cond"]
-    static let trainingKeys = ["loss", "batch", "dsteps", "lambda", "gamma", "clip", "smooth", "noise", "ema"]
+    static let trainingKeys = ["loss", "batch", "dsteps", "lambda", "gamma", "clip", "smooth", "noise", "ema", "beta"]
+    static let vaeOptions = ["opt", "lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov", "lrG", "lrE",
+                             "batch", "beta", "ema"]
+    /// Settings of a GAN that a VAE does not have.
+    static let adversarialKeys = ["loss", "dsteps", "lambda", "gamma", "clip", "smooth", "noise", "z"]
 }
 
 extension Interpreter {
@@ -172,11 +190,14 @@ extension Interpreter {
         return [.table(table)]
     }
 
-    func assembleGAN(_ args: Arguments) throws -> [Output] {
-        let w = try CommandWords(args, command: "gan", allowed: CommandTable.ganOptions)
-        let gWord = try w.word(0, "the generator's name")
-        let dWord = try w.word(1, "the discriminator's name")
+    func assembleGAN(_ args: Arguments, model: GenerativeModel = .adversarial) throws -> [Output] {
+        let vae = model == .variational
+        let command = vae ? "vae" : "gan"
+        let w = try CommandWords(args, command: command, allowed: vae ? CommandTable.vaeOptions : CommandTable.ganOptions)
+        let first = try w.word(0, vae ? "the encoder's name" : "the generator's name")
+        let second = try w.word(1, vae ? "the decoder's name" : "the discriminator's name")
         try w.noMoreThan(2)
+        let (gWord, dWord) = vae ? (second, first) : (first, second)
         func network(_ word: Arguments.Word, _ role: String) throws -> Network {
             guard let n = workspace.bindings.networks[word.text] else {
                 let nets = workspace.bindings.networks.keys.sorted()
@@ -186,9 +207,9 @@ extension Interpreter {
             }
             return n
         }
-        let g = try network(gWord, "the generator"), d = try network(dWord, "the discriminator")
-        guard g !== d else { throw ShellError(.value, "G and D must be two different networks", at: dWord.location) }
-        guard let data = workspace.data else { throw ShellError(.value, "gan: load data first (for example 'data ring8')", at: gWord.location) }
+        let g = try network(gWord, vae ? "the decoder" : "the generator"), d = try network(dWord, vae ? "the encoder" : "the discriminator")
+        guard g !== d else { throw ShellError(.value, vae ? "the encoder and the decoder must be two different networks" : "G and D must be two different networks", at: second.location) }
+        guard let data = workspace.data else { throw ShellError(.value, "\(command): load data first (for example 'data digits')", at: first.location) }
         var options = TrainingOptions()
         for (key, value, word) in w.options where CommandTable.trainingKeys.contains(key) {
             do { try options.set(key, value) } catch { throw ShellError(.value, "\(error)", at: word.location, length: word.length) }
@@ -204,7 +225,7 @@ extension Interpreter {
                 conditioning = .embedding(k)
             } else { throw ShellError(.value, "cond must be onehot or embed:N, found '\(c)'") }
         }
-        let gan = try GAN(generator: g, discriminator: d, data: data.source, noise: noise, conditioning: conditioning)
+        let gan = try GAN(generator: g, discriminator: d, data: data.source, noise: noise, conditioning: conditioning, model: model)
         let optName = w.option("opt") ?? "adam"
         if let o = w.options.last(where: { $0.key == "opt" }), !["adam", "sgd", "rmsprop"].contains(optName) {
             throw ShellError(.value, "unknown optimizer '\(optName)'; there are adam, sgd and rmsprop" + didYouMean(optName, among: ["adam", "sgd", "rmsprop"]),
@@ -212,7 +233,7 @@ extension Interpreter {
         }
         var shared: [(String, Float)] = []
         let probe = try makeOptimizer(optName, parameters: [])
-        for key in ["lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov", "lrG", "lrD"] {
+        for key in ["lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov", "lrG", "lrD", "lrE"] {
             guard let v = try w.float(key), let word = w.options.last(where: { $0.key == key })?.word else { continue }
             let name = key.hasPrefix("lr") ? "lr" : key
             do { try probe.set(name, v) } catch {
@@ -222,7 +243,7 @@ extension Interpreter {
             if !key.hasPrefix("lr") || key == "lr" { shared.append((key, v)) }
         }
         let optG = try makeOptimizer(optName, parameters: gan.generatorParameters, hyperparameters: shared + (try w.float("lrG").map { [("lr", $0)] } ?? []))
-        let optD = try makeOptimizer(optName, parameters: gan.discriminatorParameters, hyperparameters: shared + (try w.float("lrD").map { [("lr", $0)] } ?? []))
+        let optD = try makeOptimizer(optName, parameters: gan.discriminatorParameters, hyperparameters: shared + (try w.float(vae ? "lrE" : "lrD").map { [("lr", $0)] } ?? []))
         try checkBatch(options.batchSize, gan)
         let trainer = try Trainer(gan: gan, options: options, optimizerG: optG, optimizerD: optD)
         let session = Session(trainer: trainer, generatorName: gWord.text, discriminatorName: dWord.text, data: data)
@@ -242,6 +263,17 @@ extension Interpreter {
 
     func describe(_ s: Session) -> String {
         let t = s.trainer, gan = t.gan
+        func opt(_ o: Optimizer) -> String { o.name + " " + o.hyperparameters.map { "\($0.name)=\(Format.number($0.value))" }.joined(separator: " ") }
+        if gan.model == .variational {
+            var lines = ["VAE: encoder \(s.discriminatorName) \(Format.shape(gan.discriminator.inputShape)) → \(Format.shape(gan.discriminator.outputShape)), "
+                         + "decoder \(s.generatorName) \(Format.shape(gan.generator.inputShape)) → \(Format.shape(gan.generator.outputShape)), on \(s.data.name)"]
+            lines.append("  β \(Format.number(t.options.beta)), batch \(t.options.batchSize), prior N(0, I) over \(Format.shape(gan.noiseShape))"
+                         + (t.options.emaDecay.map { ", EMA of \(s.generatorName) \(Format.number($0))" } ?? ""))
+            lines.append("  optG (\(s.generatorName)) \(opt(t.optimizerG))")
+            lines.append("  optD (\(s.discriminatorName)) \(opt(t.optimizerD))")
+            lines.append("  \(t.gStepCount) steps taken, epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)")
+            return lines.joined(separator: "\n")
+        }
         var lines = ["GAN: \(s.generatorName) \(Format.shape(gan.generator.inputShape)) → \(Format.shape(gan.generator.outputShape)), "
                      + "\(s.discriminatorName) \(Format.shape(gan.discriminator.inputShape)) → \(Format.shape(gan.discriminator.outputShape)), on \(s.data.name)"]
         lines.append("  loss \(t.options.loss.rawValue), batch \(t.options.batchSize), \(t.options.dSteps) D step\(t.options.dSteps == 1 ? "" : "s") per G step, noise \(gan.noise.rawValue) \(Format.shape(gan.noiseShape))")
@@ -257,7 +289,6 @@ extension Interpreter {
         if let e = t.options.emaDecay { extras.append("EMA of G \(Format.number(e))") }
         if let c = gan.conditioning { extras.append(c == .oneHot ? "conditional (one-hot labels)" : "conditional (label embedding)") }
         if !extras.isEmpty { lines.append("  " + extras.joined(separator: ", ")) }
-        func opt(_ o: Optimizer) -> String { o.name + " " + o.hyperparameters.map { "\($0.name)=\(Format.number($0.value))" }.joined(separator: " ") }
         lines.append("  optG \(opt(t.optimizerG))")
         lines.append("  optD \(opt(t.optimizerD))")
         lines.append("  \(t.dStepCount) D steps and \(t.gStepCount) G steps taken, epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)")

@@ -3,22 +3,25 @@ import GANKit
 import TensorCore
 
 extension CommandTable {
-    static let plotKinds = ["samples", "surface", "manifold", "arrows", "losses", "scores", "wasserstein", "hist"]
-    static let statNames = ["dloss", "gloss", "dx", "dgz", "w", "penalty"]
+    static let plotKinds = ["samples", "reconstructions", "surface", "manifold", "arrows", "losses", "scores", "wasserstein", "hist"]
+    static let statNames = ["dloss", "gloss", "dx", "dgz", "w", "penalty", "recon", "kld"]
 
     static let plotCommands: [Command] = [
         Command("plot", group: .inspection, usage: "plot WHAT [N] [to FILE.png]",
                 summary: "draws samples, D's surface, G's manifold, gradient arrows, losses or a histogram; 'to FILE.png' also writes a PNG",
                 details: """
                 samples [N]: real (green) and generated (purple) points, or a grid of N generated images, or words.
+                reconstructions [N]: a VAE's decoder applied to the encoder's mean code of N real samples (8),
+                  the real images above their reconstructions.
                 surface: D's output over the plane as a heatmap (D(x) for the logistic losses, raw scores
                   otherwise), the samples on top. For 2-D data.
                 manifold: a grid of noise values and where G sends it (the first two noise dimensions vary,
                   the others are 0), over the real data.
                 arrows [N]: N generated points and the direction each would move to lower G's loss (−∇ of
                   G's loss with respect to the point: the push D's gradient gives G).
-                losses: D's and G's loss per step. scores: mean D(x) and D(G(z)). wasserstein: the estimate.
-                  Any of dloss, gloss, dx, dgz, w, penalty, several at once: plot dloss gloss.
+                losses: D's and G's loss per step (a VAE's loss, reconstruction error and KL). scores: mean D(x)
+                  and D(G(z)). wasserstein: the estimate. Any of dloss, gloss, dx, dgz, w, penalty, recon, kld,
+                  several at once: plot dloss gloss.
                 hist EXPR: a histogram of a tensor's values (weights, gradients, samples).
                 """,
                 examples: ["plot samples", "plot surface to surface.png", "plot manifold", "plot arrows 200", "plot losses",
@@ -60,13 +63,14 @@ extension Interpreter {
             let t = try tensor(e)
             output = .histogram(Histogram(title: "values of \(e.path ?? "the tensor") \(Format.shape(t.shape))", values: t.scalars, bins: 20))
         case "samples": output = try plotSamples(try count(500))
+        case "reconstructions": output = try plotReconstructions(try count(8))
         case "surface": output = try plotSurface(try count(500))
         case "manifold": try _ = count(1); output = try plotManifold()
         case "arrows": output = try plotArrows(try count(150))
         default:
             let stats = words.map(\.text).flatMap { w -> [String] in
                 switch w {
-                case "losses": return ["dloss", "gloss"]
+                case "losses": return workspace.session?.trainer.gan.model == .variational ? ["gloss", "recon", "kld"] : ["dloss", "gloss"]
                 case "scores": return ["dx", "dgz"]
                 case "wasserstein": return ["w"]
                 default: return [w]
@@ -117,13 +121,49 @@ extension Interpreter {
 
     func planarSession(_ what: String) throws -> Session {
         let s = try requireSession("plot \(what)")
+        if what != "manifold", s.trainer.gan.model == .variational {
+            throw ShellError(.value, "plot \(what) draws what a discriminator does; a VAE has an encoder instead ('plot samples' and 'plot manifold' apply)")
+        }
         guard s.data.source.sampleShape == [2] else {
             throw ShellError(.value, "plot \(what) draws the plane: the data must be points [2], \(s.data.name) holds \(Format.shape(s.data.source.sampleShape))")
         }
         return s
     }
 
-    func stepLabel(_ s: Session) -> String { "after \(s.trainer.gStepCount) G step\(s.trainer.gStepCount == 1 ? "" : "s")" }
+    func stepLabel(_ s: Session) -> String {
+        let n = s.trainer.gStepCount
+        return "after \(n) \(s.trainer.gan.model == .variational ? "" : "G ")step\(n == 1 ? "" : "s")"
+    }
+
+    /// Real samples and the decoder's output from their mean codes (a VAE).
+    func plotReconstructions(_ n: Int) throws -> Output {
+        let s = try requireSession("plot reconstructions")
+        let gan = s.trainer.gan
+        guard gan.model == .variational else {
+            throw ShellError(.value, "plot reconstructions needs a VAE: a GAN's generator has no encoder to map a sample back to its noise")
+        }
+        guard n <= 64 else { throw ShellError(.limit, "plot reconstructions draws at most 64 samples, found \(n)") }
+        let x = try s.data.realSamples(n)
+        let m = x.shape[0], k = gan.noiseShape[0]
+        let nets = [gan.discriminator, gan.generator]
+        let was = nets.map(\.training)
+        for net in nets { net.training = false }
+        defer { for (net, w) in zip(nets, was) { net.training = w } }
+        let decoded = try withNoGrad {
+            let mean = try gan.discriminator(x).reshaped(to: [m, 2 * k]).slice(axis: 1, start: 0, end: k)
+            return try gan.generator(mean)
+        }
+        switch (view(x, s.data), view(decoded, s.data)) {
+        case (.images(let a), .images(let b)):
+            return .images(ImageGrid(title: "\(m) real images (top) and their reconstructions, \(stepLabel(s))",
+                                     images: try Tensor.concat([a, b], axis: 0), columns: m))
+        case (.points, .points):
+            var f = PNGRenderer.scatter(generated: decoded, real: x, title: "\(m) real points and their reconstructions, \(stepLabel(s))")
+            f.series = ["real", "reconstructed"]
+            return .figure(f)
+        case (_, let other): return .samples(other)
+        }
+    }
 
     func plotSamples(_ n: Int) throws -> Output {
         let s = try requireSession("plot samples")
@@ -225,7 +265,9 @@ extension Interpreter {
         let s = try requireSession("plot")
         let h = s.trainer.history
         guard !h.isEmpty else { throw ShellError(.value, "plot: no steps yet; take some with 'step' or 'train'") }
-        let names = ["dloss": "D loss", "gloss": "G loss", "dx": "D(x)", "dgz": "D(G(z))", "w": "Wasserstein estimate", "penalty": "penalty"]
+        var names = ["dloss": "D loss", "gloss": "G loss", "dx": "D(x)", "dgz": "D(G(z))", "w": "Wasserstein estimate", "penalty": "penalty",
+                     "recon": "reconstruction error", "kld": "KL"]
+        if s.trainer.gan.model == .variational { names["gloss"] = "loss" }
         func value(_ st: StepStats, _ k: String) -> Float? {
             switch k {
             case "dloss": return st.dLoss
@@ -233,6 +275,8 @@ extension Interpreter {
             case "dx": return st.dReal
             case "dgz": return st.part == .generator ? st.dFake : nil
             case "w": return st.wasserstein
+            case "recon": return st.reconstruction
+            case "kld": return st.kl
             default: return st.penalty
             }
         }

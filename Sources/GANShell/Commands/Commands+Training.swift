@@ -77,6 +77,10 @@ extension Interpreter {
                 continue
             }
             guard let session = s else { throw fail("set \(key): there is no GAN yet; its settings are given with 'gan G D \(key)=…'") }
+            let vae = session.trainer.gan.model == .variational
+            if vae, CommandTable.adversarialKeys.contains(key) {
+                throw fail("set \(key): a VAE has no \(key == "z" ? "choice of noise (its prior is N(0, I))" : "adversarial setting '\(key)'"); its settings are batch, beta, ema and the optimizers'")
+            }
             if CommandTable.trainingKeys.contains(key) {
                 do { try options!.set(key, value) } catch { throw fail("\(error)") }
                 changed.append("\(key) \(value)")
@@ -85,9 +89,9 @@ extension Interpreter {
                 noise = n
                 changed.append("z \(value)")
             } else {
-                var targets: [(String, Optimizer)] = [("G", session.trainer.optimizerG), ("D", session.trainer.optimizerD)]
+                var targets: [(String, Optimizer)] = [("G", session.trainer.optimizerG), (vae ? "E" : "D", session.trainer.optimizerD)]
                 var name = key
-                if key.hasPrefix("G.") || key.hasPrefix("D.") {
+                if targets.contains(where: { key.hasPrefix($0.0 + ".") }) {
                     targets = targets.filter { $0.0 == String(key.prefix(1)) }
                     name = String(key.dropFirst(2))
                 }
@@ -120,6 +124,13 @@ extension Interpreter {
         var rows: [[String]] = [["maxelements", Format.count(options.maxElements)]]
         if let s = workspace.session {
             let o = s.trainer.options
+            if s.trainer.gan.model == .variational {
+                rows += [["batch", String(o.batchSize)], ["beta", Format.number(o.beta)], ["ema", o.emaDecay.map { Format.number($0) } ?? "off"]]
+                for (label, opt) in [("G", s.trainer.optimizerG), ("E", s.trainer.optimizerD)] {
+                    rows += opt.hyperparameters.map { ["\(label).\($0.name)", Format.number($0.value)] }
+                }
+                return [.table(Table(columns: ["setting", "value"], rows: rows))]
+            }
             rows += [["loss", o.loss.rawValue], ["batch", String(o.batchSize)], ["dsteps", String(o.dSteps)],
                      ["lambda", Format.number(o.gpLambda)], ["gamma", Format.number(o.r1Gamma)], ["clip", Format.number(o.clip)],
                      ["smooth", Format.number(o.labelSmoothing)], ["noise", Format.number(o.instanceNoise)],
@@ -146,6 +157,7 @@ extension Interpreter {
                 return try trainSteps(n, s)
             }
         }
+        if t.gan.model == .variational { return [.steps(try t.step())] }
         guard t.options.dSteps + 1 <= options.maxSteps else {
             throw ShellError(.limit, "a step of \(t.options.dSteps) D steps and a G step is more than the \(options.maxSteps) steps one command may take")
         }
@@ -153,7 +165,8 @@ extension Interpreter {
     }
 
     func trainSteps(_ n: Int, _ s: Session) throws -> [Output] {
-        let parts = s.trainer.options.dSteps + 1
+        let vae = s.trainer.gan.model == .variational
+        let parts = vae ? 1 : s.trainer.options.dSteps + 1
         guard n <= options.maxSteps / parts else {
             throw ShellError(.limit, "at most \(Format.count(options.maxSteps)) D and G steps per command; \(Format.count(n)) steps of \(parts) are more")
         }
@@ -170,7 +183,7 @@ extension Interpreter {
         if n <= 5 {
             out.append(.steps(all))
         } else {
-            out.append(.text("\(done) step\(done == 1 ? "" : "s") (\(all.filter { $0.part == .discriminator }.count) D, \(all.filter { $0.part == .generator }.count) G); the last:"))
+            out.append(.text("\(done) step\(done == 1 ? "" : "s")" + (vae ? "" : " (\(all.filter { $0.part == .discriminator }.count) D, \(all.filter { $0.part == .generator }.count) G)") + "; the last:"))
             out.append(.steps(last))
         }
         if done < n { out.append(.text("interrupted after \(done) of \(n) steps; the steps taken are kept")) }
@@ -192,7 +205,8 @@ extension Interpreter {
         case "steps", "step":
             return try trainSteps(n, s)
         case "epochs", "epoch":
-            guard n <= options.maxSteps / max(1, t.batchesPerEpoch * (t.options.dSteps + 1)) else {
+            let vae = t.gan.model == .variational
+            guard n <= options.maxSteps / max(1, t.batchesPerEpoch * (vae ? 1 : t.options.dSteps + 1)) else {
                 throw ShellError(.limit, "at most \(Format.count(options.maxSteps)) steps per command; \(n) epochs are \(Format.count(n * t.batchesPerEpoch)) batches")
             }
             var rows: [[String]] = []
@@ -210,17 +224,28 @@ extension Interpreter {
                     let v = steps.compactMap(f)
                     return v.isEmpty ? "" : Format.number(v.reduce(0, +) / Float(v.count))
                 }
-                rows.append([String(t.epoch), String(done), mean(\.dLoss), mean(\.gLoss), mean(\.dReal), mean(\.dFake),
-                             t.options.loss.isWasserstein ? mean(\.wasserstein) : "", Format.seconds(Date().timeIntervalSince(t0))])
+                if vae {
+                    rows.append([String(t.epoch), String(done), mean(\.gLoss), mean(\.reconstruction), mean(\.kl), Format.seconds(Date().timeIntervalSince(t0))])
+                } else {
+                    rows.append([String(t.epoch), String(done), mean(\.dLoss), mean(\.gLoss), mean(\.dReal), mean(\.dFake),
+                                 t.options.loss.isWasserstein ? mean(\.wasserstein) : "", Format.seconds(Date().timeIntervalSince(t0))])
+                }
                 if Interrupt.isRequested { stopped = true; break }
             }
             let wasserstein = t.options.loss.isWasserstein
-            var columns = ["epoch", "steps", "D loss", "G loss", "D(x)", "D(G(z))", "W", "time"]
-            var keep = columns.indices.filter { wasserstein || $0 != 6 }
-            if !options.timings { keep.removeAll { $0 == 7 } }
+            var columns = vae ? ["epoch", "steps", "loss", "recon", "KL", "time"] : ["epoch", "steps", "D loss", "G loss", "D(x)", "D(G(z))", "W", "time"]
+            var keep = columns.indices.filter { vae || wasserstein || $0 != 6 }
+            if !options.timings { keep.removeAll { $0 == columns.count - 1 } }
             columns = keep.map { columns[$0] }
             rows = rows.map { r in keep.map { r[$0] } }
-            var out: [Output] = [.table(Table(title: "means over each epoch", columns: columns, rows: rows,
+            // A long run shows about a dozen rows: every k-th epoch and the last.
+            var title = "means over each epoch"
+            if rows.count > 12 {
+                let k = (rows.count + 9) / 10
+                rows = rows.enumerated().filter { ($0.offset + 1) % k == 0 || $0.offset == 0 || $0.offset == rows.count - 1 }.map(\.element)
+                title = "means over each epoch (a row every \(k) epochs, and the last)"
+            }
+            var out: [Output] = [.table(Table(title: title, columns: columns, rows: rows,
                                               rightAligned: columns.map { _ in true }))]
             if stopped { out.append(.text("interrupted; the steps taken are kept")) }
             out.append(.timing("took", Date().timeIntervalSince(start)))
@@ -234,6 +259,16 @@ extension Interpreter {
     func gradients() throws -> [Output] {
         let s = try requireSession("grads")
         var out: [Output] = []
+        if s.trainer.gan.model == .variational {
+            guard let last = s.trainer.history.last else { return [.text("no steps yet")] }
+            var out: [Output] = []
+            for (name, norms) in [(s.discriminatorName, last.encoderGradientNorms ?? []), (s.generatorName, last.gradientNorms)] {
+                let rows = norms.map { [String($0.layer), $0.spec, Format.number($0.norm)] }
+                out.append(.table(Table(title: "\(name) after step \(last.number): gradient norm per layer",
+                                        columns: ["#", "layer", "‖grad‖"], rows: rows, rightAligned: [true, false, true])))
+            }
+            return out
+        }
         for (part, name) in [(StepStats.Part.discriminator, s.discriminatorName), (.generator, s.generatorName)] {
             guard let last = s.trainer.history.last(where: { $0.part == part }) else {
                 out.append(.text("\(name): no \(part.rawValue) step yet"))
@@ -253,6 +288,13 @@ extension Interpreter {
         let n = w.positional.isEmpty ? 10 : try w.int(0, "a number of steps")
         let h = s.trainer.history
         guard !h.isEmpty else { return [.text("no steps yet")] }
+        if s.trainer.gan.model == .variational {
+            let rows = h.suffix(n).map { st -> [String] in
+                [String(st.number), String(st.epoch)] + [st.gLoss, st.reconstruction, st.kl].map { $0.map { Format.number($0) } ?? "" }
+            }
+            return [.table(Table(title: "last \(min(n, h.count)) of \(h.count) steps", columns: ["step", "epoch", "loss", "recon", "KL"],
+                                 rows: rows, rightAligned: [true, true, true, true, true]))]
+        }
         let rows = h.suffix(n).map { st -> [String] in
             [st.part.rawValue, String(st.number), String(st.epoch),
              (st.dLoss ?? st.gLoss).map { Format.number($0) } ?? "",

@@ -81,7 +81,9 @@ public struct Figure {
 public struct ImageGrid {
     public var title: String
     public var images: Tensor
-    public init(title: String, images: Tensor) { self.title = title; self.images = images }
+    /// Images per row (nil: a square-ish grid).
+    public var columns: Int?
+    public init(title: String, images: Tensor, columns: Int? = nil) { self.title = title; self.images = images; self.columns = columns }
 }
 
 /// Colours shared by every renderer, so a figure looks the same in the terminal and in a PNG.

@@ -184,7 +184,7 @@ public enum PNGRenderer {
         let n = t.shape[0], c = t.shape[1], h = t.shape[2], w = t.shape[3]
         // Each image about 56–112 pixels across, in a square-ish grid.
         let zoom = max(1, 84 / max(w, h))
-        let columns = Int(Double(n).squareRoot().rounded(.up)), rows = (n + columns - 1) / columns
+        let columns = max(1, min(n, g.columns ?? Int(Double(n).squareRoot().rounded(.up)))), rows = (n + columns - 1) / columns
         let gap = 4, titleHeight = g.title.isEmpty ? 0 : 30
         var r = Raster(width: columns * (w * zoom + gap) + gap, height: rows * (h * zoom + gap) + gap + titleHeight, background: (235, 235, 235))
         if !g.title.isEmpty { r.text(g.title, gap, 8, (20, 20, 20), scale: 2) }

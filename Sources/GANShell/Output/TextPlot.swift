@@ -245,7 +245,7 @@ struct TextImages {
         // Small images are doubled so a digit is more than a few characters.
         let scale = w <= 12 ? 2 : 1
         let cw = w * scale, ch = h * scale
-        let perRow = max(1, min(n, (width + 1) / (cw + 1)))
+        let perRow = max(1, min(n, grid.columns ?? n, (width + 1) / (cw + 1)))
         for start in stride(from: 0, to: n, by: perRow) {
             for row in stride(from: 0, to: ch, by: 2) {
                 var line = ""

@@ -135,13 +135,17 @@ public struct TextRenderer {
 
     /// One line per step: `D 12  loss 1.27 (real 0.61, fake 0.66)  D(x) 0.54  D(G(z)) 0.47`.
     public func line(_ s: StepStats) -> String {
-        var parts = ["\(s.part.rawValue) \(s.number)"]
+        var parts = ["\(s.reconstruction != nil ? "VAE" : s.part.rawValue) \(s.number)"]
         if let l = s.dLoss {
             var t = "loss \(Format.number(l))"
             if let r = s.dLossReal, let f = s.dLossFake { t += " (real \(Format.number(r)), fake \(Format.number(f))" + (s.penalty.map { ", penalty \(Format.number($0))" } ?? "") + ")" }
             parts.append(t)
         }
-        if let l = s.gLoss { parts.append("loss \(Format.number(l))") }
+        if let l = s.gLoss {
+            var t = "loss \(Format.number(l))"
+            if let r = s.reconstruction, let k = s.kl { t += " (reconstruction \(Format.number(r)), KL \(Format.number(k)))" }
+            parts.append(t)
+        }
         if let r = s.dReal { parts.append("D(x) \(Format.number(r))") }
         if let f = s.dFake { parts.append("D(G(z)) \(Format.number(f))") }
         if let w = s.wasserstein { parts.append("W \(Format.number(w))") }

@@ -130,7 +130,7 @@ public final class Workspace {
     }
 
     /// Names of the last step's statistics, usable in expressions.
-    static let statisticNames = ["dloss", "gloss", "dx", "dgz", "w", "penalty", "gnorm", "dnorm"]
+    static let statisticNames = ["dloss", "gloss", "dx", "dgz", "w", "penalty", "gnorm", "dnorm", "recon", "kld"]
 
     /// The most recent value of a step statistic: losses, mean D(x) and D(G(z)),
     /// the Wasserstein estimate, the penalty, and the whole gradient norm of
@@ -147,6 +147,8 @@ public final class Workspace {
         case "dgz": return last.first { $0.dFake != nil }?.dFake
         case "w": return last.first { $0.wasserstein != nil }?.wasserstein
         case "penalty": return last.first { $0.penalty != nil }?.penalty
+        case "recon": return last.first { $0.reconstruction != nil }?.reconstruction
+        case "kld": return last.first { $0.kl != nil }?.kl
         case "gnorm": return norm(.generator)
         case "dnorm": return norm(.discriminator)
         default: return nil
