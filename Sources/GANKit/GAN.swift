@@ -79,12 +79,12 @@ public final class GAN {
                 throw ShapeError("a conditional generator takes [noise + \(labelDim) label values] as one vector; G takes \(shapeString(generator.inputShape))")
             }
         }
-        guard generator.outputShape == sample else {
-            throw ShapeError("G makes samples of shape \(shapeString(generator.outputShape)) but \(data.name) holds \(shapeString(sample)); the last layers of G must end at \(shapeString(sample))")
-        }
         if model == .variational {
             try GAN.checkVAE(generator: generator, encoder: discriminator, data: data, noise: noise, conditioning: conditioning)
             return
+        }
+        guard generator.outputShape == sample else {
+            throw ShapeError("G makes samples of shape \(shapeString(generator.outputShape)) but \(data.name) holds \(shapeString(sample)); the last layers of G must end at \(shapeString(sample))")
         }
         let dInput = GAN.discriminatorInput(sample: sample, labelDim: labelDim)
         guard discriminator.inputShape == dInput else {
@@ -101,7 +101,10 @@ public final class GAN {
         guard conditioning == nil else { throw ShapeError("a VAE here is unconditional; drop cond=") }
         guard noise == .normal else { throw ShapeError("a VAE's prior is the standard normal; z=uniform does not apply") }
         guard generator.inputShape.count == 1, let k = generator.inputShape.first else {
-            throw ShapeError("the decoder of a VAE takes a latent vector [k]; G takes \(shapeString(generator.inputShape))")
+            throw ShapeError("the decoder of a VAE takes a latent vector [k] (it starts with noise k), but this one takes \(shapeString(generator.inputShape))")
+        }
+        guard generator.outputShape == data.sampleShape else {
+            throw ShapeError("the decoder makes samples of shape \(shapeString(generator.outputShape)) but \(data.name) holds \(shapeString(data.sampleShape))")
         }
         guard encoder.inputShape == data.sampleShape else {
             throw ShapeError("the encoder takes \(shapeString(encoder.inputShape)) but \(data.name) holds \(shapeString(data.sampleShape))")

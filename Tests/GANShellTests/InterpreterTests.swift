@@ -184,6 +184,47 @@ final class InterpreterTests: XCTestCase {
         XCTAssertNotNil(shell.run("expect [1, 0] > 0").error)
     }
 
+    func testVAECommands() throws {
+        run("data digits; net E = input 1 8 8 | flatten | linear 32 | relu | linear 8; net G = noise 4 | linear 32 | relu | linear 64 | tanh | reshape 1 8 8")
+        fails("vae E G loss=hinge", "unknown option")
+        fails("vae G E", "the decoder of a VAE takes a latent vector [k] (it starts with noise k), but this one takes [1, 8, 8]")
+        run("net E3 = input 1 8 8 | flatten | linear 6")
+        fails("vae E3 G", "end it with 'linear 8'")
+        XCTAssertNil(shell.workspace.session)
+        run("vae E G beta=0.5 batch=32 lrE=2e-3")
+        let s = shell.workspace.session!
+        XCTAssertEqual(s.trainer.gan.model, .variational)
+        XCTAssertEqual(s.trainer.optimizerD.value(of: "lr"), 2e-3)
+        let one = TextRenderer(showTimings: false).render(run("step"))
+        XCTAssertTrue(one.hasPrefix("VAE 1  loss ") && one.contains("reconstruction") && one.contains("KL"), one)
+        fails("step d", "a VAE has no discriminator step")
+        fails("set loss hinge", "a VAE has no adversarial setting 'loss'")
+        fails("plot surface", "a VAE has an encoder instead")
+        run("set beta 0.25; set E.lr 1e-3")
+        XCTAssertEqual(s.trainer.options.beta, 0.25)
+        XCTAssertEqual(s.trainer.optimizerD.value(of: "lr"), 1e-3)
+        let epochs = TextRenderer(showTimings: false).render(run("train 2 epochs"))
+        XCTAssertTrue(epochs.contains("recon") && !epochs.contains("D(x)"), epochs)
+        XCTAssertNotNil(tensor("recon")); XCTAssertNotNil(tensor("kld"))
+        XCTAssertEqual(tensor("recon")!.item, s.trainer.history.last!.reconstruction!)
+        guard case .images(let grid) = run("plot reconstructions 5").first else { return XCTFail("no image grid") }
+        XCTAssertEqual(grid.images.shape, [10, 1, 8, 8])
+        XCTAssertEqual(grid.columns, 5)
+        let m = TextRenderer().render(run("metrics 200"))
+        XCTAssertTrue(m.contains("classes covered") && m.contains("frechet"), m)
+        let g = TextRenderer().render(run("grads"))
+        XCTAssertTrue(g.contains("E after step") && g.contains("G after step"), g)
+        // Saved and loaded as a VAE.
+        let scratch = try ScratchFolder()
+        shell.options.directory = scratch.path
+        run("save vae vae.safetensors; reset; data digits; load vae vae.safetensors")
+        XCTAssertEqual(shell.workspace.session?.trainer.gan.model, .variational)
+        XCTAssertEqual(shell.workspace.session?.trainer.options.beta, 0.25)
+        // A GAN has no reconstructions.
+        run("net D = input 1 8 8 | flatten | linear 1; gan G D")
+        fails("plot reconstructions", "needs a VAE")
+    }
+
     func testInterruptStopsTrainingAndKeepsSteps() {
         run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
         // Ctrl-C sets the flag that training checks between steps; here it is already set when training starts.

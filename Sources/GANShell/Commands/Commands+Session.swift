@@ -38,14 +38,15 @@ extension CommandTable {
             }
             return [.table(Table(columns: ["snapshot", "networks", "steps"], rows: rows, rightAligned: [false, false, true]))]
         },
-        Command("save", group: .session, usage: "save NAME PATH | save gan PATH",
+        Command("save", group: .session, usage: "save NAME PATH | save gan PATH | save vae PATH",
                 summary: "writes a network, a tensor, or the whole training run (gan) to a safetensors file",
                 details: "Networks keep PyTorch's state-dict names and their layer text in the metadata, so 'load' rebuilds them from the file alone. 'save gan' keeps both networks, both optimizers, the counters, the random generator and the history: loading it continues exactly. Files are written atomically.",
                 examples: ["save G ring-G.safetensors", "save gan ring-run.safetensors"]) { shell, args, _ in
             try shell.save(args)
         },
-        Command("load", group: .session, usage: "load NAME PATH | load gan PATH [G D]",
+        Command("load", group: .session, usage: "load NAME PATH | load gan PATH [G D] | load vae PATH [E G]",
                 summary: "reads a network or tensor saved by 'save' into NAME, or continues a saved training run on the loaded data",
+                details: "A run's networks are bound to G and D (a VAE's to E and G) unless other names follow the path.",
                 examples: ["load G ring-G.safetensors", "load gan ring-run.safetensors"]) { shell, args, _ in
             try shell.load(args)
         },
@@ -133,12 +134,14 @@ extension Interpreter {
         let target = try w.word(0, "a name to load into (or gan)")
         let p = try w.word(1, "a file path")
         let path = resolve(p.text)
-        if target.text == "gan" {
+        if target.text == "gan" || target.text == "vae" {
             try w.noMoreThan(4)
-            guard let data = workspace.data else { throw ShellError(.value, "load gan: load the data the run was trained on first", at: target.location) }
-            let g = w.positional.count > 2 ? w.positional[2].text : "G"
-            let d = w.positional.count > 3 ? w.positional[3].text : "D"
+            guard let data = workspace.data else { throw ShellError(.value, "load \(target.text): load the data the run was trained on first", at: target.location) }
             let t = try Trainer.load(from: path, data: data.source)
+            let vae = t.gan.model == .variational
+            let first = w.positional.count > 2 ? w.positional[2].text : (vae ? "E" : "G")
+            let second = w.positional.count > 3 ? w.positional[3].text : (vae ? "G" : "D")
+            let (g, d) = vae ? (second, first) : (first, second)
             workspace.bindings.networks[g] = t.gan.generator
             workspace.bindings.networks[d] = t.gan.discriminator
             workspace.bindings.variables[g] = nil

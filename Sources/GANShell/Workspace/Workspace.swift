@@ -119,7 +119,7 @@ public final class Workspace {
         if let n = bindings.networks[name] { return .network(name, n) }
         if let v = bindings.variables[name] { return v }
         switch name {
-        case "gan": return bindings.session.map { .gan($0) }
+        case "gan", "vae": return bindings.session.map { .gan($0) }
         case "data": return bindings.data.map { .data($0) }
         case "optG": return bindings.session.map { .optimizer("optG", $0.trainer.optimizerG) }
         case "optD": return bindings.session.map { .optimizer("optD", $0.trainer.optimizerD) }
