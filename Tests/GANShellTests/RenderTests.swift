@@ -193,6 +193,28 @@ final class RenderTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.path + "/nb_files/cell-4-1.png"))
     }
 
+    /// Comment-only cells become prose: one block per run of them, paragraphs
+    /// at empty comment lines, indented lines on lines of their own.
+    func testCommentsBecomeProse() throws {
+        let shell = try session("x = 1")
+        for line in ["# Title line", "#", "# A paragraph that", "# continues here.", "#   1. an item", "#      that goes on", "#   2. another"] {
+            _ = shell.run(line)
+        }
+        _ = shell.run("y = 2")
+        let blocks = Notebook.blocks(shell.cells)
+        XCTAssertEqual(blocks.count, 3)
+        guard case .prose(let lines) = blocks[1], case .code(_, let n) = blocks[2] else { return XCTFail("prose then code expected") }
+        XCTAssertEqual(n, 2, "prose takes no number")
+        XCTAssertEqual(Notebook.paragraphs(lines), [["Title line"], ["A paragraph that continues here.", "1. an item that goes on", "2. another"]])
+        let html = try Notebook.html(shell.cells, title: "t")
+        XCTAssertTrue(html.contains("<div class=\"prose\"><p>Title line</p><p>A paragraph that continues here.<br>1. an item that goes on<br>2. another</p></div>"), html)
+        let json = try JSONSerialization.jsonObject(with: Data(Notebook.ipynb(shell.cells))) as! [String: Any]
+        let cells = json["cells"] as! [[String: Any]]
+        XCTAssertEqual(cells.map { $0["cell_type"] as! String }, ["code", "markdown", "code"])
+        XCTAssertNil(cells[1]["execution_count"])
+        XCTAssertEqual(cells[2]["execution_count"] as? Int, 2)
+    }
+
     /// Where Python's nbformat is installed (GANS_NBFORMAT_PYTHON names that Python), the notebook must validate.
     func testNotebookValidatesWithNbformat() throws {
         guard let python = ProcessInfo.processInfo.environment["GANS_NBFORMAT_PYTHON"] else {
@@ -200,6 +222,9 @@ final class RenderTests: XCTestCase {
         }
         let scratch = try ScratchFolder()
         let shell = try session("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16; step 3; plot samples; plot losses; history")
+        _ = shell.run("# A note between cells,")
+        _ = shell.run("# in two lines.")
+        _ = shell.run("history 2")
         try Notebook.write(shell.cells, title: "t", to: scratch.path + "/v.ipynb")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)

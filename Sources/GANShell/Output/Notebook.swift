@@ -57,14 +57,84 @@ public enum Notebook {
         try AtomicFile.write(bytes, to: path)
     }
 
+    /// A notebook's blocks: runs of comment-only cells become one block of
+    /// prose (their text without the `#`); other cells are code, numbered.
+    enum Block {
+        case prose([String])
+        case code(Cell, number: Int)
+    }
+
+    static func blocks(_ cells: [Cell]) -> [Block] {
+        var out: [Block] = []
+        var number = 0
+        for c in cells {
+            if c.outputs.isEmpty, c.error == nil, let lines = commentLines(c.source) {
+                if case .prose(let previous)? = out.last {
+                    out[out.count - 1] = .prose(previous + lines)
+                } else {
+                    out.append(.prose(lines))
+                }
+            } else {
+                number += 1
+                out.append(.code(c, number: number))
+            }
+        }
+        return out
+    }
+
+    /// The text of a source made only of comment lines, or nil.
+    static func commentLines(_ source: String) -> [String]? {
+        var lines: [String] = []
+        for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
+            let t = line.drop { $0 == " " || $0 == "\t" }
+            if t.isEmpty { continue }
+            guard t.hasPrefix("#") else { return nil }
+            var text = t.dropFirst()
+            if text.hasPrefix(" ") { text = text.dropFirst() }
+            lines.append(String(text))
+        }
+        return lines.isEmpty ? nil : lines
+    }
+
+    /// Prose lines as paragraphs (split at empty lines); an indented line
+    /// starts a line of its own, others join the line before.
+    /// A line indented deeper than the indented line before continues it.
+    static func paragraphs(_ lines: [String]) -> [[String]] {
+        var paragraphs: [[String]] = [[]]
+        var lastIndent = 0
+        for l in lines {
+            let indent = l.prefix { $0 == " " }.count
+            let text = l.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty {
+                if !(paragraphs.last?.isEmpty ?? true) { paragraphs.append([]) }
+                continue
+            }
+            let k = paragraphs.count - 1
+            let continues = !paragraphs[k].isEmpty && (indent == 0 ? lastIndent == 0 : lastIndent > 0 && indent > lastIndent)
+            if continues {
+                paragraphs[k][paragraphs[k].count - 1] += " " + text
+            } else {
+                paragraphs[k].append(text)
+                lastIndent = indent
+            }
+        }
+        return paragraphs.filter { !$0.isEmpty }
+    }
+
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
     public static func html(_ cells: [Cell], title: String, timings: Bool = true) throws -> String {
         var body = ""
-        for (i, c) in cells.enumerated() {
-            body += "<div class=\"cell\">\n<div class=\"in\"><span class=\"n\">[\(i + 1)]</span><pre>\(escape(c.source))</pre></div>\n"
+        for block in blocks(cells) {
+            guard case .code(let c, let i) = block else {
+                if case .prose(let lines) = block {
+                    body += "<div class=\"prose\">" + paragraphs(lines).map { "<p>" + $0.map(escape).joined(separator: "<br>") + "</p>" }.joined() + "</div>\n"
+                }
+                continue
+            }
+            body += "<div class=\"cell\">\n<div class=\"in\"><span class=\"n\">[\(i)]</span><pre>\(escape(c.source))</pre></div>\n"
             for p in try pieces(c, timings: timings) {
                 switch p {
                 case .text(let s):
@@ -89,6 +159,8 @@ public enum Notebook {
         body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; max-width: 920px; margin: 2em auto; padding: 0 1em; color: #222; }
         h1 { font-weight: 600; font-size: 1.5em; }
         .cell { margin: 1.2em 0; }
+        .prose { margin: 1.4em 0 1em 3.1em; line-height: 1.5; }
+        .prose p { margin: .5em 0; }
         .in { display: flex; gap: .6em; }
         .n { color: #888; font: 13px monospace; padding-top: .55em; min-width: 2.5em; text-align: right; }
         pre { margin: 0; padding: .5em .7em; font: 13px/1.35 "DejaVu Sans Mono", Menlo, Consolas, monospace; white-space: pre-wrap; }
@@ -115,7 +187,15 @@ public enum Notebook {
 
     public static func ipynb(_ cells: [Cell], timings: Bool = true) throws -> [UInt8] {
         var jsonCells: [[String: Any]] = []
-        for (i, c) in cells.enumerated() {
+        for (k, block) in blocks(cells).enumerated() {
+            guard case .code(let c, let i) = block else {
+                if case .prose(let lines) = block {
+                    let text = paragraphs(lines).map { $0.joined(separator: "  \n") }.joined(separator: "\n\n")
+                    jsonCells.append(["cell_type": "markdown", "id": String(format: "cell-%04d", k + 1), "metadata": [String: Any](),
+                                      "source": Notebook.lines(text)])
+                }
+                continue
+            }
             var outputs: [[String: Any]] = []
             for p in try pieces(c, timings: timings) {
                 switch p {
@@ -133,7 +213,7 @@ public enum Notebook {
                                     "data": ["image/png": Data(png).base64EncodedString(), "text/plain": [alt]]])
                 }
             }
-            jsonCells.append(["cell_type": "code", "id": String(format: "cell-%04d", i + 1), "execution_count": i + 1,
+            jsonCells.append(["cell_type": "code", "id": String(format: "cell-%04d", k + 1), "execution_count": i,
                               "metadata": [String: Any](), "source": lines(c.source), "outputs": outputs])
         }
         let notebook: [String: Any] = [
@@ -152,7 +232,13 @@ public enum Notebook {
         let folder = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(base + "_files")
         var text = "# \(title)\n"
         var made = false
-        for (i, c) in cells.enumerated() {
+        for block in blocks(cells) {
+            guard case .code(let c, let i) = block else {
+                if case .prose(let lines) = block {
+                    text += "\n" + paragraphs(lines).map { $0.joined(separator: "  \n") }.joined(separator: "\n\n") + "\n"
+                }
+                continue
+            }
             text += "\n```\n\(c.source)\n```\n"
             for (k, p) in try pieces(c, timings: timings).enumerated() {
                 switch p {
@@ -160,7 +246,7 @@ public enum Notebook {
                 case .table(let t): text += "\n```text\n\(TextRenderer(width: 100).render(t))\n```\n"
                 case .image(let png, let alt):
                     if !made { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true); made = true }
-                    let name = "cell-\(i + 1)-\(k + 1).png"
+                    let name = "cell-\(i)-\(k + 1).png"
                     try AtomicFile.write(png, to: (folder as NSString).appendingPathComponent(name))
                     text += "\n![\(alt.replacingOccurrences(of: "]", with: ")"))](\(base)_files/\(name))\n"
                 }

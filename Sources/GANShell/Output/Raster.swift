@@ -186,7 +186,8 @@ public enum PNGRenderer {
         let zoom = max(1, 84 / max(w, h))
         let columns = max(1, min(n, g.columns ?? Int(Double(n).squareRoot().rounded(.up)))), rows = (n + columns - 1) / columns
         let gap = 4, titleHeight = g.title.isEmpty ? 0 : 30
-        var r = Raster(width: columns * (w * zoom + gap) + gap, height: rows * (h * zoom + gap) + gap + titleHeight, background: (235, 235, 235))
+        let titleWidth = g.title.isEmpty ? 0 : Raster.textWidth(g.title, scale: 2) + 2 * gap
+        var r = Raster(width: max(columns * (w * zoom + gap) + gap, titleWidth), height: rows * (h * zoom + gap) + gap + titleHeight, background: (235, 235, 235))
         if !g.title.isEmpty { r.text(g.title, gap, 8, (20, 20, 20), scale: 2) }
         let v = t.scalars
         for k in 0..<n {
