@@ -225,6 +225,19 @@ final class InterpreterTests: XCTestCase {
         fails("plot reconstructions", "needs a VAE")
     }
 
+    func testMetricsOfTheMovingAverage() {
+        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
+        fails("metrics ema", "G has no moving average; set one with 'set ema 0.999'")
+        run("set ema 0.9")
+        fails("metrics ema", "starts with the first G step")
+        run("train 20 steps")
+        let m = TextRenderer().render(run("metrics 300 ema"))
+        XCTAssertTrue(m.contains("(the moving average of G)"), m)
+        XCTAssertNil(shell.run("expect modes >= 0 n=200 ema").error)
+        XCTAssertNil(shell.run("expect hq >= 0 ema n=200").error)
+        fails("metrics ema 5", "unexpected '5'")
+    }
+
     func testInterruptStopsTrainingAndKeepsSteps() {
         run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
         // Ctrl-C sets the flag that training checks between steps; here it is already set when training starts.

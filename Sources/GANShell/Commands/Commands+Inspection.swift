@@ -22,7 +22,7 @@ extension CommandTable {
                 examples: ["sample", "sample 8", "sample 64 fixed to grid.png"], words: ["fixed", "ema", "to"]) { shell, args, _ in
             try shell.sampleCommand(args)
         },
-        Command("metrics", group: .inspection, usage: "metrics [N]",
+        Command("metrics", group: .inspection, usage: "metrics [N] [ema]",
                 summary: "measures N generated samples (default 2,500 points, 1,000 images or words) with the metrics that fit the data",
                 details: """
                 Points of a ring or grid: modes covered and the high-quality fraction (within 3σ of a mode), as the
@@ -32,8 +32,9 @@ extension CommandTable {
                 the Fréchet distance of its features; floor is that distance for the held-out fifth. Words: 4-gram JS
                 divergence from the data (jsfloor: the same for as many real words), novelty and the well-formed
                 fraction. With a conditional GAN, agreement: how often the classifier sees the class asked for.
+                'ema' measures the moving average of G's weights instead of G (gan … ema=0.999; explain ema).
                 """,
-                examples: ["metrics", "metrics 5000"]) { shell, args, _ in
+                examples: ["metrics", "metrics 5000", "metrics ema"], words: ["ema"]) { shell, args, _ in
             try shell.metrics(args, only: nil)
         },
         Command("modes", group: .inspection, usage: "modes [N]", summary: "modes covered and the high-quality fraction of N samples (ring and grid data)",
@@ -162,9 +163,9 @@ extension Interpreter {
     }
 
     /// The measures that fit the GAN's data, on n generated samples.
-    func measure(_ s: Session, n: Int) throws -> (title: String, values: [Measure]) {
+    func measure(_ s: Session, n: Int, ema: Bool = false) throws -> (title: String, values: [Measure]) {
         let d = s.data
-        let x = try generate(s, n)
+        let x = try generate(s, n, ema: ema)
         func m(_ key: String, _ label: String, _ v: Float, _ shown: String? = nil) -> Measure {
             Measure(key: key, label: label, value: v, shown: shown ?? Format.number(v))
         }
@@ -231,8 +232,13 @@ extension Interpreter {
     func metrics(_ args: Arguments, only: String?) throws -> [Output] {
         let s = try requireSession(only ?? "metrics")
         let w = try CommandWords(args, command: only ?? "metrics", allowed: [])
-        try w.noMoreThan(1)
-        let n = w.positional.isEmpty ? defaultSampleCount(s) : try w.int(0, "a number of samples")
+        var positional = w.positional
+        let ema = positional.last?.text == "ema"
+        if ema { positional.removeLast() }
+        guard positional.count <= 1 else {
+            throw ShellError(.syntax, "\(only ?? "metrics"): unexpected '\(positional[1].text)'; \(only ?? "metrics") [N] [ema]", at: positional[1].location, length: positional[1].length)
+        }
+        let n = positional.isEmpty ? defaultSampleCount(s) : try w.int(0, "a number of samples")
         guard n <= 100_000 else { throw ShellError(.limit, "metrics take at most 100,000 samples, found \(Format.count(n))") }
         switch (only, s.data.kind) {
         case ("modes", _) where s.data.mixture == nil:
@@ -241,8 +247,8 @@ extension Interpreter {
             throw ShellError(.value, "score: the classifier metrics need labelled images; 'metrics' picks the measures that fit \(s.data.name)")
         default: break
         }
-        let (title, values) = try measure(s, n: n)
-        return [.table(Table(title: title, columns: ["metric", "value", "name"], rows: values.map { [$0.label, $0.shown, $0.key] },
+        let (title, values) = try measure(s, n: n, ema: ema)
+        return [.table(Table(title: title + (ema ? " (the moving average of \(s.generatorName))" : ""), columns: ["metric", "value", "name"], rows: values.map { [$0.label, $0.shown, $0.key] },
                              rightAligned: [false, true, false]))]
     }
 }
@@ -251,18 +257,18 @@ extension CommandTable {
     static let metricNames = ["modes", "hq", "kl", "nearest", "coverage", "classkl", "score", "frechet", "floor", "agreement", "js", "jsfloor", "novelty", "wellformed"]
 
     static let expectCommands: [Command] = [
-        Command("expect", group: .inspection, usage: "expect METRIC OP NUMBER [n=N] | expect EXPR",
+        Command("expect", group: .inspection, usage: "expect METRIC OP NUMBER [n=N] [ema] | expect EXPR",
                 summary: "checks a measured result and fails (the script stops) when it does not hold",
                 details: """
                 METRIC is one of the names 'metrics' shows (modes, hq, kl, nearest, coverage, classkl, score,
                 frechet, floor, agreement, js, jsfloor, novelty, wellformed), measured on N generated samples (as 'metrics'
                 does by default), or a statistic of the last step (dloss, gloss, dx, dgz, w, penalty, gnorm, dnorm; these are
-                names in any expression too: g0 = gnorm). OP is one of
+                names in any expression too: g0 = gnorm). A trailing 'ema' measures the moving average of G. OP is one of
                 < <= > >= == !=. hq, novelty, wellformed and agreement are fractions: expect hq >= 0.95.
                 Any other expression holds when every element of its value is non-zero: expect mean(x) < 1.
                 """,
                 examples: ["expect modes >= 8", "expect hq >= 0.9 n=5000", "expect dx > dgz", "expect norm(D.0.weight) < 100"],
-                words: metricNames + Workspace.statisticNames + ["n="]) { shell, args, _ in
+                words: metricNames + Workspace.statisticNames + ["n=", "ema"]) { shell, args, _ in
             try shell.expect(args)
         },
     ]
@@ -272,12 +278,18 @@ extension Interpreter {
     func expect(_ args: Arguments) throws -> [Output] {
         guard !args.isEmpty else { throw ShellError(.syntax, "expect: a condition expected, as in 'expect modes >= 8'", at: args.end) }
         var tokens = args.tokens
-        var n: Int? = nil
-        // A trailing n=N chooses the sample count of metrics.
-        if tokens.count >= 3, tokens[tokens.count - 3].identifier == "n", tokens[tokens.count - 2].isSymbol("="),
-           let v = tokens[tokens.count - 1].number, v >= 1, v <= 100_000, v == v.rounded(), tokens[tokens.count - 3].spaceBefore {
-            n = Int(v)
-            tokens.removeLast(3)
+        var n: Int? = nil, ema = false
+        // A trailing n=N chooses the sample count of metrics, and 'ema' the moving average of G (in either order).
+        for _ in 0..<2 {
+            if tokens.count >= 3, tokens[tokens.count - 3].identifier == "n", tokens[tokens.count - 2].isSymbol("="),
+               let v = tokens[tokens.count - 1].number, v >= 1, v <= 100_000, v == v.rounded(), tokens[tokens.count - 3].spaceBefore {
+                n = Int(v)
+                tokens.removeLast(3)
+            } else if tokens.count >= 2, tokens[tokens.count - 1].identifier == "ema", tokens[tokens.count - 1].spaceBefore,
+                      workspace.bindings.variables["ema"] == nil {
+                ema = true
+                tokens.removeLast()
+            }
         }
         var p = Parser(tokens: tokens + [args.end], source: args.source)
         let e = try p.expression()
@@ -300,7 +312,7 @@ extension Interpreter {
         let wantedMetrics = used.intersection(CommandTable.metricNames)
         if !wantedMetrics.isEmpty {
             let s = try requireSession("expect")
-            let (_, values) = try measure(s, n: n ?? defaultSampleCount(s))
+            let (_, values) = try measure(s, n: n ?? defaultSampleCount(s), ema: ema)
             for v in values { measured[v.key] = v.value; shown[v.key] = v.shown }
             for name in wantedMetrics where measured[name] == nil {
                 throw ShellError(.value, "expect: '\(name)' is not measured for \(s.data.name); it has " + values.map(\.key).joined(separator: ", "))

@@ -201,15 +201,21 @@ enum Functions {
 
 extension Interpreter {
     /// n samples of G (conditional GANs cycle through the classes), eval mode.
-    func generate(_ s: Session, _ n: Int) throws -> Tensor {
+    /// n samples of G (or of the moving average of its weights), in eval mode.
+    func generate(_ s: Session, _ n: Int, ema: Bool = false) throws -> Tensor {
         guard n >= 1 else { throw ShellError(.value, "the number of samples must be at least 1, found \(n)") }
         let gan = s.trainer.gan
         try Tensor.checkShape([n] + gan.generator.outputShape, op: "sample")
-        let g = gan.generator
+        guard !ema || s.trainer.ema != nil else {
+            throw ShellError(.value, s.trainer.options.emaDecay == nil
+                             ? "\(s.generatorName) has no moving average; set one with 'set ema 0.999' and train"
+                             : "the moving average of \(s.generatorName) starts with the first G step; train first")
+        }
+        let g = ema ? s.trainer.ema! : gan.generator
         let was = g.training
         g.training = false
         defer { g.training = was }
         let labels = gan.conditioning != nil ? Tensor((0..<n).map { Float($0 % max(gan.data.classCount ?? 1, 1)) }) : nil
-        return try withNoGrad { try gan.generate(gan.sampleNoise(n), labels: labels) }
+        return try withNoGrad { try gan.generate(gan.sampleNoise(n), labels: labels, using: g) }
     }
 }
