@@ -68,6 +68,7 @@ extension TrainingOptions {
                      "gamma=\(r1Gamma)", "clip=\(clip)", "smooth=\(labelSmoothing)", "noise=\(instanceNoise)"]
         if let emaDecay { words.append("ema=\(emaDecay)") }
         if beta != 1 { words.append("beta=\(beta)") }
+        if r1Every != 1 { words.append("every=\(r1Every)") }
         return words.joined(separator: " ")
     }
 
@@ -109,12 +110,16 @@ extension TrainingOptions {
             let v = try float()
             guard v >= 0 && v < 1 else { throw HyperparameterError(message: "ema must be in [0, 1), found \(v)") }
             emaDecay = v
+        case "every":
+            let v = try int()
+            guard v <= 1000 else { throw HyperparameterError(message: "every must be 1…1000, found \(v)") }
+            r1Every = v
         case "beta":
             let v = try float()
             guard v >= 0 else { throw HyperparameterError(message: "beta must be zero or more, found \(v)") }
             beta = v
         default:
-            let keys = ["loss", "batch", "dsteps", "lambda", "gamma", "clip", "smooth", "noise", "ema", "beta"]
+            let keys = ["loss", "batch", "dsteps", "lambda", "gamma", "every", "clip", "smooth", "noise", "ema", "beta"]
             throw HyperparameterError(message: "unknown training option '\(key)'"
                                       + (suggestion(for: key, among: keys).map { "; did you mean '\($0)'?" } ?? ""))
         }

@@ -11,6 +11,9 @@ public struct TrainingOptions: Equatable, Sendable {
     public var gpLambda: Float = 10
     /// γ of the R1 penalty.
     public var r1Gamma: Float = 10
+    /// R1 on every n-th D step only, weighted n times ("lazy regularisation",
+    /// Karras et al., 2020): the same penalty on average at a fraction of its cost.
+    public var r1Every = 1
     /// Weight-clipping bound of the Wasserstein critic.
     public var clip: Float = 0.01
     /// One-sided label smoothing: real targets become 1 − s.
@@ -140,7 +143,8 @@ public final class Trainer {
         let buffers = snapshot(gan.discriminator)
         do {
             let realIn = try noisy(real.x), fakeIn = try noisy(fake.detached())
-            if loss == .r1 { realIn.requiresGrad = true }
+            let r1Now = loss == .r1 && dStepCount % Swift.max(options.r1Every, 1) == 0
+            if r1Now { realIn.requiresGrad = true }
             let (dReal, dFake) = try frozen(gan.generatorParameters) {
                 try scoreRealAndFake(realIn, fakeIn, labels: real.labels)
             }
@@ -157,10 +161,10 @@ public final class Trainer {
                 let g = try grad(of: out.sum(), wrt: [xhat], createGraph: true)[0]
                 let norms = try (g * g).sum(axes: Array(1..<g.rank)).sqrt()
                 penalty = try (norms - 1).pow(2).mean() * options.gpLambda
-            case .r1:
-                // γ/2·mean(‖∇ₓD(x)‖²) on real data.
+            case .r1 where r1Now:
+                // γ/2·mean(‖∇ₓD(x)‖²) on real data (n times, every n-th step).
                 let g = try grad(of: dReal.sum(), wrt: [realIn], createGraph: true)[0]
-                penalty = try (g * g).sum(axes: Array(1..<g.rank)).mean() * (options.r1Gamma / 2)
+                penalty = try (g * g).sum(axes: Array(1..<g.rank)).mean() * (options.r1Gamma / 2 * Float(Swift.max(options.r1Every, 1)))
             default: break
             }
             if let penalty { total = try total + penalty }

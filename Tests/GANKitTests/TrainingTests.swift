@@ -51,6 +51,22 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// Lazy R1: with every = 3 the penalty is on D steps 1, 4, 7, … only, three times as heavy.
+    func testLazyR1PenalisesEveryNthStep() throws {
+        Random.seed(7)
+        let d = try Network.parse("input 2 | linear 1")
+        d.tensor(named: "0.weight")!.assign(Tensor([3, 4], shape: [1, 2]))
+        let gan = try GAN(generator: Network.parse("noise 2 | linear 2"), discriminator: d,
+                          data: try GaussianMixture.ring().dataset(name: "ring8"))
+        var o = TrainingOptions(); o.loss = .r1; o.batchSize = 16; o.r1Every = 3
+        let t = try Trainer(gan: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: 0),
+                            optimizerD: SGD(gan.discriminatorParameters, lr: 0))
+        let penalties = try (0..<7).map { _ in try t.discriminatorStep().penalty }
+        XCTAssertEqual(penalties.map { $0 != nil }, [true, false, false, true, false, false, true])
+        for p in penalties.compactMap({ $0 }) { close(p, 3 * 125, "lazy R1 penalty") }
+        XCTAssertEqual(try TrainingOptions(text: o.text).r1Every, 3)
+    }
+
     func param(_ v: Float, grad g: Float) -> Tensor {
         let p = Tensor([v]).requiringGrad()
         p.grad = Tensor([g])

@@ -42,6 +42,7 @@ extension CommandTable {
                 loss=minimax|nonsat|lsgan|hinge|wgan|wgan-gp|r1 (default nonsat), opt=adam|sgd|rmsprop (default adam),
                 lr=, beta1=, beta2=, eps=, momentum=, weight_decay=, alpha= (optimizer settings for both networks;
                 lrG= and lrD= for one), batch=64, dsteps=1 (D steps per G step), lambda=10 (WGAN-GP), gamma=10 (R1),
+                every=1 (R1 on every n-th D step only, weighted n times),
                 clip=0.01 (WGAN), smooth=0 (one-sided label smoothing), noise=0 (instance noise σ), ema= (decay of
                 an average of G's weights), z=normal|uniform (the noise distribution), cond=onehot|embed:N
                 (a conditional GAN: labels reach G and D).
@@ -57,8 +58,8 @@ extension CommandTable {
                 decoder and, as in a GAN, the generator: samples are G(z) with z ~ N(0, I). Each step encodes a
                 real batch, draws z = μ + σ·ε, decodes, and steps both networks on the squared reconstruction
                 error plus beta × KL(q(z|x) ‖ N(0, I)), the negative ELBO. beta=1, batch=64, ema=, and the
-                optimizer settings of 'gan' (optD is E's optimizer; set E.lr for it alone). Then step, train,
-                sample, metrics and plot work as for a GAN (explain vae).
+                optimizer settings of 'gan', with lrG= and lrE= for one network (optD is E's optimizer; later,
+                set E.lr). Then step, train, sample, metrics and plot work as for a GAN (explain vae).
                 """,
                 examples: ["vae E G beta=1 lr=1e-3 batch=128"],
                 words: vaeOptions.map { $0 + "=" }) { shell, args, _ in
@@ -67,12 +68,12 @@ extension CommandTable {
     ]
 
     static let ganOptions = ["loss", "opt", "lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov",
-                             "lrG", "lrD", "batch", "dsteps", "lambda", "gamma", "clip", "smooth", "noise", "ema", "z", "cond"]
-    static let trainingKeys = ["loss", "batch", "dsteps", "lambda", "gamma", "clip", "smooth", "noise", "ema", "beta"]
+                             "lrG", "lrD", "batch", "dsteps", "lambda", "gamma", "every", "clip", "smooth", "noise", "ema", "z", "cond"]
+    static let trainingKeys = ["loss", "batch", "dsteps", "lambda", "gamma", "every", "clip", "smooth", "noise", "ema", "beta"]
     static let vaeOptions = ["opt", "lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov", "lrG", "lrE",
                              "batch", "beta", "ema"]
     /// Settings of a GAN that a VAE does not have.
-    static let adversarialKeys = ["loss", "dsteps", "lambda", "gamma", "clip", "smooth", "noise", "z"]
+    static let adversarialKeys = ["loss", "dsteps", "lambda", "gamma", "every", "clip", "smooth", "noise", "z"]
 }
 
 extension Interpreter {
@@ -280,7 +281,7 @@ extension Interpreter {
         var extras: [String] = []
         switch t.options.loss {
         case .wassersteinGP: extras.append("λ \(Format.number(t.options.gpLambda))")
-        case .r1: extras.append("γ \(Format.number(t.options.r1Gamma))")
+        case .r1: extras.append("γ \(Format.number(t.options.r1Gamma))" + (t.options.r1Every > 1 ? " every \(t.options.r1Every) D steps" : ""))
         case .wasserstein: extras.append("clip \(Format.number(t.options.clip))")
         default: break
         }

@@ -7,7 +7,7 @@ extension CommandTable {
         Command("set", group: .training, usage: "set KEY VALUE | set KEY=VALUE … | set",
                 summary: "changes a training setting between steps, or lists them all",
                 details: """
-                Training: loss, batch, dsteps, lambda, gamma, clip, smooth, noise, ema.
+                Training: loss, batch, dsteps, lambda, gamma, every, clip, smooth, noise, ema (beta for a VAE).
                 Optimizers: lr, beta1, beta2, eps, momentum, weight_decay, alpha, nesterov for both networks,
                 or G.lr, D.beta1, … for one. Also z (normal or uniform noise) and maxelements (the largest
                 tensor the shell will make).
@@ -132,7 +132,7 @@ extension Interpreter {
                 return [.table(Table(columns: ["setting", "value"], rows: rows))]
             }
             rows += [["loss", o.loss.rawValue], ["batch", String(o.batchSize)], ["dsteps", String(o.dSteps)],
-                     ["lambda", Format.number(o.gpLambda)], ["gamma", Format.number(o.r1Gamma)], ["clip", Format.number(o.clip)],
+                     ["lambda", Format.number(o.gpLambda)], ["gamma", Format.number(o.r1Gamma)], ["every", String(o.r1Every)], ["clip", Format.number(o.clip)],
                      ["smooth", Format.number(o.labelSmoothing)], ["noise", Format.number(o.instanceNoise)],
                      ["ema", o.emaDecay.map { Format.number($0) } ?? "off"], ["z", s.trainer.gan.noise.rawValue]]
             for (label, opt) in [("G", s.trainer.optimizerG), ("D", s.trainer.optimizerD)] {
