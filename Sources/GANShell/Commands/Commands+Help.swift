@@ -129,7 +129,7 @@ enum Topics {
         non-saturating loss. At the equilibrium D is flat on the data, so the penalty keeps D from
         overshooting and damps the oscillation of the game around it. loss=r1 gamma=10. The penalty costs a
         second backward pass; every=4 computes it on every fourth D step, four times as heavy (lazy
-        regularisation, as in StyleGAN2), for about the same effect at a fraction of the cost.
+        regularisation, as in StyleGAN2): about the same effect for less work.
         """, seeAlso: ["gradient-penalty"]),
         Topic(name: "hinge", aliases: [], title: "The hinge loss", text: """
         D minimises E[max(0, 1 − D(x))] + E[max(0, 1 + D(G(z)))]: real scores are pushed above 1 and fake
