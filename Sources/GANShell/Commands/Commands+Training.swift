@@ -44,7 +44,7 @@ extension CommandTable {
 extension Interpreter {
     func requireSession(_ what: String) throws -> Session {
         guard let s = workspace.session else {
-            throw ShellError(.value, "\(what) needs a GAN: build G and D with 'net', load data, then 'gan G D'")
+            throw ShellError(.value, "\(what) needs a GAN: build G and D with 'net', load data, then 'gan G D' (or a VAE: 'vae E G')")
         }
         return s
     }
