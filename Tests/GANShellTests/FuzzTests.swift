@@ -41,6 +41,7 @@ final class FuzzTests: XCTestCase {
         "loss=hinge", "loss=wgan-gp", "batch=0", "batch=100000", "lr=-1", "lr=1e30", "dsteps=3", "ema=0.9", "cond=onehot",
         "noise", "input", "linear", "relu", "k=3", "s=2", "p=1", "epochs", "steps", "d", "g", "fixed", "ema", "'x'", "\"",
         "ring8", "grid25", "digits", "names", "D.0.weight", "G.0.weight.grad", ".grad", ".shape", ".T", "x[0]", "x[:, 1]",
+        "E", "beta=0.5", "every=2", "loss=r1", "reconstructions", "recon", "kld", "lrE=1e-3",
         "é", "\u{0}", "\t", "#",
     ]
 
@@ -122,8 +123,12 @@ final class FuzzTests: XCTestCase {
         for i in 0..<count {
             if i % 400 == 0 {
                 shell = Interpreter(options: options)
-                // Start most rounds from a working GAN so that training commands get exercised.
-                _ = shell.run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=8")
+                // Start each round from a working GAN, or every third from a VAE, so that training commands get exercised.
+                if (i / 400) % 3 == 2 {
+                    _ = shell.run("data ring8; net E = input 2 | linear 8 | relu | linear 4; net G = noise 2 | linear 8 | relu | linear 2; vae E G batch=8")
+                } else {
+                    _ = shell.run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=8")
+                }
             }
             var line: String
             switch r.below(3) {
