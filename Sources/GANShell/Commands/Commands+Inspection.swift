@@ -95,7 +95,11 @@ extension Interpreter {
         }
         if let d = workspace.data { rows.append(["data", "dataset", describe(d)]) }
         if let s = workspace.session {
-            rows.append(["gan", "GAN", "\(s.generatorName) and \(s.discriminatorName), \(s.trainer.history.count) steps"])
+            if s.trainer.gan.model == .variational {
+                rows.append(["vae", "VAE", "\(s.discriminatorName) and \(s.generatorName), \(s.trainer.history.count) steps"])
+            } else {
+                rows.append(["gan", "GAN", "\(s.generatorName) and \(s.discriminatorName), \(s.trainer.history.count) steps"])
+            }
         }
         if rows.isEmpty { return [.text("the workspace is empty: start with 'data ring8' (help for more)")] }
         return [.table(Table(columns: ["name", "kind", "value"], rows: rows))]
