@@ -114,6 +114,14 @@ public final class GAN {
         }
     }
 
+    /// The encoder of a VAE on a batch: the means and log-variances of q(z|x), each `[N, k]`.
+    public func encode(_ x: Tensor) throws -> (mean: Tensor, logVariance: Tensor) {
+        guard model == .variational else { throw ModelError("only a VAE has an encoder") }
+        let n = x.shape[0], k = noiseShape[0]
+        let h = try discriminator(x).reshaped(to: [n, 2 * k])
+        return (try h.slice(axis: 1, start: 0, end: k), try h.slice(axis: 1, start: k, end: 2 * k))
+    }
+
     static func discriminatorInput(sample: [Int], labelDim: Int) -> [Int] {
         guard labelDim > 0 else { return sample }
         if sample.count == 3 { return [sample[0] + labelDim, sample[1], sample[2]] }

@@ -14,6 +14,14 @@ public final class Network {
     public var training = true
     public let initialization: WeightInit
 
+    /// Runs `body` with the network in eval mode, then puts its mode back.
+    public func evaluating<T>(_ body: () throws -> T) rethrows -> T {
+        let was = training
+        training = false
+        defer { training = was }
+        return try body()
+    }
+
     public init(input: [Int], layers specs: [LayerSpec], initialization: WeightInit = .pytorch) throws {
         guard input.allSatisfy({ $0 > 0 }) else {
             throw ShapeError("input sizes must be positive, found \(shapeString(input))")

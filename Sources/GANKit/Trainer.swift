@@ -108,10 +108,7 @@ public final class Trainer {
     /// Samples from the fixed noise batch (G in eval mode, nothing recorded).
     public func fixedSamples(useEMA: Bool = false) throws -> Tensor {
         let g = useEMA ? (ema ?? gan.generator) : gan.generator
-        let wasTraining = g.training
-        g.training = false
-        defer { g.training = wasTraining }
-        return try withNoGrad { try gan.generate(fixedNoise, labels: fixedLabels, using: g) }
+        return try g.evaluating { try withNoGrad { try gan.generate(fixedNoise, labels: fixedLabels, using: g) } }
     }
 
     // MARK: Steps
@@ -143,7 +140,8 @@ public final class Trainer {
         let buffers = snapshot(gan.discriminator)
         do {
             let realIn = try noisy(real.x), fakeIn = try noisy(fake.detached())
-            let r1Now = loss == .r1 && dStepCount % Swift.max(options.r1Every, 1) == 0
+            let every = Swift.max(options.r1Every, 1)
+            let r1Now = loss == .r1 && dStepCount % every == 0
             if r1Now { realIn.requiresGrad = true }
             let (dReal, dFake) = try frozen(gan.generatorParameters) {
                 try scoreRealAndFake(realIn, fakeIn, labels: real.labels)
@@ -164,7 +162,7 @@ public final class Trainer {
             case .r1 where r1Now:
                 // γ/2·mean(‖∇ₓD(x)‖²) on real data (n times, every n-th step).
                 let g = try grad(of: dReal.sum(), wrt: [realIn], createGraph: true)[0]
-                penalty = try (g * g).sum(axes: Array(1..<g.rank)).mean() * (options.r1Gamma / 2 * Float(Swift.max(options.r1Every, 1)))
+                penalty = try (g * g).sum(axes: Array(1..<g.rank)).mean() * (options.r1Gamma / 2 * Float(every))
             default: break
             }
             if let penalty { total = try total + penalty }
@@ -300,8 +298,7 @@ public final class Trainer {
         let buffers = (snapshot(encoder), snapshot(decoder))
         do {
             let x = real.x, n = x.shape[0], k = gan.noiseShape[0]
-            let h = try encoder(x).reshaped(to: [n, 2 * k])
-            let mu = try h.slice(axis: 1, start: 0, end: k), logVar = try h.slice(axis: 1, start: k, end: 2 * k)
+            let (mu, logVar) = try gan.encode(x)
             let z = try mu + (logVar * 0.5).exp() * Tensor.randn([n, k])
             let diff = try decoder(z) - x
             let reconstruction = try (diff * diff).sum() * (1 / Float(n))

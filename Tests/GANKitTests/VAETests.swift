@@ -88,7 +88,14 @@ final class VAETests: XCTestCase {
                                      data: data, noise: .uniform, model: .variational)) { e in
             XCTAssertTrue("\(e)".contains("standard normal"), "\(e)")
         }
+        let gan = try GAN(generator: Network.parse("noise 3 | linear 2"), discriminator: Network.parse("input 2 | linear 1"), data: data)
+        XCTAssertThrowsError(try gan.encode(Tensor.randn([4, 2]))) { XCTAssertTrue("\($0)".contains("only a VAE"), "\($0)") }
         let t = try makeVAE()
+        let (mean, logVariance) = try t.gan.encode(Tensor.randn([5, 2]))
+        XCTAssertEqual(mean.shape, [5, 1]); XCTAssertEqual(logVariance.shape, [5, 1])
+        let mode = try t.gan.discriminator.evaluating { t.gan.discriminator.training }
+        XCTAssertFalse(mode)
+        XCTAssertTrue(t.gan.discriminator.training, "evaluating puts the mode back")
         XCTAssertThrowsError(try t.discriminatorStep()) { XCTAssertTrue("\($0)".contains("no discriminator step"), "\($0)") }
         XCTAssertThrowsError(try t.generatorStep()) { XCTAssertTrue("\($0)".contains("no generator step"), "\($0)") }
         XCTAssertEqual(try t.step().count, 1)

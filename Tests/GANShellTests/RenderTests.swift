@@ -56,6 +56,17 @@ final class RenderTests: XCTestCase {
             """)
     }
 
+    /// A diverged D gives NaN scores: every style draws them as the midpoint instead of trapping.
+    func testNonFiniteHeatmapRenders() throws {
+        let f = Figure(title: "nan", xRange: 0...1, yRange: 0...1, series: ["real", "generated"],
+                       marks: [.heatmap(values: [.nan, 1, .infinity, 0], rows: 2, columns: 2, low: 0, high: 1)])
+        for style in [TextStyle.plain, TextStyle(unicode: true, colors: .none)] {
+            let text = TextPlot(figure: f, style: style, width: 20, height: 6).render()
+            XCTAssertTrue(text.hasPrefix("nan"), text)
+        }
+        XCTAssertNotNil(try PNGRenderer.png(.figure(f)))
+    }
+
     func testASCIIScatterAndHeatGolden() {
         let f = Figure(title: "map", xRange: 0...3, yRange: 0...1, series: ["real", "generated"],
                        marks: [.heatmap(values: [0, 1, 0, 1], rows: 1, columns: 4, low: 0, high: 1),

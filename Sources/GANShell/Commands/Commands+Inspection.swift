@@ -95,11 +95,9 @@ extension Interpreter {
         }
         if let d = workspace.data { rows.append(["data", "dataset", describe(d)]) }
         if let s = workspace.session {
-            if s.trainer.gan.model == .variational {
-                rows.append(["vae", "VAE", "\(s.discriminatorName) and \(s.generatorName), \(s.trainer.history.count) steps"])
-            } else {
-                rows.append(["gan", "GAN", "\(s.generatorName) and \(s.discriminatorName), \(s.trainer.history.count) steps"])
-            }
+            let vae = s.trainer.gan.model == .variational
+            let names = vae ? "\(s.discriminatorName) and \(s.generatorName)" : "\(s.generatorName) and \(s.discriminatorName)"
+            rows.append([vae ? "vae" : "gan", vae ? "VAE" : "GAN", "\(names), \(s.trainer.history.count) steps"])
         }
         if rows.isEmpty { return [.text("the workspace is empty: start with 'data ring8' (help for more)")] }
         return [.table(Table(columns: ["name", "kind", "value"], rows: rows))]

@@ -121,13 +121,18 @@ extension Interpreter {
 
     func planarSession(_ what: String) throws -> Session {
         let s = try requireSession("plot \(what)")
-        if what != "manifold", s.trainer.gan.model == .variational {
-            throw ShellError(.value, "plot \(what) draws what a discriminator does; a VAE has an encoder instead ('plot samples' and 'plot manifold' apply)")
-        }
         guard s.data.source.sampleShape == [2] else {
             throw ShellError(.value, "plot \(what) draws the plane: the data must be points [2], \(s.data.name) holds \(Format.shape(s.data.source.sampleShape))")
         }
         return s
+    }
+
+    /// A session on the plane whose second network is a discriminator.
+    func discriminatorSession(_ what: String) throws -> Session {
+        guard try requireSession("plot \(what)").trainer.gan.model == .adversarial else {
+            throw ShellError(.value, "plot \(what) draws what a discriminator does; a VAE has an encoder instead ('plot samples' and 'plot manifold' apply)")
+        }
+        return try planarSession(what)
     }
 
     func stepLabel(_ s: Session) -> String {
@@ -144,14 +149,9 @@ extension Interpreter {
         }
         guard n <= 64 else { throw ShellError(.limit, "plot reconstructions draws at most 64 samples, found \(n)") }
         let x = try s.data.realSamples(n)
-        let m = x.shape[0], k = gan.noiseShape[0]
-        let nets = [gan.discriminator, gan.generator]
-        let was = nets.map(\.training)
-        for net in nets { net.training = false }
-        defer { for (net, w) in zip(nets, was) { net.training = w } }
-        let decoded = try withNoGrad {
-            let mean = try gan.discriminator(x).reshaped(to: [m, 2 * k]).slice(axis: 1, start: 0, end: k)
-            return try gan.generator(mean)
+        let m = x.shape[0]
+        let decoded = try gan.discriminator.evaluating {
+            try gan.generator.evaluating { try withNoGrad { try gan.generator(gan.encode(x).mean) } }
         }
         switch (view(x, s.data), view(decoded, s.data)) {
         case (.images(let a), .images(let b)):
@@ -181,7 +181,7 @@ extension Interpreter {
 
     /// D's readout on a grid over the plane of the samples.
     func plotSurface(_ n: Int) throws -> Output {
-        let s = try planarSession("surface")
+        let s = try discriminatorSession("surface")
         let gan = s.trainer.gan
         let fake = pointsOf(try generate(s, n)), real = pointsOf(try s.data.realSamples(n))
         let (xr, yr) = Figure.bounds(fake + real, pad: 0.15)
@@ -191,12 +191,10 @@ extension Interpreter {
             grid += [xr.lowerBound + (xr.upperBound - xr.lowerBound) * (Float(c) + 0.5) / Float(side),
                      yr.upperBound - (yr.upperBound - yr.lowerBound) * (Float(r) + 0.5) / Float(side)]
         } }
-        let d = gan.discriminator
-        let was = d.training
-        d.training = false
-        defer { d.training = was }
         let labels = gan.conditioning != nil ? Tensor(zeros: [side * side]) : nil
-        var scores = try withNoGrad { try gan.discriminate(Tensor(grid, shape: [side * side, 2]), labels: labels) }.scalars
+        var scores = try gan.discriminator.evaluating {
+            try withNoGrad { try gan.discriminate(Tensor(grid, shape: [side * side, 2]), labels: labels) }
+        }.scalars
         let logistic = s.trainer.options.loss.isLogistic
         if logistic { scores = scores.map { 1 / (1 + Foundation.exp(-$0)) } }
         let low = logistic ? 0 : scores.min() ?? 0, high = logistic ? 1 : scores.max() ?? 1
@@ -219,12 +217,8 @@ extension Interpreter {
             z[k * dim] = -span + 2 * span * Float(j) / Float(side - 1)
             if dim > 1 { z[k * dim + 1] = -span + 2 * span * Float(i) / Float(side - 1) }
         } }
-        let g = gan.generator
-        let was = g.training
-        g.training = false
-        defer { g.training = was }
         let labels = gan.conditioning != nil ? Tensor(zeros: [side * side]) : nil
-        let mapped = pointsOf(try withNoGrad { try gan.generate(Tensor(z, shape: [side * side, dim]), labels: labels) })
+        let mapped = pointsOf(try gan.generator.evaluating { try withNoGrad { try gan.generate(Tensor(z, shape: [side * side, dim]), labels: labels) } })
         var segments: [(Figure.Point, Figure.Point)] = []
         for i in 0..<side { for j in 0..<side {
             if j + 1 < side { segments.append((mapped[i * side + j], mapped[i * side + j + 1])) }
@@ -238,18 +232,16 @@ extension Interpreter {
 
     /// Each generated point and the way G's loss would move it.
     func plotArrows(_ n: Int) throws -> Output {
-        let s = try planarSession("arrows")
+        let s = try discriminatorSession("arrows")
         let gan = s.trainer.gan
         let x = try generate(s, n)
-        let d = gan.discriminator
-        let was = d.training
-        d.training = false
-        defer { d.training = was }
         let labels = gan.conditioning != nil ? Tensor((0..<n).map { Float($0 % max(gan.data.classCount ?? 1, 1)) }) : nil
         let xg = x.detached().requiringGrad()
-        let gradient = try withGrad {
-            let loss = try s.trainer.options.loss.generator(fake: try gan.discriminate(xg, labels: labels))
-            return try grad(of: loss, wrt: [xg])[0]
+        let gradient = try gan.discriminator.evaluating {
+            try withGrad {
+                let loss = try s.trainer.options.loss.generator(fake: try gan.discriminate(xg, labels: labels))
+                return try grad(of: loss, wrt: [xg])[0]
+            }
         }
         let pts = pointsOf(x), g = pointsOf(gradient)
         let real = pointsOf(try s.data.realSamples(500))

@@ -203,10 +203,7 @@ extension Interpreter {
             throw ShellError(.shape, "\(label) takes a batch [N, \(input.map(String.init).joined(separator: ", "))] (or one sample \(Format.shape(input))), found \(Format.shape(x.shape))", at: args[0].value.token)
         }
         var h = single ? try x.reshaped(to: [1] + input) : x
-        let wasTraining = net.training
-        net.training = false
-        defer { net.training = wasTraining }
-        for i in range { h = try net.layers[i].forward(h, training: false) }
+        try net.evaluating { for i in range { h = try net.layers[i].forward(h, training: false) } }
         return .tensor(single ? try h.reshaped(to: Array(h.shape.dropFirst())) : h)
     }
 }

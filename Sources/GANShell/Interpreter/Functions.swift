@@ -212,10 +212,7 @@ extension Interpreter {
                              : "the moving average of \(s.generatorName) starts with the first G step; train first")
         }
         let g = ema ? s.trainer.ema! : gan.generator
-        let was = g.training
-        g.training = false
-        defer { g.training = was }
         let labels = gan.conditioning != nil ? Tensor((0..<n).map { Float($0 % max(gan.data.classCount ?? 1, 1)) }) : nil
-        return try withNoGrad { try gan.generate(gan.sampleNoise(n), labels: labels, using: g) }
+        return try g.evaluating { try withNoGrad { try gan.generate(gan.sampleNoise(n), labels: labels, using: g) } }
     }
 }

@@ -125,7 +125,9 @@ struct TextPlot {
                 for r in 0..<h { for c in 0..<w {
                     let vr = min(rows - 1, r * rows / h), vc = min(columns - 1, c * columns / w)
                     let v = values[vr * columns + vc]
-                    heat[r * w + c] = high > low ? (v - low) / (high - low) : 0.5
+                    // A non-finite score (a diverged D) shows as the midpoint, never as a trap below.
+                    let t = high > low ? (v - low) / (high - low) : 0.5
+                    heat[r * w + c] = t.isFinite ? min(max(t, 0), 1) : 0.5
                 } }
             case let .points(ps, s):
                 for p in ps { if let (c, r) = dot(p) { plot(c, r, s) } }
@@ -178,8 +180,8 @@ struct TextPlot {
                 } else if let t = heat[i], style.colors == .none {
                     ch = shades[min(shades.count - 1, max(0, Int(t * Float(shades.count - 1) + 0.5)))]
                 }
-                if style.unicode && ch == " " && heat[i] != nil && style.colors == .none {
-                    ch = Array(" ░▒▓")[min(3, max(0, Int(heat[i]! * 3.99)))]
+                if style.unicode && ch == " ", let t = heat[i], style.colors == .none {
+                    ch = Array(" ░▒▓")[min(3, Int(t * 3.99))]
                 }
                 var cellStyle = ""
                 if let t = heat[i] { cellStyle += style.bg(Palette.heat(t)) }
