@@ -20,9 +20,13 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"]), .brew(["libedit"])]),
 
+        // The hot elementwise loops, each compiled for several instruction
+        // sets and picked at load time (see docs/architecture.md).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+
         .target(
             name: "TensorCore",
-            dependencies: [.target(name: "COpenBLAS", condition: .when(platforms: [.linux]))],
+            dependencies: ["CKernels", .target(name: "COpenBLAS", condition: .when(platforms: [.linux]))],
             // Dynamic exclusivity checks cost ~16% of a small op's time (a
             // thread-local lookup per access of a class property); the
             // compile-time checks stay.

@@ -186,8 +186,7 @@ public final class Linear: WeightedLayer {
     }
 
     public func forward(_ x: Tensor, weight w: Tensor) throws -> Tensor {
-        let y = try x.matmul(w, transposeB: true)   // [N, in]·[out, in]ᵀ → [N, out]
-        return try bias.map { try y + $0 } ?? y
+        try x.linear(weight: w, bias: bias)   // [N, in]·[out, in]ᵀ + b → [N, out]
     }
 }
 

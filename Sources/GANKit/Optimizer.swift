@@ -171,16 +171,8 @@ public final class Adam: HyperparameterSet, Optimizer {
         let stepSize = lr / c1, c2root = c2.squareRoot()
         for (k, p) in parameters.enumerated() {
             guard let g = p.grad else { continue }
-            withPointers(p, g, m[k], v[k]) { w, gr, mb, vb, n in
-                for i in 0..<n {
-                    let d = gr[i] + wd * w[i]
-                    let mi = b1 * mb[i] + (1 - b1) * d
-                    let vi = b2 * vb[i] + (1 - b2) * d * d
-                    mb[i] = mi
-                    vb[i] = vi
-                    w[i] -= stepSize * mi / (vectorSqrt(vi) / c2root + eps)
-                }
-            }
+            Tensor.adamUpdate(weights: p, gradient: g, firstMoment: m[k], secondMoment: v[k], beta1: b1, beta2: b2,
+                              eps: eps, weightDecay: wd, stepSize: stepSize, c2root: c2root)
         }
     }
 }

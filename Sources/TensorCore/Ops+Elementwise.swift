@@ -1,4 +1,5 @@
 import Foundation
+import CKernels
 
 // Elementwise primitives. Each forward is a kernel; each backward is written
 // with tensor ops, so it can be differentiated again.
@@ -165,13 +166,15 @@ extension Tensor {
 
     public func relu() -> Tensor {
         let x = self
-        let out = Kernels.map(x) { $0 < 0 ? 0 : $0 }   // NaN passes through, as in PyTorch
+        let out = Tensor(uninitialized: x.shape)
+        gk_relu(out.pointer, x.pointer, x.count)   // NaN passes through, as in PyTorch
         return Tensor.record("relu", out, [x]) { g in [try g.maskedGradient(by: x, negativeSlope: 0)] }
     }
 
     public func leakyRelu(_ alpha: Float = 0.01) -> Tensor {
         let x = self
-        let out = Kernels.map(x) { $0 < 0 ? alpha * $0 : $0 }
+        let out = Tensor(uninitialized: x.shape)
+        gk_leaky_relu(out.pointer, x.pointer, x.count, alpha)
         return Tensor.record("leakyRelu", out, [x]) { g in [try g.maskedGradient(by: x, negativeSlope: alpha)] }
     }
 
@@ -183,7 +186,8 @@ extension Tensor {
         guard g.shape == x.shape else {
             throw TensorError("reluGrad", "gradient \(shapeString(g.shape)) does not match input \(shapeString(x.shape))")
         }
-        let out = Kernels.zip(g, x, g.shape) { gv, xv in xv > 0 ? gv : slope * gv }   // dx = g·(x > 0 ? 1 : slope)
+        let out = Tensor(uninitialized: g.shape)
+        gk_masked_gradient(out.pointer, g.pointer, x.pointer, g.count, slope)   // dx = g·(x > 0 ? 1 : slope)
         return Tensor.record("reluGrad", out, [g]) { gg in [try gg.maskedGradient(by: x, negativeSlope: slope)] }
     }
 

@@ -1,3 +1,4 @@
+import CKernels
 extension Tensor {
     /// Matrix product `op(self) · op(b)`, where op transposes the last two
     /// dimensions when asked. 2-D, batched (leading dimensions broadcast), and
@@ -49,6 +50,34 @@ extension Tensor {
                 gb = b.requiresGrad ? try g.matmul(a, transposeA: true, transposeB: true) : nil  // dB = gᵀ·Aᵀ
             }
             return [try ga?.sumTo(a.shape), try gb?.sumTo(b.shape)]
+        }
+    }
+
+    /// x·Wᵀ + b on the last dimension: x [… , in], W [out, in] (PyTorch's
+    /// layout), b [out] or none. The bias fills the output and one GEMM adds
+    /// the product to it, so the bias costs no pass of its own.
+    public func linear(weight w: Tensor, bias b: Tensor?) throws -> Tensor {
+        let x = self
+        guard w.rank == 2, x.rank >= 1, x.shape[x.rank - 1] == w.shape[1] else {
+            throw TensorError("linear", "input \(shapeString(x.shape)) does not fit weight \(shapeString(w.shape)): the input's last size must be the weight's second")
+        }
+        let inF = w.shape[1], outF = w.shape[0]
+        if let b, b.shape != [outF] {
+            throw TensorError("linear", "bias \(shapeString(b.shape)) does not fit weight \(shapeString(w.shape)): expected [\(outF)]")
+        }
+        let leading = Array(x.shape.dropLast())
+        let rows = leading.reduce(1, *)
+        let out = Tensor(uninitialized: leading + [outF])
+        if let b { gk_fill_rows(out.pointer, b.pointer, rows, outF) }
+        BLAS.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.pointer, lda: inF,
+                   b: w.pointer, ldb: inF, beta: b == nil ? 0 : 1, c: out.pointer, ldc: outF)
+        return Tensor.record("linear", out, b.map { [x, w, $0] } ?? [x, w]) { g in
+            let g2 = g.rank == 2 ? g : try g.reshaped(to: [rows, outF])
+            let gx = x.requiresGrad ? try x.rank == 2 ? g2.matmul(w) : g2.matmul(w).reshaped(to: x.shape) : nil             // dx = g·W
+            let gw = w.requiresGrad
+                ? try g2.matmul(x.rank == 2 ? x : try x.reshaped(to: [rows, inF]), transposeA: true) : nil   // dW = gᵀ·x
+            guard let b else { return [gx, gw] }
+            return [gx, gw, b.requiresGrad ? try g2.sum(axes: [0]) : nil]                      // db = Σ rows of g
         }
     }
 

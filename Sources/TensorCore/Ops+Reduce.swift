@@ -1,3 +1,4 @@
+import CKernels
 extension Tensor {
     /// Sorted, de-duplicated, non-negative axes; nil means all axes.
     func resolveAxes(_ axes: [Int]?, op: String) throws -> [Int] {
@@ -7,7 +8,7 @@ extension Tensor {
 
     /// Reduces the given axes (sorted, unique) with `f`, keeping them as size 1.
     @inline(__always)
-    func reduceKeepingDims(_ axes: [Int], initial: Float, _ f: (Float, Float) -> Float) -> Tensor {
+    func reduceKeepingDims(_ axes: [Int], initial: Float, isSum: Bool = false, _ f: (Float, Float) -> Float) -> Tensor {
         var current = self
         var curShape = shape
         // Runs of consecutive axes, reduced from the last run to the first.
@@ -23,8 +24,13 @@ extension Tensor {
             var newShape = curShape
             for i in lo..<hi { newShape[i] = 1 }
             let out = Tensor(uninitialized: newShape)
-            Kernels.reduceMiddle(current.pointer, out.pointer, outer: outer, reduce: red, inner: inner,
-                                 initial: initial, f)
+            if isSum && inner > 1 {
+                // Rows added in the same order as reduceMiddle, in the widest vectors the CPU has.
+                for o in 0..<outer { gk_column_sums(out.pointer + o * inner, current.pointer + o * red * inner, red, inner) }
+            } else {
+                Kernels.reduceMiddle(current.pointer, out.pointer, outer: outer, reduce: red, inner: inner,
+                                     initial: initial, f)
+            }
             current = out
             curShape = newShape
         }
@@ -37,7 +43,7 @@ extension Tensor {
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) throws -> Tensor {
         let x = self
         let ax = try resolveAxes(axes, op: "sum")
-        let kept = reduceKeepingDims(ax, initial: 0) { $0 + $1 }
+        let kept = reduceKeepingDims(ax, initial: 0, isSum: true) { $0 + $1 }
         let outShape = keepDims ? kept.shape : shape.enumerated().filter { !ax.contains($0.offset) }.map(\.element)
         let out = kept.reshapedUnchecked(outShape)
         let keptShape = kept.shape

@@ -125,6 +125,18 @@ final class GradientTests: XCTestCase {
             Case(name: "matmul vector", inputs: [v([4], 0.1, 1, 1, false), v([4, 2], 0.1, 1, 2, false)]) { try $0[0].matmul($0[1]) },
             Case(name: "matmul dot", inputs: [v([4], 0.1, 1, 1, false), v([4], 0.1, 1, 2, false)]) { try $0[0].matmul($0[1]) },
             Case(name: "matmul empty inner", inputs: [v([3, 0], 0.1, 1, 1, false), v([0, 2], 0.1, 1, 2, false)]) { try $0[0].matmul($0[1]) },
+            Case(name: "linear with bias", inputs: [v([3, 4], 0.1, 1, 1, false), v([2, 4], 0.1, 1, 2, false), v([2], 0.1, 1, 3, false)]) {
+                try $0[0].linear(weight: $0[1], bias: $0[2]).tanh()
+            },
+            Case(name: "linear without bias", inputs: [v([3, 4], 0.1, 1, 4, false), v([2, 4], 0.1, 1, 5, false)]) {
+                try $0[0].linear(weight: $0[1], bias: nil).tanh()
+            },
+            Case(name: "linear [B,M,in]", inputs: [v([2, 3, 4], 0.1, 1, 6, false), v([2, 4], 0.1, 1, 7, false), v([2], 0.1, 1, 8, false)]) {
+                try $0[0].linear(weight: $0[1], bias: $0[2]).tanh()
+            },
+            Case(name: "linear vector", inputs: [v([4], 0.1, 1, 9, false), v([3, 4], 0.1, 1, 10, false), v([3], 0.1, 1, 11, false)]) {
+                try $0[0].linear(weight: $0[1], bias: $0[2]).tanh()
+            },
             Case(name: "matmul then tanh", inputs: [v([3, 4], 0.1, 1, 1, false), v([4, 2], 0.1, 1, 2, false)]) { try $0[0].matmul($0[1]).tanh() },
         ]
     }

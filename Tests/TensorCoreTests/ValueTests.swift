@@ -182,4 +182,46 @@ final class ValueTests: XCTestCase {
         let b = try m + Tensor.randn([389])
         XCTAssertEqual(b.shape, [513, 389])
     }
+
+    func testVectorKernelsMatchNaiveLoops() throws {
+        // Sizes that are not a multiple of any vector width, and values of
+        // every sign (zero and NaN included), against plain scalar loops.
+        Random.seed(9)
+        let n = 100_003
+        var xs = Tensor.randn([n]).scalars
+        xs[0] = 0; xs[1] = -0.0; xs[2] = .nan; xs[3] = -.infinity
+        let x = Tensor(xs), g = Tensor.randn([n])
+        let gs = g.scalars
+        func same(_ a: [Float], _ b: [Float], _ what: String) {
+            XCTAssertEqual(a.count, b.count, what)
+            let bad = zip(a, b).enumerated().first { !($0.element.0 == $0.element.1 || ($0.element.0.isNaN && $0.element.1.isNaN)) }
+            XCTAssertNil(bad, "\(what): element \(bad?.offset ?? -1) is \(bad?.element.0 ?? 0), expected \(bad?.element.1 ?? 0)")
+        }
+        same(x.relu().scalars, xs.map { $0 < 0 ? 0 : $0 }, "relu")
+        same(x.leakyRelu(0.2).scalars, xs.map { $0 < 0 ? 0.2 * $0 : $0 }, "leaky relu")
+        let xr = x.requiringGrad()
+        let y = xr.leakyRelu(0.2)
+        let dx = try grad(of: try (y * g).sum(), wrt: [xr])[0]
+        same(dx.scalars, zip(gs, xs).map { $1 > 0 ? $0 : 0.2 * $0 }, "leaky relu backward")
+
+        let rows = 37, cols = 1001
+        let m = Tensor.randn([rows, cols]), ms = m.scalars
+        var col = [Float](repeating: 0, count: cols)
+        for r in 0..<rows { for c in 0..<cols { col[c] += ms[r * cols + c] } }
+        same(try m.sum(axes: [0]).scalars, col, "column sums")
+
+        // x·Wᵀ + b with the bias in the GEMM's output against a naive triple loop.
+        let a = Tensor.randn([rows, 19]), w = Tensor.randn([23, 19]), bias = Tensor.randn([23])
+        let out = try a.linear(weight: w, bias: bias).scalars
+        let av = a.scalars, wv = w.scalars, bv = bias.scalars
+        for i in 0..<rows {
+            for j in 0..<23 {
+                var ref = bv[j]
+                for k in 0..<19 { ref += av[i * 19 + k] * wv[j * 19 + k] }
+                XCTAssertEqual(out[i * 23 + j], ref, accuracy: 1e-4 * max(1, abs(ref)))
+            }
+        }
+        XCTAssertThrowsError(try a.linear(weight: Tensor.randn([23, 18]), bias: nil))
+        XCTAssertThrowsError(try a.linear(weight: w, bias: Tensor.randn([22])))
+    }
 }
