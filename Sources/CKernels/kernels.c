@@ -51,3 +51,29 @@ CLONES void gk_adam(float *restrict w, const float *restrict g, float *restrict 
         w[i] -= stepSize * mi / (__builtin_sqrtf(vi) / c2root + eps);
     }
 }
+
+// Sixteen partial sums, one per lane, combined in a fixed order: the copies
+// differ only in how many lanes a vector holds, not in what is added to what.
+CLONES float gk_sum_of_squares(const float *restrict x, long n) {
+    float acc[16] = {0};
+    long i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) acc[j] += x[i + j] * x[i + j];
+    float tail = 0;
+    for (; i < n; i++) tail += x[i] * x[i];
+    for (int w = 8; w >= 1; w /= 2)
+        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
+    return acc[0] + tail;
+}
+
+// x·0 is 0 for a finite x and NaN for NaN or ±inf.
+CLONES int gk_all_finite(const float *restrict x, long n) {
+    float acc[16] = {0};
+    long i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) acc[j] += x[i + j] * 0.0f;
+    float tail = 0;
+    for (; i < n; i++) tail += x[i] * 0.0f;
+    for (int j = 0; j < 16; j++) tail += acc[j];
+    return tail == 0;
+}

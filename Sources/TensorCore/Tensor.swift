@@ -1,3 +1,4 @@
+import CKernels
 /// An n-dimensional array of 32-bit floats with reverse-mode autograd.
 ///
 /// Storage is contiguous and row-major. A `Tensor` is a class: autograd and
@@ -209,35 +210,10 @@ extension Tensor {
     }
 
     /// Whether every element is finite.
-    public var allFinite: Bool {
-        // x·0 is 0 for finite x and NaN for NaN or ±inf: the lanes stay 0
-        // only if every element is finite.
-        let p = pointer, n = count
-        var acc = SIMD4<Float>()
-        var i = 0
-        while i + 4 <= n {
-            acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD4<Float>.self) * 0
-            i += 4
-        }
-        var tail: Float = 0
-        while i < n { tail += p[i] * 0; i += 1 }
-        return acc.sum() == 0 && tail == 0
-    }
+    public var allFinite: Bool { gk_all_finite(pointer, count) != 0 }
 
-    /// Σ x², four lanes at a time.
-    public var sumOfSquares: Float {
-        let p = pointer, n = count
-        var acc = SIMD4<Float>()
-        var i = 0
-        while i + 4 <= n {
-            let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD4<Float>.self)
-            acc += v * v
-            i += 4
-        }
-        var s = acc.sum()
-        while i < n { s += p[i] * p[i]; i += 1 }
-        return s
-    }
+    /// Σ x², in the widest vectors the CPU has (the same sum on any CPU).
+    public var sumOfSquares: Float { gk_sum_of_squares(pointer, count) }
 
     /// Whether two tensors share storage.
     public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }

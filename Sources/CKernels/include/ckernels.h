@@ -17,6 +17,10 @@ void gk_masked_gradient(float *out, const float *g, const float *x, long n, floa
 void gk_fill_rows(float *out, const float *b, long rows, long cols);
 /// out[c] = Σ_r x[r·cols + c].
 void gk_column_sums(float *out, const float *x, long rows, long cols);
+/// Σ x[i]², summed in 16 lanes in a fixed order (the same bits in every copy).
+float gk_sum_of_squares(const float *x, long n);
+/// 1 when every x[i] is finite, else 0.
+int gk_all_finite(const float *x, long n);
 /// One Adam update of n weights (PyTorch's formula; weight decay added to the gradient).
 void gk_adam(float *w, const float *g, float *m, float *v, long n,
              float beta1, float beta2, float eps, float weightDecay, float stepSize, float c2root);
