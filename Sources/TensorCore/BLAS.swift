@@ -51,6 +51,51 @@ public enum BLAS {
     /// Whether the core splits large products itself (`GANS_BLAS_SPLIT=0` turns it off).
     nonisolated(unsafe) public static var splitGEMM = ProcessInfo.processInfo.environment["GANS_BLAS_SPLIT"] != "0"
 
+    /// Whether mid-size products pick their thread count by measurement
+    /// (`GANS_BLAS_ADAPTIVE=0` turns it off: always all threads).
+    nonisolated(unsafe) public static var adaptiveThreads = ProcessInfo.processInfo.environment["GANS_BLAS_ADAPTIVE"] != "0"
+    nonisolated(unsafe) static var tuner = ThreadTuner()
+
+    /// One thread or all of them, per size class of product (powers of two
+    /// of multiply-adds): a moving average of the time per multiply-add under
+    /// each, the faster one used, the other tried again now and then. On a
+    /// virtual machine whose two CPUs sometimes share a physical core, a
+    /// second OpenBLAS thread can cost more than it brings, for minutes at a
+    /// time; the measurement follows that. The result does not depend on the
+    /// choice: OpenBLAS splits C, never the sum over k.
+    public struct ThreadTuner: Sendable {
+        public static let classes = 10
+        /// Calls between two tries of the other choice, and the calls a try lasts.
+        public static let retry = 256, run = 8
+        /// Nanoseconds per multiply-add, [one thread, all threads], per size class.
+        public private(set) var average = [[Double]](repeating: [0, 0], count: classes)
+        var calls = [Int](repeating: 0, count: classes)
+
+        /// The thread count for the next product of size class `size`.
+        public mutating func choose(_ size: Int, all: Int) -> Int {
+            calls[size] += 1
+            let one = average[size][0], many = average[size][1]
+            if many == 0 { return all }               // first: all threads
+            if one == 0 { return 1 }                  // second: one
+            let best = one < many ? 1 : all
+            // The other choice for a run of calls: its first call pays for
+            // waking OpenBLAS's threads (or for their spinning down) and is
+            // not recorded.
+            return calls[size] % ThreadTuner.retry < ThreadTuner.run ? (best == 1 ? all : 1) : best
+        }
+
+        public init() {}
+
+        public mutating func record(_ size: Int, threads: Int, nanosecondsPerMAC t: Double) {
+            if calls[size] % ThreadTuner.retry == 0 && average[size][0] != 0 { return }
+            let i = threads == 1 ? 0 : 1
+            // One slow call (the thread preempted) moves the average by a
+            // bounded step; a lasting change still moves it within a few calls.
+            let a = average[size][i]
+            average[size][i] = a == 0 ? t : 0.8 * a + 0.2 * Swift.min(t, 1.5 * a)
+        }
+    }
+
     private static let backend: Backend = load()
 
     public static var info: Info { backend.info }
@@ -174,8 +219,22 @@ public enum BLAS {
                 return
             }
             if let setThreads = backend.setThreads, backend.info.threads > 1 {
-                let want = m * n * k < singleThreadBelow ? 1 : backend.info.threads
-                if want != currentThreads { setThreads(Int32(want)); currentThreads = want }
+                let macs = m * n * k
+                if macs < singleThreadBelow {
+                    if currentThreads != 1 { setThreads(1); currentThreads = 1 }
+                } else if adaptiveThreads {
+                    // Mid-size: whichever of one thread and all threads has
+                    // been faster for products of this size lately.
+                    let size = Swift.min(ThreadTuner.classes - 1, Swift.max(0, macs.bitWidth - macs.leadingZeroBitCount - 18))
+                    let want = tuner.choose(size, all: backend.info.threads)
+                    if want != currentThreads { setThreads(Int32(want)); currentThreads = want }
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    f(101, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, lda, b, ldb, beta, c, ldc32)
+                    tuner.record(size, threads: want, nanosecondsPerMAC: Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(macs))
+                    return
+                } else if currentThreads != backend.info.threads {
+                    setThreads(Int32(backend.info.threads)); currentThreads = backend.info.threads
+                }
             }
             f(101, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, lda, b, ldb, beta, c, ldc32)
         } else {

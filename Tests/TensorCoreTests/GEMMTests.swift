@@ -70,6 +70,47 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(failures, [])
     }
 
+    /// The thread choice for mid-size products: all threads first, then
+    /// one, then whichever was faster, with the other tried for a short run
+    /// every `retry` calls (its first call not recorded), and one slow call
+    /// moving an average by a bounded step.
+    func testThreadTunerFollowsTheFasterChoice() {
+        typealias T = BLAS.ThreadTuner
+        var t = T()
+        XCTAssertEqual(t.choose(3, all: 2), 2)
+        t.record(3, threads: 2, nanosecondsPerMAC: 2)
+        XCTAssertEqual(t.choose(3, all: 2), 1)
+        t.record(3, threads: 1, nanosecondsPerMAC: 1)
+        // Calls 3 to 7 close the first run of tries; then two whole periods.
+        for _ in 3..<T.run {
+            let n = t.choose(3, all: 2)
+            t.record(3, threads: n, nanosecondsPerMAC: n == 1 ? 1 : 2)
+        }
+        var uses = [0, 0]
+        for _ in 0..<(2 * T.retry) {
+            let n = t.choose(3, all: 2)
+            uses[n == 1 ? 0 : 1] += 1
+            t.record(3, threads: n, nanosecondsPerMAC: n == 1 ? 1 : 2)
+        }
+        XCTAssertEqual(uses[1], 2 * T.run, "all threads only in the tries")
+        XCTAssertEqual(t.average[3], [1, 2])
+        // All threads become faster for good: the next try finds it and keeps it.
+        var switched: Int? = nil
+        for i in 0..<(2 * T.retry) {
+            let n = t.choose(3, all: 2)
+            if n == 2, i > T.retry, switched == nil { switched = i }
+            t.record(3, threads: n, nanosecondsPerMAC: n == 1 ? 1 : 0.5)
+        }
+        XCTAssertNotNil(switched)
+        XCTAssertLessThan(t.average[3][1], t.average[3][0])
+        // A single very slow call moves the average by at most half of itself.
+        let before = t.average[3][1]
+        _ = t.choose(3, all: 2)
+        t.record(3, threads: 2, nanosecondsPerMAC: 1000)
+        XCTAssertEqual(t.average[3][1], 0.8 * before + 0.2 * 1.5 * before, accuracy: 1e-12)
+        XCTAssertEqual(t.average[4], [0, 0], "size classes are independent")
+    }
+
     func testKernelReportAndChoice() {
         let info = BLAS.info
         XCTAssertFalse(info.kernel.isEmpty)
