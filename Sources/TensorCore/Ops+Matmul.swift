@@ -72,12 +72,12 @@ extension Tensor {
         BLAS.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.pointer, lda: inF,
                    b: w.pointer, ldb: inF, beta: b == nil ? 0 : 1, c: out.pointer, ldc: outF)
         return Tensor.record("linear", out, b.map { [x, w, $0] } ?? [x, w]) { g in
-            let g2 = g.rank == 2 ? g : try g.reshaped(to: [rows, outF])
-            let gx = x.requiresGrad ? try x.rank == 2 ? g2.matmul(w) : g2.matmul(w).reshaped(to: x.shape) : nil             // dx = g·W
-            let gw = w.requiresGrad
-                ? try g2.matmul(x.rank == 2 ? x : try x.reshaped(to: [rows, inF]), transposeA: true) : nil   // dW = gᵀ·x
+            // As matrices ([rows, out] and [rows, in]); a reshape to the same shape is the tensor itself.
+            let g2 = try g.reshaped(to: [rows, outF])
+            let gx = x.requiresGrad ? try g2.matmul(w).reshaped(to: x.shape) : nil                         // dx = g·W
+            let gw = w.requiresGrad ? try g2.matmul(x.reshaped(to: [rows, inF]), transposeA: true) : nil   // dW = gᵀ·x
             guard let b else { return [gx, gw] }
-            return [gx, gw, b.requiresGrad ? try g2.sum(axes: [0]) : nil]                      // db = Σ rows of g
+            return [gx, gw, b.requiresGrad ? try g2.sum(axes: [0]) : nil]                                  // db = Σ rows of g
         }
     }
 

@@ -206,12 +206,12 @@ extension Interpreter {
         guard n >= 1 else { throw ShellError(.value, "the number of samples must be at least 1, found \(n)") }
         let gan = s.trainer.gan
         try Tensor.checkShape([n] + gan.generator.outputShape, op: "sample")
-        guard !ema || s.trainer.ema != nil else {
+        let g = ema ? s.trainer.ema : gan.generator
+        guard let g else {
             throw ShellError(.value, s.trainer.options.emaDecay == nil
                              ? "\(s.generatorName) has no moving average; set one with 'set ema 0.999' and train"
                              : "the moving average of \(s.generatorName) starts with the first G step; train first")
         }
-        let g = ema ? s.trainer.ema! : gan.generator
         let labels = gan.conditioning != nil ? Tensor((0..<n).map { Float($0 % max(gan.data.classCount ?? 1, 1)) }) : nil
         return try g.evaluating { try withNoGrad { try gan.generate(gan.sampleNoise(n), labels: labels, using: g) } }
     }
