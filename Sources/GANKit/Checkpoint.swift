@@ -168,7 +168,9 @@ extension Trainer {
         if let e = gan.labelEmbeddingD { tensors.append(("D.label_embedding", e)) }
         tensors += optimizerG.state.map { ("optG.\($0.name)", $0.tensor) }
         tensors += optimizerD.state.map { ("optD.\($0.name)", $0.tensor) }
-        if let ema { tensors += ema.stateDict.map { ("ema.\($0.name)", $0.tensor) } }
+        if let ema {   // with batch-norm statistics of its own, when they can be measured
+            tensors += ((try? movingAverage()) ?? ema).stateDict.map { ("ema.\($0.name)", $0.tensor) }
+        }
         tensors.append(("fixed_noise", fixedNoise))
         if let fixedLabels { tensors.append(("fixed_labels", fixedLabels)) }
         tensors.append(("data.order", Tensor(gan.data.cursor.order.map(Float.init))))

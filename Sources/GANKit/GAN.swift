@@ -164,10 +164,31 @@ public final class GAN {
     /// G(z), or G(z ⊕ label) for a conditional GAN; `using` runs another
     /// network of G's architecture (the moving average of its weights).
     public func generate(_ z: Tensor, labels: Tensor? = nil, using network: Network? = nil) throws -> Tensor {
-        let g = network ?? generator
-        guard conditioning != nil else { return try g(z) }
+        try (network ?? generator)(generatorInput(z, labels: labels))
+    }
+
+    /// What G takes: the noise, with the label vectors appended for a conditional GAN.
+    func generatorInput(_ z: Tensor, labels: Tensor?) throws -> Tensor {
+        guard conditioning != nil else { return z }
         guard let labels else { throw ShapeError("a conditional generator needs labels") }
-        return try g(Tensor.concat([z, labelVectors(labels, table: labelEmbeddingG)], axis: 1))
+        return try Tensor.concat([z, labelVectors(labels, table: labelEmbeddingG)], axis: 1)
+    }
+
+    /// The seed of the noise `estimateBatchNormStatistics` measures with.
+    public static let batchNormStatisticsSeed: UInt64 = 0x5EED_0F_BA7C
+
+    /// Gives the batch-norm layers of `network` (of G's architecture) the
+    /// statistics of its own activations on `n` noise vectors, drawn from a
+    /// fixed seed so the result depends on the weights alone and the global
+    /// random stream is left as it was; a conditional GAN cycles through the classes.
+    public func estimateBatchNormStatistics(of network: Network, samples n: Int = 1024) throws {
+        guard network.layers.contains(where: { $0 is BatchNorm }) else { return }
+        let saved = Random.global
+        Random.global = RandomGenerator(seed: GAN.batchNormStatisticsSeed)
+        defer { Random.global = saved }
+        let z = sampleNoise(n)
+        let labels = conditioning != nil ? Tensor((0..<n).map { Float($0 % Swift.max(data.classCount ?? 1, 1)) }) : nil
+        try network.estimateBatchNormStatistics(from: withNoGrad { try generatorInput(z, labels: labels) })
     }
 
     /// D(x), or D(x ⊕ label) for a conditional GAN; always `[N, 1]`.

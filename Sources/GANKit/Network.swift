@@ -73,6 +73,28 @@ public final class Network {
         return h
     }
 
+    /// Sets every batch-norm layer's running statistics to the statistics of
+    /// its inputs when `input` runs through the network (precise batch norm):
+    /// the statistics of these weights, not a lagging average over earlier ones.
+    /// The other layers run in eval mode; nothing is recorded for gradients.
+    public func estimateBatchNormStatistics(from input: Tensor) throws {
+        guard takes(input) else {
+            throw ShapeError("the network takes a batch of \(shapeString(inputShape)) samples, found \(shapeString(input.shape))")
+        }
+        try withNoGrad {
+            var h = input
+            for layer in layers {
+                if let bn = layer as? BatchNorm {
+                    h = try h.batchNorm(weight: bn.weight, bias: bn.bias, runningMean: bn.runningMean, runningVar: bn.runningVar,
+                                        training: true, momentum: 1, epsilon: bn.epsilon)
+                } else {
+                    h = try layer.forward(h, training: false)
+                }
+            }
+        }
+        func takes(_ t: Tensor) -> Bool { t.rank == inputShape.count + 1 && Array(t.shape.dropFirst()) == inputShape }
+    }
+
     // MARK: Editing
 
     private func rebuild(_ specs: [LayerSpec], input: [Int]? = nil) throws {

@@ -88,7 +88,10 @@ public final class Trainer {
     /// A fixed noise batch (and labels), so samples are comparable across time.
     public let fixedNoise: Tensor, fixedLabels: Tensor?
     /// The moving average of G's weights, when `options.emaDecay` is set.
-    public internal(set) var ema: Network?
+    /// Sample it through `movingAverage()`, which gives its batch-norm layers
+    /// statistics of their own.
+    public internal(set) var ema: Network? { didSet { emaStatisticsCurrent = false } }
+    var emaStatisticsCurrent = false
     /// Checked between steps: returning true stops a long command cleanly after the current step.
     public var shouldStop: () -> Bool = { false }
 
@@ -107,7 +110,7 @@ public final class Trainer {
 
     /// Samples from the fixed noise batch (G in eval mode, nothing recorded).
     public func fixedSamples(useEMA: Bool = false) throws -> Tensor {
-        let g = useEMA ? (ema ?? gan.generator) : gan.generator
+        let g = useEMA ? (try movingAverage() ?? gan.generator) : gan.generator
         return try g.evaluating { try withNoGrad { try gan.generate(fixedNoise, labels: fixedLabels, using: g) } }
     }
 
@@ -397,7 +400,21 @@ public final class Trainer {
                 p.withUnsafeBufferPointer { pb in for i in 0..<eb.count { eb[i] = decay * eb[i] + (1 - decay) * pb[i] } }
             }
         }
-        for ((_, e), (_, b)) in zip(ema.buffers, gan.generator.buffers) { e.assign(b) }
+        emaStatisticsCurrent = false
+    }
+
+    /// The moving average of G, ready to sample. G's running batch-norm
+    /// statistics belong to G's weights, and the average's weights make other
+    /// activations, so the average's batch-norm layers get statistics measured
+    /// on its own activations (`GAN.estimateBatchNormStatistics`), again
+    /// whenever its weights have changed.
+    public func movingAverage() throws -> Network? {
+        guard let ema else { return nil }
+        if !emaStatisticsCurrent {
+            try gan.estimateBatchNormStatistics(of: ema)
+            emaStatisticsCurrent = true
+        }
+        return ema
     }
 
     /// Restores counters and history (checkpoints).

@@ -289,4 +289,40 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(e, g)
         XCTAssertEqual(try t.fixedSamples(useEMA: true).shape, [64, 2])
     }
+
+    func testMovingAverageMeasuresBatchNormStatisticsOfItsOwn() throws {
+        Random.seed(3)
+        let g = try Network.parse("noise 4 | linear 8 | batchnorm | relu | linear 2")
+        let d = try Network.parse("input 2 | linear 16 | relu | linear 1")
+        let gan = try GAN(generator: g, discriminator: d, data: try GaussianMixture.ring().dataset(name: "ring8"))
+        var o = TrainingOptions(); o.batchSize = 32; o.emaDecay = 0.8
+        let t = try Trainer(gan: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 1e-2),
+                            optimizerD: Adam(gan.discriminatorParameters, lr: 1e-2))
+        try t.train(steps: 5)
+        let before = Random.global
+        let avg = try XCTUnwrap(t.movingAverage())
+        XCTAssertEqual(Random.global, before, "measuring must leave the global random stream alone")
+        // Naive reference: the average's linear layer on the same 1,024 noise
+        // vectors, and each feature's mean and unbiased variance in Double.
+        var rng = RandomGenerator(seed: GAN.batchNormStatisticsSeed)
+        let z = Tensor((0..<(1024 * 4)).map { _ in rng.nextNormal() }, shape: [1024, 4])
+        let w = avg.parameters[0].tensor.scalars, b = avg.parameters[1].tensor.scalars, zs = z.scalars
+        let bn = try XCTUnwrap(avg.layers[1] as? BatchNorm)
+        for f in 0..<8 {
+            let h = (0..<1024).map { r in Double(b[f]) + (0..<4).reduce(0.0) { $0 + Double(zs[r * 4 + $1]) * Double(w[f * 4 + $1]) } }
+            let mean = h.reduce(0, +) / 1024
+            let variance = h.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 1023
+            XCTAssertEqual(Double(bn.runningMean.scalars[f]), mean, accuracy: 1e-4 * max(1, abs(mean)))
+            XCTAssertEqual(Double(bn.runningVar.scalars[f]), variance, accuracy: 1e-4 * max(1, variance))
+        }
+        let gStats = try XCTUnwrap(t.gan.generator.layers[1] as? BatchNorm).runningMean.scalars
+        XCTAssertNotEqual(bn.runningMean.scalars, gStats, "G's running statistics are not the average's")
+        // Measured once per change of the weights: the same until the next G step.
+        let first = bn.runningMean.scalars
+        _ = try t.movingAverage()
+        XCTAssertEqual(bn.runningMean.scalars, first)
+        try t.train(steps: 1)
+        _ = try t.movingAverage()
+        XCTAssertNotEqual(bn.runningMean.scalars, first)
+    }
 }

@@ -126,7 +126,7 @@ extension Interpreter {
         if fixed {
             x = try t.fixedSamples(useEMA: ema)
             if n < x.shape[0] { x = try x.slice(axis: 0, start: 0, end: n) }
-        } else if ema, let e = t.ema {
+        } else if ema, let e = try t.movingAverage() {
             try Tensor.checkShape([n] + e.outputShape, op: "sample")
             let labels = t.gan.conditioning != nil ? Tensor((0..<n).map { Float($0 % max(t.gan.data.classCount ?? 1, 1)) }) : nil
             x = try withNoGrad { try t.gan.generate(t.gan.sampleNoise(n), labels: labels, using: e) }

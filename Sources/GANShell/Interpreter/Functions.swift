@@ -200,13 +200,13 @@ enum Functions {
 }
 
 extension Interpreter {
-    /// n samples of G (conditional GANs cycle through the classes), eval mode.
-    /// n samples of G (or of the moving average of its weights), in eval mode.
+    /// n samples of G (or of the moving average of its weights), in eval mode;
+    /// conditional GANs cycle through the classes.
     func generate(_ s: Session, _ n: Int, ema: Bool = false) throws -> Tensor {
         guard n >= 1 else { throw ShellError(.value, "the number of samples must be at least 1, found \(n)") }
         let gan = s.trainer.gan
         try Tensor.checkShape([n] + gan.generator.outputShape, op: "sample")
-        let g = ema ? s.trainer.ema : gan.generator
+        let g = ema ? try s.trainer.movingAverage() : gan.generator
         guard let g else {
             throw ShellError(.value, s.trainer.options.emaDecay == nil
                              ? "\(s.generatorName) has no moving average; set one with 'set ema 0.999' and train"
