@@ -58,6 +58,9 @@ extension Tensor {
             let sorted = order.sorted()
             if groups.count == 2 && order == [sorted[1], sorted[0]] {
                 Kernels.transposeBatched(pointer, out.pointer, batch: 1, rows: sizes[1], cols: sizes[0])
+            } else if groups.count == 3 && order == [sorted[0], sorted[2], sorted[1]] {
+                // [B, R, C] → [B, C, R], as NHWC ↔ NCHW in the convolutions.
+                Kernels.transposeBatched(pointer, out.pointer, batch: sizes[0], rows: sizes[2], cols: sizes[1])
             } else {
                 // The same permutation on the merged shape: fewer, longer rows.
                 let mergedShape = sorted.map { start in sizes[order.firstIndex(of: start)!] }

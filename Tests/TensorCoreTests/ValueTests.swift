@@ -129,6 +129,13 @@ final class ValueTests: XCTestCase {
         XCTAssertEqual(t[44, 69], m[69, 44])
         XCTAssertEqual(t[3, 40], m[40, 3])
         XCTAssertEqual(try t.transposed().scalars, m.scalars)
+        // Batched transposes larger than a tile: NHWC → NCHW and back.
+        let nhwc = try Tensor.arange(0, 3 * 7 * 6 * 37).reshaped(to: [3, 7, 6, 37])
+        let nchw = try nhwc.permuted([0, 3, 1, 2])
+        for (n, c, h, w) in [(0, 0, 0, 0), (2, 36, 6, 5), (1, 33, 4, 2), (2, 5, 0, 3)] {
+            XCTAssertEqual(nchw[n, c, h, w], nhwc[n, h, w, c])
+        }
+        XCTAssertEqual(try nchw.permuted([0, 2, 3, 1]).scalars, nhwc.scalars)
     }
 
     func testLossesAndNorms() throws {
