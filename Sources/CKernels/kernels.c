@@ -77,3 +77,186 @@ CLONES int gk_all_finite(const float *restrict x, long n) {
     for (int j = 0; j < 16; j++) tail += acc[j];
     return tail == 0;
 }
+
+// MARK: Data movement of the convolutions
+
+typedef float gk_v8 __attribute__((vector_size(32), aligned(4), may_alias));
+
+// Rows i0..i0+7, columns j0..j0+7 of s (cols wide) into o (rows wide),
+// transposed: three rounds of shuffles, lowered per instruction set.
+static inline void gk_transpose8x8(const float *restrict s, float *restrict o, long cols, long rows) {
+    gk_v8 r0 = *(const gk_v8 *)(s + 0 * cols), r1 = *(const gk_v8 *)(s + 1 * cols);
+    gk_v8 r2 = *(const gk_v8 *)(s + 2 * cols), r3 = *(const gk_v8 *)(s + 3 * cols);
+    gk_v8 r4 = *(const gk_v8 *)(s + 4 * cols), r5 = *(const gk_v8 *)(s + 5 * cols);
+    gk_v8 r6 = *(const gk_v8 *)(s + 6 * cols), r7 = *(const gk_v8 *)(s + 7 * cols);
+    gk_v8 t0 = __builtin_shufflevector(r0, r1, 0, 8, 1, 9, 4, 12, 5, 13);
+    gk_v8 t1 = __builtin_shufflevector(r0, r1, 2, 10, 3, 11, 6, 14, 7, 15);
+    gk_v8 t2 = __builtin_shufflevector(r2, r3, 0, 8, 1, 9, 4, 12, 5, 13);
+    gk_v8 t3 = __builtin_shufflevector(r2, r3, 2, 10, 3, 11, 6, 14, 7, 15);
+    gk_v8 t4 = __builtin_shufflevector(r4, r5, 0, 8, 1, 9, 4, 12, 5, 13);
+    gk_v8 t5 = __builtin_shufflevector(r4, r5, 2, 10, 3, 11, 6, 14, 7, 15);
+    gk_v8 t6 = __builtin_shufflevector(r6, r7, 0, 8, 1, 9, 4, 12, 5, 13);
+    gk_v8 t7 = __builtin_shufflevector(r6, r7, 2, 10, 3, 11, 6, 14, 7, 15);
+    gk_v8 u0 = __builtin_shufflevector(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13);
+    gk_v8 u1 = __builtin_shufflevector(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);
+    gk_v8 u2 = __builtin_shufflevector(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13);
+    gk_v8 u3 = __builtin_shufflevector(t1, t3, 2, 3, 10, 11, 6, 7, 14, 15);
+    gk_v8 u4 = __builtin_shufflevector(t4, t6, 0, 1, 8, 9, 4, 5, 12, 13);
+    gk_v8 u5 = __builtin_shufflevector(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);
+    gk_v8 u6 = __builtin_shufflevector(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);
+    gk_v8 u7 = __builtin_shufflevector(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);
+    *(gk_v8 *)(o + 0 * rows) = __builtin_shufflevector(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11);
+    *(gk_v8 *)(o + 1 * rows) = __builtin_shufflevector(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11);
+    *(gk_v8 *)(o + 2 * rows) = __builtin_shufflevector(u2, u6, 0, 1, 2, 3, 8, 9, 10, 11);
+    *(gk_v8 *)(o + 3 * rows) = __builtin_shufflevector(u3, u7, 0, 1, 2, 3, 8, 9, 10, 11);
+    *(gk_v8 *)(o + 4 * rows) = __builtin_shufflevector(u0, u4, 4, 5, 6, 7, 12, 13, 14, 15);
+    *(gk_v8 *)(o + 5 * rows) = __builtin_shufflevector(u1, u5, 4, 5, 6, 7, 12, 13, 14, 15);
+    *(gk_v8 *)(o + 6 * rows) = __builtin_shufflevector(u2, u6, 4, 5, 6, 7, 12, 13, 14, 15);
+    *(gk_v8 *)(o + 7 * rows) = __builtin_shufflevector(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15);
+}
+
+CLONES void gk_transpose(const float *restrict src, float *restrict dst, long b0, long b1, long rows, long cols) {
+    for (long b = b0; b < b1; b++) {
+        const float *s = src + b * rows * cols;
+        float *o = dst + b * rows * cols;
+        long i = 0;
+        for (; i + 8 <= rows; i += 8) {
+            long j = 0;
+            for (; j + 8 <= cols; j += 8) gk_transpose8x8(s + i * cols + j, o + j * rows + i, cols, rows);
+            for (; j < cols; j++)
+                for (long k = i; k < i + 8; k++) o[j * rows + k] = s[k * cols + j];
+        }
+        for (; i < rows; i++)
+            for (long j = 0; j < cols; j++) o[j * rows + i] = s[i * cols + j];
+    }
+}
+
+typedef float gk_v4 __attribute__((vector_size(16), aligned(4), may_alias));
+
+// Kernel rows are short (often 4 wide): inline copies, not memcpy calls.
+CLONES __attribute__((no_builtin("memcpy", "memset")))
+void gk_im2col(const float *restrict src, float *restrict dst, long r0, long r1,
+                      long c, long h, long w, long oh, long ow, long kh, long kw,
+                      long sh, long sw, long ph, long pw) {
+    long cols = c * kh * kw;
+    for (long nr = r0; nr < r1; nr++) {
+        long b = nr / oh, y = nr % oh;
+        for (long xo = 0; xo < ow; xo++) {
+            float *row = dst + ((b * oh + y) * ow + xo) * cols;
+            long x0 = xo * sw - pw;
+            int inside = x0 >= 0 && x0 + kw <= w;
+            for (long ch = 0; ch < c; ch++) {
+                const float *plane = src + (b * c + ch) * h * w;
+                for (long i = 0; i < kh; i++) {
+                    long iy = y * sh - ph + i;
+                    float *k = row + (ch * kh + i) * kw;
+                    if (iy < 0 || iy >= h) {
+                        for (long j = 0; j < kw; j++) k[j] = 0;
+                    } else if (inside && kw == 4) {
+                        *(gk_v4 *)k = *(const gk_v4 *)(plane + iy * w + x0);
+                    } else if (inside) {
+                        const float *line = plane + iy * w + x0;
+                        for (long j = 0; j < kw; j++) k[j] = line[j];
+                    } else {
+                        const float *line = plane + iy * w;
+                        for (long j = 0; j < kw; j++) {
+                            long ix = x0 + j;
+                            k[j] = ix >= 0 && ix < w ? line[ix] : 0;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+CLONES __attribute__((no_builtin("memcpy", "memset")))
+void gk_col2im(const float *restrict src, float *restrict dst, long b0, long b1,
+                      long c, long h, long w, long oh, long ow, long kh, long kw,
+                      long sh, long sw, long ph, long pw) {
+    long cols = c * kh * kw;
+    for (long b = b0; b < b1; b++) {
+        float *image = dst + b * c * h * w;
+        for (long y = 0; y < oh; y++) {
+            for (long xo = 0; xo < ow; xo++) {
+                const float *row = src + ((b * oh + y) * ow + xo) * cols;
+                long x0 = xo * sw - pw;
+                int inside = x0 >= 0 && x0 + kw <= w;
+                for (long ch = 0; ch < c; ch++) {
+                    float *plane = image + ch * h * w;
+                    for (long i = 0; i < kh; i++) {
+                        long iy = y * sh - ph + i;
+                        if (iy < 0 || iy >= h) continue;
+                        const float *k = row + (ch * kh + i) * kw;
+                        if (inside && kw == 4) {
+                            gk_v4 *line = (gk_v4 *)(plane + iy * w + x0);
+                            *line = *line + *(const gk_v4 *)k;
+                        } else if (inside) {
+                            float *line = plane + iy * w + x0;
+                            for (long j = 0; j < kw; j++) line[j] += k[j];
+                        } else {
+                            float *line = plane + iy * w;
+                            for (long j = 0; j < kw; j++) {
+                                long ix = x0 + j;
+                                if (ix >= 0 && ix < w) line[ix] += k[j];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// MARK: Batch-norm reductions over x viewed as [N, C, S]
+
+// Σ over n segments of s values, in 16 lanes and a tail, combined in a fixed order.
+static inline float gk_lanes_total(float acc[16], float tail) {
+    for (int w = 8; w >= 1; w /= 2)
+        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
+    return acc[0] + tail;
+}
+
+CLONES void gk_channel_moments(const float *restrict x, long n, long c, long s, long k0, long k1,
+                               float *restrict mean, float *restrict squares) {
+    float count = (float)(n * s);
+    for (long k = k0; k < k1; k++) {
+        float acc[16] = {0}, tail = 0;
+        for (long i = 0; i < n; i++) {
+            const float *b = x + (i * c + k) * s;
+            long j = 0;
+            for (; j + 16 <= s; j += 16)
+                for (int l = 0; l < 16; l++) acc[l] += b[j + l];
+            for (; j < s; j++) tail += b[j];
+        }
+        float m = gk_lanes_total(acc, tail) / count;
+        float acc2[16] = {0}, tail2 = 0;
+        for (long i = 0; i < n; i++) {
+            const float *b = x + (i * c + k) * s;
+            long j = 0;
+            for (; j + 16 <= s; j += 16)
+                for (int l = 0; l < 16; l++) { float d = b[j + l] - m; acc2[l] += d * d; }
+            for (; j < s; j++) { float d = b[j] - m; tail2 += d * d; }
+        }
+        mean[k] = m;
+        squares[k] = gk_lanes_total(acc2, tail2);
+    }
+}
+
+CLONES void gk_batch_norm_sums(const float *restrict x, const float *restrict g, long n, long c, long s, long k0, long k1,
+                               const float *restrict mean, const float *restrict invStd,
+                               float *restrict sumG, float *restrict sumGX) {
+    for (long k = k0; k < k1; k++) {
+        float m = mean[k], inv = invStd[k];
+        float a1[16] = {0}, a2[16] = {0}, t1 = 0, t2 = 0;
+        for (long i = 0; i < n; i++) {
+            const float *b = x + (i * c + k) * s, *gr = g + (i * c + k) * s;
+            long j = 0;
+            for (; j + 16 <= s; j += 16)
+                for (int l = 0; l < 16; l++) { a1[l] += gr[j + l]; a2[l] += gr[j + l] * (b[j + l] - m) * inv; }
+            for (; j < s; j++) { t1 += gr[j]; t2 += gr[j] * (b[j] - m) * inv; }
+        }
+        sumG[k] = gk_lanes_total(a1, t1);
+        sumGX[k] = gk_lanes_total(a2, t2);
+    }
+}

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Batch-norm kernels over x viewed as [N, C, S] (S = 1 for [N, C]).
 extension Kernels {
     /// Per-channel mean and 1/√(biased variance + ε), two passes for accuracy.
@@ -13,15 +15,7 @@ extension Kernels {
             for i in 0..<n { let row = px + i * c; for k in 0..<c { let d = row[k] - pm[k]; pv[k] += d * d } }
         } else {
             Parallel.forEachChunk(c, grain: Swift.max(1, Parallel.elementwiseThreshold / Swift.max(n * s, 1))) { range in
-                for k in range {
-                    var sum: Float = 0
-                    for i in 0..<n { let b = px + (i * c + k) * s; for j in 0..<s { sum += b[j] } }
-                    let m = sum / count
-                    var ss: Float = 0
-                    for i in 0..<n { let b = px + (i * c + k) * s; for j in 0..<s { let d = b[j] - m; ss += d * d } }
-                    pm[k] = m
-                    pv[k] = ss
-                }
+                gk_channel_moments(px, n, c, s, range.lowerBound, range.upperBound, pm, pv)
             }
         }
         for k in 0..<c { pv[k] = 1 / (pv[k] / count + epsilon).squareRoot() }
@@ -75,16 +69,7 @@ extension Kernels {
             }
         } else {
             Parallel.forEachChunk(c, grain: Swift.max(1, Parallel.elementwiseThreshold / Swift.max(n * s, 1))) { range in
-                for k in range {
-                    var sg: Float = 0, sgx: Float = 0
-                    let m = pm[k], inv = pi[k]
-                    for i in 0..<n {
-                        let a = px + (i * c + k) * s, gr = pg + (i * c + k) * s
-                        for j in 0..<s { sg += gr[j]; sgx += gr[j] * (a[j] - m) * inv }
-                    }
-                    pdb[k] = sg
-                    pdw[k] = sgx
-                }
+                gk_batch_norm_sums(px, pg, n, c, s, range.lowerBound, range.upperBound, pm, pi, pdb, pdw)
             }
         }
         // Pass 2: dx.

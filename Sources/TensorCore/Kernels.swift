@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 /// Raw-buffer loops behind the ops.
 ///
@@ -132,27 +133,11 @@ enum Kernels {
         }
     }
 
-    /// out[b, j, i] = in[b, i, j] for `[batch, rows, cols]` input, in 32×32 tiles.
+    /// out[b, j, i] = in[b, i, j] for `[batch, rows, cols]` input, in 8×8 blocks.
     static func transposeBatched(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
                                  batch: Int, rows: Int, cols: Int) {
-        let tile = 32
         Parallel.forEachChunk(batch, grain: Swift.max(1, Parallel.elementwiseThreshold / Swift.max(rows * cols, 1))) { range in
-            for b in range {
-                let s = src + b * rows * cols, o = dst + b * rows * cols
-                var i0 = 0
-                while i0 < rows {
-                    let i1 = Swift.min(i0 + tile, rows)
-                    var j0 = 0
-                    while j0 < cols {
-                        let j1 = Swift.min(j0 + tile, cols)
-                        for i in i0..<i1 {
-                            for j in j0..<j1 { o[j * rows + i] = s[i * cols + j] }
-                        }
-                        j0 = j1
-                    }
-                    i0 = i1
-                }
-            }
+            gk_transpose(src, dst, range.lowerBound, range.upperBound, rows, cols)
         }
     }
 

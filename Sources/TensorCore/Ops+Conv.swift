@@ -1,3 +1,5 @@
+import CKernels
+
 /// The sliding-window geometry of a 2-D convolution.
 public struct ConvGeometry: Equatable, Sendable {
     public var kernelHeight: Int, kernelWidth: Int
@@ -44,37 +46,7 @@ extension Tensor {
         let src = pointer, dst = out.pointer
         let sh = geo.strideHeight, sw = geo.strideWidth, ph = geo.padHeight, pw = geo.padWidth
         Parallel.forEachChunk(n * oh, grain: 1) { range in
-            for nr in range {
-                let b = nr / oh, y = nr % oh
-                for xo in 0..<ow {
-                    let row = dst + ((b * oh + y) * ow + xo) * cols
-                    let x0 = xo * sw - pw
-                    let inside = x0 >= 0 && x0 + kw <= w      // the whole kernel row lies in the image
-                    for ch in 0..<c {
-                        let plane = src + (b * c + ch) * h * w
-                        for i in 0..<kh {
-                            let iy = y * sh - ph + i
-                            let dstK = row + (ch * kh + i) * kw
-                            if iy < 0 || iy >= h {
-                                for j in 0..<kw { dstK[j] = 0 }
-                            } else if inside {
-                                let line = plane + iy * w + x0
-                                if kw == 4 {   // the common 4-wide kernel: one 16-byte move
-                                    UnsafeMutableRawPointer(dstK).storeBytes(of: UnsafeRawPointer(line).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
-                                } else {
-                                    for j in 0..<kw { dstK[j] = line[j] }
-                                }
-                            } else {
-                                let line = plane + iy * w
-                                for j in 0..<kw {
-                                    let ix = x0 + j
-                                    dstK[j] = ix >= 0 && ix < w ? line[ix] : 0
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            gk_im2col(src, dst, range.lowerBound, range.upperBound, c, h, w, oh, ow, kh, kw, sh, sw, ph, pw)
         }
         return Tensor.record("im2col", out, [x]) { g in
             [try g.col2im(batch: n, channels: c, height: h, width: w, geo)]
@@ -97,39 +69,7 @@ extension Tensor {
         // One image per task: the rows of patches are read in order and summed
         // into an image small enough to stay in cache.
         Parallel.forEachChunk(n, grain: 1) { range in
-            for b in range {
-                let image = dst + b * c * h * w
-                for y in 0..<oh {
-                    for xo in 0..<ow {
-                        let row = src + ((b * oh + y) * ow + xo) * cols
-                        let x0 = xo * sw - pw
-                        let inside = x0 >= 0 && x0 + kw <= w
-                        for ch in 0..<c {
-                            let plane = image + ch * h * w
-                            for i in 0..<kh {
-                                let iy = y * sh - ph + i
-                                if iy < 0 || iy >= h { continue }
-                                let k = row + (ch * kh + i) * kw
-                                if inside {
-                                    let line = plane + iy * w + x0
-                                    if kw == 4 {
-                                        let sum = UnsafeRawPointer(line).loadUnaligned(as: SIMD4<Float>.self) + UnsafeRawPointer(k).loadUnaligned(as: SIMD4<Float>.self)
-                                        UnsafeMutableRawPointer(line).storeBytes(of: sum, as: SIMD4<Float>.self)
-                                    } else {
-                                        for j in 0..<kw { line[j] += k[j] }
-                                    }
-                                } else {
-                                    let line = plane + iy * w
-                                    for j in 0..<kw {
-                                        let ix = x0 + j
-                                        if ix >= 0 && ix < w { line[ix] += k[j] }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            gk_col2im(src, dst, range.lowerBound, range.upperBound, c, h, w, oh, ow, kh, kw, sh, sw, ph, pw)
         }
         return Tensor.record("col2im", out, [x]) { g in [try g.im2col(geo)] }
     }

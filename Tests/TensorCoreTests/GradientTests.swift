@@ -165,6 +165,9 @@ final class GradientTests: XCTestCase {
             Case(name: "batchNorm 2d", inputs: [v([2, 2, 3, 3], 0.1, 1, 33, false), v([2], 0.5, 1.5, 34, true), v([2], 0.1, 1, 35, false)]) {
                 try $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: nil, runningVar: nil, training: true)
             },
+            Case(name: "batchNorm 2d, 35 pixels (vector lanes and a tail)", inputs: [v([2, 2, 5, 7], 0.1, 1, 39, false), v([2], 0.5, 1.5, 40, true), v([2], 0.1, 1, 41, false)]) {
+                try $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: nil, runningVar: nil, training: true).tanh()
+            },
             Case(name: "layerNorm", inputs: [v([3, 4], 0.1, 1, 36, false), v([4], 0.5, 1.5, 37, true), v([4], 0.1, 1, 38, false)]) {
                 try $0[0].layerNorm(weight: $0[1], bias: $0[2])
             },

@@ -157,6 +157,18 @@ final class ValueTests: XCTestCase {
         let ye = try x.batchNorm(weight: Tensor([2, 2]), bias: Tensor([1, 1]), runningMean: rm, runningVar: rv, training: false, epsilon: 0)
         assertValues(ye, [1 + 2 * 0.8 / Float(1.1).squareRoot(), 1 + 2 * 8 / Float(20.9).squareRoot(),
                           1 + 2 * 2.8 / Float(1.1).squareRoot(), 1 + 2 * 28 / Float(20.9).squareRoot()])
+        // Per-channel statistics of images (35 pixels: vector lanes and a tail) against Double sums.
+        Random.seed(9)
+        let images = Tensor.randn([3, 4, 5, 7], mean: 2, std: 3)
+        let m4 = Tensor(zeros: [4]), v4 = Tensor(zeros: [4])
+        _ = try images.batchNorm(weight: nil, bias: nil, runningMean: m4, runningVar: v4, training: true, momentum: 1)
+        for ch in 0..<4 {
+            let values = (0..<3).flatMap { b in (0..<35).map { Double(images.scalars[(b * 4 + ch) * 35 + $0]) } }
+            let mean = values.reduce(0, +) / 105
+            let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 104
+            XCTAssertEqual(Double(m4.scalars[ch]), mean, accuracy: 1e-5 * Swift.max(1, abs(mean)))
+            XCTAssertEqual(Double(v4.scalars[ch]), variance, accuracy: 1e-5 * variance)
+        }
         assertValues(try Tensor(rows: [[1, 3]]).layerNorm(epsilon: 0), [-1, 1])
         // Dropout keeps the expectation: about p zeros and survivors scaled by 1/(1−p).
         Random.seed(4)

@@ -1,4 +1,4 @@
-// Hot elementwise loops of the tensor core, in C so that each is compiled
+// Hot elementwise and data-movement loops of the tensor core, in C so that each is compiled
 // for several instruction sets (AVX-512, AVX2, baseline) and the widest the
 // CPU has is picked when the program loads. Plain loops; the compiler
 // vectorises them.
@@ -24,5 +24,20 @@ int gk_all_finite(const float *x, long n);
 /// One Adam update of n weights (PyTorch's formula; weight decay added to the gradient).
 void gk_adam(float *w, const float *g, float *m, float *v, long n,
              float beta1, float beta2, float eps, float weightDecay, float stepSize, float c2root);
+/// dst[b, j, i] = src[b, i, j] for b in b0..<b1 of `[batch, rows, cols]` input (8×8 blocks).
+void gk_transpose(const float *src, float *dst, long b0, long b1, long rows, long cols);
+/// Rows r0..<r1 of (image, output row) pairs of im2col: `[N, C, H, W]` → `[N·OH·OW, C·kh·kw]`,
+/// zeros where the kernel lies in the padding.
+void gk_im2col(const float *src, float *dst, long r0, long r1, long c, long h, long w, long oh, long ow,
+               long kh, long kw, long sh, long sw, long ph, long pw);
+/// Images b0..<b1 of col2im, the adjoint of im2col: each patch value added into its pixel (dst zeroed first).
+void gk_col2im(const float *src, float *dst, long b0, long b1, long c, long h, long w, long oh, long ow,
+               long kh, long kw, long sh, long sw, long ph, long pw);
+/// For channels k0..<k1 of x viewed as [n, c, s]: mean[k] and squares[k] = Σ (x − mean)², each
+/// summed in 16 lanes in a fixed order.
+void gk_channel_moments(const float *x, long n, long c, long s, long k0, long k1, float *mean, float *squares);
+/// For channels k0..<k1: sumG[k] = Σ g and sumGX[k] = Σ g·(x − mean)·invStd (batch norm's backward).
+void gk_batch_norm_sums(const float *x, const float *g, long n, long c, long s, long k0, long k1,
+                        const float *mean, const float *invStd, float *sumG, float *sumGX);
 
 #endif
