@@ -150,6 +150,13 @@ public final class GAN {
         }
     }
 
+    /// Labels 0, 1, 2, … cycling through the classes for n samples of a
+    /// conditional GAN; nil for an unconditional one.
+    public func cyclingLabels(_ n: Int) -> Tensor? {
+        guard conditioning != nil else { return nil }
+        return Tensor((0..<n).map { Float($0 % Swift.max(data.classCount ?? 1, 1)) })
+    }
+
     /// Random class labels for a conditional batch.
     public func sampleLabels(_ n: Int) -> Tensor? {
         guard conditioning != nil, let classes = data.classCount else { return nil }
@@ -187,7 +194,7 @@ public final class GAN {
         Random.global = RandomGenerator(seed: GAN.batchNormStatisticsSeed)
         defer { Random.global = saved }
         let z = sampleNoise(n)
-        let labels = conditioning != nil ? Tensor((0..<n).map { Float($0 % Swift.max(data.classCount ?? 1, 1)) }) : nil
+        let labels = cyclingLabels(n)
         try network.estimateBatchNormStatistics(from: withNoGrad { try generatorInput(z, labels: labels) })
     }
 

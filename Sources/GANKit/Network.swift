@@ -65,9 +65,7 @@ public final class Network {
 
     /// Runs a batch `[N] + inputShape` through every layer.
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        guard x.rank == inputShape.count + 1, Array(x.shape.dropFirst()) == inputShape else {
-            throw ShapeError("the network takes a batch of \(shapeString(inputShape)) samples, that is [N, \(inputShape.map(String.init).joined(separator: ", "))], found \(shapeString(x.shape))")
-        }
+        try checkInput(x)
         var h = x
         for layer in layers { h = try layer.forward(h, training: training) }
         return h
@@ -78,9 +76,7 @@ public final class Network {
     /// the statistics of these weights, not a lagging average over earlier ones.
     /// The other layers run in eval mode; nothing is recorded for gradients.
     public func estimateBatchNormStatistics(from input: Tensor) throws {
-        guard takes(input) else {
-            throw ShapeError("the network takes a batch of \(shapeString(inputShape)) samples, found \(shapeString(input.shape))")
-        }
+        try checkInput(input)
         try withNoGrad {
             var h = input
             for layer in layers {
@@ -92,7 +88,12 @@ public final class Network {
                 }
             }
         }
-        func takes(_ t: Tensor) -> Bool { t.rank == inputShape.count + 1 && Array(t.shape.dropFirst()) == inputShape }
+    }
+
+    private func checkInput(_ x: Tensor) throws {
+        guard x.rank == inputShape.count + 1, Array(x.shape.dropFirst()) == inputShape else {
+            throw ShapeError("the network takes a batch of \(shapeString(inputShape)) samples, that is [N, \(inputShape.map(String.init).joined(separator: ", "))], found \(shapeString(x.shape))")
+        }
     }
 
     // MARK: Editing

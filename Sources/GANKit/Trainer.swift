@@ -103,7 +103,7 @@ public final class Trainer {
         self.optimizerG = optimizerG
         self.optimizerD = optimizerD
         fixedNoise = gan.sampleNoise(fixedSamples)
-        fixedLabels = gan.conditioning != nil ? Tensor((0..<fixedSamples).map { Float($0 % Swift.max(gan.data.classCount ?? 1, 1)) }) : nil
+        fixedLabels = gan.cyclingLabels(fixedSamples)
     }
 
     public var batchesPerEpoch: Int { gan.data.batchesPerEpoch(batchSize: options.batchSize) }

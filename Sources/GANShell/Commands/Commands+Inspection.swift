@@ -128,7 +128,7 @@ extension Interpreter {
             if n < x.shape[0] { x = try x.slice(axis: 0, start: 0, end: n) }
         } else if ema, let e = try t.movingAverage() {
             try Tensor.checkShape([n] + e.outputShape, op: "sample")
-            let labels = t.gan.conditioning != nil ? Tensor((0..<n).map { Float($0 % max(t.gan.data.classCount ?? 1, 1)) }) : nil
+            let labels = t.gan.cyclingLabels(n)
             x = try withNoGrad { try t.gan.generate(t.gan.sampleNoise(n), labels: labels, using: e) }
         } else {
             x = try generate(s, n)

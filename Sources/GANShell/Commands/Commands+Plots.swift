@@ -235,7 +235,7 @@ extension Interpreter {
         let s = try discriminatorSession("arrows")
         let gan = s.trainer.gan
         let x = try generate(s, n)
-        let labels = gan.conditioning != nil ? Tensor((0..<n).map { Float($0 % max(gan.data.classCount ?? 1, 1)) }) : nil
+        let labels = gan.cyclingLabels(n)
         let xg = x.detached().requiringGrad()
         let gradient = try gan.discriminator.evaluating {
             try withGrad {

@@ -212,7 +212,7 @@ extension Interpreter {
                              ? "\(s.generatorName) has no moving average; set one with 'set ema 0.999' and train"
                              : "the moving average of \(s.generatorName) starts with the first G step; train first")
         }
-        let labels = gan.conditioning != nil ? Tensor((0..<n).map { Float($0 % max(gan.data.classCount ?? 1, 1)) }) : nil
+        let labels = gan.cyclingLabels(n)
         return try g.evaluating { try withNoGrad { try gan.generate(gan.sampleNoise(n), labels: labels, using: g) } }
     }
 }
