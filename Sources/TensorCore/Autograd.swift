@@ -30,16 +30,24 @@ public func withGrad<T>(_ body: () throws -> T) rethrows -> T {
 /// How a tensor was made: its inputs and the rule giving their gradients from
 /// the output's. The rule is written with tensor ops, so when it runs with
 /// recording on, the gradients it returns are themselves differentiable.
+/// Which inputs get a gradient is fixed when the op runs, as in PyTorch: a
+/// tensor whose `requiresGrad` is set only afterwards gets none through it.
 final class Node {
     let op: String
     let inputs: [Tensor]
+    /// Bit i: input i required a gradient when the op was recorded.
+    let needs: UInt64
     let backward: (Tensor) throws -> [Tensor?]
 
-    init(op: String, inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) {
+    init(op: String, inputs: [Tensor], needs: UInt64, backward: @escaping (Tensor) throws -> [Tensor?]) {
         self.op = op
         self.inputs = inputs
+        self.needs = needs
         self.backward = backward
     }
+
+    /// (Inputs from the 64th on share the last bit.)
+    @inline(__always) func needs(_ i: Int) -> Bool { needs & (1 << UInt64(min(i, 63))) != 0 }
 }
 
 extension Tensor {
@@ -49,10 +57,10 @@ extension Tensor {
     static func record(_ op: String, _ out: Tensor, _ inputs: [Tensor],
                        _ backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
         guard GradMode.isEnabled else { return out }
-        var needs = false
-        for t in inputs where t.requiresGrad { needs = true; break }
-        if needs {
-            out.node = Node(op: op, inputs: inputs, backward: backward)
+        var needs: UInt64 = 0
+        for (i, t) in inputs.enumerated() where t.requiresGrad { needs |= 1 << UInt64(Swift.min(i, 63)) }
+        if needs != 0 {
+            out.node = Node(op: op, inputs: inputs, needs: needs, backward: backward)
             out.requiresGrad = true
         }
         return out
@@ -71,7 +79,7 @@ extension Tensor {
             if let node = t.node, i < node.inputs.count {
                 stack.append((t, i + 1))
                 let input = node.inputs[i]
-                if input.requiresGrad && input.visitEpoch != epoch {
+                if node.needs(i) && input.visitEpoch != epoch {
                     input.visitEpoch = epoch
                     stack.append((input, 0))
                 }
@@ -103,8 +111,8 @@ extension Tensor {
             try visit(t, g)
             guard let node = t.node else { continue }
             let inputGrads = try node.backward(g)
-            for (input, ig) in zip(node.inputs, inputGrads) {
-                guard input.requiresGrad, let ig else { continue }
+            for (i, (input, ig)) in zip(node.inputs, inputGrads).enumerated() {
+                guard node.needs(i), let ig else { continue }
                 if let existing = input.pendingGrad {
                     input.pendingGrad = try existing + ig
                 } else {

@@ -26,18 +26,20 @@ extension Tensor {
     public static func * (a: Tensor, b: Tensor) throws -> Tensor {
         let shape = try broadcastShape(a.shape, b.shape, op: "mul")
         let out = Kernels.zip(a, b, shape) { $0 * $1 }
+        let needA = a.requiresGrad, needB = b.requiresGrad   // as recorded, not as when the backward runs
         return record("mul", out, [a, b]) { g in
-            [a.requiresGrad ? try (g * b).sumTo(a.shape) : nil,   // dA = g · b
-             b.requiresGrad ? try (g * a).sumTo(b.shape) : nil]   // dB = g · a
+            [needA ? try (g * b).sumTo(a.shape) : nil,   // dA = g · b
+             needB ? try (g * a).sumTo(b.shape) : nil]   // dB = g · a
         }
     }
 
     public static func / (a: Tensor, b: Tensor) throws -> Tensor {
         let shape = try broadcastShape(a.shape, b.shape, op: "div")
         let out = Kernels.zip(a, b, shape) { $0 / $1 }
+        let needA = a.requiresGrad, needB = b.requiresGrad   // as recorded, not as when the backward runs
         return record("div", out, [a, b]) { g in
-            [a.requiresGrad ? try (g / b).sumTo(a.shape) : nil,              // dA = g / b
-             b.requiresGrad ? try (-(g * a) / (b * b)).sumTo(b.shape) : nil] // dB = −g·a / b²
+            [needA ? try (g / b).sumTo(a.shape) : nil,              // dA = g / b
+             needB ? try (-(g * a) / (b * b)).sumTo(b.shape) : nil] // dB = −g·a / b²
         }
     }
 

@@ -33,21 +33,22 @@ extension Tensor {
             return try r.reshaped(to: batch + [m, n])
         }
         let out = Tensor.gemmBatched(a, b, transposeA, transposeB, batch: batch, m: m, n: n, k: ka)
+        let needA = a.requiresGrad, needB = b.requiresGrad   // as recorded, not as when the backward runs
         return Tensor.record("matmul", out, [a, b]) { g in
             let ga: Tensor?, gb: Tensor?
             switch (transposeA, transposeB) {
             case (false, false):   // C = A·B
-                ga = a.requiresGrad ? try g.matmul(b, transposeB: true) : nil                    // dA = g·Bᵀ
-                gb = b.requiresGrad ? try a.matmul(g, transposeA: true) : nil                    // dB = Aᵀ·g
+                ga = needA ? try g.matmul(b, transposeB: true) : nil                    // dA = g·Bᵀ
+                gb = needB ? try a.matmul(g, transposeA: true) : nil                    // dB = Aᵀ·g
             case (false, true):    // C = A·Bᵀ
-                ga = a.requiresGrad ? try g.matmul(b) : nil                                      // dA = g·B
-                gb = b.requiresGrad ? try g.matmul(a, transposeA: true) : nil                    // dB = gᵀ·A
+                ga = needA ? try g.matmul(b) : nil                                      // dA = g·B
+                gb = needB ? try g.matmul(a, transposeA: true) : nil                    // dB = gᵀ·A
             case (true, false):    // C = Aᵀ·B
-                ga = a.requiresGrad ? try b.matmul(g, transposeB: true) : nil                    // dA = B·gᵀ
-                gb = b.requiresGrad ? try a.matmul(g) : nil                                      // dB = A·g
+                ga = needA ? try b.matmul(g, transposeB: true) : nil                    // dA = B·gᵀ
+                gb = needB ? try a.matmul(g) : nil                                      // dB = A·g
             case (true, true):     // C = Aᵀ·Bᵀ
-                ga = a.requiresGrad ? try b.matmul(g, transposeA: true, transposeB: true) : nil  // dA = Bᵀ·gᵀ
-                gb = b.requiresGrad ? try g.matmul(a, transposeA: true, transposeB: true) : nil  // dB = gᵀ·Aᵀ
+                ga = needA ? try b.matmul(g, transposeA: true, transposeB: true) : nil  // dA = Bᵀ·gᵀ
+                gb = needB ? try g.matmul(a, transposeA: true, transposeB: true) : nil  // dB = gᵀ·Aᵀ
             }
             return [try ga?.sumTo(a.shape), try gb?.sumTo(b.shape)]
         }
@@ -71,13 +72,16 @@ extension Tensor {
         if let b { gk_fill_rows(out.pointer, b.pointer, rows, outF) }
         BLAS.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.pointer, lda: inF,
                    b: w.pointer, ldb: inF, beta: b == nil ? 0 : 1, c: out.pointer, ldc: outF)
+        // Which gradients to compute is decided now: a parameter frozen for
+        // this forward pass (D in a generator step) costs no product later.
+        let needX = x.requiresGrad, needW = w.requiresGrad, needB = b?.requiresGrad ?? false
         return Tensor.record("linear", out, b.map { [x, w, $0] } ?? [x, w]) { g in
             // As matrices ([rows, out] and [rows, in]); a reshape to the same shape is the tensor itself.
             let g2 = try g.reshaped(to: [rows, outF])
-            let gx = x.requiresGrad ? try g2.matmul(w).reshaped(to: x.shape) : nil                         // dx = g·W
-            let gw = w.requiresGrad ? try g2.matmul(x.reshaped(to: [rows, inF]), transposeA: true) : nil   // dW = gᵀ·x
+            let gx = needX ? try g2.matmul(w).reshaped(to: x.shape) : nil                         // dx = g·W
+            let gw = needW ? try g2.matmul(x.reshaped(to: [rows, inF]), transposeA: true) : nil   // dW = gᵀ·x
             guard let b else { return [gx, gw] }
-            return [gx, gw, b.requiresGrad ? try g2.sum(axes: [0]) : nil]                                  // db = Σ rows of g
+            return [gx, gw, needB ? try g2.sum(axes: [0]) : nil]                                  // db = Σ rows of g
         }
     }
 

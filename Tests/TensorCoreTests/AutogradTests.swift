@@ -34,6 +34,25 @@ final class AutogradTests: XCTestCase {
         XCTAssertEqual(x.grad?.scalars, [1, 2])             // d is a constant
     }
 
+    func testWhichInputsGetGradientsIsFixedWhenTheOpRuns() throws {
+        // As in PyTorch: a weight frozen for the forward pass (D in a generator
+        // step) gets no gradient, even when it is unfrozen before the backward.
+        let x = Tensor(rows: [[1, 2], [3, 4]]).requiringGrad()
+        let w = Tensor(rows: [[1, 0], [0, 1], [1, 1]]), b = Tensor([0, 0, 0])
+        let y = try x.linear(weight: w, bias: b) * w.sum()
+        w.requiresGrad = true
+        b.requiresGrad = true
+        try y.sum().backward()
+        XCTAssertEqual(x.grad?.scalars, [8, 8, 8, 8])        // Σ over outputs of W · 4
+        XCTAssertNil(w.grad)
+        XCTAssertNil(b.grad)
+        // Recorded with w requiring a gradient, it gets one.
+        let z = try x.linear(weight: w, bias: b).sum()
+        try z.backward()
+        XCTAssertEqual(w.grad?.scalars, [4, 6, 4, 6, 4, 6])   // Σ rows of x, per output
+        XCTAssertEqual(b.grad?.scalars, [2, 2, 2])
+    }
+
     func testBackwardErrorsThrow() {
         XCTAssertThrowsError(try Tensor([1, 2]).sum().backward()) { e in
             XCTAssertTrue("\(e)".contains("does not require a gradient"), "\(e)")
