@@ -23,6 +23,32 @@ CLONES void gk_masked_gradient(float *restrict out, const float *restrict g, con
     for (long i = 0; i < n; i++) out[i] = x[i] > 0 ? g[i] : slope * g[i];
 }
 
+CLONES void gk_leaky_relu_in_place(float *x, long n, float slope) {
+    if (slope == 0) {
+        for (long i = 0; i < n; i++) x[i] = x[i] < 0 ? 0 : x[i];
+    } else {
+        for (long i = 0; i < n; i++) x[i] = x[i] < 0 ? slope * x[i] : x[i];
+    }
+}
+
+CLONES void gk_masked_gradient_sums(float *restrict out, float *restrict sums, const float *restrict g,
+                                    const float *restrict y, long rows, long cols, float slope) {
+    if (!sums) {
+        gk_masked_gradient(out, g, y, rows * cols, slope);
+        return;
+    }
+    for (long c = 0; c < cols; c++) sums[c] = 0;
+    for (long r = 0; r < rows; r++) {
+        const float *gr = g + r * cols, *yr = y + r * cols;
+        float *o = out + r * cols;
+        for (long c = 0; c < cols; c++) {
+            float v = yr[c] > 0 ? gr[c] : slope * gr[c];
+            o[c] = v;
+            sums[c] += v;
+        }
+    }
+}
+
 // A vector loop per row: a memcpy call per short row costs more than the copy.
 CLONES __attribute__((no_builtin("memcpy")))
 void gk_fill_rows(float *restrict out, const float *restrict b, long rows, long cols) {

@@ -63,12 +63,31 @@ public final class Network {
     /// Input shape of layer `i`.
     public func inputShape(ofLayer i: Int) -> [Int] { i == 0 ? inputShape : shapes[i - 1] }
 
-    /// Runs a batch `[N] + inputShape` through every layer.
+    /// Runs a batch `[N] + inputShape` through every layer. A linear layer
+    /// followed by relu or leaky relu (slope ≥ 0) runs as one fused op: the
+    /// same values and gradients, one pass over memory fewer each way.
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         try checkInput(x)
         var h = x
-        for layer in layers { h = try layer.forward(h, training: training) }
+        var i = 0
+        while i < layers.count {
+            if let linear = layers[i] as? Linear, i + 1 < layers.count, let slope = Self.fusedSlope(layers[i + 1].spec) {
+                h = try h.linear(weight: linear.weight, bias: linear.bias, activationSlope: slope)
+                i += 2
+            } else {
+                h = try layers[i].forward(h, training: training)
+                i += 1
+            }
+        }
         return h
+    }
+
+    private static func fusedSlope(_ spec: LayerSpec) -> Float? {
+        switch spec {
+        case .relu: return 0
+        case let .leakyRelu(a) where a >= 0: return a
+        default: return nil
+        }
     }
 
     /// Sets every batch-norm layer's running statistics to the statistics of

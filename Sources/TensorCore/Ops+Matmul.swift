@@ -59,6 +59,58 @@ extension Tensor {
     /// the product to it, so the bias costs no pass of its own.
     public func linear(weight w: Tensor, bias b: Tensor?) throws -> Tensor {
         let x = self
+        let (out, rows, inF, outF) = try linearProduct(weight: w, bias: b)
+        // Which gradients to compute is decided now: a parameter frozen for
+        // this forward pass (D in a generator step) costs no product later.
+        let needX = x.requiresGrad, needW = w.requiresGrad, needB = b?.requiresGrad ?? false
+        return Tensor.record("linear", out, b.map { [x, w, $0] } ?? [x, w]) { g in
+            // As matrices ([rows, out] and [rows, in]); a reshape to the same shape is the tensor itself.
+            let g2 = try g.reshaped(to: [rows, outF])
+            let gx = needX ? try g2.matmul(w).reshaped(to: x.shape) : nil                         // dx = g·W
+            let gw = needW ? try g2.matmul(x.reshaped(to: [rows, inF]), transposeA: true) : nil   // dW = gᵀ·x
+            guard b != nil else { return [gx, gw] }
+            return [gx, gw, needB ? try g2.sum(axes: [0]) : nil]                                  // db = Σ rows of g
+        }
+    }
+
+    /// leakyRelu(x·Wᵀ + b, slope) with slope ≥ 0 (0: relu) as one op, the
+    /// same values as `linear` followed by `relu` or `leakyRelu`. The
+    /// activation runs in place on the product, and the backward masks the
+    /// gradient and sums it for the bias in one pass. The mask is the output:
+    /// with slope ≥ 0, y > 0 exactly where x·Wᵀ + b > 0.
+    public func linear(weight w: Tensor, bias b: Tensor?, activationSlope slope: Float) throws -> Tensor {
+        guard slope >= 0 else {
+            throw TensorError("linear", "a fused activation needs a slope ≥ 0, found \(slope)")
+        }
+        let x = self
+        let (out, rows, inF, outF) = try linearProduct(weight: w, bias: b)
+        gk_leaky_relu_in_place(out.pointer, out.count, slope)
+        let y = out.detached()   // the mask; a tensor of its own, so the rule does not hold its output
+        let needX = x.requiresGrad, needW = w.requiresGrad, needB = b?.requiresGrad ?? false
+        return Tensor.record(slope == 0 ? "linearRelu" : "linearLeakyRelu", out, b.map { [x, w, $0] } ?? [x, w]) { g in
+            let gm: Tensor, gb: Tensor?
+            if GradMode.isEnabled {
+                // Recorded, for gradients of gradients: the two ops' rules.
+                gm = try g.reshaped(to: [rows, outF]).maskedGradient(by: y.reshaped(to: [rows, outF]), negativeSlope: slope)
+                gb = needB ? try gm.sum(axes: [0]) : nil
+            } else {
+                guard g.shape == y.shape else {
+                    throw TensorError("linear", "gradient \(shapeString(g.shape)) does not match output \(shapeString(y.shape))")
+                }
+                gm = Tensor(uninitialized: [rows, outF])
+                let sums = needB ? Tensor(uninitialized: [outF]) : nil
+                gk_masked_gradient_sums(gm.pointer, sums?.pointer, g.pointer, y.pointer, rows, outF, slope)
+                gb = sums
+            }
+            let gx = needX ? try gm.matmul(w).reshaped(to: x.shape) : nil                         // dx = g'·W
+            let gw = needW ? try gm.matmul(x.reshaped(to: [rows, inF]), transposeA: true) : nil   // dW = g'ᵀ·x
+            return b == nil ? [gx, gw] : [gx, gw, gb]                                             // db = Σ rows of g'
+        }
+    }
+
+    /// x·Wᵀ + b, unrecorded, with x as a [rows, in] matrix.
+    private func linearProduct(weight w: Tensor, bias b: Tensor?) throws -> (out: Tensor, rows: Int, inF: Int, outF: Int) {
+        let x = self
         guard w.rank == 2, x.rank >= 1, x.shape[x.rank - 1] == w.shape[1] else {
             throw TensorError("linear", "input \(shapeString(x.shape)) does not fit weight \(shapeString(w.shape)): the input's last size must be the weight's second")
         }
@@ -72,17 +124,7 @@ extension Tensor {
         if let b { gk_fill_rows(out.pointer, b.pointer, rows, outF) }
         BLAS.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.pointer, lda: inF,
                    b: w.pointer, ldb: inF, beta: b == nil ? 0 : 1, c: out.pointer, ldc: outF)
-        // Which gradients to compute is decided now: a parameter frozen for
-        // this forward pass (D in a generator step) costs no product later.
-        let needX = x.requiresGrad, needW = w.requiresGrad, needB = b?.requiresGrad ?? false
-        return Tensor.record("linear", out, b.map { [x, w, $0] } ?? [x, w]) { g in
-            // As matrices ([rows, out] and [rows, in]); a reshape to the same shape is the tensor itself.
-            let g2 = try g.reshaped(to: [rows, outF])
-            let gx = needX ? try g2.matmul(w).reshaped(to: x.shape) : nil                         // dx = g·W
-            let gw = needW ? try g2.matmul(x.reshaped(to: [rows, inF]), transposeA: true) : nil   // dW = gᵀ·x
-            guard let b else { return [gx, gw] }
-            return [gx, gw, needB ? try g2.sum(axes: [0]) : nil]                                  // db = Σ rows of g
-        }
+        return (out, rows, inF, outF)
     }
 
     /// One GEMM per batch element; broadcast batch dimensions repeat an operand.

@@ -95,6 +95,24 @@ final class NetworkTests: XCTestCase {
         XCTAssertTrue(net.tensor(named: "0.weight")! === w)
     }
 
+    func testFusedLinearActivationsGiveTheLayersOwnValuesAndGradients() throws {
+        // linear + relu and linear + leaky relu (slope ≥ 0) run fused; a
+        // negative slope does not. Either way the
+        // network computes what its layers do one by one.
+        Random.seed(3)
+        let net = try Network.parse("input 3 | linear 8 | relu | linear 8 | leakyrelu 0.2 | linear 6 | leakyrelu -0.5 | linear 4 | tanh | linear 4 | relu | linear 1")
+        let x = Tensor.randn([5, 3])
+        let fused = try net(x)
+        let params = net.parameters.map(\.tensor)
+        let gFused = try grad(of: fused.sum(), wrt: params)
+        var h = x
+        for layer in net.layers { h = try layer.forward(h, training: true) }
+        let gPlain = try grad(of: h.sum(), wrt: params)
+        XCTAssertEqual(fused.scalars, h.scalars)
+        for (a, b) in zip(gFused, gPlain) { XCTAssertEqual(a.scalars, b.scalars) }
+        XCTAssertTrue(gFused[0].scalars.contains { $0 != 0 })
+    }
+
     func testTrainAndEvalModes() throws {
         Random.seed(2)
         let net = try Network.parse("input 4 | batchnorm | dropout 0.5")

@@ -137,6 +137,12 @@ final class GradientTests: XCTestCase {
             Case(name: "linear vector", inputs: [v([4], 0.1, 1, 9, false), v([3, 4], 0.1, 1, 10, false), v([3], 0.1, 1, 11, false)]) {
                 try $0[0].linear(weight: $0[1], bias: $0[2]).tanh()
             },
+            Case(name: "linear + relu, fused", inputs: [v([3, 4], 0.1, 1, 12, false), v([5, 4], 0.1, 1, 13, false), v([5], 0.1, 1, 14, false)]) {
+                try $0[0].linear(weight: $0[1], bias: $0[2], activationSlope: 0).pow(2)
+            },
+            Case(name: "linear + leaky relu, fused, [B,M,in], no bias", inputs: [v([2, 3, 4], 0.1, 1, 15, false), v([5, 4], 0.1, 1, 16, false)]) {
+                try $0[0].linear(weight: $0[1], bias: nil, activationSlope: 0.2).pow(2)
+            },
             Case(name: "matmul then tanh", inputs: [v([3, 4], 0.1, 1, 1, false), v([4, 2], 0.1, 1, 2, false)]) { try $0[0].matmul($0[1]).tanh() },
         ]
     }

@@ -13,6 +13,11 @@ void gk_relu(float *out, const float *x, long n);
 void gk_leaky_relu(float *out, const float *x, long n, float slope);
 /// out[i] = x[i] > 0 ? g[i] : slope·g[i]: the backward of relu and leaky relu.
 void gk_masked_gradient(float *out, const float *g, const float *x, long n, float slope);
+/// x[i] = x[i] < 0 ? slope·x[i] : x[i] in place, with slope ≥ 0; slope 0 is relu (0, not −0·∞).
+void gk_leaky_relu_in_place(float *x, long n, float slope);
+/// out[i] = y[i] > 0 ? g[i] : slope·g[i] over rows × cols, and when sums is not
+/// NULL, sums[c] = Σ_r out[r·cols + c] added in the order gk_column_sums adds.
+void gk_masked_gradient_sums(float *out, float *sums, const float *g, const float *y, long rows, long cols, float slope);
 /// Each of `rows` rows of out (cols wide) set to b.
 void gk_fill_rows(float *out, const float *b, long rows, long cols);
 /// out[c] = Σ_r x[r·cols + c].
