@@ -52,8 +52,11 @@ public enum BLAS {
     nonisolated(unsafe) public static var splitGEMM = ProcessInfo.processInfo.environment["GANS_BLAS_SPLIT"] != "0"
 
     /// Whether mid-size products pick their thread count by measurement
-    /// (`GANS_BLAS_ADAPTIVE=0` turns it off: always all threads).
-    nonisolated(unsafe) public static var adaptiveThreads = ProcessInfo.processInfo.environment["GANS_BLAS_ADAPTIVE"] != "0"
+    /// (`GANS_BLAS_ADAPTIVE=1`); off by default: always all threads. OpenBLAS
+    /// blocks the sum over k differently on one thread and on several, so
+    /// the two give different bits for most shapes; a choice made by timing
+    /// would make a seeded run's numbers depend on the machine's load.
+    nonisolated(unsafe) public static var adaptiveThreads = ProcessInfo.processInfo.environment["GANS_BLAS_ADAPTIVE"] == "1"
     nonisolated(unsafe) static var tuner = ThreadTuner()
 
     /// One thread or all of them, per size class of product (powers of two
@@ -61,8 +64,8 @@ public enum BLAS {
     /// each, the faster one used, the other tried again now and then. On a
     /// virtual machine whose two CPUs sometimes share a physical core, a
     /// second OpenBLAS thread can cost more than it brings, for minutes at a
-    /// time; the measurement follows that. The result does not depend on the
-    /// choice: OpenBLAS splits C, never the sum over k.
+    /// time; the measurement follows that. The result's last bits do depend
+    /// on the choice, so it is off unless asked for (`adaptiveThreads`).
     public struct ThreadTuner: Sendable {
         public static let classes = 10
         /// Calls between two tries of the other choice, and the calls a try lasts.
