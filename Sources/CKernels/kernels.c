@@ -78,8 +78,15 @@ CLONES void gk_adam(float *restrict w, const float *restrict g, float *restrict 
     }
 }
 
-// Sixteen partial sums, one per lane, combined in a fixed order: the copies
-// differ only in how many lanes a vector holds, not in what is added to what.
+// Sixteen partial sums, one per lane, and a tail, combined in a fixed order:
+// the copies differ only in how many lanes a vector holds, not in what is
+// added to what.
+static inline float gk_lanes_total(float acc[16], float tail) {
+    for (int w = 8; w >= 1; w /= 2)
+        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
+    return acc[0] + tail;
+}
+
 CLONES float gk_sum_of_squares(const float *restrict x, long n) {
     float acc[16] = {0};
     long i = 0;
@@ -87,9 +94,7 @@ CLONES float gk_sum_of_squares(const float *restrict x, long n) {
         for (int j = 0; j < 16; j++) acc[j] += x[i + j] * x[i + j];
     float tail = 0;
     for (; i < n; i++) tail += x[i] * x[i];
-    for (int w = 8; w >= 1; w /= 2)
-        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
-    return acc[0] + tail;
+    return gk_lanes_total(acc, tail);
 }
 
 // x·0 is 0 for a finite x and NaN for NaN or ±inf.
@@ -235,13 +240,6 @@ void gk_col2im(const float *restrict src, float *restrict dst, long b0, long b1,
 }
 
 // MARK: Batch-norm reductions over x viewed as [N, C, S]
-
-// Σ over n segments of s values, in 16 lanes and a tail, combined in a fixed order.
-static inline float gk_lanes_total(float acc[16], float tail) {
-    for (int w = 8; w >= 1; w /= 2)
-        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
-    return acc[0] + tail;
-}
 
 CLONES void gk_channel_moments(const float *restrict x, long n, long c, long s, long k0, long k1,
                                float *restrict mean, float *restrict squares) {

@@ -228,9 +228,12 @@ final class InterpreterTests: XCTestCase {
     func testMetricsOfTheMovingAverage() {
         run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
         fails("metrics ema", "G has no moving average; set one with 'set ema 0.999'")
+        fails("sample 4 fixed ema", "G has no moving average; set one with 'set ema 0.999'")
         run("set ema 0.9")
         fails("metrics ema", "starts with the first G step")
+        fails("sample 4 ema", "starts with the first G step")
         run("train 20 steps")
+        XCTAssertNil(shell.run("sample 4 ema").error)
         let m = TextRenderer().render(run("metrics 300 ema"))
         XCTAssertTrue(m.contains("(the moving average of G)"), m)
         XCTAssertNil(shell.run("expect modes >= 0 n=200 ema").error)

@@ -121,17 +121,13 @@ extension Interpreter {
             }
         }
         let t = s.trainer
-        guard !ema || t.ema != nil else { throw ShellError(.value, "sample ema: there is no moving average of G; set one with 'set ema 0.999'") }
+        if ema { _ = try movingAverage(s) }   // says why there is none
         var x: Tensor
         if fixed {
             x = try t.fixedSamples(useEMA: ema)
             if n < x.shape[0] { x = try x.slice(axis: 0, start: 0, end: n) }
-        } else if ema, let e = try t.movingAverage() {
-            try Tensor.checkShape([n] + e.outputShape, op: "sample")
-            let labels = t.gan.cyclingLabels(n)
-            x = try withNoGrad { try t.gan.generate(t.gan.sampleNoise(n), labels: labels, using: e) }
         } else {
-            x = try generate(s, n)
+            x = try generate(s, n, ema: ema)
         }
         let out = Output.samples(view(x, s.data))
         guard let target else { return [out] }

@@ -200,18 +200,23 @@ enum Functions {
 }
 
 extension Interpreter {
+    /// The moving average of G, ready to sample, or an error saying why there is none.
+    func movingAverage(_ s: Session) throws -> Network {
+        guard let g = try s.trainer.movingAverage() else {
+            throw ShellError(.value, s.trainer.options.emaDecay == nil
+                             ? "\(s.generatorName) has no moving average; set one with 'set ema 0.999' and train"
+                             : "the moving average of \(s.generatorName) starts with the first G step; train first")
+        }
+        return g
+    }
+
     /// n samples of G (or of the moving average of its weights), in eval mode;
     /// conditional GANs cycle through the classes.
     func generate(_ s: Session, _ n: Int, ema: Bool = false) throws -> Tensor {
         guard n >= 1 else { throw ShellError(.value, "the number of samples must be at least 1, found \(n)") }
         let gan = s.trainer.gan
         try Tensor.checkShape([n] + gan.generator.outputShape, op: "sample")
-        let g = ema ? try s.trainer.movingAverage() : gan.generator
-        guard let g else {
-            throw ShellError(.value, s.trainer.options.emaDecay == nil
-                             ? "\(s.generatorName) has no moving average; set one with 'set ema 0.999' and train"
-                             : "the moving average of \(s.generatorName) starts with the first G step; train first")
-        }
+        let g = ema ? try movingAverage(s) : gan.generator
         let labels = gan.cyclingLabels(n)
         return try g.evaluating { try withNoGrad { try gan.generate(gan.sampleNoise(n), labels: labels, using: g) } }
     }
