@@ -23,9 +23,10 @@ public enum BLAS {
         public var kernel: String
         /// Why that kernel: set by the user, chosen by the core, or the library's own pick.
         public var choice: String
+        /// Cores a large product is split across (one OpenBLAS thread on each).
         public var threads: Int
 
-        public var description: String { "\(library), \(kernel) kernels (\(choice)), \(threads) threads" }
+        public var description: String { "\(library), \(kernel) kernels (\(choice)), products split over \(threads) cores" }
     }
 
     typealias SgemmFunction = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float,
@@ -34,69 +35,25 @@ public enum BLAS {
 
     private struct Backend: @unchecked Sendable {
         var sgemm: SgemmFunction?
-        var setThreads: gans_openblas_set_num_threads_fn?
         var info: Info
     }
 
-    /// Multiply-adds below which a GEMM runs on one thread: handing a small
-    /// product to a second thread costs more than it saves.
-    nonisolated(unsafe) public static var singleThreadBelow = 1 << 18
-    nonisolated(unsafe) private static var currentThreads = 0
-    /// Multiply-adds from which a product is split into two halves run on
-    /// the core's own threads, OpenBLAS single-threaded in each: OpenBLAS's
-    /// idle threads spin and take the core that parallel loops around a large
-    /// product (im2col, col2im) need, while for mid-size products their quick
-    /// wake-up wins.
-    nonisolated(unsafe) public static var splitAbove = 1 << (ProcessInfo.processInfo.environment["GANS_BLAS_SPLIT_LOG2"].flatMap { Int($0) }.map { Swift.min(Swift.max($0, 10), 40) } ?? 26)
-    /// Whether the core splits large products itself (`GANS_BLAS_SPLIT=0` turns it off).
-    nonisolated(unsafe) public static var splitGEMM = ProcessInfo.processInfo.environment["GANS_BLAS_SPLIT"] != "0"
+    /// Multiply-adds from which a product is split into two blocks of C,
+    /// run on two cores of the pool with OpenBLAS single-threaded in each.
+    /// Below it, handing half to a second core costs more than it saves.
+    nonisolated(unsafe) public static var splitFrom = 1 << 18
 
-    /// Whether mid-size products pick their thread count by measurement
-    /// (`GANS_BLAS_ADAPTIVE=1`); off by default: always all threads. OpenBLAS
-    /// blocks the sum over k differently on one thread and on several, so
-    /// the two give different bits for most shapes; a choice made by timing
-    /// would make a seeded run's numbers depend on the machine's load.
-    nonisolated(unsafe) public static var adaptiveThreads = ProcessInfo.processInfo.environment["GANS_BLAS_ADAPTIVE"] == "1"
-    nonisolated(unsafe) static var tuner = ThreadTuner()
-
-    /// One thread or all of them, per size class of product (powers of two
-    /// of multiply-adds): a moving average of the time per multiply-add under
-    /// each, the faster one used, the other tried again now and then. On a
-    /// virtual machine whose two CPUs sometimes share a physical core, a
-    /// second OpenBLAS thread can cost more than it brings, for minutes at a
-    /// time; the measurement follows that. The result's last bits do depend
-    /// on the choice, so it is off unless asked for (`adaptiveThreads`).
-    public struct ThreadTuner: Sendable {
-        public static let classes = 10
-        /// Calls between two tries of the other choice, and the calls a try lasts.
-        public static let retry = 256, run = 8
-        /// Nanoseconds per multiply-add, [one thread, all threads], per size class.
-        public private(set) var average = [[Double]](repeating: [0, 0], count: classes)
-        var calls = [Int](repeating: 0, count: classes)
-
-        /// The thread count for the next product of size class `size`.
-        public mutating func choose(_ size: Int, all: Int) -> Int {
-            calls[size] += 1
-            let one = average[size][0], many = average[size][1]
-            if many == 0 { return all }               // first: all threads
-            if one == 0 { return 1 }                  // second: one
-            let best = one < many ? 1 : all
-            // The other choice for a run of calls: its first call pays for
-            // waking OpenBLAS's threads (or for their spinning down) and is
-            // not recorded.
-            return calls[size] % ThreadTuner.retry < ThreadTuner.run ? (best == 1 ? all : 1) : best
-        }
-
-        public init() {}
-
-        public mutating func record(_ size: Int, threads: Int, nanosecondsPerMAC t: Double) {
-            if calls[size] % ThreadTuner.retry == 0 && average[size][0] != 0 { return }
-            let i = threads == 1 ? 0 : 1
-            // One slow call (the thread preempted) moves the average by a
-            // bounded step; a lasting change still moves it within a few calls.
-            let a = average[size][i]
-            average[size][i] = a == 0 ? t : 0.8 * a + 0.2 * Swift.min(t, 1.5 * a)
-        }
+    /// Where a product of this shape is split: the larger of C's two sides,
+    /// if it has at least 64, halved at a multiple of 32 (`rows` says which
+    /// side); nil for one block. A function of the shape alone, so the
+    /// numbers never depend on the load or the number of cores. (With
+    /// SkylakeX kernels the blocks even give the bits of one whole call.)
+    public static func split(m: Int, n: Int, k: Int) -> (rows: Bool, at: Int)? {
+        guard m * n * k >= splitFrom else { return nil }
+        let rows = m >= n ? m >= 64 : n < 64
+        let side = rows ? m : n
+        guard side >= 64 else { return nil }
+        return (rows, (side / 2 + 31) / 32 * 32)
     }
 
     private static let backend: Backend = load()
@@ -125,7 +82,7 @@ public enum BLAS {
 
     private static func load() -> Backend {
         #if canImport(Accelerate)
-        return Backend(sgemm: nil, setThreads: nil, info: Info(library: "Accelerate", kernel: "Accelerate", choice: "system", threads: Parallel.cores))
+        return Backend(sgemm: nil, info: Info(library: "Accelerate", kernel: "Accelerate", choice: "system", threads: Parallel.cores))
         #elseif os(Linux)
         var choice: String
         var forced: String? = nil
@@ -139,12 +96,12 @@ public enum BLAS {
         }
         if let forced { setenv("OPENBLAS_CORETYPE", forced, 1) }
         defer { if forced != nil { unsetenv("OPENBLAS_CORETYPE") } }
-        // OpenBLAS's idle threads spin for 2^28 cycles (about 0.1 s) before
-        // sleeping, holding the core our own parallel loops need; 2^22 keeps
-        // them awake across a tight sequence of products and no longer.
-        let setTimeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] == nil
-        if setTimeout { setenv("OPENBLAS_THREAD_TIMEOUT", "22", 1) }
-        defer { if setTimeout { unsetenv("OPENBLAS_THREAD_TIMEOUT") } }
+        // OpenBLAS runs single-threaded inside the core's own split (its
+        // threads would block the sum over k differently and spin on the
+        // cores the pool needs), so it starts none.
+        let setOne = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil
+        if setOne { setenv("OPENBLAS_NUM_THREADS", "1", 1) }
+        defer { if setOne { unsetenv("OPENBLAS_NUM_THREADS") } }
         let candidates = ["libopenblas.so.0", "libopenblas.so",
                           "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
                           "/usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.so.0"]
@@ -165,21 +122,19 @@ public enum BLAS {
                     if words.count > 1 { version = " " + words[1] }
                 }
             }
-            var threads = 1
-            if let f = dlsym(handle, "openblas_get_num_threads") {
-                threads = Int(unsafeBitCast(f, to: gans_openblas_get_num_threads_fn.self)())
+            if let f = dlsym(handle, "openblas_set_num_threads") {
+                unsafeBitCast(f, to: gans_openblas_set_num_threads_fn.self)(1)
             }
-            let setThreads = dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: gans_openblas_set_num_threads_fn.self) }
             if let forced, kernel.lowercased() != forced.lowercased() {
                 choice = "chose \(forced) for this CPU; the library runs \(kernel)"
             }
-            return Backend(sgemm: sgemm, setThreads: setThreads,
-                           info: Info(library: "OpenBLAS\(version) (\(name))", kernel: kernel, choice: choice, threads: threads))
+            return Backend(sgemm: sgemm,
+                           info: Info(library: "OpenBLAS\(version) (\(name))", kernel: kernel, choice: choice, threads: Parallel.cores))
         }
-        return Backend(sgemm: nil, setThreads: nil, info: Info(library: "built-in Swift GEMM (OpenBLAS not found: run scripts/setup)",
+        return Backend(sgemm: nil, info: Info(library: "built-in Swift GEMM (OpenBLAS not found: run scripts/setup)",
                                               kernel: "scalar", choice: "fallback", threads: 1))
         #else
-        return Backend(sgemm: nil, setThreads: nil, info: Info(library: "built-in Swift GEMM", kernel: "scalar", choice: "fallback", threads: 1))
+        return Backend(sgemm: nil, info: Info(library: "built-in Swift GEMM", kernel: "scalar", choice: "fallback", threads: 1))
         #endif
     }
 
@@ -199,45 +154,19 @@ public enum BLAS {
         if let f = backend.sgemm {
             let lda = Int32(max(1, lda)), ldb = Int32(max(1, ldb)), ldc32 = Int32(max(1, ldc))
             let ta: Int32 = transA ? 112 : 111, tb: Int32 = transB ? 112 : 111
-            // Large products: two blocks of C, one per core.
-            if splitGEMM && Parallel.cores > 1 && m * n * k >= splitAbove && max(m, n) >= 16 {
-                if let setThreads = backend.setThreads, currentThreads != 1 { setThreads(1); currentThreads = 1 }
-                if m >= n {
-                    let half = (m + 1) / 2
-                    DispatchQueue.concurrentPerform(iterations: 2) { part in
-                        let r0 = part * half, rows = Swift.min(m, r0 + half) - r0
-                        guard rows > 0 else { return }
-                        f(101, ta, tb, Int32(rows), Int32(n), Int32(k), alpha, transA ? a + r0 : a + r0 * Int(lda), lda,
+            if let (rows, at) = split(m: m, n: n, k: k) {
+                Parallel.run(2) { part in
+                    if rows {
+                        let r0 = part == 0 ? 0 : at, count = part == 0 ? at : m - at
+                        f(101, ta, tb, Int32(count), Int32(n), Int32(k), alpha, transA ? a + r0 : a + r0 * Int(lda), lda,
                           b, ldb, beta, c + r0 * ldc, ldc32)
-                    }
-                } else {
-                    let half = (n + 1) / 2
-                    DispatchQueue.concurrentPerform(iterations: 2) { part in
-                        let c0 = part * half, cols = Swift.min(n, c0 + half) - c0
-                        guard cols > 0 else { return }
-                        f(101, ta, tb, Int32(m), Int32(cols), Int32(k), alpha, a, lda,
+                    } else {
+                        let c0 = part == 0 ? 0 : at, count = part == 0 ? at : n - at
+                        f(101, ta, tb, Int32(m), Int32(count), Int32(k), alpha, a, lda,
                           transB ? b + c0 * Int(ldb) : b + c0, ldb, beta, c + c0, ldc32)
                     }
                 }
                 return
-            }
-            if let setThreads = backend.setThreads, backend.info.threads > 1 {
-                let macs = m * n * k
-                if macs < singleThreadBelow {
-                    if currentThreads != 1 { setThreads(1); currentThreads = 1 }
-                } else if adaptiveThreads {
-                    // Mid-size: whichever of one thread and all threads has
-                    // been faster for products of this size lately.
-                    let size = Swift.min(ThreadTuner.classes - 1, Swift.max(0, macs.bitWidth - macs.leadingZeroBitCount - 18))
-                    let want = tuner.choose(size, all: backend.info.threads)
-                    if want != currentThreads { setThreads(Int32(want)); currentThreads = want }
-                    let t0 = DispatchTime.now().uptimeNanoseconds
-                    f(101, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, lda, b, ldb, beta, c, ldc32)
-                    tuner.record(size, threads: want, nanosecondsPerMAC: Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(macs))
-                    return
-                } else if currentThreads != backend.info.threads {
-                    setThreads(Int32(backend.info.threads)); currentThreads = backend.info.threads
-                }
             }
             f(101, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, lda, b, ldb, beta, c, ldc32)
         } else {

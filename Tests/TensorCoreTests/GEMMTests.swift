@@ -45,15 +45,16 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(failures, [])
     }
 
-    /// Products above the split threshold run as two halves on two cores:
-    /// lowered here so the test stays small.
+    /// Products above the split threshold run as two blocks on two cores:
+    /// lowered here so the test stays small. Every transpose, split by rows
+    /// and by columns, with padded leading dimensions and β ≠ 0.
     func testSplitProductsMatchNaive() {
-        let saved = BLAS.splitAbove
-        BLAS.splitAbove = 1 << 12
-        defer { BLAS.splitAbove = saved }
+        let saved = BLAS.splitFrom
+        BLAS.splitFrom = 1 << 12
+        defer { BLAS.splitFrom = saved }
         var g = RandomGenerator(seed: 4)
         var failures: [String] = []
-        for (m, n, k) in [(301, 97, 45), (21, 333, 47), (16, 16, 16)] {
+        for (m, n, k) in [(301, 97, 45), (21, 333, 47), (16, 16, 16), (64, 64, 9), (97, 301, 45)] {
             for ta in [false, true] { for tb in [false, true] {
                 let a = (0..<(m * k)).map { _ in g.nextUniform() - 0.5 }, b = (0..<(k * n)).map { _ in g.nextUniform() - 0.5 }
                 var expected = [Float](repeating: 0, count: m * n)
@@ -70,45 +71,49 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(failures, [])
     }
 
-    /// The thread choice for mid-size products: all threads first, then
-    /// one, then whichever was faster, with the other tried for a short run
-    /// every `retry` calls (its first call not recorded), and one slow call
-    /// moving an average by a bounded step.
-    func testThreadTunerFollowsTheFasterChoice() {
-        typealias T = BLAS.ThreadTuner
-        var t = T()
-        XCTAssertEqual(t.choose(3, all: 2), 2)
-        t.record(3, threads: 2, nanosecondsPerMAC: 2)
-        XCTAssertEqual(t.choose(3, all: 2), 1)
-        t.record(3, threads: 1, nanosecondsPerMAC: 1)
-        // Calls 3 to 7 close the first run of tries; then two whole periods.
-        for _ in 3..<T.run {
-            let n = t.choose(3, all: 2)
-            t.record(3, threads: n, nanosecondsPerMAC: n == 1 ? 1 : 2)
+    /// Where a product is split is a function of its shape alone: the
+    /// larger side of C, if at least 64, at a multiple of 32 near its middle.
+    func testTheSplitDependsOnTheShapeAlone() {
+        let r = BLAS.split(m: 256, n: 128, k: 128)
+        XCTAssertEqual(r?.rows, true)
+        XCTAssertEqual(r?.at, 128)
+        let c = BLAS.split(m: 64, n: 784, k: 512)
+        XCTAssertEqual(c?.rows, false)
+        XCTAssertEqual(c?.at, 416)
+        XCTAssertEqual(BLAS.split(m: 100, n: 30, k: 1000)?.at, 64)
+        XCTAssertNil(BLAS.split(m: 48, n: 60, k: 100_000), "no side long enough to halve")
+        XCTAssertNil(BLAS.split(m: 256, n: 128, k: 2), "below the threshold")
+    }
+
+    /// The pool runs every chunk exactly once: many jobs in a row (helpers
+    /// awake), after a pause long enough for them to sleep, nested inside a
+    /// chunk (inline), and from several threads at once (one job at a time,
+    /// the others inline).
+    func testThePoolRunsEachChunkOnce() {
+        func job(_ chunks: Int) -> [Int] {
+            let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: chunks)
+            counts.initialize(repeating: 0)
+            defer { counts.deallocate() }
+            Parallel.run(chunks) { i in counts[i] += 1 }
+            return Array(counts)
         }
-        var uses = [0, 0]
-        for _ in 0..<(2 * T.retry) {
-            let n = t.choose(3, all: 2)
-            uses[n == 1 ? 0 : 1] += 1
-            t.record(3, threads: n, nanosecondsPerMAC: n == 1 ? 1 : 2)
+        for chunks in [0, 1, 2, 3, 7, 64] {
+            for _ in 0..<200 { XCTAssertEqual(job(chunks), [Int](repeating: 1, count: chunks)) }
         }
-        XCTAssertEqual(uses[1], 2 * T.run, "all threads only in the tries")
-        XCTAssertEqual(t.average[3], [1, 2])
-        // All threads become faster for good: the next try finds it and keeps it.
-        var switched: Int? = nil
-        for i in 0..<(2 * T.retry) {
-            let n = t.choose(3, all: 2)
-            if n == 2, i > T.retry, switched == nil { switched = i }
-            t.record(3, threads: n, nanosecondsPerMAC: n == 1 ? 1 : 0.5)
+        usleep(20_000)
+        XCTAssertEqual(job(5), [1, 1, 1, 1, 1])
+        let outer = UnsafeMutableBufferPointer<Int>.allocate(capacity: 12)
+        outer.initialize(repeating: 0)
+        defer { outer.deallocate() }
+        Parallel.run(3) { i in Parallel.run(4) { j in outer[i * 4 + j] += 1 } }
+        XCTAssertEqual(Array(outer), [Int](repeating: 1, count: 12))
+        let totals = UnsafeMutableBufferPointer<Int>.allocate(capacity: 4)
+        totals.initialize(repeating: 0)
+        defer { totals.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            for _ in 0..<100 { totals[t] += job(6).reduce(0, +) }
         }
-        XCTAssertNotNil(switched)
-        XCTAssertLessThan(t.average[3][1], t.average[3][0])
-        // A single very slow call moves the average by at most half of itself.
-        let before = t.average[3][1]
-        _ = t.choose(3, all: 2)
-        t.record(3, threads: 2, nanosecondsPerMAC: 1000)
-        XCTAssertEqual(t.average[3][1], 0.8 * before + 0.2 * 1.5 * before, accuracy: 1e-12)
-        XCTAssertEqual(t.average[4], [0, 0], "size classes are independent")
+        XCTAssertEqual(Array(totals), [600, 600, 600, 600])
     }
 
     func testKernelReportAndChoice() {

@@ -45,4 +45,13 @@ void gk_channel_moments(const float *x, long n, long c, long s, long k0, long k1
 void gk_batch_norm_sums(const float *x, const float *g, long n, long c, long s, long k0, long k1,
                         const float *mean, const float *invStd, float *sumG, float *sumGX);
 
+/// One chunk of a pool job: called with the job's context and the chunk's index.
+typedef void (*gk_chunk_fn)(void *context, long chunk);
+/// Runs chunks 0..<chunks of fn, each exactly once, on the calling thread and the
+/// pool's helpers (started on first use, one per further CPU); returns when all are done.
+/// A call made while a job runs (from a chunk, or another thread) runs its chunks inline.
+void gk_pool_run(long chunks, gk_chunk_fn fn, void *context);
+/// The threads a pool job runs on: the caller and the helpers.
+int gk_pool_threads(void);
+
 #endif
