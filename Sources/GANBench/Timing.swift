@@ -62,5 +62,5 @@ func emit(_ fields: [(String, Any)]) {
 
 func blasFields() -> [(String, Any)] {
     let info = BLAS.info
-    return [("blas", info.library), ("core", info.kernel), ("core_choice", info.choice), ("blas_threads", info.threads)]
+    return [("blas", info.library), ("core", info.kernel), ("core_choice", info.choice), ("gemm_split_cores", info.threads)]
 }
