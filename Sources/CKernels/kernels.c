@@ -51,9 +51,9 @@ CLONES void gk_masked_gradient_sums(float *restrict out, float *restrict sums, c
 
 // A vector loop per row: a memcpy call per short row costs more than the copy.
 CLONES __attribute__((no_builtin("memcpy")))
-void gk_fill_rows(float *restrict out, const float *restrict b, long rows, long cols) {
+void gk_fill_rows(float *restrict out, long ld, const float *restrict b, long rows, long cols) {
     for (long r = 0; r < rows; r++) {
-        float *row = out + r * cols;
+        float *row = out + r * ld;
         for (long c = 0; c < cols; c++) row[c] = b[c];
     }
 }

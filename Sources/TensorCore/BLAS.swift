@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 #if canImport(Accelerate)
 import Accelerate
@@ -139,15 +140,22 @@ public enum BLAS {
     }
 
     /// C ← α·op(A)·op(B) + β·C, row-major; op(A) is m×k, op(B) is k×n.
+    /// With `rowBias` (n values), C is first set to it in every row and β is
+    /// taken as 1: C ← α·op(A)·op(B) + bias, each block of a split product
+    /// filling its own part of C on the core that computes it.
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                             rowBias: UnsafePointer<Float>? = nil) {
         if m == 0 || n == 0 { return }
+        let beta = rowBias == nil ? beta : 1
         if k == 0 {
+            if let rowBias { gk_fill_rows(c, ldc, rowBias, m, n); return }
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
             return
         }
         #if canImport(Accelerate)
+        if let rowBias { gk_fill_rows(c, ldc, rowBias, m, n) }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         #else
@@ -158,18 +166,22 @@ public enum BLAS {
                 Parallel.run(2) { part in
                     if rows {
                         let r0 = part == 0 ? 0 : at, count = part == 0 ? at : m - at
+                        if let rowBias { gk_fill_rows(c + r0 * ldc, ldc, rowBias, count, n) }
                         f(101, ta, tb, Int32(count), Int32(n), Int32(k), alpha, transA ? a + r0 : a + r0 * Int(lda), lda,
                           b, ldb, beta, c + r0 * ldc, ldc32)
                     } else {
                         let c0 = part == 0 ? 0 : at, count = part == 0 ? at : n - at
+                        if let rowBias { gk_fill_rows(c + c0, ldc, rowBias + c0, m, count) }
                         f(101, ta, tb, Int32(m), Int32(count), Int32(k), alpha, a, lda,
                           transB ? b + c0 * Int(ldb) : b + c0, ldb, beta, c + c0, ldc32)
                     }
                 }
                 return
             }
+            if let rowBias { gk_fill_rows(c, ldc, rowBias, m, n) }
             f(101, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, lda, b, ldb, beta, c, ldc32)
         } else {
+            if let rowBias { gk_fill_rows(c, ldc, rowBias, m, n) }
             fallbackGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }

@@ -121,9 +121,8 @@ extension Tensor {
         let leading = Array(x.shape.dropLast())
         let rows = leading.reduce(1, *)
         let out = Tensor(uninitialized: leading + [outF])
-        if let b { gk_fill_rows(out.pointer, b.pointer, rows, outF) }
         BLAS.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.pointer, lda: inF,
-                   b: w.pointer, ldb: inF, beta: b == nil ? 0 : 1, c: out.pointer, ldc: outF)
+                   b: w.pointer, ldb: inF, beta: 0, c: out.pointer, ldc: outF, rowBias: b?.pointer)
         return (out, rows, inF, outF)
     }
 

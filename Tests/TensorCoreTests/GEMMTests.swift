@@ -47,7 +47,9 @@ final class GEMMTests: XCTestCase {
 
     /// Products above the split threshold run as two blocks on two cores:
     /// lowered here so the test stays small. Every transpose, split by rows
-    /// and by columns, with padded leading dimensions and β ≠ 0.
+    /// and by columns (and too small a side to split), with padded leading
+    /// dimensions, β ≠ 0, and a bias row filled by each block; the padding
+    /// of C stays untouched.
     func testSplitProductsMatchNaive() {
         let saved = BLAS.splitFrom
         BLAS.splitFrom = 1 << 12
@@ -55,18 +57,28 @@ final class GEMMTests: XCTestCase {
         var g = RandomGenerator(seed: 4)
         var failures: [String] = []
         for (m, n, k) in [(301, 97, 45), (21, 333, 47), (16, 16, 16), (64, 64, 9), (97, 301, 45)] {
-            for ta in [false, true] { for tb in [false, true] {
-                let a = (0..<(m * k)).map { _ in g.nextUniform() - 0.5 }, b = (0..<(k * n)).map { _ in g.nextUniform() - 0.5 }
-                var expected = [Float](repeating: 0, count: m * n)
-                BLAS.naiveGEMM(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n,
-                               beta: 0, c: &expected, ldc: n)
-                var got = [Float](repeating: 0, count: m * n)
+            for ta in [false, true] { for tb in [false, true] { for mode in ["β=0", "β=0.5", "bias"] {
+                let pad = 3
+                let lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad
+                let a = (0..<((ta ? k : m) * lda)).map { _ in g.nextUniform() - 0.5 }
+                let b = (0..<((tb ? n : k) * ldb)).map { _ in g.nextUniform() - 0.5 }
+                let bias = (0..<n).map { _ in g.nextUniform() - 0.5 }
+                var c0 = (0..<(m * ldc)).map { _ in g.nextUniform() - 0.5 }
+                if mode == "bias" { for i in 0..<m { for j in 0..<n { c0[i * ldc + j] = bias[j] } } }
+                var expected = c0
+                BLAS.naiveGEMM(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+                               beta: mode == "β=0" ? 0 : mode == "bias" ? 1 : 0.5, c: &expected, ldc: ldc)
+                var got = c0
+                if mode == "bias" { for i in 0..<m { for j in 0..<n { got[i * ldc + j] = .nan } } }
                 a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in got.withUnsafeMutableBufferPointer { pc in
-                    BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: ta ? m : k,
-                               b: pb.baseAddress!, ldb: tb ? k : n, beta: 0, c: pc.baseAddress!, ldc: n)
+                    bias.withUnsafeBufferPointer { pbias in
+                        BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: lda,
+                                   b: pb.baseAddress!, ldb: ldb, beta: mode == "β=0.5" ? 0.5 : 0, c: pc.baseAddress!, ldc: ldc,
+                                   rowBias: mode == "bias" ? pbias.baseAddress! : nil)
+                    }
                 } } }
-                failures += GradCheck.compare("split m=\(m) n=\(n) k=\(k) tA=\(ta) tB=\(tb)", got, expected, atol: 1e-4, rtol: 1e-4)
-            } }
+                failures += GradCheck.compare("split m=\(m) n=\(n) k=\(k) tA=\(ta) tB=\(tb) \(mode)", got, expected, atol: 1e-4, rtol: 1e-4)
+            } } }
         }
         XCTAssertEqual(failures, [])
     }

@@ -18,8 +18,8 @@ void gk_leaky_relu_in_place(float *x, long n, float slope);
 /// out[i] = y[i] > 0 ? g[i] : slope·g[i] over rows × cols, and when sums is not
 /// NULL, sums[c] = Σ_r out[r·cols + c] added in the order gk_column_sums adds.
 void gk_masked_gradient_sums(float *out, float *sums, const float *g, const float *y, long rows, long cols, float slope);
-/// Each of `rows` rows of out (cols wide) set to b.
-void gk_fill_rows(float *out, const float *b, long rows, long cols);
+/// The first cols of each of `rows` rows of out (ld apart) set to b.
+void gk_fill_rows(float *out, long ld, const float *b, long rows, long cols);
 /// out[c] = Σ_r x[r·cols + c].
 void gk_column_sums(float *out, const float *x, long rows, long cols);
 /// Σ x[i]², summed in 16 lanes in a fixed order (the same bits in every copy).
