@@ -12,7 +12,6 @@ typedef void (*gans_cblas_sgemm_fn)(int order, int transA, int transB,
                                     const float *a, int lda, const float *b, int ldb,
                                     float beta, float *c, int ldc);
 typedef char *(*gans_openblas_get_corename_fn)(void);
-typedef int (*gans_openblas_get_num_threads_fn)(void);
 typedef void (*gans_openblas_set_num_threads_fn)(int);
 
 #endif
