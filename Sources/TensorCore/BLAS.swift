@@ -59,6 +59,15 @@ public enum BLAS {
 
     private static let backend: Backend = load()
 
+    /// Whether products are split by the core (OpenBLAS, single-threaded).
+    private static var usesCoreSplit: Bool {
+        #if canImport(Accelerate)
+        return false
+        #else
+        return backend.sgemm != nil
+        #endif
+    }
+
     public static var info: Info { backend.info }
 
     /// The kernel family the core picks for this CPU when the user set none:
@@ -154,38 +163,30 @@ public enum BLAS {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
             return
         }
-        #if canImport(Accelerate)
-        if let rowBias { gk_fill_rows(c, ldc, rowBias, m, n) }
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-        #else
-        if let f = backend.sgemm {
-            let lda = Int32(max(1, lda)), ldb = Int32(max(1, ldb)), ldc32 = Int32(max(1, ldc))
-            let ta: Int32 = transA ? 112 : 111, tb: Int32 = transB ? 112 : 111
-            if let (rows, at) = split(m: m, n: n, k: k) {
-                Parallel.run(2) { part in
-                    if rows {
-                        let r0 = part == 0 ? 0 : at, count = part == 0 ? at : m - at
-                        if let rowBias { gk_fill_rows(c + r0 * ldc, ldc, rowBias, count, n) }
-                        f(101, ta, tb, Int32(count), Int32(n), Int32(k), alpha, transA ? a + r0 : a + r0 * Int(lda), lda,
-                          b, ldb, beta, c + r0 * ldc, ldc32)
-                    } else {
-                        let c0 = part == 0 ? 0 : at, count = part == 0 ? at : n - at
-                        if let rowBias { gk_fill_rows(c + c0, ldc, rowBias + c0, m, count) }
-                        f(101, ta, tb, Int32(m), Int32(count), Int32(k), alpha, a, lda,
-                          transB ? b + c0 * Int(ldb) : b + c0, ldb, beta, c + c0, ldc32)
-                    }
-                }
-                return
+        // One block of C, rows r0..<r0 + mb and columns c0..<c0 + nb, on the calling thread.
+        func block(_ r0: Int, _ mb: Int, _ c0: Int, _ nb: Int) {
+            let ab = transA ? a + r0 : a + r0 * lda, bb = transB ? b + c0 * ldb : b + c0, cb = c + r0 * ldc + c0
+            if let rowBias { gk_fill_rows(cb, ldc, rowBias + c0, mb, nb) }
+            #if canImport(Accelerate)
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        Int32(mb), Int32(nb), Int32(k), alpha, ab, Int32(lda), bb, Int32(ldb), beta, cb, Int32(ldc))
+            #else
+            if let f = backend.sgemm {
+                f(101, transA ? 112 : 111, transB ? 112 : 111, Int32(mb), Int32(nb), Int32(k), alpha,
+                  ab, Int32(max(1, lda)), bb, Int32(max(1, ldb)), beta, cb, Int32(max(1, ldc)))
+            } else {
+                fallbackGEMM(transA: transA, transB: transB, m: mb, n: nb, k: k, alpha: alpha,
+                             a: ab, lda: lda, b: bb, ldb: ldb, beta: beta, c: cb, ldc: ldc)
             }
-            if let rowBias { gk_fill_rows(c, ldc, rowBias, m, n) }
-            f(101, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, lda, b, ldb, beta, c, ldc32)
-        } else {
-            if let rowBias { gk_fill_rows(c, ldc, rowBias, m, n) }
-            fallbackGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                         a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            #endif
         }
-        #endif
+        // OpenBLAS runs single-threaded, so the core splits large products
+        // itself; Accelerate and the fallback parallelise on their own.
+        guard usesCoreSplit, let (rows, at) = split(m: m, n: n, k: k) else { block(0, m, 0, n); return }
+        Parallel.run(2) { part in
+            let start = part == 0 ? 0 : at
+            if rows { block(start, part == 0 ? at : m - at, 0, n) } else { block(0, m, start, part == 0 ? at : n - at) }
+        }
     }
 
     /// A cache-friendlier loop GEMM for machines without a BLAS.
