@@ -207,10 +207,16 @@ public final class Network {
     }
 
     /// A deep copy (same specs and values, new tensors). It leaves the global
-    /// random generator where it was.
+    /// random generator where it was. The copy is made under no element limit:
+    /// the network exists, so its shapes were checked when it was built, and a
+    /// limit lowered since then (`set maxelements`) must not make copying it fail.
     public func copy() -> Network {
         let saved = Random.global
-        defer { Random.global = saved }
+        let limit = Tensor.elementLimit, budget = Tensor.memoryBudget
+        Tensor.elementLimit = Int.max
+        Tensor.memoryBudget = Int.max
+        defer { Random.global = saved; Tensor.elementLimit = limit; Tensor.memoryBudget = budget }
+        // Cannot throw: the same specs on the same input shape built this network.
         let n = try! Network(input: inputShape, layers: specs, initialization: initialization)
         n.load(from: self)
         n.training = training

@@ -41,6 +41,7 @@ public final class BufferPool: @unchecked Sendable {
     @inline(__always)
     private static func slot(_ count: Int) -> Int { Int(truncatingIfNeeded: (UInt64(count) &* 0x9E37_79B9_7F4A_7C15) >> 56) }
     private var cachedBytes = 0
+    private var liveBytes = 0
     private let lock = NSLock()
     private static let emptyBuffer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
 
@@ -52,6 +53,7 @@ public final class BufferPool: @unchecked Sendable {
         if count == 0 { return Self.emptyBuffer }
         let s = Self.slot(count)
         lock.lock()
+        liveBytes &+= count &* 4
         for b in table[s].indices where table[s][b].count == count {
             if let p = table[s][b].buffers.popLast() {
                 cachedBytes -= count * 4
@@ -69,6 +71,7 @@ public final class BufferPool: @unchecked Sendable {
     func give(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
         if count == 0 { return }
         lock.lock()
+        liveBytes &-= count &* 4
         if cachedBytes + count * 4 <= capacityBytes {
             let s = Self.slot(count)
             if let b = table[s].firstIndex(where: { $0.count == count }) {
@@ -92,6 +95,9 @@ public final class BufferPool: @unchecked Sendable {
         cachedBytes = 0
         lock.unlock()
     }
+
+    /// Bytes in buffers handed out and not given back: what live tensors hold.
+    public var bytesInUse: Int { lock.lock(); defer { lock.unlock() }; return liveBytes }
 
     public var bytesCached: Int { lock.lock(); defer { lock.unlock() }; return cachedBytes }
 }

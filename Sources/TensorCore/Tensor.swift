@@ -91,6 +91,14 @@ extension Tensor {
     /// a typo in a shape gives an error instead of exhausting memory.
     nonisolated(unsafe) public static var elementLimit = 1 << 28
 
+    /// The most bytes of tensors that may be alive at once when `checkShape`
+    /// admits a new one (default 4 GiB): each tensor within `elementLimit`
+    /// cannot add up to more memory than the machine has.
+    nonisolated(unsafe) public static var memoryBudget = 4 << 30
+
+    /// Bytes held by live tensors now (buffers handed out by the allocator).
+    public static var bytesInUse: Int { BufferPool.shared.bytesInUse }
+
     /// Validates a user-supplied shape: no negative sizes, no more than
     /// `elementLimit` elements. Shapes from user input go through this before
     /// any initialiser, whose preconditions would otherwise trap.
@@ -107,6 +115,22 @@ extension Tensor {
         if total > elementLimit {
             throw TensorError(op, "shape \(shapeString(shape)) has \(total) elements, more than the limit of \(elementLimit)")
         }
+        try checkMemory(bytes: total * 4, op: op, what: "shape \(shapeString(shape))")
+    }
+
+    /// Refuses an allocation of `bytes` that would take the tensors alive now past `memoryBudget`.
+    public static func checkMemory(bytes: Int, op: String, what: String) throws {
+        let inUse = bytesInUse
+        let (sum, overflow) = inUse.addingReportingOverflow(bytes)
+        if overflow || sum > memoryBudget {
+            throw TensorError(op, "\(what) needs \(mebibytes(bytes)) MiB, and tensors already hold \(mebibytes(inUse)) MiB "
+                              + "of the memory budget of \(mebibytes(memoryBudget)) MiB")
+        }
+    }
+
+    static func mebibytes(_ bytes: Int) -> String {
+        let m = Double(bytes) / Double(1 << 20)
+        return m >= 10 ? String(Int(m.rounded())) : String(Double(Int((m * 10).rounded())) / 10)
     }
 
     /// start, start+step, … below end.

@@ -84,6 +84,7 @@ extension CommandTable {
         Command("time", group: .session, usage: "time COMMAND", summary: "runs a command and says how long it took",
                 examples: ["time step 100"]) { shell, args, t in
             guard !args.isEmpty else { throw ShellError(.syntax, "time: a command expected", at: args.end) }
+            guard args.tokens[0].text != "time" else { throw ShellError(.syntax, "time: a command other than time expected", at: args.tokens[0]) }
             let start = Date()
             var p = Parser(tokens: args.tokens + [args.end], source: args.source)
             p.isCommand = shell.isCommand

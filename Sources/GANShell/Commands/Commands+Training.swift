@@ -9,11 +9,11 @@ extension CommandTable {
                 details: """
                 Training: loss, batch, dsteps, lambda, gamma, every, clip, smooth, noise, ema (beta for a VAE).
                 Optimizers: lr, beta1, beta2, eps, momentum, weight_decay, alpha, nesterov for both networks,
-                or G.lr, D.beta1, … for one. Also z (normal or uniform noise) and maxelements (the largest
-                tensor the shell will make).
+                or G.lr, D.beta1, … for one. Also z (normal or uniform noise), maxelements (the largest
+                tensor the shell will make) and maxmemory (MiB that all tensors may hold when a command makes one).
                 """,
                 examples: ["set lr 2e-4", "set loss hinge", "set D.lr 4e-4 ", "set dsteps=5 lambda=10"],
-                words: trainingKeys + ["lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov", "z", "maxelements"]
+                words: trainingKeys + ["lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov", "z", "maxelements", "maxmemory"]
                     + GANLoss.allCases.map(\.rawValue)) { shell, args, _ in
             try shell.setOptions(args)
         },
@@ -67,6 +67,7 @@ extension Interpreter {
         var options = s?.trainer.options
         var noise = s?.trainer.gan.noise
         var maxElements = self.options.maxElements
+        var maxMemory = self.options.maxMemory
         var hyper: [(Optimizer, String, Float)] = []
         for (key, value, word) in pairs {
             func fail(_ m: String) -> ShellError { ShellError(.value, m, at: word.location, length: word.length) }
@@ -74,6 +75,12 @@ extension Interpreter {
                 guard let v = Int(value), v >= 1, v <= 1 << 28 else { throw fail("maxelements must be 1…\(1 << 28), found '\(value)'") }
                 maxElements = v
                 changed.append("maxelements \(v)")
+                continue
+            }
+            if key == "maxmemory" {
+                guard let v = Int(value), v >= 1, v <= 1 << 20 else { throw fail("maxmemory must be 1…\(1 << 20) MiB, found '\(value)'") }
+                maxMemory = v << 20
+                changed.append("maxmemory \(v) MiB")
                 continue
             }
             guard let session = s else { throw fail("set \(key): there is no GAN yet; its settings are given with 'gan G D \(key)=…'") }
@@ -97,7 +104,7 @@ extension Interpreter {
                 }
                 let known = Set(targets.flatMap { $0.1.hyperparameters.map(\.name) })
                 guard known.contains(name) else {
-                    let all = CommandTable.trainingKeys + known.sorted() + ["z", "maxelements"]
+                    let all = CommandTable.trainingKeys + known.sorted() + ["z", "maxelements", "maxmemory"]
                     throw fail("unknown setting '\(key)'; settings are " + all.joined(separator: ", ") + didYouMean(name, among: all))
                 }
                 guard let v = Float(value), v.isFinite else { throw fail("\(key) needs a number, found '\(value)'") }
@@ -117,11 +124,13 @@ extension Interpreter {
         if let options { s?.trainer.options = options }
         if let noise { s?.trainer.gan.noise = noise }
         self.options.maxElements = maxElements
+        self.options.maxMemory = maxMemory
         return [.text("set " + changed.joined(separator: ", "))]
     }
 
     func settings() throws -> [Output] {
-        var rows: [[String]] = [["maxelements", Format.count(options.maxElements)]]
+        var rows: [[String]] = [["maxelements", Format.count(options.maxElements)],
+                                ["maxmemory", "\(Format.count(options.maxMemory >> 20)) MiB"]]
         if let s = workspace.session {
             let o = s.trainer.options
             if s.trainer.gan.model == .variational {

@@ -13,6 +13,9 @@ public enum Interrupt {
 public struct ShellOptions {
     /// The largest tensor an expression or command may create, in elements.
     public var maxElements = 1 << 26
+    /// The most bytes all live tensors may hold when a command makes a new one
+    /// from a shape it was given (`set maxmemory`, in MiB).
+    public var maxMemory = 1 << 30
     /// Steps a single training command may take (the fuzz harness lowers it).
     public var maxSteps = 1_000_000
     /// How deeply `read` may nest scripts.
@@ -81,9 +84,10 @@ public final class Interpreter {
         }
         for p in parsed {
             let saved = workspace.bindings
-            let limit = Tensor.elementLimit
+            let limit = Tensor.elementLimit, budget = Tensor.memoryBudget
             Tensor.elementLimit = min(limit, options.maxElements)
-            defer { Tensor.elementLimit = limit }
+            Tensor.memoryBudget = min(budget, options.maxMemory)
+            defer { Tensor.elementLimit = limit; Tensor.memoryBudget = budget }
             do {
                 let out = try execute(p.statement)
                 result.outputs += out

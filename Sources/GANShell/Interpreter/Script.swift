@@ -14,12 +14,17 @@ public enum Script {
         var out: [Chunk] = []
         var pending: [Substring] = []
         var first = 1
+        var lexer = Lexer("")
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         for (i, line) in lines.enumerated() {
-            if pending.isEmpty { first = i + 1 }
+            if pending.isEmpty { first = i + 1; lexer = Lexer("", firstLine: first) }
             pending.append(line)
-            let joined = pending.joined(separator: "\n")
-            if !Lexer.needsMoreInput(joined) || i == lines.count - 1 {
+            // One lexer runs over the lines of a statement, so a bracket open
+            // for many lines costs one pass, not one per line.
+            var more: Bool
+            do { try lexer.feed(String(line) + "\n"); more = lexer.needsMore } catch { more = false }
+            if !more || i == lines.count - 1 {
+                let joined = pending.joined(separator: "\n")
                 if !joined.trimmingCharacters(in: .whitespaces).isEmpty { out.append(Chunk(text: joined, firstLine: first)) }
                 pending = []
             }
@@ -43,8 +48,16 @@ public enum Script {
         var lines = [head + "error: " + e.message]
         let text = e.sourceLine ?? line(source ?? "", e.location?.line)
         if let text, let loc = e.location, !text.trimmingCharacters(in: .whitespaces).isEmpty {
-            let shown = text.replacingOccurrences(of: "\t", with: " ")
-            let column = min(max(loc.column, 1), shown.count + 1)
+            var shown = text.replacingOccurrences(of: "\t", with: " ")
+            var column = min(max(loc.column, 1), shown.count + 1)
+            // A long line is shown as a window of 100 characters around the place.
+            if shown.count > 120 {
+                let chars = Array(shown)
+                let start = max(0, min(column - 50, chars.count - 100))
+                let end = min(chars.count, start + 100)
+                shown = (start > 0 ? "…" : "") + String(chars[start..<end]) + (end < chars.count ? "…" : "")
+                column = column - start + (start > 0 ? 1 : 0)
+            }
             lines.append("    " + shown)
             lines.append("    " + String(repeating: " ", count: column - 1) + "^" + String(repeating: "~", count: max(0, min(e.length, shown.count + 1 - column + 1) - 1)))
         }

@@ -104,7 +104,7 @@ public enum PNGRenderer {
         let x0 = fig.xRange.lowerBound, x1 = fig.xRange.upperBound, y0 = fig.yRange.lowerBound, y1 = fig.yRange.upperBound
         func px(_ p: Figure.Point) -> (Int, Int) {
             let cx = min(max(p.x, x0), x1), cy = min(max(p.y, y0), y1)
-            return (left + Int((cx - x0) / (x1 - x0) * Float(plotW - 1)), top + Int((y1 - cy) / (y1 - y0) * Float(plotH - 1)))
+            return (left + cell((cx - x0) / (x1 - x0) * Float(plotW - 1)), top + cell((y1 - cy) / (y1 - y0) * Float(plotH - 1)))
         }
         func inside(_ p: Figure.Point) -> Bool { p.x.isFinite && p.y.isFinite && p.x >= x0 && p.x <= x1 && p.y >= y0 && p.y <= y1 }
         r.fill(left, top, plotW, plotH, (252, 252, 252))
@@ -201,3 +201,13 @@ public enum PNGRenderer {
         return r
     }
 }
+
+/// A plot coordinate as a whole number of cells or pixels: NaN is 0 and
+/// anything beyond ±2³⁰ is clamped, so no value a plot is given can trap the
+/// conversion (a zero-width range makes infinities).
+func cell(_ v: Float) -> Int {
+    guard !v.isNaN else { return 0 }
+    return Int(max(-1_073_741_824, min(1_073_741_824, v)))
+}
+
+func cell(_ v: Double) -> Int { cell(Float(v)) }

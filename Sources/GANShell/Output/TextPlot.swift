@@ -62,7 +62,7 @@ struct TextPlot {
         if f.equalAspect {
             // Only as wide as the data need: a cell is about twice as tall as wide.
             let ratio = (f.xRange.upperBound - f.xRange.lowerBound) / max(f.yRange.upperBound - f.yRange.lowerBound, 1e-12)
-            w = min(w, max(10, Int((Float(h) * 2 * ratio).rounded(.up))))
+            w = min(w, max(10, cell((Float(h) * 2 * ratio).rounded(.up))))
         }
         let (dx, dy) = style.unicode ? (2, 4) : (1, 1)
         let px = w * dx, py = h * dy
@@ -85,8 +85,8 @@ struct TextPlot {
         let x0 = f.xRange.lowerBound, x1 = f.xRange.upperBound, y0 = f.yRange.lowerBound, y1 = f.yRange.upperBound
         func dot(_ p: Figure.Point) -> (Int, Int)? {
             guard p.x.isFinite, p.y.isFinite else { return nil }
-            let c = Int(((p.x - x0) / (x1 - x0) * Float(px - 1)).rounded())
-            let r = Int(((y1 - p.y) / (y1 - y0) * Float(py - 1)).rounded())
+            let c = cell(((p.x - x0) / (x1 - x0) * Float(px - 1)).rounded())
+            let r = cell(((y1 - p.y) / (y1 - y0) * Float(py - 1)).rounded())
             return c >= 0 && c < px && r >= 0 && r < py ? (c, r) : nil
         }
         func plot(_ c: Int, _ r: Int, _ series: Int) {
@@ -115,8 +115,8 @@ struct TextPlot {
         }
         func clipped(_ p: Figure.Point) -> (Int, Int)? {
             guard p.x.isFinite, p.y.isFinite else { return nil }
-            let c = Int(((min(max(p.x, x0), x1) - x0) / (x1 - x0) * Float(px - 1)).rounded())
-            let r = Int(((y1 - min(max(p.y, y0), y1)) / (y1 - y0) * Float(py - 1)).rounded())
+            let c = cell(((min(max(p.x, x0), x1) - x0) / (x1 - x0) * Float(px - 1)).rounded())
+            let r = cell(((y1 - min(max(p.y, y0), y1)) / (y1 - y0) * Float(py - 1)).rounded())
             return (c, r)
         }
         for m in f.marks {
@@ -153,7 +153,7 @@ struct TextPlot {
                     let len = Double(style.unicode ? 3 : 1)
                     for side in [-0.5, 0.5] {
                         let t = ang + Double.pi + side
-                        line(pb, (pb.0 + Int((cos(t) * len).rounded()), pb.1 + Int((sin(t) * len).rounded())), s)
+                        line(pb, (pb.0 + cell((cos(t) * len).rounded()), pb.1 + cell((sin(t) * len).rounded())), s)
                     }
                 }
             }
@@ -162,7 +162,7 @@ struct TextPlot {
         var out: [String] = []
         if !f.title.isEmpty { out.append(f.title) }
         let tickRows = Dictionary(yTicks.enumerated().map { (i, t) in
-            (Int(((y1 - t) / (y1 - y0) * Float(h - 1)).rounded()), yLabels[i])
+            (cell(((y1 - t) / (y1 - y0) * Float(h - 1)).rounded()), yLabels[i])
         }, uniquingKeysWith: { a, _ in a })
         let vertical = style.unicode ? "┤" : "|", plainVertical = style.unicode ? "│" : "|"
         let shades = Array(" .:-=+*#%@")
@@ -181,7 +181,7 @@ struct TextPlot {
                     ch = shades[min(shades.count - 1, max(0, Int(t * Float(shades.count - 1) + 0.5)))]
                 }
                 if style.unicode && ch == " ", let t = heat[i], style.colors == .none {
-                    ch = Array(" ░▒▓")[min(3, Int(t * 3.99))]
+                    ch = Array(" ░▒▓")[max(0, min(3, cell(t * 3.99)))]
                 }
                 var cellStyle = ""
                 if let t = heat[i] { cellStyle += style.bg(Palette.heat(t)) }
@@ -202,7 +202,7 @@ struct TextPlot {
         var free = 0
         for t in Figure.ticks(f.xRange, count: max(3, w / 8)) {
             let s = Array(Format.number(t, digits: 3))
-            let col = margin + Int(((t - x0) / (x1 - x0) * Float(w - 1)).rounded()) - s.count / 2
+            let col = margin + cell(((t - x0) / (x1 - x0) * Float(w - 1)).rounded()) - s.count / 2
             guard col >= free, col >= 0, col + s.count <= labelLine.count else { continue }
             for (k, ch) in s.enumerated() { labelLine[col + k] = ch }
             free = col + s.count + 1

@@ -121,10 +121,10 @@ public struct TextRenderer {
             let bars: String
             if style.unicode {
                 // Eighths of a block for a smooth end.
-                let eighths = Int((Float(c) / Float(peak) * Float(bar * 8)).rounded())
+                let eighths = cell((Float(c) / Float(peak) * Float(bar * 8)).rounded())
                 bars = String(repeating: "█", count: eighths / 8) + (eighths % 8 > 0 ? String(Array("▏▎▍▌▋▊▉")[eighths % 8 - 1]) : "")
             } else {
-                bars = String(repeating: "#", count: Int((Float(c) / Float(peak) * Float(bar)).rounded()))
+                bars = String(repeating: "#", count: max(0, cell((Float(c) / Float(peak) * Float(bar)).rounded())))
             }
             let colored = bars.isEmpty ? "" : " " + style.fg(Palette.color(3)) + bars + style.reset
             lines.append("\(label) \(style.unicode ? "│" : "|") \(count)" + colored)

@@ -2,7 +2,10 @@
 /// statement (they become `;`); inside brackets, or after a trailing `|`,
 /// they are whitespace. `#` starts a comment that runs to the end of the line.
 struct Lexer {
-    let chars: [Character]
+    /// The longest line the shell reads, in characters; a longer one is refused.
+    static let maxLineLength = 65_536
+
+    var chars: [Character]
     let firstLine: Int
     var i = 0
     var line: Int
@@ -10,6 +13,8 @@ struct Lexer {
     var tokens: [Token] = []
     /// Open brackets with where each was opened, for "to close '(' at 3:7".
     var open: [(Character, SourceLocation)] = []
+    /// Whether white space (or the start) comes before the next character.
+    var space = true
 
     init(_ source: String, firstLine: Int = 1) {
         chars = Array(source)
@@ -29,6 +34,16 @@ struct Lexer {
         return false
     }
 
+    /// Lexes more source (whole lines) after what came before: a script's
+    /// statements are found in one pass, however many lines a bracket spans.
+    mutating func feed(_ text: String) throws {
+        chars += Array(text)
+        try scan()
+    }
+
+    /// True when what was fed so far ends inside brackets or after a `|`.
+    var needsMore: Bool { !open.isEmpty || tokens.last?.isSymbol("|") == true }
+
     var here: SourceLocation { SourceLocation(line: line, column: column) }
 
     mutating func advance() {
@@ -42,7 +57,11 @@ struct Lexer {
 
     // tokens := (space | comment | newline | token)* END
     mutating func run() throws -> [Token] {
-        var space = true
+        try scan()
+        return try finish()
+    }
+
+    mutating func scan() throws {
         while i < chars.count {
             let c = chars[i]
             if c == "\n" {
@@ -61,6 +80,9 @@ struct Lexer {
                 continue
             }
             let loc = here, start = i
+            if column > Lexer.maxLineLength {
+                throw ShellError(.syntax, "line \(line) is longer than \(Lexer.maxLineLength) characters", at: SourceLocation(line: line, column: 1))
+            }
             if c.isASCII && c.isNumber {
                 try number(afterDot: tokens.last?.isSymbol(".") == true && !space)
                 let text = String(chars[start..<i])
@@ -86,6 +108,9 @@ struct Lexer {
             }
             space = false
         }
+    }
+
+    mutating func finish() throws -> [Token] {
         if let (bracket, loc) = open.last {
             var e = ShellError(.syntax, "'\(bracket)' is never closed: '\(closing(bracket))' expected before the end of the input", at: loc)
             e.incomplete = true

@@ -19,6 +19,35 @@ public struct Parser {
 
     static let editVerbs: Set<String> = ["add", "insert", "remove", "replace"]
 
+    /// How deeply expressions may nest (brackets, unary signs, chains of
+    /// operators, calls, subscripts and attributes, each counting one level).
+    /// Deeper input is refused with an error instead of exhausting the stack
+    /// of the parser or of the evaluator, which walk the tree recursively.
+    public static let maxDepth = 200
+    /// How deep the expression being parsed runs (parse functions nested now).
+    var nesting = 0
+    /// The depth of the tree the last parse function returned.
+    var lastDepth = 0
+
+    /// Records the depth of a node built on children `depth` deep, refusing trees deeper than `maxDepth`.
+    mutating func node(_ e: Expr, over depth: Int) throws -> Expr {
+        lastDepth = depth + 1
+        guard lastDepth <= Parser.maxDepth else { throw tooDeep(at: e.token) }
+        return e
+    }
+
+    func tooDeep(at t: Token) -> ShellError {
+        ShellError(.syntax, "the expression nests deeper than \(Parser.maxDepth) levels; split it into named steps", at: t)
+    }
+
+    /// Runs a parse function one level deeper, refusing input nested past `maxDepth`.
+    mutating func nested<T>(at t: Token, _ f: (inout Parser) throws -> T) throws -> T {
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= Parser.maxDepth else { throw tooDeep(at: t) }
+        return try f(&self)
+    }
+
     init(tokens: [Token], source: [Character]) {
         self.tokens = tokens
         self.source = source
@@ -124,31 +153,43 @@ public struct Parser {
 
     // expr := sum (('<' | '<=' | '>' | '>=' | '==' | '!=') sum)?
     mutating func expression() throws -> Expr {
-        let left = try sum()
-        for op in ["<", "<=", ">", ">=", "==", "!="] where peek.isSymbol(op) {
-            let t = next()
-            return .binary(op, left, try sum(), t)
+        try nested(at: peek) { p in
+            let left = try p.sum()
+            let depth = p.lastDepth
+            for op in ["<", "<=", ">", ">=", "==", "!="] where p.peek.isSymbol(op) {
+                let t = p.next()
+                let right = try p.sum()
+                return try p.node(.binary(op, left, right, t), over: max(depth, p.lastDepth))
+            }
+            return left
         }
-        return left
     }
 
     // sum := product (('+' | '-') product)*
     mutating func sum() throws -> Expr {
         var e = try product()
+        var depth = lastDepth
         while peek.isSymbol("+") || peek.isSymbol("-") {
             let t = next()
-            e = .binary(t.text, e, try product(), t)
+            let right = try product()
+            e = try node(.binary(t.text, e, right, t), over: max(depth, lastDepth))
+            depth = lastDepth
         }
+        lastDepth = depth
         return e
     }
 
     // product := unary (('*' | '/' | '@') unary)*
     mutating func product() throws -> Expr {
         var e = try unary()
+        var depth = lastDepth
         while peek.isSymbol("*") || peek.isSymbol("/") || peek.isSymbol("@") {
             let t = next()
-            e = .binary(t.text, e, try unary(), t)
+            let right = try unary()
+            e = try node(.binary(t.text, e, right, t), over: max(depth, lastDepth))
+            depth = lastDepth
         }
+        lastDepth = depth
         return e
     }
 
@@ -156,8 +197,8 @@ public struct Parser {
     mutating func unary() throws -> Expr {
         if peek.isSymbol("-") || peek.isSymbol("+") {
             let t = next()
-            let operand = try unary()
-            return t.text == "-" ? .unary("-", operand, t) : operand
+            let operand = try nested(at: t) { try $0.unary() }
+            return t.text == "-" ? try node(.unary("-", operand, t), over: lastDepth) : operand
         }
         return try power()
     }
@@ -165,9 +206,11 @@ public struct Parser {
     // power := postfix ('**' unary)?
     mutating func power() throws -> Expr {
         let base = try postfix()
+        let depth = lastDepth
         if peek.isSymbol("**") {
             let t = next()
-            return .binary("**", base, try unary(), t)
+            let exponent = try nested(at: t) { try $0.unary() }
+            return try node(.binary("**", base, exponent, t), over: max(depth, lastDepth))
         }
         return base
     }
@@ -176,29 +219,35 @@ public struct Parser {
     mutating func postfix() throws -> Expr {
         var e = try primary()
         while true {
+            let depth = lastDepth
             if peek.isSymbol("(") && !peek.spaceBefore {
                 let open = next()
-                e = .call(e, try arguments(open), e.token)
+                let (args, inner) = try arguments(open)
+                e = try node(.call(e, args, e.token), over: max(depth, inner))
             } else if peek.isSymbol("[") && !peek.spaceBefore {
                 let open = next()
-                e = .index(e, try subscripts(open), open)
+                let (subs, inner) = try subscripts(open)
+                e = try node(.index(e, subs, open), over: max(depth, inner))
             } else if peek.isSymbol(".") {
                 position += 1
                 let t = next()
                 guard Parser.isAttributeName(t) else {
                     throw ShellError(.syntax, "a name or a layer number expected after '.', found \(describe(t))", at: t)
                 }
-                e = .attribute(e, t.text, t)
+                e = try node(.attribute(e, t.text, t), over: depth)
             } else {
+                lastDepth = depth
                 return e
             }
         }
     }
 
     // arguments := (argument (',' argument)*)?      argument := (NAME '=')? expr
-    mutating func arguments(_ open: Token) throws -> [ExprArgument] {
+    /// The arguments, and the depth of the deepest.
+    mutating func arguments(_ open: Token) throws -> ([ExprArgument], Int) {
         var args: [ExprArgument] = []
-        if accept(")") { return args }
+        var depth = 0
+        if accept(")") { return (args, depth) }
         repeat {
             var label: String? = nil
             if let n = peek.identifier, peek(1).isSymbol("=") {
@@ -206,30 +255,36 @@ public struct Parser {
                 position += 2
             }
             args.append(ExprArgument(label: label, value: try expression()))
+            depth = max(depth, lastDepth)
         } while accept(",")
         _ = try expect(")", "to close '(' at \(open.location)")
-        return args
+        return (args, depth)
     }
 
     // subscripts := subscript (',' subscript)*      subscript := expr | expr? ':' expr?
-    mutating func subscripts(_ open: Token) throws -> [Subscript] {
+    /// The subscripts, and the depth of the deepest expression in them.
+    mutating func subscripts(_ open: Token) throws -> ([Subscript], Int) {
         var subs: [Subscript] = []
+        var depth = 0
         repeat {
             let start: Expr? = peek.isSymbol(":") ? nil : try expression()
+            if start != nil { depth = max(depth, lastDepth) }
             if accept(":") {
                 let end: Expr? = peek.isSymbol(",") || peek.isSymbol("]") ? nil : try expression()
+                if end != nil { depth = max(depth, lastDepth) }
                 subs.append(.slice(start, end))
             } else if let start {
                 subs.append(.index(start))
             }
         } while accept(",")
         _ = try expect("]", "to close '[' at \(open.location)")
-        return subs
+        return (subs, depth)
     }
 
     // primary := NUMBER | STRING | NAME | '(' expr ')' | '[' (expr (',' expr)*)? ']'
     mutating func primary() throws -> Expr {
         let t = next()
+        lastDepth = 1
         switch t.kind {
         case .number(let v): return .number(v, t)
         case .string(let s): return .string(s, t)
@@ -240,11 +295,12 @@ public struct Parser {
             return e
         case .symbol("["):
             var items: [Expr] = []
+            var depth = 0
             if !accept("]") {
-                repeat { items.append(try expression()) } while accept(",")
+                repeat { items.append(try expression()); depth = max(depth, lastDepth) } while accept(",")
                 _ = try expect("]", "to close '[' at \(t.location)")
             }
-            return .list(items, t)
+            return try node(.list(items, t), over: depth)
         default:
             throw ShellError(.syntax, "a value expected (a number, a name, '(' or '['), found \(describe(t))", at: t)
         }
