@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "GANKit", targets: ["GANKit"]),
         .executable(name: "gans", targets: ["gans"]),
         .executable(name: "gans-bench", targets: ["GANBench"]),
+        .executable(name: "gans-fuzz", targets: ["GANFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,6 +40,8 @@ let package = Package(
             "GANShell", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "GANBench", dependencies: ["TensorCore", "GANKit", "GANShell"]),
+        // libFuzzer targets when scripts/fuzz builds it with -sanitize=fuzzer; a replayer otherwise.
+        .executableTarget(name: "GANFuzz", dependencies: ["GANShell"]),
 
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),

@@ -78,6 +78,22 @@ CLONES void gk_adam(float *restrict w, const float *restrict g, float *restrict 
     }
 }
 
+CLONES int gk_adam_finite(const float *restrict w, const float *restrict g, const float *restrict m,
+                          const float *restrict v, long n, float beta1, float beta2, float eps, float weightDecay,
+                          float stepSize, float c2root) {
+    int bad = 0;
+    for (long i = 0; i < n; i++) {
+        float d = g[i] + weightDecay * w[i];
+        float mi = beta1 * m[i] + (1 - beta1) * d;
+        float vi = beta2 * v[i] + (1 - beta2) * d * d;
+        float wi = w[i] - stepSize * mi / (__builtin_sqrtf(vi) / c2root + eps);
+        // A NaN fails every comparison, an infinity this one.
+        bad |= !(__builtin_fabsf(mi) <= 3.4028235e38f) | !(__builtin_fabsf(vi) <= 3.4028235e38f)
+             | !(__builtin_fabsf(wi) <= 3.4028235e38f);
+    }
+    return !bad;
+}
+
 // Sixteen partial sums, one per lane, and a tail, combined in a fixed order:
 // the copies differ only in how many lanes a vector holds, not in what is
 // added to what.

@@ -29,17 +29,35 @@ extension Network {
         guard let text = archive.metadata["gans.network"] else {
             throw CheckpointError(path: path, message: "has no gans.network metadata: it was not saved as a gans network")
         }
-        return try Network.restore(text: text, initialization: archive.metadata["gans.init"],
-                                   tensors: archive, prefix: "", path: path)
+        let net = try Network.restore(text: text, initialization: archive.metadata["gans.init"],
+                                      tensors: archive, prefix: "", path: path)
+        try checkNoOthers(archive, used: Set(net.stateDict.map(\.name)), path: path)
+        return net
+    }
+
+    /// Refuses an archive holding tensors that nothing reads (a layer text with fewer layers than the tensors, say).
+    static func checkNoOthers(_ archive: SafeTensorsArchive, used: Set<String>, path: String) throws {
+        let extra = archive.names.filter { !used.contains($0) }
+        guard extra.isEmpty else {
+            throw CheckpointError(path: path, message: "holds tensors that its network does not have: "
+                                  + extra.prefix(5).joined(separator: ", ") + (extra.count > 5 ? " and \(extra.count - 5) more" : ""))
+        }
     }
 
     static func restore(text: String, initialization: String?, tensors: SafeTensorsArchive, prefix: String,
                         path: String) throws -> Network {
         let net: Network
+        // The network's weights are all in the file: building it may not take
+        // much more memory than the file's tensors do, so a small file whose
+        // text claims a huge network is refused before the weights are made.
+        let stored = tensors.tensors.filter { $0.name.hasPrefix(prefix) }.reduce(0) { $0 + $1.tensor.count * 4 }
+        let budget = Tensor.memoryBudget
+        Tensor.memoryBudget = min(budget, Tensor.bytesInUse + 2 * stored + (1 << 20))
+        defer { Tensor.memoryBudget = budget }
         do {
             net = try Network.parse(text, initialization: WeightInit(rawValue: initialization ?? "") ?? .pytorch)
         } catch {
-            throw CheckpointError(path: path, message: "its network '\(text)' cannot be rebuilt: \(error)")
+            throw CheckpointError(path: path, message: "its network '\(text.prefix(200))' cannot be rebuilt from its \(stored) bytes of \(prefix.isEmpty ? "" : prefix + "* ")tensors: \(error)")
         }
         try net.assign(from: tensors, prefix: prefix, path: path)
         return net
@@ -49,15 +67,31 @@ extension Network {
     func assign(from archive: SafeTensorsArchive, prefix: String, path: String) throws {
         var pending: [(Tensor, Tensor)] = []
         for (name, t) in stateDict {
-            guard let stored = archive[prefix + name] else {
-                throw CheckpointError(path: path, message: "has no tensor \(prefix + name)")
-            }
-            guard stored.shape == t.shape else {
-                throw CheckpointError(path: path, message: "tensor \(prefix + name) has shape \(shapeString(stored.shape)), the network needs \(shapeString(t.shape))")
+            let stored = try archive.tensor(prefix + name, shape: t.shape, path: path)
+            if name.hasSuffix("running_var"), stored.scalars.contains(where: { $0 < 0 }) {
+                throw CheckpointError(path: path, message: "tensor \(prefix + name) holds a negative variance")
             }
             pending.append((t, stored))
         }
         for (t, stored) in pending { t.assign(stored) }
+    }
+}
+
+extension SafeTensorsArchive {
+    /// The tensor `name`, which must be there with this shape and hold finite values only.
+    func tensor(_ name: String, shape: [Int], path: String) throws -> Tensor {
+        guard let t = self[name] else { throw CheckpointError(path: path, message: "has no tensor \(name)") }
+        guard t.shape == shape else {
+            throw CheckpointError(path: path, message: "tensor \(name) has shape \(shapeString(t.shape)), \(shapeString(shape)) is needed")
+        }
+        try Self.checkFinite(t, name, path: path)
+        return t
+    }
+
+    static func checkFinite(_ t: Tensor, _ name: String, path: String) throws {
+        guard !t.allFinite else { return }
+        let bad = t.scalars.filter { !$0.isFinite }.count
+        throw CheckpointError(path: path, message: "tensor \(name) holds \(bad) value\(bad == 1 ? "" : "s") that \(bad == 1 ? "is" : "are") not finite (NaN or infinite)")
     }
 }
 
@@ -90,14 +124,26 @@ extension TrainingOptions {
                                           + (suggestion(for: value, among: names).map { " (did you mean '\($0)'?)" } ?? ""))
             }
             loss = l
-        case "batch": batchSize = try int()
+        case "batch":
+            let v = try int()
+            guard v <= 1 << 20 else { throw HyperparameterError(message: "batch must be 1…\(1 << 20), found \(v)") }
+            batchSize = v
         case "dsteps":
             let v = try int()
             guard v <= 1000 else { throw HyperparameterError(message: "dsteps must be 1…1000, found \(v)") }
             dSteps = v
-        case "lambda": gpLambda = try float()
-        case "gamma": r1Gamma = try float()
-        case "clip": clip = try float()
+        case "lambda":
+            let v = try float()
+            guard v >= 0 else { throw HyperparameterError(message: "lambda must be zero or more, found \(v)") }
+            gpLambda = v
+        case "gamma":
+            let v = try float()
+            guard v >= 0 else { throw HyperparameterError(message: "gamma must be zero or more, found \(v)") }
+            r1Gamma = v
+        case "clip":
+            let v = try float()
+            guard v > 0 else { throw HyperparameterError(message: "clip must be above zero, found \(v)") }
+            clip = v
         case "smooth":
             let v = try float()
             guard v >= 0 && v < 1 else { throw HyperparameterError(message: "smooth must be in [0, 1), found \(v)") }
@@ -186,7 +232,7 @@ extension Trainer {
             "format": "pt", "gans.kind": "training",
             "gans.G": gan.generator.text, "gans.D": gan.discriminator.text,
             "gans.G.init": gan.generator.initialization.rawValue, "gans.D.init": gan.discriminator.initialization.rawValue,
-            "gans.model": gan.model.rawValue, "gans.data": gan.data.name, "gans.noise": gan.noise.rawValue, "gans.conditioning": conditioning,
+            "gans.model": gan.model.rawValue, "gans.data": gan.data.name, "gans.data.fingerprint": gan.data.fingerprint, "gans.noise": gan.noise.rawValue, "gans.conditioning": conditioning,
             "gans.options": options.text,
             "gans.optG": Trainer.optimizerText(optimizerG), "gans.optD": Trainer.optimizerText(optimizerD),
             "gans.counters": "d=\(dStepCount) g=\(gStepCount) epoch=\(epoch) batches=\(batchesInEpoch) optG=\(optimizerG.stepCount) optD=\(optimizerD.stepCount) position=\(gan.data.cursor.position)",
@@ -211,42 +257,77 @@ extension Trainer {
         guard dataName == data.name else {
             throw CheckpointError(path: path, message: "was trained on \(dataName), not \(data.name)")
         }
+        // Written since checkpoints record it; older ones are trusted by name.
+        if let f = a.metadata["gans.data.fingerprint"], f != data.fingerprint {
+            throw CheckpointError(path: path, message: "was trained on other data named \(dataName) (\(f)); the loaded data are \(data.fingerprint)")
+        }
         let g = try Network.restore(text: try meta("gans.G"), initialization: a.metadata["gans.G.init"], tensors: a, prefix: "G.", path: path)
         let d = try Network.restore(text: try meta("gans.D"), initialization: a.metadata["gans.D.init"], tensors: a, prefix: "D.", path: path)
         var conditioning: Conditioning? = nil
-        let c = try meta("gans.conditioning")
-        if c == "onehot" { conditioning = .oneHot } else if c.hasPrefix("embedding "), let dim = Int(c.dropFirst(10)) { conditioning = .embedding(dim) }
+        switch try meta("gans.conditioning") {
+        case "none": conditioning = nil
+        case "onehot": conditioning = .oneHot
+        case let c where c.hasPrefix("embedding "):
+            guard let dim = Int(c.dropFirst(10)), dim > 0, dim <= 4096 else {
+                throw CheckpointError(path: path, message: "has conditioning '\(c)'; an embedding needs a size of 1…4096")
+            }
+            conditioning = .embedding(dim)
+        case let c: throw CheckpointError(path: path, message: "has unknown conditioning '\(c)'; it is none, onehot or embedding N")
+        }
         guard let model = GenerativeModel(rawValue: a.metadata["gans.model"] ?? "gan") else {
             throw CheckpointError(path: path, message: "holds a model of unknown kind '\(a.metadata["gans.model"] ?? "")'")
         }
-        let gan = try GAN(generator: g, discriminator: d, data: data,
-                          noise: NoiseDistribution(rawValue: try meta("gans.noise")) ?? .normal, conditioning: conditioning, model: model)
-        if let e = gan.labelEmbeddingG, let s = a["G.label_embedding"], s.shape == e.shape { e.assign(s) }
-        if let e = gan.labelEmbeddingD, let s = a["D.label_embedding"], s.shape == e.shape { e.assign(s) }
-        let optG = try parseOptimizer(try meta("gans.optG"), parameters: gan.generatorParameters)
-        let optD = try parseOptimizer(try meta("gans.optD"), parameters: gan.discriminatorParameters)
+        let noiseName = try meta("gans.noise")
+        guard let noise = NoiseDistribution(rawValue: noiseName) else {
+            throw CheckpointError(path: path, message: "has unknown noise '\(noiseName)'; it is normal or uniform")
+        }
+        let gan: GAN
+        do {
+            gan = try GAN(generator: g, discriminator: d, data: data, noise: noise, conditioning: conditioning, model: model)
+        } catch { throw CheckpointError(path: path, message: "its networks do not fit the data: \(error)") }
+        if let e = gan.labelEmbeddingG { e.assign(try a.tensor("G.label_embedding", shape: e.shape, path: path)) }
+        if let e = gan.labelEmbeddingD { e.assign(try a.tensor("D.label_embedding", shape: e.shape, path: path)) }
+        let optG: Optimizer, optD: Optimizer
+        do {
+            optG = try parseOptimizer(try meta("gans.optG"), parameters: gan.generatorParameters)
+            optD = try parseOptimizer(try meta("gans.optD"), parameters: gan.discriminatorParameters)
+        } catch let e as HyperparameterError { throw CheckpointError(path: path, message: "its optimizer settings are invalid: \(e.message)") }
         for (opt, prefix) in [(optG, "optG."), (optD, "optD.")] {
             for (name, t) in opt.state {
-                guard let s = a[prefix + name], s.shape == t.shape else {
-                    throw CheckpointError(path: path, message: "optimizer state \(prefix + name) is missing or has the wrong shape")
+                let s = try a.tensor(prefix + name, shape: t.shape, path: path)
+                if name.hasSuffix("_sq") || name.hasSuffix("square_avg"), s.scalars.contains(where: { $0 < 0 }) {
+                    throw CheckpointError(path: path, message: "optimizer state \(prefix + name) holds negative values; it averages squares")
                 }
                 t.assign(s)
             }
         }
-        var counters: [String: Int] = [:]
-        for w in try meta("gans.counters").split(separator: " ") {
-            let kv = w.split(separator: "=")
-            if kv.count == 2, let v = Int(kv[1]) { counters[String(kv[0])] = v }
+        let counters = try Self.counters(try meta("gans.counters"), path: path)
+        let options: TrainingOptions
+        do { options = try TrainingOptions(text: try meta("gans.options")) } catch let e as HyperparameterError {
+            throw CheckpointError(path: path, message: "its training options are invalid: \(e.message)")
         }
-        let options = try TrainingOptions(text: try meta("gans.options"))
-        guard let fixed = a["fixed_noise"], fixed.rank >= 1, Array(fixed.shape.dropFirst()) == gan.noiseShape, fixed.shape[0] > 0 else {
-            throw CheckpointError(path: path, message: "has no fixed_noise of shape [N] + \(shapeString(gan.noiseShape))")
+        let largest = ([g.inputShape, d.inputShape] + g.shapes + d.shapes).map { $0.reduce(1, *) }.max() ?? 1
+        let (activations, overflow) = options.batchSize.multipliedReportingOverflow(by: largest)
+        guard !overflow, activations <= Tensor.elementLimit else {
+            throw CheckpointError(path: path, message: "its batch of \(options.batchSize) would make activations of \(options.batchSize) × \(largest) values, more than the element limit of \(Tensor.elementLimit)")
         }
+        guard let fixed = a["fixed_noise"], fixed.rank >= 1, Array(fixed.shape.dropFirst()) == gan.noiseShape,
+              fixed.shape[0] > 0, fixed.shape[0] <= 4096 else {
+            throw CheckpointError(path: path, message: "has no fixed_noise of shape [N] + \(shapeString(gan.noiseShape)) with N from 1 to 4096")
+        }
+        try SafeTensorsArchive.checkFinite(fixed, "fixed_noise", path: path)
         let trainer = try Trainer(gan: gan, options: options, optimizerG: optG, optimizerD: optD, fixedSamples: fixed.shape[0])
         trainer.fixedNoise.assign(fixed)
-        if let fl = trainer.fixedLabels, let s = a["fixed_labels"], s.shape == fl.shape { fl.assign(s) }
-        optG.stepCount = counters["optG"] ?? 0
-        optD.stepCount = counters["optD"] ?? 0
+        if let fl = trainer.fixedLabels {
+            let s = try a.tensor("fixed_labels", shape: fl.shape, path: path)
+            let classes = data.classCount ?? 0
+            guard s.scalars.allSatisfy({ wholeNumber($0, below: classes) != nil }) else {
+                throw CheckpointError(path: path, message: "fixed_labels holds values that are not class indices below \(classes)")
+            }
+            fl.assign(s)
+        }
+        optG.stepCount = counters["optG"]!
+        optD.stepCount = counters["optD"]!
         let history = try historyRows(a, path: path).map { row -> StepStats in
             var r = row
             let net = r.part == .generator ? g : d
@@ -257,27 +338,70 @@ extension Trainer {
             }
             return r
         }
-        trainer.restoreProgress(history: history, dSteps: counters["d"] ?? 0, gSteps: counters["g"] ?? 0,
-                                epoch: counters["epoch"] ?? 0, batchesInEpoch: counters["batches"] ?? 0)
-        if options.emaDecay != nil, a["ema.\(g.stateDict.first?.name ?? "")"] != nil {
+        trainer.restoreProgress(history: history, dSteps: counters["d"]!, gSteps: counters["g"]!,
+                                epoch: counters["epoch"]!, batchesInEpoch: counters["batches"]!)
+        var used = Set(["fixed_noise", "fixed_labels", "data.order", "G.label_embedding", "D.label_embedding"])
+        used.formUnion(g.stateDict.map { "G." + $0.name })
+        used.formUnion(d.stateDict.map { "D." + $0.name })
+        used.formUnion(optG.state.map { "optG." + $0.name })
+        used.formUnion(optD.state.map { "optD." + $0.name })
+        if options.emaDecay != nil, a["ema.\(g.stateDict.first?.name ?? "")"] != nil || counters["g"]! > 0 {
+            // The moving average exists from the first G step on, and is saved with it.
             let e = g.copy()
             try e.assign(from: a, prefix: "ema.", path: path)
             e.training = false
             trainer.ema = e
+            used.formUnion(g.stateDict.map { "ema." + $0.name })
+        }
+        let extra = a.names.filter { !used.contains($0) && !$0.hasPrefix("history.") }
+        guard extra.isEmpty else {
+            throw CheckpointError(path: path, message: "holds tensors that this run does not have: "
+                                  + extra.prefix(5).joined(separator: ", ") + (extra.count > 5 ? " and \(extra.count - 5) more" : ""))
         }
         let order = (a["data.order"]?.scalars ?? []).map { wholeNumber($0) }
         guard order.allSatisfy({ $0 != nil }) else {
             throw CheckpointError(path: path, message: "data.order holds values that are not sample indices")
         }
-        data.cursor = DataCursor(order: order.map { $0! }, position: counters["position"] ?? 0)
+        let indices = order.map { $0! }
+        if let t = data as? TensorDataset, !indices.isEmpty {
+            // An epoch's order is a permutation of the samples.
+            guard indices.count == t.count, Set(indices).count == t.count, indices.allSatisfy({ $0 < t.count }) else {
+                throw CheckpointError(path: path, message: "data.order is not an order of the \(t.count) samples of \(data.name)")
+            }
+        }
+        guard counters["position"]! <= indices.count else {
+            throw CheckpointError(path: path, message: "gans.counters has position \(counters["position"]!), past the \(indices.count) samples of data.order")
+        }
+        data.cursor = DataCursor(order: indices, position: counters["position"]!)
         let rngWords = try meta("gans.rng").split(separator: " ").map(String.init)
-        guard rngWords.count == 5 else { throw CheckpointError(path: path, message: "has a malformed random state") }
         let words = rngWords.prefix(4).compactMap { UInt64($0) }
-        let spare = UInt32(rngWords[4]).map { Float(bitPattern: $0) }
+        let spare: Float?? = rngWords.count == 5 ? (rngWords[4] == "-" ? .some(nil) : UInt32(rngWords[4]).map { Float(bitPattern: $0) }) : nil
+        guard rngWords.count == 5, words.count == 4, let spare, spare?.isFinite ?? true else {
+            throw CheckpointError(path: path, message: "has a malformed random state: 4 whole numbers and a spare normal expected, found '\(try meta("gans.rng"))'")
+        }
         do { try Random.global.restore(RandomGenerator.State(words: words, spareNormal: spare)) } catch {
             throw CheckpointError(path: path, message: "has a malformed random state: \(error)")
         }
         return trainer
+    }
+
+    /// The run's counters: every one present, each a whole number from 0 to 2⁴⁰.
+    static func counters(_ text: String, path: String) throws -> [String: Int] {
+        let keys = ["d", "g", "epoch", "batches", "optG", "optD", "position"]
+        var counters: [String: Int] = [:]
+        for w in text.split(separator: " ") {
+            let kv = w.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2, keys.contains(kv[0]), counters[kv[0]] == nil else {
+                throw CheckpointError(path: path, message: "gans.counters has '\(w)'; expected each of \(keys.joined(separator: ", ")) once as key=N")
+            }
+            guard let v = Int(kv[1]), v >= 0, v <= 1 << 40 else {
+                throw CheckpointError(path: path, message: "gans.counters has \(kv[0])=\(kv[1]); a count is a whole number from 0 to \(1 << 40)")
+            }
+            counters[kv[0]] = v
+        }
+        let missing = keys.filter { counters[$0] == nil }
+        guard missing.isEmpty else { throw CheckpointError(path: path, message: "gans.counters lacks \(missing.joined(separator: ", "))") }
+        return counters
     }
 
     /// The history as columns of floats (NaN where a value does not apply).

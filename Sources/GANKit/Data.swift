@@ -16,6 +16,9 @@ public protocol DataSource: AnyObject {
     func nextBatch(_ size: Int) throws -> (x: Tensor, labels: Tensor?)
     /// Where the iterator stands, for checkpoints.
     var cursor: DataCursor { get set }
+    /// What the data are, beyond their name: a checkpoint records it, so a run
+    /// is not continued on other data under the same name.
+    var fingerprint: String { get }
 }
 
 /// The position of a data iterator: the current epoch's order and the next index in it.
@@ -80,6 +83,15 @@ public final class TensorDataset: DataSource {
     public var count: Int { samples.shape[0] }
     public var sampleShape: [Int] { Array(samples.shape.dropFirst()) }
 
+    /// The shape and a 64-bit FNV-1a hash of every sample's and label's bits.
+    public var fingerprint: String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for t in [samples] + (labels.map { [$0] } ?? []) {
+            t.withUnsafeBufferPointer { b in for v in b { h = (h ^ UInt64(v.bitPattern)) &* 0x0000_0100_0000_01B3 } }
+        }
+        return "\(shapeString(samples.shape)) \(String(h, radix: 16))"
+    }
+
     /// A seeded split into a training set and a held-out set of about
     /// `fraction` of the samples (at least one each); the order of each part
     /// follows the original.
@@ -124,11 +136,14 @@ public final class SampledDataset: DataSource {
     public let classCount: Int?
     public var stepsPerEpoch: Int
     public var cursor = DataCursor()
+    public let fingerprint: String
     let draw: (Int) -> (Tensor, Tensor?)
 
-    public init(name: String, sampleShape: [Int], classCount: Int? = nil, stepsPerEpoch: Int = 100,
+    /// `fingerprint` describes the distribution drawn from (its parameters); by default the name.
+    public init(name: String, sampleShape: [Int], classCount: Int? = nil, stepsPerEpoch: Int = 100, fingerprint: String? = nil,
                 draw: @escaping (Int) -> (Tensor, Tensor?)) {
         self.name = name
+        self.fingerprint = fingerprint ?? name
         self.sampleShape = sampleShape
         self.classCount = classCount
         self.stepsPerEpoch = stepsPerEpoch
@@ -191,7 +206,9 @@ public struct GaussianMixture: Sendable {
 
     /// A stream of fresh batches from this mixture.
     public func dataset(name: String) -> SampledDataset {
-        SampledDataset(name: name, sampleShape: [2]) { n in (self.sample(n).0, nil) }
+        SampledDataset(name: name, sampleShape: [2], fingerprint: "mixture \(centers.map { "(\($0.0), \($0.1))" }.joined(separator: " ")) std \(std)") { n in
+            (self.sample(n).0, nil)
+        }
     }
 
     /// Mode coverage as VEEGAN and PacGAN define it: a sample is high quality

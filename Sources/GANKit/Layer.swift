@@ -40,6 +40,32 @@ extension LayerSpec {
     /// The per-sample output shape for a per-sample input shape, or an error
     /// that says what this layer expected.
     public func outputShape(for input: [Int]) throws -> [Int] {
+        let output = try unboundedOutputShape(for: input)
+        // Sizes come from text a user typed or a file holds: a sample may
+        // have at most 2³¹ − 1 values, and no product of sizes may overflow.
+        var total = 1
+        for d in output {
+            let (p, o) = total.multipliedReportingOverflow(by: d)
+            guard !o, d >= 0, p <= Int(Int32.max) else {
+                throw ShapeError("\(text) would make samples of shape \(shapeString(output)), more than \(Int32.max) values each")
+            }
+            total = p
+        }
+        return output
+    }
+
+    /// The number of values in a per-sample shape, or an error when it overflows.
+    static func volume(_ shape: [Int], _ what: String) throws -> Int {
+        var total = 1
+        for d in shape {
+            let (p, o) = total.multipliedReportingOverflow(by: d)
+            guard !o, p <= Int(Int32.max) else { throw ShapeError("\(what): shape \(shapeString(shape)) has more than \(Int32.max) values") }
+            total = p
+        }
+        return total
+    }
+
+    func unboundedOutputShape(for input: [Int]) throws -> [Int] {
         let s = shapeString(input)
         switch self {
         case let .linear(out, _):
@@ -56,7 +82,9 @@ extension LayerSpec {
         case let .convTranspose2d(out, k, st, p, op, _):
             guard input.count == 3 else { throw ShapeError("\(text) expects [channels, height, width], found \(s)") }
             guard op < st else { throw ShapeError("\(text): output padding must be smaller than the stride") }
-            let oh = (input[1] - 1) * st - 2 * p + k + op, ow = (input[2] - 1) * st - 2 * p + k + op
+            let (h1, o1) = (input[1] - 1).multipliedReportingOverflow(by: st), (w1, o2) = (input[2] - 1).multipliedReportingOverflow(by: st)
+            guard !o1, !o2, h1 <= Int(Int32.max), w1 <= Int(Int32.max) else { throw ShapeError("\(text) on \(s) gives an output too large to address") }
+            let oh = h1 - 2 * p + k + op, ow = w1 - 2 * p + k + op
             guard oh > 0, ow > 0 else { throw ShapeError("\(text) on \(s) gives an empty \(oh)x\(ow) output") }
             return [out, oh, ow]
         case .batchNorm:
@@ -76,12 +104,13 @@ extension LayerSpec {
             guard input.count == 1 else { throw ShapeError("\(text) expects features [F] (flatten first), found \(s)") }
             return [input[0] + 1]
         case let .reshape(target):
-            guard target.reduce(1, *) == input.reduce(1, *) else {
-                throw ShapeError("\(text) cannot hold \(s): \(input.reduce(1, *)) values into \(target.reduce(1, *))")
+            let from = try LayerSpec.volume(input, text), to = try LayerSpec.volume(target, text)
+            guard from == to else {
+                throw ShapeError("\(text) cannot hold \(s): \(from) values into \(to)")
             }
             return target
         case .flatten:
-            return [input.reduce(1, *)]
+            return [try LayerSpec.volume(input, text)]
         case let .embedding(_, dim):
             guard input.count <= 1 else { throw ShapeError("\(text) expects token ids [length], found \(s)") }
             return input + [dim]

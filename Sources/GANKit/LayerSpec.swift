@@ -31,6 +31,9 @@ public enum LayerSpec: Equatable, Sendable {
     /// singular value, estimated by power iteration.
     indirect case spectralNorm(LayerSpec)
 
+    /// The largest size, kernel, stride or padding a layer's text may give (2²⁴).
+    public static let maxSize = 1 << 24
+
     /// The text form, as typed in the shell.
     public var text: String {
         func flag(_ b: Bool) -> String { b ? "" : " bias=false" }
@@ -80,6 +83,7 @@ public enum LayerSpec: Equatable, Sendable {
         func int(_ i: Int, _ name: String) throws -> Int {
             guard i < positional.count else { throw SpecError("'\(kind)' needs \(name) (e.g. \(Self.example(kind)))") }
             guard let v = Int(positional[i]), v > 0 else { throw SpecError("'\(kind)' needs a positive whole number for \(name), found '\(positional[i])'") }
+            guard v <= LayerSpec.maxSize else { throw SpecError("'\(kind)': \(name) must be at most \(LayerSpec.maxSize), found \(v)") }
             return v
         }
         func float(_ i: Int, _ name: String, default value: Float? = nil) throws -> Float {
@@ -94,6 +98,7 @@ public enum LayerSpec: Equatable, Sendable {
             for n in names { if let s = options[n] {
                 used.insert(n)
                 guard let v = Int(s), v >= min else { throw SpecError("option \(n)= needs a whole number ≥ \(min), found '\(s)'") }
+                guard v <= LayerSpec.maxSize else { throw SpecError("option \(n)= must be at most \(LayerSpec.maxSize), found \(v)") }
                 return v
             } }
             return value
@@ -141,6 +146,7 @@ public enum LayerSpec: Equatable, Sendable {
         case "elu": self = .elu(try float(0, "an alpha", default: 1)); maxPositional = 1
         case "reshape", "view", "unflatten":
             guard !positional.isEmpty else { throw SpecError("'reshape' needs the per-sample shape (e.g. reshape 128 7 7)") }
+            guard positional.count <= 8 else { throw SpecError("'reshape' takes at most 8 sizes, found \(positional.count)") }
             self = .reshape(try positional.indices.map { try int($0, "sizes") }); maxPositional = positional.count
         case "flatten": self = .flatten
         case "softmax": self = .softmax

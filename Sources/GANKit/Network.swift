@@ -194,9 +194,10 @@ public final class Network {
         }
         parts.removeFirst()
         let sizes = first.split(separator: " ").dropFirst().map { Int($0) }
-        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
-            throw SpecError("'\(first)' needs positive sizes")
+        guard !sizes.isEmpty, sizes.count <= 8, sizes.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= LayerSpec.maxSize }) else {
+            throw SpecError("'\(first)' needs 1 to 8 positive sizes, each at most \(LayerSpec.maxSize)")
         }
+        _ = try LayerSpec.volume(sizes.map { $0! }, first)
         return try Network(input: sizes.map { $0! }, layers: try parts.map { try LayerSpec(parsing: $0) },
                            initialization: initialization)
     }

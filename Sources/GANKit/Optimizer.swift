@@ -16,6 +16,11 @@ public protocol Optimizer: AnyObject {
     var stepCount: Int { get set }
     /// Applies one update from each parameter's `.grad` (parameters without one are skipped).
     func step()
+    /// The index in `parameters` of the first parameter that `step()` would
+    /// make non-finite (its value or its optimizer state), or nil when the
+    /// whole update is finite. Changes nothing: the trainer asks before it
+    /// steps, so a refused step leaves networks and optimizers as they were.
+    func firstNonFiniteUpdate() -> Int?
 }
 
 extension Optimizer {
@@ -90,6 +95,9 @@ public class HyperparameterSet {
 
     public var hyperparameters: [(name: String, value: Float)] { values.map { ($0.name, $0.value) } }
 
+    /// The range of a value that must be above zero and at most 1 (ε: at zero an update can divide 0 by 0).
+    static let positive: ClosedRange<Float> = Float.leastNonzeroMagnitude...1
+
     public func set(_ name: String, _ value: Float) throws {
         guard let i = values.firstIndex(where: { $0.name == name }) else {
             let names = values.map(\.name)
@@ -97,7 +105,9 @@ public class HyperparameterSet {
                                       + (suggestion(for: name, among: names).map { " (did you mean '\($0)'?)" } ?? ""))
         }
         guard value.isFinite, values[i].valid.contains(value) else {
-            throw HyperparameterError(message: "\(name) must be in \(values[i].valid.lowerBound)…\(values[i].valid.upperBound), found \(value)")
+            let range = values[i].valid
+            let low = range.lowerBound == Float.leastNonzeroMagnitude ? "above 0" : "in \(range.lowerBound)…\(range.upperBound)"
+            throw HyperparameterError(message: "\(name) must be \(low)\(range.lowerBound == Float.leastNonzeroMagnitude ? " and at most \(range.upperBound)" : ""), found \(value)")
         }
         values[i].value = value
     }
@@ -140,6 +150,28 @@ public final class SGD: HyperparameterSet, Optimizer {
         }
         stepCount += 1
     }
+
+    public func firstNonFiniteUpdate() -> Int? {
+        let lr = get("lr"), mu = get("momentum"), wd = get("weight_decay"), nesterov = get("nesterov") >= 0.5
+        let first = stepCount == 0
+        for (k, (p, buf)) in zip(parameters, buffers).enumerated() {
+            guard let g = p.grad else { continue }
+            var finite = true
+            withPointers(p, g, buf, buf) { w, gr, b, _, n in
+                for i in 0..<n {
+                    var d = gr[i] + wd * w[i]
+                    var bi = b[i]
+                    if mu != 0 {
+                        bi = first ? d : mu * b[i] + d
+                        d = nesterov ? d + mu * bi : bi
+                    }
+                    if !(w[i] - lr * d).isFinite || !bi.isFinite { finite = false; return }
+                }
+            }
+            if !finite { return k }
+        }
+        return nil
+    }
 }
 
 /// Adam (as `torch.optim.Adam`): bias-corrected moment estimates, L2 weight
@@ -156,11 +188,28 @@ public final class Adam: HyperparameterSet, Optimizer {
         m = parameters.map { Tensor(zeros: $0.shape) }
         v = parameters.map { Tensor(zeros: $0.shape) }
         super.init([("lr", lr, 0...10), ("beta1", beta1, 0...0.99999), ("beta2", beta2, 0...0.999999),
-                    ("eps", epsilon, 0...1), ("weight_decay", weightDecay, 0...1)])
+                    ("eps", epsilon, HyperparameterSet.positive), ("weight_decay", weightDecay, 0...1)])
     }
 
     public var state: [(name: String, tensor: Tensor)] {
         m.indices.flatMap { [("\($0).exp_avg", m[$0]), ("\($0).exp_avg_sq", v[$0])] }
+    }
+
+    /// Adam's constants for step number `t`: β₁, β₂, ε, weight decay, lr / (1 − β₁ᵗ), √(1 − β₂ᵗ).
+    func constants(step t: Float) -> (Float, Float, Float, Float, Float, Float) {
+        let lr = get("lr"), b1 = get("beta1"), b2 = get("beta2"), eps = get("eps"), wd = get("weight_decay")
+        let c1 = 1 - Foundation.pow(b1, t), c2 = 1 - Foundation.pow(b2, t)
+        return (b1, b2, eps, wd, lr / c1, c2.squareRoot())
+    }
+
+    public func firstNonFiniteUpdate() -> Int? {
+        let (b1, b2, eps, wd, stepSize, c2root) = constants(step: Float(stepCount + 1))
+        for (k, p) in parameters.enumerated() {
+            guard let g = p.grad else { continue }
+            if !Tensor.adamUpdateIsFinite(weights: p, gradient: g, firstMoment: m[k], secondMoment: v[k], beta1: b1, beta2: b2,
+                                          eps: eps, weightDecay: wd, stepSize: stepSize, c2root: c2root) { return k }
+        }
+        return nil
     }
 
     public func step() {
@@ -187,7 +236,7 @@ public final class RMSprop: HyperparameterSet, Optimizer {
     public init(_ parameters: [Tensor], lr: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8, weightDecay: Float = 0) {
         self.parameters = parameters
         squares = parameters.map { Tensor(zeros: $0.shape) }
-        super.init([("lr", lr, 0...10), ("alpha", alpha, 0...1), ("eps", epsilon, 0...1), ("weight_decay", weightDecay, 0...1)])
+        super.init([("lr", lr, 0...10), ("alpha", alpha, 0...1), ("eps", epsilon, HyperparameterSet.positive), ("weight_decay", weightDecay, 0...1)])
     }
 
     public var state: [(name: String, tensor: Tensor)] { squares.enumerated().map { ("\($0).square_avg", $1) } }
@@ -205,6 +254,23 @@ public final class RMSprop: HyperparameterSet, Optimizer {
             }
         }
         stepCount += 1
+    }
+
+    public func firstNonFiniteUpdate() -> Int? {
+        let lr = get("lr"), alpha = get("alpha"), eps = get("eps"), wd = get("weight_decay")
+        for (k, (p, sq)) in zip(parameters, squares).enumerated() {
+            guard let g = p.grad else { continue }
+            var finite = true
+            withPointers(p, g, sq, sq) { w, gr, s, _, n in
+                for i in 0..<n {
+                    let d = gr[i] + wd * w[i]
+                    let si = alpha * s[i] + (1 - alpha) * d * d
+                    if !si.isFinite || !(w[i] - lr * d / (vectorSqrt(si) + eps)).isFinite { finite = false; return }
+                }
+            }
+            if !finite { return k }
+        }
+        return nil
     }
 }
 

@@ -83,6 +83,6 @@ public enum Synthetic2D {
     public func dataset(name: String, stepsPerEpoch: Int = 100) throws -> SampledDataset {
         try check()
         let shape = self
-        return SampledDataset(name: name, sampleShape: [2], stepsPerEpoch: stepsPerEpoch) { n in ((try? shape.sample(n)) ?? Tensor(zeros: [n, 2]), nil) }
+        return SampledDataset(name: name, sampleShape: [2], stepsPerEpoch: stepsPerEpoch, fingerprint: "\(self)") { n in ((try? shape.sample(n)) ?? Tensor(zeros: [n, 2]), nil) }
     }
 }

@@ -67,9 +67,12 @@ public struct NonFiniteError: Error, CustomStringConvertible {
     public let loss: Float
     /// The first layer whose gradient was not finite, if the loss itself was.
     public let layer: String?
+    /// The loss and gradients were finite, but the optimizer's update of `layer` would not have been.
+    public var inUpdate = false
     public var description: String {
         let value = loss.isNaN ? "NaN" : (loss.isInfinite ? (loss > 0 ? "inf" : "-inf") : "\(loss)")
-        let what = loss.isFinite ? "the gradient of \(layer ?? "a parameter") is not finite (loss \(value))" : "the \(part.rawValue) loss is \(value)"
+        let what = inUpdate ? "the optimizer's update of \(layer ?? "a parameter") would not be finite (loss \(value))"
+            : loss.isFinite ? "the gradient of \(layer ?? "a parameter") is not finite (loss \(value))" : "the \(part.rawValue) loss is \(value)"
         return "\(part.rawValue) step \(step): \(what); the step was not applied and the networks are as they were before it. Try a smaller learning rate, a gradient penalty, or restoring a snapshot."
     }
 }
@@ -175,6 +178,7 @@ public final class Trainer {
             try guardFinite(.discriminator, number, total.item, params, grads, gan.discriminator)
             for p in gan.discriminatorParameters { p.grad = nil }   // a frozen parameter keeps no stale gradient
             for (p, g) in zip(params, grads) { p.grad = g }
+            try guardUpdate(.discriminator, number, total.item, optimizerD, gan.discriminator)
             optimizerD.step()
             if loss == .wasserstein {
                 let c = options.clip
@@ -219,6 +223,7 @@ public final class Trainer {
             try guardFinite(.generator, number, lossG.item, params, grads, gan.generator)
             for p in gan.generatorParameters { p.grad = nil }
             for (p, g) in zip(params, grads) { p.grad = g }
+            try guardUpdate(.generator, number, lossG.item, optimizerG, gan.generator)
             optimizerG.step()
             gStepCount = number
             updateEMA()
@@ -315,6 +320,8 @@ public final class Trainer {
             try guardFinite(.generator, number, total.item, paramsG, Array(grads.suffix(paramsG.count)), decoder)
             for p in gan.discriminatorParameters + gan.generatorParameters { p.grad = nil }
             for (p, g) in zip(paramsE + paramsG, grads) { p.grad = g }
+            try guardUpdate(.discriminator, number, total.item, optimizerD, encoder)
+            try guardUpdate(.generator, number, total.item, optimizerG, decoder)
             optimizerD.step()
             optimizerG.step()
             gStepCount = number
@@ -384,6 +391,20 @@ public final class Trainer {
             }
             throw NonFiniteError(part: part, step: number, loss: loss, layer: name)
         }
+    }
+
+    /// Refuses a step whose update would leave a parameter or the optimizer's state non-finite.
+    func guardUpdate(_ part: StepStats.Part, _ number: Int, _ loss: Float, _ optimizer: Optimizer, _ net: Network) throws {
+        guard let k = optimizer.firstNonFiniteUpdate() else { return }
+        let p = optimizer.parameters[k]
+        var name = "a label embedding"
+        outer: for (i, layer) in net.layers.enumerated() {
+            for (pname, q) in layer.parameters where q === p { name = "\(part.rawValue).\(i).\(pname) (\(layer.spec.text))"; break outer }
+        }
+        for q in optimizer.parameters { q.grad = nil }
+        var e = NonFiniteError(part: part, step: number, loss: loss, layer: name)
+        e.inUpdate = true
+        throw e
     }
 
     func snapshot(_ net: Network) -> [Tensor] { net.buffers.map { $0.tensor.copy() } }

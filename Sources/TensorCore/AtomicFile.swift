@@ -53,24 +53,48 @@ public enum AtomicFile {
         if dfd >= 0 { _ = fsync(dfd); close(dfd) }
     }
 
+    /// The size of a regular file (symbolic links followed), with a clear error for anything else.
+    public static func regularFileSize(_ path: String) throws -> Int {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            if errno == ENOENT { throw FileError(path, "no such file") }
+            throw FileError(path, "cannot read: \(String(cString: strerror(errno)))")
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw FileError(path, "is a folder, not a file") }
+        // Devices and pipes could be endless: only regular files are read.
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw FileError(path, "is not a regular file") }
+        return Int(st.st_size)
+    }
+
     /// Reads a whole file, with a clear error when it cannot.
     public static func read(_ path: String, maxBytes: Int = 1 << 31) throws -> [UInt8] {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw FileError(path, "no such file")
-        }
-        guard !isDir.boolValue else { throw FileError(path, "is a folder, not a file") }
-        // Devices and pipes could be endless: only regular files of a sane size are read.
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard attributes?[.type] as? FileAttributeType == .typeRegular else {
-            throw FileError(path, "is not a regular file")
-        }
-        if let size = attributes?[.size] as? Int, size > maxBytes {
+        let size = try regularFileSize(path)
+        if size > maxBytes {
             throw FileError(path, "is \(size) bytes; files over \(maxBytes) bytes are not read")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FileError(path, "cannot read the file")
+        return try read(path, range: 0..<size)
+    }
+
+    /// Reads bytes `range` of a file; fewer bytes than asked for is an error (the file changed or is short).
+    public static func read(_ path: String, range: Range<Int>) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw FileError(path, "cannot read: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var out = [UInt8](repeating: 0, count: range.count)
+        var done = 0
+        let failure: String? = out.withUnsafeMutableBytes { raw -> String? in
+            while done < raw.count {
+                let n = pread(fd, raw.baseAddress! + done, raw.count - done, off_t(range.lowerBound + done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return String(cString: strerror(errno))
+                }
+                if n == 0 { return "it ends after \(range.lowerBound + done) bytes, before byte \(range.upperBound)" }
+                done += n
+            }
+            return nil
         }
-        return [UInt8](data)
+        if let failure { throw FileError(path, "cannot read: \(failure)") }
+        return out
     }
 }

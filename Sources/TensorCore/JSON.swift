@@ -67,12 +67,18 @@ public enum JSONValue: Equatable, Sendable {
             case UInt8(ascii: "{"):
                 i += 1
                 var members: [(String, JSONValue)] = []
+                var keys = Set<String>()
                 skipSpace()
                 if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
                 while true {
                     skipSpace()
                     guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                    let keyStart = i
                     let key = try string()
+                    // A repeated name would make the object mean whichever copy a reader keeps.
+                    guard keys.insert(key).inserted else {
+                        throw ParseError(offset: keyStart, message: "the key \"\(key)\" appears twice in one object")
+                    }
                     skipSpace()
                     try expect(UInt8(ascii: ":"))
                     skipSpace()

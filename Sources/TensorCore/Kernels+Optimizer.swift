@@ -12,4 +12,12 @@ extension Tensor {
         let n = Swift.min(w.count, g.count, m.count, v.count)
         gk_adam(w.pointer, g.pointer, m.pointer, v.pointer, n, beta1, beta2, eps, weightDecay, stepSize, c2root)
     }
+
+    /// Whether `adamUpdate` with the same arguments would leave the weights and both moments finite; changes nothing.
+    public static func adamUpdateIsFinite(weights w: Tensor, gradient g: Tensor, firstMoment m: Tensor, secondMoment v: Tensor,
+                                          beta1: Float, beta2: Float, eps: Float, weightDecay: Float,
+                                          stepSize: Float, c2root: Float) -> Bool {
+        let n = Swift.min(w.count, g.count, m.count, v.count)
+        return gk_adam_finite(w.pointer, g.pointer, m.pointer, v.pointer, n, beta1, beta2, eps, weightDecay, stepSize, c2root) != 0
+    }
 }

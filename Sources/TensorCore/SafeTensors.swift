@@ -72,29 +72,23 @@ public enum SafeTensors {
         return out
     }
 
-    public static func decode(_ bytes: [UInt8], source: String = "safetensors") throws -> SafeTensorsArchive {
+    /// One tensor's place in the data, as the header gives it.
+    struct Entry { var name: String; var shape: [Int]; var begin: Int; var end: Int }
+
+    /// Reads and checks a header (the JSON after the 8-byte length) against a
+    /// data section of `dataLength` bytes: dtypes, shapes, ranges that tile the
+    /// data, and sizes within `Tensor.elementLimit` and `Tensor.memoryBudget`.
+    static func parseHeader(_ header: [UInt8], dataLength: Int, source: String) throws -> (metadata: [String: String], entries: [Entry]) {
         func fail(_ m: String) -> SafeTensorsError { SafeTensorsError(source: source, message: m) }
-        guard bytes.count >= 8 else { throw fail("the file has \(bytes.count) bytes, fewer than the 8 of the header length") }
-        var n: UInt64 = 0
-        for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
-        guard n <= UInt64(bytes.count - 8) else {
-            throw fail("the header length \(n) runs past the end of the file (\(bytes.count - 8) bytes follow it)")
-        }
-        guard n <= UInt64(maxHeaderBytes) else { throw fail("the header length \(n) exceeds the 100 MiB limit") }
-        let headerLen = Int(n)
-        let header = Array(bytes[8..<(8 + headerLen)])
         guard header.first == UInt8(ascii: "{") else { throw fail("the header does not start with '{'") }
         let json: JSONValue
         do { json = try JSONValue.parse(header) } catch let e as JSONValue.ParseError {
             throw fail("the header is not valid JSON: \(e.message) at byte \(8 + e.offset)")
         }
         guard case .object(let members) = json else { throw fail("the header is not a JSON object") }
-        let dataStart = 8 + headerLen
-        let dataLength = bytes.count - dataStart
 
         var metadata: [String: String] = [:]
-        var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
-        var names = Set<String>()
+        var entries: [Entry] = []
         for (key, value) in members {
             if key == "__metadata__" {
                 guard case .object(let items) = value else { throw fail("__metadata__ is not an object") }
@@ -104,20 +98,18 @@ public enum SafeTensors {
                 }
                 continue
             }
-            guard names.insert(key).inserted else { throw fail("tensor \"\(key)\" appears twice") }
             guard case .object(let fields) = value else { throw fail("entry \"\(key)\" is not an object") }
             let f = Dictionary(fields, uniquingKeysWith: { _, last in last })
             guard case .string(let dtype)? = f["dtype"] else { throw fail("tensor \"\(key)\" has no dtype string") }
             guard let size = dtypes[dtype] else { throw fail("tensor \"\(key)\" has unknown dtype \"\(dtype)\"") }
-            guard dtype == "F32" else {
-                throw fail("tensor \"\(key)\" has dtype \(dtype) (\(size) bytes); gans reads F32 tensors only")
-            }
             guard case .array(let dims)? = f["shape"] else { throw fail("tensor \"\(key)\" has no shape array") }
             var shape: [Int] = []
             for d in dims {
                 guard let v = d.nonNegativeInt else { throw fail("tensor \"\(key)\" has a shape entry that is not a non-negative integer") }
+                guard v <= Int(Int32.max) else { throw fail("tensor \"\(key)\" has a dimension of \(v), more than \(Int32.max)") }
                 shape.append(v)
             }
+            guard shape.count <= 8 else { throw fail("tensor \"\(key)\" has \(shape.count) dimensions; gans reads at most 8") }
             guard case .array(let offs)? = f["data_offsets"], offs.count == 2,
                   let begin = offs[0].nonNegativeInt, let end = offs[1].nonNegativeInt else {
                 throw fail("tensor \"\(key)\" needs data_offsets [begin, end] of non-negative integers")
@@ -136,7 +128,11 @@ public enum SafeTensors {
             guard end <= dataLength else {
                 throw fail("tensor \"\(key)\" has data_offsets [\(begin), \(end)] outside the \(dataLength) bytes of data")
             }
-            entries.append((key, shape, begin, end))
+            guard dtype == "F32" else {
+                throw fail("tensor \"\(key)\" has dtype \(dtype) (\(size) bytes); gans reads F32 tensors only")
+            }
+            do { try Tensor.checkShape(shape, op: "safetensors") } catch { throw fail("tensor \"\(key)\": \(error)") }
+            entries.append(Entry(name: key, shape: shape, begin: begin, end: end))
         }
         // The ranges must tile the data: no overlap, no gap, nothing after.
         var position = 0
@@ -148,15 +144,43 @@ public enum SafeTensors {
         guard position == dataLength else {
             throw fail("the data has \(dataLength - position) bytes after the last tensor")
         }
-        let tensors: [(name: String, tensor: Tensor)] = entries.sorted { $0.begin < $1.begin }.map { e in
+        do { try Tensor.checkMemory(bytes: dataLength, op: "safetensors", what: "the file's \(entries.count) tensors") } catch {
+            throw fail("\(error)")
+        }
+        return (metadata, entries.sorted { $0.begin < $1.begin })
+    }
+
+    /// The header length from the first 8 bytes, checked against the file's size.
+    static func headerLength(_ first8: [UInt8], fileSize: Int, source: String) throws -> Int {
+        func fail(_ m: String) -> SafeTensorsError { SafeTensorsError(source: source, message: m) }
+        guard fileSize >= 8, first8.count >= 8 else { throw fail("the file has \(fileSize) bytes, fewer than the 8 of the header length") }
+        var n: UInt64 = 0
+        for i in 0..<8 { n |= UInt64(first8[i]) << (8 * UInt64(i)) }
+        guard n <= UInt64(fileSize - 8) else {
+            throw fail("the header length \(n) runs past the end of the file (\(fileSize - 8) bytes follow it)")
+        }
+        guard n <= UInt64(maxHeaderBytes) else { throw fail("the header length \(n) exceeds the 100 MiB limit") }
+        return Int(n)
+    }
+
+    static func tensors(_ entries: [Entry], data: UnsafeRawBufferPointer) -> [(name: String, tensor: Tensor)] {
+        entries.map { e in
             let t = Tensor(uninitialized: e.shape)
-            bytes.withUnsafeBytes { raw in
-                let src = raw.baseAddress! + dataStart + e.begin
-                for i in 0..<t.count {
-                    t.pointer[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                }
+            guard t.count > 0, let base = data.baseAddress else { return (e.name, t) }
+            let src = base + e.begin
+            for i in 0..<t.count {
+                t.pointer[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
             }
             return (e.name, t)
+        }
+    }
+
+    public static func decode(_ bytes: [UInt8], source: String = "safetensors") throws -> SafeTensorsArchive {
+        let headerLen = try headerLength(Array(bytes.prefix(8)), fileSize: bytes.count, source: source)
+        let (metadata, entries) = try parseHeader(Array(bytes[8..<(8 + headerLen)]), dataLength: bytes.count - 8 - headerLen,
+                                                  source: source)
+        let tensors = bytes.withUnsafeBytes { raw in
+            Self.tensors(entries, data: UnsafeRawBufferPointer(rebasing: raw[(8 + headerLen)...]))
         }
         return SafeTensorsArchive(tensors: tensors, metadata: metadata)
     }
@@ -166,7 +190,16 @@ public enum SafeTensors {
         try AtomicFile.write(try encode(archive), to: path)
     }
 
+    /// Reads a file header first: the length and the header are checked
+    /// against the file's size and the limits before the data is read, so a
+    /// small file that claims large tensors costs nothing.
     public static func read(from path: String) throws -> SafeTensorsArchive {
-        try decode(try AtomicFile.read(path), source: path)
+        let size = try AtomicFile.regularFileSize(path)
+        let headerLen = try headerLength(try AtomicFile.read(path, range: 0..<min(8, size)), fileSize: size, source: path)
+        let header = try AtomicFile.read(path, range: 8..<(8 + headerLen))
+        let (metadata, entries) = try parseHeader(header, dataLength: size - 8 - headerLen, source: path)
+        let data = try AtomicFile.read(path, range: (8 + headerLen)..<size)
+        let tensors = data.withUnsafeBytes { Self.tensors(entries, data: $0) }
+        return SafeTensorsArchive(tensors: tensors, metadata: metadata)
     }
 }

@@ -32,7 +32,7 @@ final class CheckpointTests: XCTestCase {
                                      metadata: ["gans.network": "input 2 | linear 4"])
         try SafeTensors.write(bad, to: dir + "/bad.safetensors")
         XCTAssertThrowsError(try Network.load(from: dir + "/bad.safetensors")) { e in
-            XCTAssertTrue("\(e)".hasSuffix("tensor 0.weight has shape [3, 2], the network needs [4, 2]"), "\(e)")
+            XCTAssertTrue("\(e)".hasSuffix("tensor 0.weight has shape [3, 2], [4, 2] is needed"), "\(e)")
         }
     }
 

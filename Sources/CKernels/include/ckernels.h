@@ -29,6 +29,9 @@ int gk_all_finite(const float *x, long n);
 /// One Adam update of n weights (PyTorch's formula; weight decay added to the gradient).
 void gk_adam(float *w, const float *g, float *m, float *v, long n,
              float beta1, float beta2, float eps, float weightDecay, float stepSize, float c2root);
+/// 1 when the Adam update gk_adam would make with these arguments leaves w, m and v finite, else 0 (nothing is written).
+int gk_adam_finite(const float *w, const float *g, const float *m, const float *v, long n,
+                   float beta1, float beta2, float eps, float weightDecay, float stepSize, float c2root);
 /// dst[b, j, i] = src[b, i, j] for b in b0..<b1 of `[batch, rows, cols]` input (8×8 blocks).
 void gk_transpose(const float *src, float *dst, long b0, long b1, long rows, long cols);
 /// Rows r0..<r1 of (image, output row) pairs of im2col: `[N, C, H, W]` → `[N·OH·OW, C·kh·kw]`,

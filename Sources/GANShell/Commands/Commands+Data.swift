@@ -144,6 +144,10 @@ extension Interpreter {
 
     func resolve(_ path: String) -> String {
         var p = path
+        if options.confined, let dir = options.directory {
+            let name = (p as NSString).lastPathComponent
+            return dir + "/" + (name.isEmpty || name == ".." || name == "." ? "file" : name)
+        }
         if p.hasPrefix("~/") { p = NSHomeDirectory() + p.dropFirst(1) }
         if !p.hasPrefix("/"), let dir = options.directory { p = dir + "/" + p }
         return p

@@ -176,7 +176,10 @@ extension Interpreter {
             }
             workspace.bindings.networks[target.text] = nil
             workspace.bindings.variables[target.text] = .tensor(t)
-            return [.text("loaded \(target.text) \(Format.shape(t.shape)) from \(p.text)")]
+            // A plain tensor may hold NaN or infinities on purpose; say so, never silently.
+            let bad = t.allFinite ? 0 : t.scalars.filter { !$0.isFinite }.count
+            return [.text("loaded \(target.text) \(Format.shape(t.shape)) from \(p.text)"
+                          + (bad > 0 ? " (\(Format.count(bad)) of its values are NaN or infinite)" : ""))]
         }
     }
 

@@ -22,6 +22,9 @@ public struct ShellOptions {
     public var maxReadDepth = 8
     /// Directory that relative paths in `read` resolve against.
     public var directory: String? = nil
+    /// Keep every file the shell reads or writes inside `directory`: only the
+    /// last component of a path is used (the fuzz harness sets this).
+    public var confined = false
     /// Shorter training for lessons in CI (`quick` is 1 in expressions).
     public var quick = false
     /// Include wall times in outputs (transcript tests turn this off).
