@@ -363,6 +363,9 @@ extension Trainer {
             throw CheckpointError(path: path, message: "data.order holds values that are not sample indices")
         }
         let indices = order.map { $0! }
+        if !(data is TensorDataset), !indices.isEmpty {
+            throw CheckpointError(path: path, message: "data.order holds \(indices.count) indices, but \(data.name) draws fresh samples and has no order")
+        }
         if let t = data as? TensorDataset, !indices.isEmpty {
             // An epoch's order is a permutation of the samples.
             guard indices.count == t.count, Set(indices).count == t.count, indices.allSatisfy({ $0 < t.count }) else {
@@ -426,7 +429,16 @@ extension Trainer {
     }
 
     static func historyRows(_ a: SafeTensorsArchive, path: String) throws -> [StepStats] {
-        guard let part = a["history.part"] else { return [] }
+        guard let part = a["history.part"] else {
+            // No history at all is a run saved without one; a part of one is a damaged file.
+            if let other = a.names.first(where: { $0.hasPrefix("history.") }) {
+                throw CheckpointError(path: path, message: "has \(other) but no history.part: its history is incomplete")
+            }
+            return []
+        }
+        guard part.scalars.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+            throw CheckpointError(path: path, message: "history.part holds values other than 0 (D) and 1 (G)")
+        }
         let n = part.count
         func col(_ name: String) throws -> [Float] {
             guard let t = a["history.\(name)"], t.count == n else { throw CheckpointError(path: path, message: "history column \(name) is missing or short") }
@@ -440,8 +452,8 @@ extension Trainer {
         let norms = a["history.grad_norms"]?.scalars ?? []
         // Written since VAEs: absent in older checkpoints.
         let recon = a["history.reconstruction"].map(\.scalars) ?? [], kl = a["history.kl"].map(\.scalars) ?? []
-        guard (recon.isEmpty || recon.count == n) && (kl.isEmpty || kl.count == n) else {
-            throw CheckpointError(path: path, message: "history columns reconstruction and kl are short")
+        guard recon.isEmpty && kl.isEmpty || recon.count == n && kl.count == n else {
+            throw CheckpointError(path: path, message: "history columns reconstruction and kl are short, or one is missing")
         }
         guard counts.count == n, layers.count == norms.count,
               counts.allSatisfy({ wholeNumber($0) != nil }), counts.reduce(0, { $0 + wholeNumber($1)! }) == norms.count else {

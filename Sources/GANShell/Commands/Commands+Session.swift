@@ -169,6 +169,8 @@ extension Interpreter {
             return [.text("loaded \(target.text) from \(p.text)"), .table(flow(target.text, net))]
         case "training":
             throw ShellError(.value, "\(p.text) holds a training run: load it with 'load gan \(p.text)'", at: p.location, length: p.length)
+        case let kind? where kind != "tensor":
+            throw ShellError(.file, "\(p.text) says it holds a '\(kind)'; gans writes network, training and tensor files", at: p.location, length: p.length)
         default:
             guard archive.tensors.count == 1, let t = archive.tensors.first?.tensor else {
                 throw ShellError(.file, "\(p.text) holds \(archive.tensors.count) tensors and no gans network; load reads one tensor or a network saved by gans",
