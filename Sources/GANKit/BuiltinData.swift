@@ -80,8 +80,12 @@ public enum BuiltinData {
         if let cachePath, let bytes = try? AtomicFile.read(cachePath), let newline = bytes.firstIndex(of: 10) {
             let head = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ").map(String.init)
             let pixels = side * side
-            if head.count == 4, head[0] == "gans-images", head[1] == stamp, let rows = Int(head[2]), rows > 0, Int(head[3]) == side,
-               bytes.count == newline + 1 + rows * (pixels + 1) {
+            // The cache is trusted only when its own checksum matches: a damaged one is decoded again and rewritten.
+            let payload = bytes[(newline + 1)...]
+            let sum = payload.withContiguousStorageIfAvailable { crc32(0, $0.baseAddress, UInt32($0.count)) } ?? 0
+            if head.count == 5, head[0] == "gans-images2", head[1] == stamp, let rows = Int(head[2]), rows > 0, rows <= 1 << 24,
+               Int(head[3]) == side, head[4] == String(sum), payload.count == rows * (pixels + 1),
+               payload.prefix(rows).allSatisfy({ $0 < 10 }) {
                 let x = Tensor(zeros: [rows, 1, side, side]), y = Tensor(zeros: [rows])
                 bytes.withUnsafeBufferPointer { b in
                     let base = newline + 1
@@ -111,10 +115,12 @@ public enum BuiltinData {
         decoded[file] = (x, y)
         if let cachePath, let folder = cacheFolder {
             // Best effort: a cache that cannot be written is simply not used.
-            var bytes = Array("gans-images \(stamp) \(rows) \(side)\n".utf8)
-            bytes.reserveCapacity(bytes.count + rows * (pixels + 1))
-            for r in 0..<rows { bytes.append(UInt8(values[r * (pixels + 1) + pixels])) }
-            for r in 0..<rows { for j in 0..<pixels { bytes.append(UInt8(values[r * (pixels + 1) + j])) } }
+            var payload: [UInt8] = []
+            payload.reserveCapacity(rows * (pixels + 1))
+            for r in 0..<rows { payload.append(UInt8(values[r * (pixels + 1) + pixels])) }
+            for r in 0..<rows { for j in 0..<pixels { payload.append(UInt8(values[r * (pixels + 1) + j])) } }
+            let sum = payload.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) }
+            let bytes = Array("gans-images2 \(stamp) \(rows) \(side) \(sum)\n".utf8) + payload
             try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try? AtomicFile.write(bytes, to: cachePath)
         }

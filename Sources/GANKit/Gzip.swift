@@ -9,7 +9,9 @@ public enum Gzip {
     }
 
     /// The whole decompressed content of gzip data (all members).
-    public static func decompress(_ data: [UInt8], source: String = "gzip data") throws -> [UInt8] {
+    /// Stops with an error once the output passes `maxBytes`, so a small file
+    /// that expands to gigabytes costs no more than the limit.
+    public static func decompress(_ data: [UInt8], source: String = "gzip data", maxBytes: Int = 1 << 30) throws -> [UInt8] {
         var stream = z_stream()
         // 15 window bits + 32: detect gzip or zlib headers.
         guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -17,7 +19,7 @@ public enum Gzip {
         }
         defer { inflateEnd(&stream) }
         var out: [UInt8] = []
-        out.reserveCapacity(data.count * 4)
+        out.reserveCapacity(Swift.min(data.count * 4, maxBytes))
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         var input = data
         let total = input.count
@@ -31,6 +33,9 @@ public enum Gzip {
                     return inflate(&stream, Z_NO_FLUSH)
                 }
                 out.append(contentsOf: chunk[0..<(chunk.count - Int(stream.avail_out))])
+                if out.count > maxBytes {
+                    throw DecodeError(source: source, message: "it expands past \(maxBytes) bytes (\(maxBytes >> 20) MiB), more than gans reads")
+                }
                 if status == Z_STREAM_END {
                     // Another gzip member may follow.
                     if stream.avail_in == 0 { return }
@@ -48,5 +53,17 @@ public enum Gzip {
             }
         }
         return out
+    }
+
+    /// zlib-compressed data (RFC 1950), which `decompress` reads as well.
+    public static func compress(_ data: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+        var bound = compressBound(uLong(data.count))
+        var packed = [UInt8](repeating: 0, count: Int(bound))
+        let status = packed.withUnsafeMutableBufferPointer { out in
+            data.withUnsafeBufferPointer { inp in compress2(out.baseAddress, &bound, inp.baseAddress, uLong(inp.count), level) }
+        }
+        guard status == Z_OK else { throw DecodeError(source: "compress", message: "zlib could not compress (status \(status))") }
+        packed.removeLast(packed.count - Int(bound))
+        return packed
     }
 }

@@ -6,7 +6,9 @@ import TensorCore
 public enum Loaders {
     static func bytes(_ path: String) throws -> [UInt8] {
         let raw = try AtomicFile.read(path)
-        return raw.starts(with: [0x1f, 0x8b]) ? try Gzip.decompress(raw, source: path) : raw
+        // A compressed file may expand to no more than the memory tensors may still take.
+        let room = Swift.max(1 << 20, Swift.min(1 << 30, Tensor.memoryBudget - Tensor.bytesInUse))
+        return raw.starts(with: [0x1f, 0x8b]) ? try Gzip.decompress(raw, source: path, maxBytes: room) : raw
     }
 
     /// An MNIST IDX file (raw or gzip): `[d0, d1, …]` of unsigned bytes,
@@ -113,6 +115,12 @@ public enum Loaders {
             }
             width = fields.count
             rows.append(numbers.map { $0! })
+            if rows.count % 4096 == 0 {
+                // Rows of arrays cost about twice their floats; refuse before memory runs out.
+                do { try Tensor.checkMemory(bytes: rows.count * fields.count * 8, op: "csv", what: "\(rows.count) rows") } catch {
+                    throw FileError(path, "\(error)")
+                }
+            }
         }
         guard let w = width, !rows.isEmpty else { throw FileError(path, "holds no rows of numbers") }
         var labelIndex: Int?
@@ -132,6 +140,7 @@ public enum Loaders {
             for (j, v) in r.enumerated() where j != labelIndex { x.append(v) }
             if let k = labelIndex { y.append(r[k]) }
         }
+        do { try Tensor.checkShape([rows.count, features], op: "csv") } catch { throw FileError(path, "\(error)") }
         return (Tensor(x, shape: [rows.count, features]), labelIndex == nil ? nil : Tensor(y))
     }
 }

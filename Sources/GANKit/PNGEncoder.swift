@@ -16,13 +16,8 @@ public enum PNGEncoder {
             raw.append(0)
             raw += rgb[(y * width * 3)..<((y + 1) * width * 3)]
         }
-        var bound = compressBound(uLong(raw.count))
-        var packed = [UInt8](repeating: 0, count: Int(bound))
-        let status = packed.withUnsafeMutableBufferPointer { out in
-            raw.withUnsafeBufferPointer { inp in compress2(out.baseAddress, &bound, inp.baseAddress, uLong(inp.count), 6) }
-        }
-        guard status == Z_OK else { throw FileError("png", "zlib could not compress the image (status \(status))") }
-        packed.removeLast(packed.count - Int(bound))
+        let packed: [UInt8]
+        do { packed = try Gzip.compress(raw) } catch { throw FileError("png", "zlib could not compress the image") }
 
         var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         func be32(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }

@@ -35,6 +35,7 @@ public struct CharacterCode: Equatable, Sendable {
         var index: [Character: Int] = [:]
         for (i, c) in symbols.enumerated() { index[c] = i }
         let v = vocabularySize
+        try Tensor.checkShape([n, length, v], op: "text windows")
         let x = Tensor(zeros: [n, length, v])
         try x.withUnsafeMutableBufferPointer { p in
             for w in 0..<n {
@@ -77,6 +78,7 @@ public struct CharacterCode: Equatable, Sendable {
         let encoded = words.compactMap(encode)
         guard !encoded.isEmpty else { throw ShapeError("no word fits \(length - 1) characters of this vocabulary") }
         let v = vocabularySize
+        try Tensor.checkShape([encoded.count, length, v], op: "text lines")
         let x = Tensor(zeros: [encoded.count, length, v])
         x.withUnsafeMutableBufferPointer { p in
             for (i, ids) in encoded.enumerated() { for (j, s) in ids.enumerated() { p[(i * length + j) * v + s] = 1 } }

@@ -90,7 +90,9 @@ struct Gans: ParsableCommand {
         if isatty(STDERR_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 && !quiet {
             runner.progressSink = { FileHandle.standardError.write(Data($0.utf8)) }
         }
-        setvbuf(stdout, nil, stdoutTTY ? _IOLBF : _IOFBF, 0)
+        // Line-buffered in a pipe too: when the process is ended (SIGTERM, a
+        // closed pipe) every line it printed has already been written.
+        setvbuf(stdout, nil, _IOLBF, 0)
         defer { fflush(stdout) }
 
         if let example {
@@ -106,10 +108,14 @@ struct Gans: ParsableCommand {
         }
         if let script {
             let bytes: [UInt8]
-            do { bytes = try AtomicFile.read(script) } catch {
-                throw ValidationError("cannot read \(script): \(error)")
+            do { bytes = try AtomicFile.read(script) } catch let e as FileError {
+                FileHandle.standardError.write(Data("\(script): error: \(e.message)\n".utf8))
+                throw ExitCode(1)
             }
-            guard let text = String(validating: bytes, as: UTF8.self) else { throw ValidationError("\(script) is not UTF-8 text") }
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                FileHandle.standardError.write(Data("\(script): error: the file is not UTF-8 text\n".utf8))
+                throw ExitCode(1)
+            }
             let ok = runner.runScript(text, file: script)
             // The notebook is written even when the script failed: it shows where.
             let title = ((script as NSString).lastPathComponent as NSString).deletingPathExtension

@@ -1,9 +1,11 @@
 import Foundation
+import GANKit
+import TensorCore
 import TestSupport
 import XCTest
 
-/// The `gans` executable itself: script mode, exit statuses, -c, pipes, options.
-final class ExecutableTests: XCTestCase {
+/// Running the `gans` executable from a test.
+extension XCTestCase {
     /// `gans` is built beside the test bundle.
     var binary: String {
         let candidates = [Bundle(for: ExecutableTests.self).bundleURL.appendingPathComponent("gans"),
@@ -34,6 +36,10 @@ final class ExecutableTests: XCTestCase {
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
+}
+
+/// The `gans` executable itself: script mode, exit statuses, -c, pipes, options.
+final class ExecutableTests: XCTestCase {
 
     func testScriptStopsAtTheFirstErrorWithFileLineColumn() throws {
         let scratch = try ScratchFolder()
@@ -76,5 +82,83 @@ final class ExecutableTests: XCTestCase {
         XCTAssertFalse(t.err.contains("\r") || t.out.contains("\r") || t.out.contains("[#"), t.out)
         let ex = try gans(["--example", "nope"])
         XCTAssertNotEqual(ex.status, 0)
+    }
+}
+
+/// Files as a careful tool treats them, seen from the executable.
+final class FileSafetyTests: XCTestCase {
+    func testAMissingOrNonUTF8ScriptExitsOneWithAClearError() throws {
+        let scratch = try ScratchFolder()
+        let missing = try gans([scratch.path + "/none.gans"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.err, "\(scratch.path)/none.gans: error: no such file\n")
+        let binary = try scratch.write("bin.gans", [0xFF, 0xFE, 0x00])
+        let b = try gans([binary])
+        XCTAssertEqual(b.status, 1)
+        XCTAssertTrue(b.err.hasSuffix("error: the file is not UTF-8 text\n"), b.err)
+    }
+
+    /// kill -9 during a save: the path always holds a whole old or new file,
+    /// and the next save removes what the dead processes left behind.
+    func testKillDuringSaveLeavesNothingBehind() throws {
+        let scratch = try ScratchFolder()
+        let target = scratch.path + "/big.safetensors"
+        let make = "net G = noise 512 | linear 2048 | linear 2048 | linear 512; "
+        XCTAssertEqual(try gans(["-c", make + "save G \(target)"]).status, 0)
+        var killed = 0
+        for trial in 0..<12 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = ["-c", make + "save G \(target); save G \(target); save G \(target)"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(useconds_t(100_000 + 40_000 * trial))
+            if p.isRunning { kill(p.processIdentifier, SIGKILL); killed += 1 }
+            p.waitUntilExit()
+            // Whatever the moment, the file is whole.
+            XCTAssertNoThrow(try Network.load(from: target), "trial \(trial)")
+        }
+        XCTAssertGreaterThan(killed, 0)
+        XCTAssertEqual(try gans(["-c", "net G = noise 2 | linear 2; save G \(target)"]).status, 0)
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.contains(".gans-tmp-") }
+        XCTAssertEqual(left, [], "temporary files survived the next save")
+    }
+
+    func testReadOnlyFilesAreNotReplacedAndModesAreKept() throws {
+        let scratch = try ScratchFolder()
+        let locked = scratch.path + "/locked.safetensors"
+        XCTAssertEqual(try gans(["-c", "x = [1, 2]; save x \(locked)"]).status, 0)
+        chmod(locked, 0o444)
+        let r = try gans(["-c", "x = [3, 4, 5]; save x \(locked)"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.err.contains("is read-only (mode 444)"), r.err)
+        XCTAssertEqual(try SafeTensors.read(from: locked).tensors.first?.tensor.shape, [2])
+        let shared = scratch.path + "/shared.safetensors"
+        XCTAssertEqual(try gans(["-c", "x = [1]; save x \(shared)"]).status, 0)
+        chmod(shared, 0o664)
+        XCTAssertEqual(try gans(["-c", "x = [1, 2]; save x \(shared)"]).status, 0)
+        let mode = (try FileManager.default.attributesOfItem(atPath: shared)[.posixPermissions] as? Int) ?? 0
+        XCTAssertEqual(mode, 0o664)
+    }
+
+    func testExtensionsSayWhatIsWritten() throws {
+        let scratch = try ScratchFolder()
+        let data = try scratch.write("points.csv", Array("1,2\n3,4\n".utf8))
+        let r = try gans(["-c", "net G = noise 2 | linear 2; save G \(data)"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.err.contains("must end in .safetensors"), r.err)
+        XCTAssertEqual(try AtomicFile.read(data), Array("1,2\n3,4\n".utf8))
+        let rec = try gans(["-c", "x = 1; record \(data)"])
+        XCTAssertTrue(rec.err.contains("must end in .gans"), rec.err)
+        XCTAssertEqual(try AtomicFile.read(data), Array("1,2\n3,4\n".utf8))
+    }
+
+    func testSymbolicLinksAreFollowedForReading() throws {
+        let scratch = try ScratchFolder()
+        XCTAssertEqual(try gans(["-c", "net G = noise 2 | linear 2; save G \(scratch.path)/g.safetensors"]).status, 0)
+        try FileManager.default.createSymbolicLink(atPath: scratch.path + "/link.safetensors", withDestinationPath: scratch.path + "/g.safetensors")
+        let r = try gans(["-c", "load H \(scratch.path)/link.safetensors"])
+        XCTAssertEqual(r.status, 0, r.err)
     }
 }

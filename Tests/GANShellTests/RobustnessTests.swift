@@ -1,6 +1,6 @@
 import Foundation
 @testable import GANShell
-import GANKit
+@testable import GANKit
 import TensorCore
 import TestSupport
 import XCTest
@@ -92,5 +92,62 @@ final class RobustnessTests: XCTestCase {
         let m = error(s, "net G = noise 2048 | linear 2048 | linear 2048 | linear 2048 | linear 2048 | linear 2048")
         XCTAssertTrue(m.contains("memory budget of 64 MiB"), m)
         XCTAssertNil(s.run("net G = noise 2 | linear 8 | linear 2").error)
+    }
+}
+
+/// The fuzzers' seeds and every input they once crashed on (Tests/Fuzz),
+/// replayed through the same entry points on each test run.
+final class FuzzReplayTests: XCTestCase {
+    func testSeedsAndRegressionsRunToTheirEnd() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz")
+        var count = 0
+        for target in FuzzTarget.allCases {
+            for folder in ["seeds", "regressions"] {
+                let dir = root.appendingPathComponent(folder).appendingPathComponent(target.rawValue)
+                let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+                for f in files.sorted() where !f.hasPrefix(".") {
+                    let bytes = try AtomicFile.read(dir.appendingPathComponent(f).path)
+                    target.run(bytes)
+                    count += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(count, 50, "the seed corpora are missing")
+    }
+}
+
+/// Bounded work for bounded input in the loaders.
+final class LoaderBoundsTests: XCTestCase {
+    func testAGzipBombStopsAtTheLimit() throws {
+        let zeros = [UInt8](repeating: 48, count: 8 << 20)   // 8 MiB of '0' compresses to a few KB
+        let stream = try Gzip.compress(zeros)
+        XCTAssertLessThan(stream.count, 100_000)
+        XCTAssertThrowsError(try Gzip.decompress(stream, source: "bomb", maxBytes: 1 << 20)) { e in
+            XCTAssertTrue("\(e)".contains("expands past 1048576 bytes"), "\(e)")
+        }
+        XCTAssertEqual(try Gzip.decompress(stream, source: "ok", maxBytes: 16 << 20).count, zeros.count)
+    }
+
+    func testTheDatasetCacheIsVerifiedAndRebuilt() throws {
+        let scratch = try ScratchFolder()
+        setenv("XDG_CACHE_HOME", scratch.path, 1)
+        defer { unsetenv("XDG_CACHE_HOME") }
+        BuiltinData.decoded = [:]
+        let first = try BuiltinData.digits()
+        let cache = scratch.path + "/gans/digits.u8"
+        var bytes = try AtomicFile.read(cache)
+        // A flipped pixel byte, then a row count that overflows.
+        bytes[bytes.count - 5] ^= 0x40
+        try AtomicFile.write(bytes, to: cache)
+        BuiltinData.decoded = [:]
+        XCTAssertEqual(try BuiltinData.digits().samples.scalars, first.samples.scalars)
+        var head = try AtomicFile.read(cache)
+        let newline = head.firstIndex(of: 10)!
+        var words = String(decoding: head[..<newline], as: UTF8.self).split(separator: " ").map(String.init)
+        words[2] = String(Int.max)
+        head.replaceSubrange(..<newline, with: Array(words.joined(separator: " ").utf8))
+        try AtomicFile.write(head, to: cache)
+        BuiltinData.decoded = [:]
+        XCTAssertEqual(try BuiltinData.digits().samples.scalars, first.samples.scalars)
     }
 }

@@ -85,8 +85,8 @@ extension Interpreter {
                 label = .index(i)
             }
             let (x, y) = try Loaders.csv(p, label: label)
-            let classes = y.map { Int($0.scalars.max() ?? 0) + 1 }
-            entry = set(try TensorDataset(name: fileName(p), samples: x, labels: y, classCount: classes))
+            // TensorDataset checks that every label is a class index and counts the classes.
+            entry = set(try TensorDataset(name: fileName(p), samples: x, labels: y))
         case "text":
             let p = try path()
             let lines = w.positional.count > 2 && w.positional[2].text == "lines"
@@ -108,7 +108,7 @@ extension Interpreter {
                 guard l.shape == [x.shape[0]] else { throw ShellError(.file, "\(lp): expected \(x.shape[0]) labels, found \(Format.shape(l.shape))") }
                 labels = l
             }
-            let d = try TensorDataset(name: fileName(p), samples: x, labels: labels, classCount: labels.map { Int($0.scalars.max() ?? 0) + 1 })
+            let d = try TensorDataset(name: fileName(p), samples: x, labels: labels)
             d.kind = .images
             entry = set(d)
         case "images":

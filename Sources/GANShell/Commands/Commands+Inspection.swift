@@ -129,13 +129,20 @@ extension Interpreter {
         } else {
             x = try generate(s, n, ema: ema)
         }
+        // A picture shows at most maxShown samples: more would be too small to see and costly to draw.
+        var note: [Output] = []
+        let maxShown = 1024
+        if x.shape[0] > maxShown, !(s.data.kind == .points) {
+            note = [.text("showing the first \(Format.count(maxShown)) of \(Format.count(x.shape[0])) samples")]
+            x = try x.slice(axis: 0, start: 0, end: maxShown)
+        }
         let out = Output.samples(view(x, s.data))
-        guard let target else { return [out] }
+        guard let target else { return note + [out] }
         var picture = out
         if case .samples(.points(let g, _)) = out {
             picture = .figure(PNGRenderer.scatter(generated: g, real: try s.data.realSamples(g.shape[0]), title: "\(g.shape[0]) samples, \(stepLabel(s))"))
         }
-        return [out, try writePNG(picture, to: target)]
+        return note + [out, try writePNG(picture, to: target)]
     }
 
     func view(_ x: Tensor, _ d: DataEntry) -> SampleView {

@@ -62,6 +62,9 @@ extension CommandTable {
             let w = try CommandWords(args, command: "record", allowed: [])
             let p = try w.word(0, "a file path")
             try w.noMoreThan(1)
+            guard p.text.lowercased().hasSuffix(".gans") else {
+                throw ShellError(.value, "record writes a script: the path must end in .gans, found '\(p.text)'", at: p.location, length: p.length)
+            }
             let lines = shell.workspace.succeeded
             let text = "# recorded by gans\n" + lines.joined(separator: "\n") + "\n"
             try AtomicFile.write(Array(text.utf8), to: shell.resolve(p.text))
@@ -112,6 +115,10 @@ extension Interpreter {
         let what = try w.word(0, "what to save (a network, a tensor or gan)")
         let p = try w.word(1, "a file path")
         try w.noMoreThan(2)
+        // The extension says what a file holds: a save never lands on a data file, a script or a picture.
+        guard p.text.lowercased().hasSuffix(".safetensors") else {
+            throw ShellError(.value, "save writes safetensors files: the path must end in .safetensors, found '\(p.text)'", at: p.location, length: p.length)
+        }
         let path = resolve(p.text)
         switch workspace.lookup(what.text) {
         case .network(_, let n)?:

@@ -216,6 +216,13 @@ extension Interpreter {
         guard n >= 1 else { throw ShellError(.value, "the number of samples must be at least 1, found \(n)") }
         let gan = s.trainer.gan
         try Tensor.checkShape([n] + gan.generator.outputShape, op: "sample")
+        // Every layer's activations for n samples must fit, not only the output.
+        let largest = ([gan.generator.inputShape] + gan.generator.shapes).map { $0.reduce(1, *) }.max() ?? 1
+        let (values, overflow) = n.multipliedReportingOverflow(by: largest)
+        guard !overflow, values <= options.maxElements else {
+            throw ShellError(.limit, "\(Format.count(n)) samples would make activations of \(Format.count(n)) × \(Format.count(largest)) values in G, more than maxelements (\(Format.count(options.maxElements))); ask for fewer")
+        }
+        try Tensor.checkMemory(bytes: values * 4 * 2, op: "sample", what: "\(Format.count(n)) samples")
         let g = ema ? try movingAverage(s) : gan.generator
         let labels = gan.cyclingLabels(n)
         return try g.evaluating { try withNoGrad { try gan.generate(gan.sampleNoise(n), labels: labels, using: g) } }
