@@ -65,6 +65,11 @@ public enum BuiltinData {
         return base + "/gans"
     }
 
+    /// The CRC-32 that guards a decoded cache's bytes.
+    static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt {
+        UInt(Array(bytes).withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) })
+    }
+
     static func labelledImages(_ file: String, side: Int, maxValue: Float, name: String) throws -> TensorDataset {
         func dataset(_ x: Tensor, _ y: Tensor) throws -> TensorDataset {
             let data = try TensorDataset(name: name, samples: x, labels: y, classCount: 10)
@@ -82,7 +87,7 @@ public enum BuiltinData {
             let pixels = side * side
             // The cache is trusted only when its own checksum matches: a damaged one is decoded again and rewritten.
             let payload = bytes[(newline + 1)...]
-            let sum = payload.withContiguousStorageIfAvailable { crc32(0, $0.baseAddress, UInt32($0.count)) } ?? 0
+            let sum = checksum(payload)
             if head.count == 5, head[0] == "gans-images2", head[1] == stamp, let rows = Int(head[2]), rows > 0, rows <= 1 << 24,
                Int(head[3]) == side, head[4] == String(sum), payload.count == rows * (pixels + 1),
                payload.prefix(rows).allSatisfy({ $0 < 10 }) {
@@ -119,7 +124,7 @@ public enum BuiltinData {
             payload.reserveCapacity(rows * (pixels + 1))
             for r in 0..<rows { payload.append(UInt8(values[r * (pixels + 1) + pixels])) }
             for r in 0..<rows { for j in 0..<pixels { payload.append(UInt8(values[r * (pixels + 1) + j])) } }
-            let sum = payload.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) }
+            let sum = checksum(payload[...])
             let bytes = Array("gans-images2 \(stamp) \(rows) \(side) \(sum)\n".utf8) + payload
             try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try? AtomicFile.write(bytes, to: cachePath)

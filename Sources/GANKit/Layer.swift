@@ -418,7 +418,11 @@ public final class SpectralNorm: Layer {
                 u.assign(SpectralNorm.normalized(try md.matmul(v)))                     // u = Wv / ‖Wv‖
             }
         }
-        let sigma = try (u * m.matmul(v)).sum()                                         // σ = uᵀWv
+        // u and v enter the graph as copies, as PyTorch clones them: a later
+        // forward pass of the same step updates the buffers in place, and the
+        // backward of this pass must see the values this pass used.
+        let uc = u.copy(), vc = v.copy()
+        let sigma = try (uc * m.matmul(vc)).sum()                                       // σ = uᵀWv
         return try inner.forward(x, weight: w / sigma)
     }
 }

@@ -163,7 +163,7 @@ public final class Trainer {
                 let xhat = try (a * realIn + (1 - a) * fakeIn).detached().requiringGrad()
                 let out = try gan.discriminate(xhat, labels: real.labels)
                 let g = try grad(of: out.sum(), wrt: [xhat], createGraph: true)[0]
-                let norms = try (g * g).sum(axes: Array(1..<g.rank)).sqrt()
+                let norms = try Trainer.safeNorm(g)
                 penalty = try (norms - 1).pow(2).mean() * options.gpLambda
             case .r1 where r1Now:
                 // γ/2·mean(‖∇ₓD(x)‖²) on real data (n times, every n-th step).
@@ -391,6 +391,16 @@ public final class Trainer {
             }
             throw NonFiniteError(part: part, step: number, loss: loss, layer: name)
         }
+    }
+
+    /// ‖g‖ per sample (over all but the first axis), with a zero gradient where
+    /// g = 0, as `torch.linalg.vector_norm` has: √ has an infinite slope at 0,
+    /// and a sample where D is flat would otherwise make the penalty's gradient NaN.
+    static func safeNorm(_ g: Tensor) throws -> Tensor {
+        let squares = try (g * g).sum(axes: Array(1..<g.rank))
+        let positive = try squares.greater(Tensor(0))
+        let safe = try Tensor.where(positive, squares, Tensor(1))                    // 1 where the norm is 0
+        return try Tensor.where(positive, safe.sqrt(), Tensor(0))
     }
 
     /// Refuses a step whose update would leave a parameter or the optimizer's state non-finite.

@@ -20,10 +20,14 @@ final class DataTests: XCTestCase {
         XCTAssertFalse(fromCache.samples.sharesStorage(with: fromCSV.samples), "the second load read the cache")
         XCTAssertEqual(fromCache.samples.scalars, fromCSV.samples.scalars)
         XCTAssertEqual(fromCache.labels!.scalars, fromCSV.labels!.scalars)
-        // The cache is what the second load read: a changed pixel there shows up.
+        // The cache is what the second load read: a changed pixel there, with its checksum, shows up.
         var bytes = try AtomicFile.read(scratch.path + "/gans/digits.u8")
         var marked = bytes
         marked[marked.count - 1] = 16 - marked[marked.count - 1]
+        let newline = marked.firstIndex(of: 10)!
+        var head = String(decoding: marked[..<newline], as: UTF8.self).split(separator: " ").map(String.init)
+        head[4] = String(BuiltinData.checksum(marked[(newline + 1)...]))
+        marked.replaceSubrange(..<newline, with: Array(head.joined(separator: " ").utf8))
         try AtomicFile.write(marked, to: scratch.path + "/gans/digits.u8")
         BuiltinData.decoded = [:]
         let changed = try BuiltinData.digits().samples.scalars
