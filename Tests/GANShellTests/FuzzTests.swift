@@ -47,7 +47,7 @@ final class FuzzTests: XCTestCase {
 
     func mutate(_ line: String, _ r: inout SplitMix) -> String {
         var chars = Array(line)
-        switch r.below(7) {
+        switch r.below(8) {
         case 0 where !chars.isEmpty: chars.remove(at: r.below(chars.count))
         case 1: chars.insert(r.pick(Array("()[]{},.;:=|+-*/@'\"#$%^&~`\\0123456789 eE_xG\u{7F}λ")), at: r.below(chars.count + 1))
         case 2 where !chars.isEmpty: chars = Array(chars.prefix(r.below(chars.count)))
@@ -60,8 +60,19 @@ final class FuzzTests: XCTestCase {
             if !words.isEmpty { words[r.below(words.count)] = r.pick(Self.vocabulary) }
             chars = Array(words.joined(separator: " "))
         case 5: chars += Array(" " + r.pick(Self.vocabulary))
+        case 7:
+            // Hostile structure: deep nesting, long chains, long lines, control bytes.
+            let depth = 1 + r.below(400)
+            switch r.below(6) {
+            case 0: chars = Array(String(repeating: "(", count: depth) + line + String(repeating: ")", count: depth))
+            case 1: chars = Array(line + String(repeating: ".T", count: depth))
+            case 2: chars = Array(String(repeating: "-", count: depth) + line)
+            case 3: chars = Array(String(repeating: "time ", count: 1 + r.below(20)) + line)
+            case 4: chars = Array(line + String(repeating: " " + line, count: r.below(50)))
+            default: chars.insert(Character(Unicode.Scalar(UInt8(r.below(32)))), at: r.below(chars.count + 1))
+            }
         default:
-            let numbers = ["0", "-1", "1e9", "100000000", "3.7", "-0", "1e-45", "65536"]
+            let numbers = ["0", "-1", "1e9", "100000000", "3.7", "-0", "1e-45", "65536", "9223372036854775807", "4611686018427387904", "1e38"]
             chars = Array(line.replacingOccurrences(of: #"\b\d+\b"#, with: r.pick(numbers), options: .regularExpression))
         }
         return String(chars)

@@ -96,10 +96,15 @@ struct CommandWords {
         return positional[i]
     }
 
-    func int(_ i: Int, _ what: String, min low: Int = 1) throws -> Int {
+    /// A whole number from `low` to `high` (2⁴⁰ unless the command allows more: counts
+    /// beyond it are typos, and sums and products of them could overflow).
+    func int(_ i: Int, _ what: String, min low: Int = 1, max high: Int = 1 << 40) throws -> Int {
         let w = try word(i, what)
         guard let v = w.int, v >= low else {
             throw ShellError(.value, "\(command): \(what) must be a whole number ≥ \(low), found '\(w.text)'", at: w.location, length: w.length)
+        }
+        guard v <= high else {
+            throw ShellError(.limit, "\(command): \(what) must be at most \(Format.count(high)), found \(Format.count(v))", at: w.location, length: w.length)
         }
         return v
     }

@@ -73,7 +73,7 @@ extension CommandTable {
         Command("seed", group: .session, usage: "seed N", summary: "seeds the random generator: the same commands then give the same numbers",
                 examples: ["seed 42"]) { shell, args, _ in
             let w = try CommandWords(args, command: "seed", allowed: [])
-            let n = try w.int(0, "a seed", min: 0)
+            let n = try w.int(0, "a seed", min: 0, max: Int.max)
             try w.noMoreThan(1)
             Random.seed(UInt64(n))
             return [.text("seed \(n)")]

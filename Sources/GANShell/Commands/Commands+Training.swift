@@ -216,7 +216,9 @@ extension Interpreter {
         case "epochs", "epoch":
             let vae = t.gan.model == .variational
             guard n <= options.maxSteps / max(1, t.batchesPerEpoch * (vae ? 1 : t.options.dSteps + 1)) else {
-                throw ShellError(.limit, "at most \(Format.count(options.maxSteps)) steps per command; \(n) epochs are \(Format.count(n * t.batchesPerEpoch)) batches")
+                let (batches, overflow) = n.multipliedReportingOverflow(by: t.batchesPerEpoch)
+                throw ShellError(.limit, "at most \(Format.count(options.maxSteps)) steps per command; \(Format.count(n)) epochs are "
+                                 + (overflow ? "more batches than can be counted" : "\(Format.count(batches)) batches"))
             }
             var rows: [[String]] = []
             let start = Date()
