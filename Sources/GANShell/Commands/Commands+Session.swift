@@ -40,13 +40,13 @@ extension CommandTable {
         },
         Command("save", group: .session, usage: "save NAME PATH | save gan PATH | save vae PATH",
                 summary: "writes a network, a tensor, or the whole training run (gan) to a safetensors file",
-                details: "Networks keep PyTorch's state-dict names and their layer text in the metadata, so 'load' rebuilds them from the file alone. 'save gan' keeps both networks, both optimizers, the counters, the random generator and the history: loading it continues exactly. Files are written atomically.",
+                details: "Networks keep PyTorch's state-dict names and their layer text in the metadata, so 'load' rebuilds them from the file alone. 'save gan' keeps both networks, both optimizers, the counters, the random generator and the history: loading it continues exactly. The path must end in .safetensors. Files are written atomically, and a read-only file is not replaced.",
                 examples: ["save G ring-G.safetensors", "save gan ring-run.safetensors"]) { shell, args, _ in
             try shell.save(args)
         },
         Command("load", group: .session, usage: "load NAME PATH | load gan PATH [G D] | load vae PATH [E G]",
                 summary: "reads a network or tensor saved by 'save' into NAME, or continues a saved training run on the loaded data",
-                details: "A run's networks are bound to G and D (a VAE's to E and G) unless other names follow the path.",
+                details: "A run's networks are bound to G and D (a VAE's to E and G) unless other names follow the path. Nothing in the file is trusted: its header is checked against its size before the data are read; repeated keys, weights, optimizer state, moving average or fixed noise that are not finite, counters, options and layer text out of their ranges, missing or extra tensors, and a run trained on other data are each refused with an error naming the problem, and the workspace is left as it was. A plain tensor may hold NaN or infinities: load says how many.",
                 examples: ["load G ring-G.safetensors", "load gan ring-run.safetensors"]) { shell, args, _ in
             try shell.load(args)
         },
