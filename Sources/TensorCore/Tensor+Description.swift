@@ -7,11 +7,14 @@ extension Tensor: CustomStringConvertible {
     public var description: String { formatted() }
 
     public func formatted(threshold: Int = 1000, edgeItems: Int = 3, precision: Int = 4) -> String {
-        let summarize = count > threshold
-        let style = NumberStyle(values: sampledValues(summarize: summarize, edge: edgeItems), precision: precision)
+        // An empty tensor prints as [] whatever its other sizes (as PyTorch's `tensor([], size=…)`).
+        let summarize = count > threshold || shape.contains { $0 > threshold }
+        let style = NumberStyle(values: count == 0 ? [] : sampledValues(summarize: summarize, edge: edgeItems), precision: precision)
         let prefix = "tensor("
         var body = ""
-        if rank == 0 {
+        if count == 0 && rank > 0 {
+            body = "[]"
+        } else if rank == 0 {
             body = style.format(pointer[0])
         } else {
             body = formatDim(0, offset: 0, indent: prefix.count, style: style, summarize: summarize, edge: edgeItems)

@@ -154,6 +154,23 @@ final class FileSafetyTests: XCTestCase {
         XCTAssertEqual(try AtomicFile.read(data), Array("1,2\n3,4\n".utf8))
     }
 
+    /// SIGTERM in the middle of training: what was printed before it reaches the pipe.
+    func testSIGTERMLosesNoPrintedLine() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["-c", "x = 41\nx + 1\ndata ring8\nnet G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8\ntrain 400000 steps"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        usleep(1_500_000)
+        p.terminate()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .uncaughtSignal)
+        XCTAssertTrue(text.hasPrefix("x = 41\n42\nring8"), text)
+    }
+
     func testSymbolicLinksAreFollowedForReading() throws {
         let scratch = try ScratchFolder()
         XCTAssertEqual(try gans(["-c", "net G = noise 2 | linear 2; save G \(scratch.path)/g.safetensors"]).status, 0)
