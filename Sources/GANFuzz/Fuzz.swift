@@ -49,8 +49,9 @@ struct Replay {
                 FileHandle.standardError.write(Data("gans-fuzz: cannot read \(file)\n".utf8))
                 exit(1)
             }
+            let start = Date()
             let failed = target.run([UInt8](data))
-            print("\(file): ran, \(failed) error\(failed == 1 ? "" : "s")")
+            print("\(file): ran in \(String(format: "%.3f", Date().timeIntervalSince(start))) s, \(failed) error\(failed == 1 ? "" : "s")")
         }
     }
 }

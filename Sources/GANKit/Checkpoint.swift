@@ -112,6 +112,11 @@ extension TrainingOptions {
             guard let v = Float(value), v.isFinite else { throw HyperparameterError(message: "\(key) needs a number, found '\(value)'") }
             return v
         }
+        func float(where valid: (Float) -> Bool, _ rule: String) throws -> Float {
+            let v = try float()
+            guard valid(v) else { throw HyperparameterError(message: "\(key) must be \(rule), found \(v)") }
+            return v
+        }
         func int() throws -> Int {
             guard let v = Int(value), v > 0 else { throw HyperparameterError(message: "\(key) needs a positive whole number, found '\(value)'") }
             return v
@@ -132,38 +137,17 @@ extension TrainingOptions {
             let v = try int()
             guard v <= 1000 else { throw HyperparameterError(message: "dsteps must be 1…1000, found \(v)") }
             dSteps = v
-        case "lambda":
-            let v = try float()
-            guard v >= 0 else { throw HyperparameterError(message: "lambda must be zero or more, found \(v)") }
-            gpLambda = v
-        case "gamma":
-            let v = try float()
-            guard v >= 0 else { throw HyperparameterError(message: "gamma must be zero or more, found \(v)") }
-            r1Gamma = v
-        case "clip":
-            let v = try float()
-            guard v > 0 else { throw HyperparameterError(message: "clip must be above zero, found \(v)") }
-            clip = v
-        case "smooth":
-            let v = try float()
-            guard v >= 0 && v < 1 else { throw HyperparameterError(message: "smooth must be in [0, 1), found \(v)") }
-            labelSmoothing = v
-        case "noise":
-            let v = try float()
-            guard v >= 0 else { throw HyperparameterError(message: "noise must be zero or more, found \(v)") }
-            instanceNoise = v
-        case "ema":
-            let v = try float()
-            guard v >= 0 && v < 1 else { throw HyperparameterError(message: "ema must be in [0, 1), found \(v)") }
-            emaDecay = v
+        case "lambda": gpLambda = try float(where: { $0 >= 0 }, "zero or more")
+        case "gamma": r1Gamma = try float(where: { $0 >= 0 }, "zero or more")
+        case "clip": clip = try float(where: { $0 > 0 }, "above zero")
+        case "smooth": labelSmoothing = try float(where: { $0 >= 0 && $0 < 1 }, "in [0, 1)")
+        case "noise": instanceNoise = try float(where: { $0 >= 0 }, "zero or more")
+        case "ema": emaDecay = try float(where: { $0 >= 0 && $0 < 1 }, "in [0, 1)")
         case "every":
             let v = try int()
             guard v <= 1000 else { throw HyperparameterError(message: "every must be 1…1000, found \(v)") }
             r1Every = v
-        case "beta":
-            let v = try float()
-            guard v >= 0 else { throw HyperparameterError(message: "beta must be zero or more, found \(v)") }
-            beta = v
+        case "beta": beta = try float(where: { $0 >= 0 }, "zero or more")
         default:
             let keys = ["loss", "batch", "dsteps", "lambda", "gamma", "every", "clip", "smooth", "noise", "ema", "beta"]
             throw HyperparameterError(message: "unknown training option '\(key)'"

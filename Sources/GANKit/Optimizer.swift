@@ -83,6 +83,20 @@ func withPointers(_ p: Tensor, _ g: Tensor, _ a: Tensor, _ b: Tensor,
 }
 
 /// A hyperparameter that cannot be set.
+/// The index of the first parameter with a gradient for which `finite(w, g, state)` fails on
+/// some element (each parameter with its one state tensor), or nil.
+func firstParameter(_ parameters: [Tensor], _ states: [Tensor], _ finite: (Float, Float, Float) -> Bool) -> Int? {
+    for (k, (p, st)) in zip(parameters, states).enumerated() {
+        guard let g = p.grad else { continue }
+        var ok = true
+        withPointers(p, g, st, st) { w, gr, s, _, n in
+            for i in 0..<n where !finite(w[i], gr[i], s[i]) { ok = false; return }
+        }
+        if !ok { return k }
+    }
+    return nil
+}
+
 public struct HyperparameterError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
@@ -154,23 +168,14 @@ public final class SGD: HyperparameterSet, Optimizer {
     public func firstNonFiniteUpdate() -> Int? {
         let lr = get("lr"), mu = get("momentum"), wd = get("weight_decay"), nesterov = get("nesterov") >= 0.5
         let first = stepCount == 0
-        for (k, (p, buf)) in zip(parameters, buffers).enumerated() {
-            guard let g = p.grad else { continue }
-            var finite = true
-            withPointers(p, g, buf, buf) { w, gr, b, _, n in
-                for i in 0..<n {
-                    var d = gr[i] + wd * w[i]
-                    var bi = b[i]
-                    if mu != 0 {
-                        bi = first ? d : mu * b[i] + d
-                        d = nesterov ? d + mu * bi : bi
-                    }
-                    if !(w[i] - lr * d).isFinite || !bi.isFinite { finite = false; return }
-                }
+        return firstParameter(parameters, buffers) { w, g, b in
+            var d = g + wd * w, bi = b
+            if mu != 0 {
+                bi = first ? d : mu * b + d
+                d = nesterov ? d + mu * bi : bi
             }
-            if !finite { return k }
+            return (w - lr * d).isFinite && bi.isFinite
         }
-        return nil
     }
 }
 
@@ -258,19 +263,11 @@ public final class RMSprop: HyperparameterSet, Optimizer {
 
     public func firstNonFiniteUpdate() -> Int? {
         let lr = get("lr"), alpha = get("alpha"), eps = get("eps"), wd = get("weight_decay")
-        for (k, (p, sq)) in zip(parameters, squares).enumerated() {
-            guard let g = p.grad else { continue }
-            var finite = true
-            withPointers(p, g, sq, sq) { w, gr, s, _, n in
-                for i in 0..<n {
-                    let d = gr[i] + wd * w[i]
-                    let si = alpha * s[i] + (1 - alpha) * d * d
-                    if !si.isFinite || !(w[i] - lr * d / (vectorSqrt(si) + eps)).isFinite { finite = false; return }
-                }
-            }
-            if !finite { return k }
+        return firstParameter(parameters, squares) { w, g, s in
+            let d = g + wd * w
+            let si = alpha * s + (1 - alpha) * d * d
+            return si.isFinite && (w - lr * d / (vectorSqrt(si) + eps)).isFinite
         }
-        return nil
     }
 }
 
