@@ -142,7 +142,7 @@ extension Tensor {
         guard steps < Float(elementLimit) else {
             throw TensorError("arange", "\(steps) elements exceed the limit of \(elementLimit)")
         }
-        let n = Swift.max(0, Int(steps))
+        let n = steps > 0 ? Int(steps) : 0   // steps is below the element limit, and may be hugely negative
         let t = Tensor(uninitialized: [n])
         for i in 0..<n { t.pointer[i] = start + Float(i) * step }
         return t
