@@ -97,6 +97,21 @@ final class InterpreterTests: XCTestCase {
         XCTAssertNil(tensor("y"))
     }
 
+    /// A line means what its statements mean one by one: each is parsed just before it runs.
+    func testStatementsOfALineAreParsedOneByOne() {
+        run("net D = input 2 | linear 1; D add relu")
+        XCTAssertEqual(shell.workspace.bindings.networks["D"]?.text, "input 2 | linear 1 | relu")
+        // A statement that does not parse stops the line there; those before it stay done.
+        let r = shell.run("a = 1; b = 2 +; c = 3")
+        XCTAssertTrue(r.error?.message.contains("a value expected") ?? false, "\(String(describing: r.error))")
+        XCTAssertEqual(r.error?.location?.column, 15)
+        XCTAssertNotNil(shell.workspace.bindings.variables["a"])
+        XCTAssertNil(shell.workspace.bindings.variables["c"])
+        // An unclosed bracket is found before anything runs.
+        XCTAssertNotNil(shell.run("d = 4; e = (5").error)
+        XCTAssertNil(shell.workspace.bindings.variables["d"])
+    }
+
     func testEditingANetworkInTheGANReassemblesIt() {
         run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
         run("step")

@@ -77,15 +77,20 @@ public final class Interpreter {
     func execute(chunk source: String, firstLine: Int) -> ChunkResult {
         var result = ChunkResult(outputs: [])
         if readDepth == 0 { quitRequested = false }
-        let parsed: [ParsedStatement]
-        do {
-            parsed = try Parser.parse(source, firstLine: firstLine, isCommand: isCommand,
-                                      isNetwork: { [workspace] in workspace.bindings.networks[$0] != nil })
-        } catch {
+        let pending: [Parser.Pending]
+        do { pending = try Parser.split(source, firstLine: firstLine) } catch {
             result.error = shellError(error, at: nil)
             return result
         }
-        for p in parsed {
+        // Each statement is parsed just before it runs: what it means may depend on those before it.
+        for statement in pending {
+            let p: ParsedStatement
+            do {
+                p = try statement.parse(isCommand: isCommand, isNetwork: { [workspace] in workspace.bindings.networks[$0] != nil })
+            } catch {
+                result.error = shellError(error, at: nil)
+                return result
+            }
             let saved = workspace.bindings
             let limit = Tensor.elementLimit, budget = Tensor.memoryBudget
             Tensor.elementLimit = min(limit, options.maxElements)

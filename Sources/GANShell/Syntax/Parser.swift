@@ -53,14 +53,34 @@ public struct Parser {
         self.source = source
     }
 
-    /// Parses a chunk of source into statements.
+    /// Parses a chunk of source into statements, all at once (each with the
+    /// same view of which names are networks).
     public static func parse(_ source: String, firstLine: Int = 1,
                              isCommand: @escaping (String) -> Bool = { _ in false },
                              isNetwork: @escaping (String) -> Bool = { _ in false }) throws -> [ParsedStatement] {
-        var p = Parser(tokens: try Lexer.tokenize(source, firstLine: firstLine), source: Array(source))
-        p.isCommand = isCommand
-        p.isNetwork = isNetwork
-        return try p.statements()
+        try split(source, firstLine: firstLine).map { try $0.parse(isCommand: isCommand, isNetwork: isNetwork) }
+    }
+
+    /// A statement's tokens, lexed but not yet parsed: the interpreter parses
+    /// each just before running it, so `net D = …; D add relu` sees D as a
+    /// network once the first statement has made it one.
+    public struct Pending {
+        let tokens: [Token]
+        let source: [Character]
+        public let text: String
+
+        public func parse(isCommand: @escaping (String) -> Bool, isNetwork: @escaping (String) -> Bool) throws -> ParsedStatement {
+            var sub = Parser(tokens: tokens, source: source)
+            sub.isCommand = isCommand
+            sub.isNetwork = isNetwork
+            return ParsedStatement(statement: try sub.statement(), text: text)
+        }
+    }
+
+    /// Lexes a chunk and cuts it into statements at `;` and line ends.
+    public static func split(_ source: String, firstLine: Int = 1) throws -> [Pending] {
+        let p = Parser(tokens: try Lexer.tokenize(source, firstLine: firstLine), source: Array(source))
+        return p.pendingStatements()
     }
 
     var peek: Token { tokens[position] }
@@ -87,17 +107,16 @@ public struct Parser {
     func describe(_ t: Token) -> String { t.isEnd ? "the end of the line" : "'\(t.text)'" }
 
     // statements := statement? (';' statement?)*
-    mutating func statements() throws -> [ParsedStatement] {
-        var out: [ParsedStatement] = []
-        while !peek.isEnd {
-            if accept(";") { continue }
+    func pendingStatements() -> [Pending] {
+        var out: [Pending] = []
+        var position = 0
+        while !tokens[position].isEnd {
+            if tokens[position].isSymbol(";") { position += 1; continue }
             let start = position
-            while !peek.isEnd, !peek.isSymbol(";") { position += 1 }
-            var sub = Parser(tokens: Array(tokens[start..<position]) + [endToken(at: peek)], source: source)
-            sub.isCommand = isCommand
-            sub.isNetwork = isNetwork
-            let text = String(source[tokens[start].offset..<peek.offset]).trimmingCharacters(in: .whitespacesAndNewlines)
-            out.append(ParsedStatement(statement: try sub.statement(), text: text))
+            while !tokens[position].isEnd, !tokens[position].isSymbol(";") { position += 1 }
+            let end = tokens[position]
+            let text = String(source[tokens[start].offset..<end.offset]).trimmingCharacters(in: .whitespacesAndNewlines)
+            out.append(Pending(tokens: Array(tokens[start..<position]) + [endToken(at: end)], source: source, text: text))
         }
         return out
     }
