@@ -99,11 +99,11 @@ struct Gans: ParsableCommand {
             guard let text = GANShellInfo.example(named: example) else {
                 throw ValidationError("no example '\(example)'; there are \(GANShellInfo.examples.joined(separator: ", "))")
             }
-            guard runner.runScript(text, file: "\(example).gans") else { throw ExitCode(1) }
+            guard runner.runScript(text, file: "\(example).gans") else { throw ExitCode(runner.interrupted ? 130 : 1) }
             return
         }
         if let command {
-            guard runner.runScript(command, file: nil) else { throw ExitCode(1) }
+            guard runner.runScript(command, file: nil) else { throw ExitCode(runner.interrupted ? 130 : 1) }
             return
         }
         if let script {
@@ -125,7 +125,7 @@ struct Gans: ParsableCommand {
                     throw ExitCode(1)
                 }
             }
-            guard ok else { throw ExitCode(1) }
+            guard ok else { throw ExitCode(runner.interrupted ? 130 : 1) }
             return
         }
         if html != nil || ipynb != nil || md != nil { throw ValidationError("--html, --ipynb and --md export a script: give its path") }
@@ -135,7 +135,7 @@ struct Gans: ParsableCommand {
             return
         }
         let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        guard runner.runScript(text, file: "<stdin>") else { throw ExitCode(1) }
+        guard runner.runScript(text, file: "<stdin>") else { throw ExitCode(runner.interrupted ? 130 : 1) }
     }
 
     func terminalWidth() -> Int {

@@ -171,6 +171,35 @@ final class FileSafetyTests: XCTestCase {
         XCTAssertTrue(text.hasPrefix("x = 41\n42\nring8"), text)
     }
 
+    /// Ctrl-C in `gans FILE`: the script stops after the current step, says where, and exits 130.
+    func testCtrlCStopsTheWholeScript() throws {
+        let scratch = try ScratchFolder()
+        let script = try scratch.write("long.gans", Array("""
+            x = 41
+            data ring8
+            net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8
+            train 400000 steps
+            y = 2
+            train 10 steps
+            """.utf8))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = [script]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        usleep(1_500_000)
+        kill(p.processIdentifier, SIGINT)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        XCTAssertTrue(text.hasPrefix("x = 41\n"), text)
+        XCTAssertFalse(text.contains("y = 2"), text)
+        XCTAssertTrue(errors.contains("long.gans:4: interrupted: the script stopped after this line"), errors)
+    }
+
     func testSymbolicLinksAreFollowedForReading() throws {
         let scratch = try ScratchFolder()
         XCTAssertEqual(try gans(["-c", "net G = noise 2 | linear 2; save G \(scratch.path)/g.safetensors"]).status, 0)

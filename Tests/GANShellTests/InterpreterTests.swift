@@ -112,6 +112,32 @@ final class InterpreterTests: XCTestCase {
         XCTAssertNil(shell.workspace.bindings.variables["d"])
     }
 
+    /// Ctrl-C during `read` at the prompt stops the script read (and the line), and does not outlive the command.
+    func testCtrlCStopsAReadScriptAndIsClearedAfterIt() throws {
+        let scratch = try ScratchFolder()
+        try scratch.write("lesson.gans", Array("data ring8\nnet G = noise 2 | linear 8 | linear 2\nnet D = input 2 | linear 8 | linear 1\ngan G D batch=8\ntrain 50 steps\nafter = 1\ntrain 5 steps\n".utf8))
+        shell.options.directory = scratch.path
+        var lines: [String] = []
+        let runner = Runner(interpreter: shell, out: { lines.append($0) }, err: { lines.append("ERR " + $0) })
+        // Ctrl-C arrives during the first train (from its progress report).
+        var reports: [(Int, Int)] = []
+        shell.progress = { done, total, _ in
+            reports.append((done, total))
+            if total == 50, done >= 10 { Interrupt.requested = 1 }
+        }
+        runner.repl(reader: ScriptedLineReader([.line("read lesson.gans; also = 2"), .line("later = 3"), .line("train 3 steps")]))
+        shell.progress = nil
+        XCTAssertNil(shell.workspace.bindings.variables["after"], "the rest of the read script ran")
+        XCTAssertNil(shell.workspace.bindings.variables["also"], "the rest of the line ran")
+        XCTAssertNotNil(shell.workspace.bindings.variables["later"], "the next prompt's command did not run")
+        let all = lines.joined(separator: "\n")
+        XCTAssertTrue(all.contains("interrupted: lesson.gans stopped after line 5"), all)
+        XCTAssertFalse(Interrupt.isRequested)
+        // The first train stopped early; the next one is not stopped by a stale interrupt.
+        XCTAssertLessThan(reports.filter { $0.1 == 50 }.map(\.0).max() ?? 50, 50)
+        XCTAssertTrue(reports.contains { $0 == (3, 3) }, "\(reports.suffix(5))")
+    }
+
     func testEditingANetworkInTheGANReassemblesIt() {
         run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
         run("step")

@@ -222,6 +222,12 @@ extension Interpreter {
                 throw NestedScriptError(outputs: outputs, error: e)
             }
             if r.quit { quitRequested = true; break }
+            // Ctrl-C stops the whole script after the current step; the flag stays set
+            // so that every script reading this one stops too.
+            if Interrupt.isRequested {
+                outputs.append(.text("interrupted: \(p.text) stopped after line \(chunk.firstLine + chunk.text.filter { $0 == "\n" }.count); the rest of it did not run"))
+                break
+            }
         }
         return outputs
     }

@@ -115,6 +115,8 @@ public final class Interpreter {
                 return result
             }
             if quitRequested { result.quit = true; return result }
+            // After Ctrl-C, the statements after the interrupted one do not run.
+            if Interrupt.isRequested { return result }
         }
         return result
     }

@@ -85,27 +85,41 @@ public final class Runner {
         err(text)
     }
 
+    /// The last script run was stopped by Ctrl-C (`gans FILE` then exits 130).
+    public private(set) var interrupted = false
+
     /// Runs a whole script. Returns false when any statement failed (it stops
-    /// at the first failure unless `keepGoing`), or true; `quit` ends it early.
+    /// at the first failure unless `keepGoing`) or Ctrl-C stopped it, else
+    /// true; `quit` ends it early. Ctrl-C stops the script after the current
+    /// step and says where; what was done stays done.
     @discardableResult
     public func runScript(_ text: String, file: String?) -> Bool {
         let savedFile = interpreter.currentFile
         interpreter.currentFile = file
         defer { interpreter.currentFile = savedFile }
         var ok = true
+        interrupted = false
+        Interrupt.clear()
         for chunk in Script.chunks(text) {
             if echo { out(chunk.text.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n")) }
-            Interrupt.clear()
             let r = interpreter.run(chunk.text, firstLine: chunk.firstLine)
             clearProgress()
             emit(r.outputs)
             if let e = r.error {
                 report(e, file: file, source: text)
                 ok = false
-                if !keepGoing { return false }
+                if !keepGoing { break }
             }
             if r.quit { break }
+            if Interrupt.isRequested {
+                let last = chunk.firstLine + chunk.text.filter { $0 == "\n" }.count
+                err("\(file ?? "gans"):\(last): interrupted: the script stopped after this line; what ran before stays done")
+                interrupted = true
+                ok = false
+                break
+            }
         }
+        Interrupt.clear()
         return ok
     }
 
@@ -139,7 +153,8 @@ public final class Runner {
             if Interrupt.isRequested { out("") }   // after the terminal's ^C
             emit(r.outputs)
             if let e = r.error { report(e, file: nil, source: buffer) }
-            if Interrupt.isRequested && r.error == nil { Interrupt.clear() }
+            // Whatever happened, no interrupt outlives its command.
+            Interrupt.clear()
             cell += 1
             if r.quit { return }
         }
