@@ -138,6 +138,17 @@ final class InterpreterTests: XCTestCase {
         XCTAssertTrue(reports.contains { $0 == (3, 3) }, "\(reports.suffix(5))")
     }
 
+    /// Redefining a network the GAN uses says so; it is never a silent swap.
+    func testRedefiningANetworkOfTheGANSaysSo() {
+        run("data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8; step")
+        let said = TextRenderer().render(run("net D = input 2 | linear 16 | relu | linear 1"))
+        XCTAssertTrue(said.contains("D is the GAN's discriminator: it now uses this new, untrained D; the 2 steps taken and the other network are kept"), said)
+        XCTAssertTrue(said.contains("'gan G D'"), said)
+        XCTAssertTrue(shell.workspace.session?.trainer.gan.discriminator === shell.workspace.bindings.networks["D"])
+        let quiet = TextRenderer().render(run("net H = noise 2 | linear 2"))
+        XCTAssertFalse(quiet.contains("untrained"), quiet)
+    }
+
     func testEditingANetworkInTheGANReassemblesIt() {
         run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
         run("step")

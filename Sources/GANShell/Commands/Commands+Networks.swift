@@ -105,14 +105,21 @@ extension Interpreter {
         do { net = try Network.parse(text, initialization: initialization) } catch {
             throw ShellError(.value, "\(error)", at: tokens[2].location, length: text.count)
         }
+        var note: [Output] = []
         if let s = workspace.session, s.generatorName == name || s.discriminatorName == name {
             let t = try s.trainer.reassembled(generator: s.generatorName == name ? net : nil,
                                               discriminator: s.discriminatorName == name ? net : nil)
             workspace.bindings.session = Session(trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
+            // Never a silent swap: say what the GAN now holds.
+            let role = s.trainer.gan.model == .variational ? (s.generatorName == name ? "decoder" : "encoder")
+                : (s.generatorName == name ? "generator" : "discriminator")
+            let taken = s.trainer.dStepCount + s.trainer.gStepCount
+            note = [.text("\(name) is the \(s.trainer.gan.model == .variational ? "VAE" : "GAN")'s \(role): it now uses this new, untrained \(name)"
+                          + (taken > 0 ? "; the \(Format.count(taken)) steps taken and the other network are kept. For a fresh run, assemble it again with '\(s.trainer.gan.model == .variational ? "vae" : "gan") \(s.trainer.gan.model == .variational ? s.discriminatorName + " " + s.generatorName : s.generatorName + " " + s.discriminatorName)'" : ""))]
         }
         workspace.bindings.variables[name] = nil
         workspace.bindings.networks[name] = net
-        return [.table(flow(name, net))]
+        return [.table(flow(name, net))] + note
     }
 
     /// The shape flow of a network: one row per layer with its output shape and parameters.
