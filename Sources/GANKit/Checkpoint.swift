@@ -53,7 +53,9 @@ extension Network {
         let stored = tensors.tensors.filter { $0.name.hasPrefix(prefix) }.reduce(0) { $0 + $1.tensor.count * 4 }
         let budget = Tensor.memoryBudget
         Tensor.memoryBudget = min(budget, Tensor.bytesInUse + 2 * stored + (1 << 20))
-        defer { Tensor.memoryBudget = budget }
+        // The fresh weights are overwritten from the file: making them must not move the random generator.
+        let generator = Random.global
+        defer { Tensor.memoryBudget = budget; Random.global = generator }
         do {
             net = try Network.parse(text, initialization: WeightInit(rawValue: initialization ?? "") ?? .pytorch)
         } catch {

@@ -220,6 +220,8 @@ public final class Network {
         // Cannot throw: the same specs on the same input shape built this network.
         let n = try! Network(input: inputShape, layers: specs, initialization: initialization)
         n.load(from: self)
+        // Gradients are part of what a snapshot keeps: `grads` after `restore` shows them.
+        for ((_, a), (_, b)) in zip(n.parameters, parameters) { a.grad = b.grad?.copy() }
         n.training = training
         return n
     }

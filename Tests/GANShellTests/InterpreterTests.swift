@@ -149,6 +149,22 @@ final class InterpreterTests: XCTestCase {
         XCTAssertFalse(quiet.contains("untrained"), quiet)
     }
 
+    /// Snapshots keep gradients, and loading a network leaves the random generator alone.
+    func testRestoreKeepsGradientsAndLoadKeepsTheRandomStream() throws {
+        let scratch = try ScratchFolder()
+        shell.options.directory = scratch.path
+        run("seed 5; data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8; step")
+        let before = shell.workspace.bindings.networks["D"]!.parameters.map { $0.tensor.grad?.scalars }
+        XCTAssertTrue(before.allSatisfy { $0 != nil })
+        run("snapshot s; restore s")
+        XCTAssertEqual(shell.workspace.bindings.networks["D"]!.parameters.map { $0.tensor.grad?.scalars }, before)
+        run("save G g.safetensors")
+        run("seed 9")
+        let plain = TextRenderer().render(run("randn(3)"))
+        run("seed 9; load H g.safetensors")
+        XCTAssertEqual(TextRenderer().render(run("randn(3)")), plain)
+    }
+
     func testEditingANetworkInTheGANReassemblesIt() {
         run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
         run("step")

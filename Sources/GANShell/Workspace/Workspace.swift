@@ -178,6 +178,11 @@ public final class Workspace {
         b.session = nil
         if let (archive, g, d, data) = s.training {
             let t = try Trainer.restore(from: archive, source: "snapshot", data: data.source)
+            // The archive holds no gradients; the snapshot's copies of the networks do.
+            for (name, net) in [(g, t.gan.generator), (d, t.gan.discriminator)] {
+                guard let kept = s.networks[name], kept.text == net.text else { continue }
+                for ((_, a), (_, b)) in zip(net.parameters, kept.parameters) { a.grad = b.grad?.copy() }
+            }
             b.networks[g] = t.gan.generator
             b.networks[d] = t.gan.discriminator
             b.session = Session(trainer: t, generatorName: g, discriminatorName: d, data: data)
