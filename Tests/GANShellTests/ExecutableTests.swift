@@ -147,7 +147,7 @@ final class FileSafetyTests: XCTestCase {
         let data = try scratch.write("points.csv", Array("1,2\n3,4\n".utf8))
         let r = try gans(["-c", "net G = noise 2 | linear 2; save G \(data)"])
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.err.contains("must end in .safetensors"), r.err)
+        XCTAssertTrue(r.err.contains("save … FILE.csv writes the numbers of a tensor; G is not one"), r.err)
         XCTAssertEqual(try AtomicFile.read(data), Array("1,2\n3,4\n".utf8))
         let rec = try gans(["-c", "x = 1; record \(data)"])
         XCTAssertTrue(rec.err.contains("must end in .gans"), rec.err)

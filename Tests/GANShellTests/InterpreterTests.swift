@@ -165,6 +165,26 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(TextRenderer().render(run("randn(3)")), plain)
     }
 
+    /// Numbers and words written as the file's extension says.
+    func testSaveAndSampleWriteCSVAndText() throws {
+        let scratch = try ScratchFolder()
+        shell.options.directory = scratch.path
+        run("x = [[1, 2.5], [3, -4]]; save x pts.csv")
+        XCTAssertEqual(String(decoding: try AtomicFile.read(scratch.path + "/pts.csv"), as: UTF8.self), "1.0,2.5\n3.0,-4.0\n")
+        let back = try Loaders.csv(scratch.path + "/pts.csv")
+        XCTAssertEqual(back.samples.scalars, [1, 2.5, 3, -4])
+        fails("net G = noise 2 | linear 2; save G g.csv", "writes the numbers of a tensor")
+        fails("save x pts.txt", "save writes .safetensors files")
+        run("data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8; sample 5 to s.csv")
+        let lines = String(decoding: try AtomicFile.read(scratch.path + "/s.csv"), as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(lines.count, 6)
+        XCTAssertEqual(lines.first, "x,y")
+        fails("sample 5 to s.txt", "written as .csv or .png")
+        run("data names; net N = noise 8 | linear 432 | reshape 16 27 | softmax; net M = input 16 27 | flatten | linear 1; gan N M batch=8; sample 4 to w.txt")
+        XCTAssertEqual(String(decoding: try AtomicFile.read(scratch.path + "/w.txt"), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).count, 5)
+        fails("sample 4 to w.csv", "written as .txt")
+    }
+
     func testEditingANetworkInTheGANReassemblesIt() {
         run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
         run("step")

@@ -16,9 +16,9 @@ extension CommandTable {
             try CommandWords(args, command: "vars", allowed: []).noMoreThan(0)
             return try shell.variables()
         },
-        Command("sample", group: .inspection, usage: "sample [N] [fixed] [ema] [to FILE.png]",
+        Command("sample", group: .inspection, usage: "sample [N] [fixed] [ema] [to FILE.png | FILE.csv | FILE.txt]",
                 summary: "draws N samples from the generator (16 by default): points, images or words; 'fixed' uses the fixed noise batch",
-                details: "Networks run in eval mode and nothing is recorded for gradients. 'ema' samples the moving average of G (gan … ema=0.999).",
+                details: "Networks run in eval mode and nothing is recorded for gradients. 'ema' samples the moving average of G (gan … ema=0.999). 'to' writes the samples: a picture (.png), points as CSV with a header x,y (.csv), words one per line (.txt). A picture shows at most 1,024 samples.",
                 examples: ["sample", "sample 8", "sample 64 fixed to grid.png"], words: ["fixed", "ema", "to"]) { shell, args, _ in
             try shell.sampleCommand(args)
         },
@@ -138,6 +138,21 @@ extension Interpreter {
         }
         let out = Output.samples(view(x, s.data))
         guard let target else { return note + [out] }
+        // Numbers and words are written as they are: points as CSV, words as lines of text.
+        let lower = target.text.lowercased()
+        if lower.hasSuffix(".csv") || lower.hasSuffix(".txt") {
+            let text: String
+            switch view(x, s.data) {
+            case .words(let words) where lower.hasSuffix(".txt"): text = words.joined(separator: "\n") + "\n"
+            case .points(let g, _) where lower.hasSuffix(".csv"): text = "x,y\n" + (try Interpreter.csv(g))
+            case .values(let v) where lower.hasSuffix(".csv") && v.rank <= 2: text = try Interpreter.csv(v)
+            default:
+                throw ShellError(.value, "sample … to FILE: these samples are written as " + (s.data.kind == .images ? ".png" : s.data.kind == .points ? ".csv or .png" : ".txt")
+                                 + ", found '\(target.text)'", at: target.location, length: target.length)
+            }
+            try AtomicFile.write(Array(text.utf8), to: resolve(target.text))
+            return note + [out, .text("wrote \(Format.count(x.shape[0])) samples to \(target.text)")]
+        }
         var picture = out
         if case .samples(.points(let g, _)) = out {
             picture = .figure(PNGRenderer.scatter(generated: g, real: try s.data.realSamples(g.shape[0]), title: "\(g.shape[0]) samples, \(stepLabel(s))"))

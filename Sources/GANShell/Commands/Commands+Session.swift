@@ -40,7 +40,7 @@ extension CommandTable {
         },
         Command("save", group: .session, usage: "save NAME PATH | save gan PATH | save vae PATH",
                 summary: "writes a network, a tensor, or the whole training run (gan) to a safetensors file",
-                details: "Networks keep PyTorch's state-dict names and their layer text in the metadata, so 'load' rebuilds them from the file alone. 'save gan' keeps both networks, both optimizers, the counters, the random generator and the history: loading it continues exactly. The path must end in .safetensors. Files are written atomically, and a read-only file is not replaced.",
+                details: "Networks keep PyTorch's state-dict names and their layer text in the metadata, so 'load' rebuilds them from the file alone. 'save gan' keeps both networks, both optimizers, the counters, the random generator and the history: loading it continues exactly. The path ends in .safetensors, or in .csv to write a tensor of rank 1 or 2 as plain numbers (one row a line). Files are written atomically, and a read-only file is not replaced.",
                 examples: ["save G ring-G.safetensors", "save gan ring-run.safetensors"]) { shell, args, _ in
             try shell.save(args)
         },
@@ -110,16 +110,36 @@ struct NestedScriptError: Error {
 }
 
 extension Interpreter {
+    /// A tensor of rank 0, 1 or 2 as CSV: one row per line (a vector is one value per line), values as Swift prints floats.
+    static func csv(_ t: Tensor) throws -> String {
+        guard t.rank <= 2 else { throw ShellError(.value, "a CSV holds a tensor of rank 1 or 2; this one is \(Format.shape(t.shape))") }
+        let columns = t.rank == 2 ? t.shape[1] : 1
+        let values = t.scalars
+        guard columns > 0 else { return "" }
+        var out = ""
+        for r in 0..<(values.count / columns) {
+            out += values[(r * columns)..<((r + 1) * columns)].map { "\($0)" }.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
     func save(_ args: Arguments) throws -> [Output] {
         let w = try CommandWords(args, command: "save", allowed: [])
         let what = try w.word(0, "what to save (a network, a tensor or gan)")
         let p = try w.word(1, "a file path")
         try w.noMoreThan(2)
-        // The extension says what a file holds: a save never lands on a data file, a script or a picture.
-        guard p.text.lowercased().hasSuffix(".safetensors") else {
-            throw ShellError(.value, "save writes safetensors files: the path must end in .safetensors, found '\(p.text)'", at: p.location, length: p.length)
-        }
+        // The extension says what a file holds: .safetensors for anything, .csv for the numbers of a tensor.
         let path = resolve(p.text)
+        if p.text.lowercased().hasSuffix(".csv") {
+            guard case .tensor(let t)? = workspace.lookup(what.text) else {
+                throw ShellError(.value, "save … FILE.csv writes the numbers of a tensor; \(what.text) is not one (use .safetensors)", at: what.location, length: what.length)
+            }
+            try AtomicFile.write(Array(try Interpreter.csv(t).utf8), to: path)
+            return [.text("wrote \(what.text) \(Format.shape(t.shape)) to \(p.text) as CSV")]
+        }
+        guard p.text.lowercased().hasSuffix(".safetensors") else {
+            throw ShellError(.value, "save writes .safetensors files (any value) or .csv (a tensor of rank 1 or 2); found '\(p.text)'", at: p.location, length: p.length)
+        }
         switch workspace.lookup(what.text) {
         case .network(_, let n)?:
             try n.save(to: path)
