@@ -185,6 +185,26 @@ final class InterpreterTests: XCTestCase {
         fails("sample 4 to w.csv", "written as .txt")
     }
 
+    /// A conditional GAN is asked for a class, or for a row of each.
+    func testSampleAClassOfAConditionalGAN() throws {
+        run("data digits; net G = noise 14 | linear 64 | tanh | reshape 1 8 8; net D = input 11 8 8 | flatten | linear 16 | relu | linear 1; gan G D batch=8 cond=onehot")
+        let s = shell.workspace.session!
+        // class=3 is G given the one-hot label 3 for every sample.
+        Random.seed(4)
+        guard case .samples(.images(let threes))? = run("sample 4 class=3").first else { return XCTFail("no images") }
+        Random.seed(4)
+        let z = s.trainer.gan.sampleNoise(4)
+        let expected = try s.trainer.gan.generator.evaluating { try withNoGrad { try s.trainer.gan.generate(z, labels: Tensor(full: 3, shape: [4])) } }
+        XCTAssertEqual(threes.scalars, s.data.kind.denormalized(expected).scalars)
+        guard case .images(let grid)? = run("sample 2 class=all").first else { return XCTFail("no grid") }
+        XCTAssertEqual(grid.columns, 2)
+        XCTAssertEqual(grid.images.shape[0], 20)
+        fails("sample 4 class=10", "a class from 0 to 9")
+        fails("sample 4 class=3 fixed", "leave out 'fixed'")
+        run("data ring8; net A = noise 2 | linear 2; net B = input 2 | linear 1; gan A B batch=8")
+        fails("sample 4 class=1", "not conditional")
+    }
+
     func testEditingANetworkInTheGANReassemblesIt() {
         run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
         run("step")

@@ -16,10 +16,10 @@ extension CommandTable {
             try CommandWords(args, command: "vars", allowed: []).noMoreThan(0)
             return try shell.variables()
         },
-        Command("sample", group: .inspection, usage: "sample [N] [fixed] [ema] [to FILE.png | FILE.csv | FILE.txt]",
+        Command("sample", group: .inspection, usage: "sample [N] [fixed] [ema] [class=K | class=all] [to FILE.png | FILE.csv | FILE.txt]",
                 summary: "draws N samples from the generator (16 by default): points, images or words; 'fixed' uses the fixed noise batch",
-                details: "Networks run in eval mode and nothing is recorded for gradients. 'ema' samples the moving average of G (gan … ema=0.999). 'to' writes the samples: a picture (.png), points as CSV with a header x,y (.csv), words one per line (.txt). A picture shows at most 1,024 samples.",
-                examples: ["sample", "sample 8", "sample 64 fixed to grid.png"], words: ["fixed", "ema", "to"]) { shell, args, _ in
+                details: "Networks run in eval mode and nothing is recorded for gradients. 'ema' samples the moving average of G (gan … ema=0.999). 'to' writes the samples: a picture (.png), points as CSV with a header x,y (.csv), words one per line (.txt). A picture shows at most 1,024 samples. For a conditional GAN, class=K asks for class K and class=all for N of each class, a row per class.",
+                examples: ["sample", "sample 8", "sample 64 fixed to grid.png", "sample 8 class=3"], words: ["fixed", "ema", "to", "class="]) { shell, args, _ in
             try shell.sampleCommand(args)
         },
         Command("metrics", group: .inspection, usage: "metrics [N] [ema]",
@@ -105,7 +105,7 @@ extension Interpreter {
 
     func sampleCommand(_ args: Arguments) throws -> [Output] {
         let s = try requireSession("sample")
-        var w = try CommandWords(args, command: "sample", allowed: [])
+        var w = try CommandWords(args, command: "sample", allowed: ["class"])
         var target: Arguments.Word? = nil
         if w.positional.count >= 2, w.positional[w.positional.count - 2].text == "to" {
             target = w.positional.removeLast()
@@ -122,12 +122,30 @@ extension Interpreter {
         }
         let t = s.trainer
         if ema { _ = try movingAverage(s) }   // says why there is none
+        // class=K asks a conditional GAN for one class; class=all gives N of each, a row per class.
+        var labels: Tensor? = nil, perRow: Int? = nil
+        if let c = w.options.last(where: { $0.key == "class" }) {
+            guard t.gan.conditioning != nil, let classes = s.data.source.classCount else {
+                throw ShellError(.value, "sample class=…: this GAN is not conditional (assemble it with 'gan G D cond=onehot' on labelled data)", at: c.word.location, length: c.word.length)
+            }
+            guard !fixed else { throw ShellError(.value, "sample class=… draws fresh noise; leave out 'fixed'", at: c.word.location, length: c.word.length) }
+            if c.value == "all" {
+                labels = Tensor((0..<(classes * n)).map { Float($0 / n) })
+                perRow = n
+                n *= classes
+            } else {
+                guard let k = Int(c.value), k >= 0, k < classes else {
+                    throw ShellError(.value, "sample class=K: K is a class from 0 to \(classes - 1), or all; found '\(c.value)'", at: c.word.location, length: c.word.length)
+                }
+                labels = Tensor(full: Float(k), shape: [n])
+            }
+        }
         var x: Tensor
         if fixed {
             x = try t.fixedSamples(useEMA: ema)
             if n < x.shape[0] { x = try x.slice(axis: 0, start: 0, end: n) }
         } else {
-            x = try generate(s, n, ema: ema)
+            x = try generate(s, n, ema: ema, labels: labels)
         }
         // A picture shows at most maxShown samples: more would be too small to see and costly to draw.
         var note: [Output] = []
@@ -136,7 +154,10 @@ extension Interpreter {
             note = [.text("showing the first \(Format.count(maxShown)) of \(Format.count(x.shape[0])) samples")]
             x = try x.slice(axis: 0, start: 0, end: maxShown)
         }
-        let out = Output.samples(view(x, s.data))
+        var out = Output.samples(view(x, s.data))
+        if let perRow, case .samples(.images(let images)) = out {
+            out = .images(ImageGrid(title: "\(perRow) of each class, a row per class", images: images, columns: perRow))
+        }
         guard let target else { return note + [out] }
         // Numbers and words are written as they are: points as CSV, words as lines of text.
         let lower = target.text.lowercased()

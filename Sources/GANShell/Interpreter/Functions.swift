@@ -212,7 +212,7 @@ extension Interpreter {
 
     /// n samples of G (or of the moving average of its weights), in eval mode;
     /// conditional GANs cycle through the classes.
-    func generate(_ s: Session, _ n: Int, ema: Bool = false) throws -> Tensor {
+    func generate(_ s: Session, _ n: Int, ema: Bool = false, labels given: Tensor? = nil) throws -> Tensor {
         guard n >= 1 else { throw ShellError(.value, "the number of samples must be at least 1, found \(n)") }
         let gan = s.trainer.gan
         try Tensor.checkShape([n] + gan.generator.outputShape, op: "sample")
@@ -224,7 +224,7 @@ extension Interpreter {
         }
         try Tensor.checkMemory(bytes: values * 4 * 2, op: "sample", what: "\(Format.count(n)) samples")
         let g = ema ? try movingAverage(s) : gan.generator
-        let labels = gan.cyclingLabels(n)
+        let labels = given ?? gan.cyclingLabels(n)
         return try g.evaluating { try withNoGrad { try gan.generate(gan.sampleNoise(n), labels: labels, using: g) } }
     }
 }
