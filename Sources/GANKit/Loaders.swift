@@ -5,8 +5,9 @@ import TensorCore
 /// file and, where it applies, the byte offset or line; nothing traps.
 public enum Loaders {
     static func bytes(_ path: String) throws -> [UInt8] {
-        // A file, or what a compressed one expands to, may take no more than the memory tensors may still take.
-        let room = Swift.max(1 << 20, Swift.min(1 << 30, Tensor.memoryBudget - Tensor.bytesInUse))
+        // A file, or what a compressed one expands to, may take no more than 256 MiB (MNIST's 60,000
+        // images are 47 MB) and no more than the memory tensors may still take.
+        let room = Swift.max(1 << 20, Swift.min(256 << 20, Tensor.memoryBudget - Tensor.bytesInUse))
         let raw = try AtomicFile.read(path, maxBytes: room)
         return raw.starts(with: [0x1f, 0x8b]) ? try Gzip.decompress(raw, source: path, maxBytes: room) : raw
     }
