@@ -198,6 +198,7 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(threes.scalars, s.data.kind.denormalized(expected).scalars)
         guard case .images(let grid)? = run("sample 2 class=all").first else { return XCTFail("no grid") }
         XCTAssertEqual(grid.columns, 2)
+        XCTAssertTrue(TextRenderer().render(run("show gan")).contains("G's 14 inputs are 4 noise values and 10 label values"))
         XCTAssertEqual(grid.images.shape[0], 20)
         fails("sample 4 class=10", "a class from 0 to 9")
         fails("sample 4 class=3 fixed", "leave out 'fixed'")

@@ -45,7 +45,8 @@ extension CommandTable {
                 every=1 (R1 on every n-th D step only, weighted n times),
                 clip=0.01 (WGAN), smooth=0 (one-sided label smoothing), noise=0 (instance noise σ), ema= (decay of
                 an average of G's weights), z=normal|uniform (the noise distribution), cond=onehot|embed:N
-                (a conditional GAN: labels reach G and D).
+                (a conditional GAN: labels reach G and D; G's input holds the noise and then the label values, so
+                'noise 42' with 10 classes and cond=onehot is 32 noise values, and the GAN's summary says so).
                 """,
                 examples: ["gan G D loss=nonsat opt=adam lr=1e-3 beta1=0.5 batch=256", "gan G D loss=wgan-gp lambda=10 dsteps=5"],
                 words: ganOptions.map { $0 + "=" }) { shell, args, _ in
@@ -295,7 +296,12 @@ extension Interpreter {
         if t.options.labelSmoothing > 0 { extras.append("label smoothing \(Format.number(t.options.labelSmoothing))") }
         if t.options.instanceNoise > 0 { extras.append("instance noise \(Format.number(t.options.instanceNoise))") }
         if let e = t.options.emaDecay { extras.append("EMA of G \(Format.number(e))") }
-        if let c = gan.conditioning { extras.append(c == .oneHot ? "conditional (one-hot labels)" : "conditional (label embedding)") }
+        if let c = gan.conditioning {
+            // Say how G's input is shared, so a smaller noise than typed is never a surprise.
+            let inputs = gan.generator.inputShape.reduce(1, *), noise = gan.noiseShape.reduce(1, *)
+            extras.append((c == .oneHot ? "conditional (one-hot labels)" : "conditional (label embedding)")
+                          + ": \(s.generatorName)'s \(inputs) inputs are \(noise) noise values and \(inputs - noise) label values")
+        }
         if !extras.isEmpty { lines.append("  " + extras.joined(separator: ", ")) }
         lines.append("  optG \(opt(t.optimizerG))")
         lines.append("  optD \(opt(t.optimizerD))")
