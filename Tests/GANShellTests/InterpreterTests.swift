@@ -206,6 +206,13 @@ final class InterpreterTests: XCTestCase {
         fails("sample 4 class=1", "not conditional")
     }
 
+    /// "Did you mean" only for what could be a typo.
+    func testSuggestionsNeedAPlausibleTypo() {
+        XCTAssertEqual(shell.run("help foo").error?.message, "no command 'foo'")
+        fails("stpe 10", "did you mean 'step'?")
+        fails("help trian", "did you mean 'train'?")
+    }
+
     func testEditingANetworkInTheGANReassemblesIt() {
         run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
         run("step")

@@ -38,8 +38,9 @@ public struct ShellError: Error, Equatable, CustomStringConvertible {
 /// The nearest of `candidates` to `word`, if it is close enough to be a likely typo.
 func nearest(to word: String, among candidates: [String]) -> String? {
     guard !word.isEmpty else { return nil }
-    // One- and two-letter names are too short for a distance to mean a typo.
-    let limit = word.count <= 2 ? 0 : min(3, word.count / 3 + 1)
+    // One- and two-letter names are too short for a distance to mean a typo, and a three- or
+    // four-letter word two edits away shares too little ('foo' is not a typo of 'log').
+    let limit = word.count <= 2 ? 0 : word.count <= 4 ? 1 : min(3, word.count / 3 + 1)
     let scored = candidates.map { ($0, editDistance(word, $0)) }.filter { $0.1 <= limit }
     if let best = scored.min(by: { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }) { return best.0 }
     // A prefix that names exactly one candidate is also a good guess.
