@@ -6,6 +6,13 @@ import TestSupport
 import XCTest
 
 final class RenderTests: XCTestCase {
+    /// Words with spaces of their own go one to a line, numbered and quoted; plain words wrap side by side.
+    func testSamplesWithSpacesAreOneToALine() {
+        let r = TextRenderer(showTimings: false, width: 40)
+        XCTAssertEqual(r.render([.samples(.words(["to be o", "r not t", "o be"]))]), "1  \"to be o\"\n2  \"r not t\"\n3  \"o be\"")
+        XCTAssertEqual(r.render([.samples(.words(["anna", "bob"]))]), "anna  bob")
+    }
+
     func testPNGDecodesBackToTheSamePixels() throws {
         let scratch = try ScratchFolder()
         var g = SystemRandomNumberGenerator()

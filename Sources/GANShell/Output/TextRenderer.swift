@@ -194,6 +194,15 @@ public struct TextRenderer {
     }
 
     func wrapWords(_ words: [String]) -> String {
+        // Samples with spaces of their own (windows of text) go one to a line, numbered and
+        // quoted, or the gaps between them could not be told from the gaps inside them.
+        if words.contains(where: { $0.contains(" ") || $0.contains("\n") }) {
+            let digits = String(words.count).count
+            return words.enumerated().map { i, w in
+                let n = String(i + 1)
+                return String(repeating: " ", count: digits - n.count) + n + "  \"" + w.replacingOccurrences(of: "\n", with: "⏎") + "\""
+            }.joined(separator: "\n")
+        }
         var lines: [String] = [], line = ""
         for w in words {
             if !line.isEmpty && line.count + 2 + w.count > width { lines.append(line); line = "" }
