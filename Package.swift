@@ -41,7 +41,7 @@ let package = Package(
         ]),
         .executableTarget(name: "GANBench", dependencies: ["TensorCore", "GANKit", "GANShell"]),
         // libFuzzer targets when scripts/fuzz builds it with -sanitize=fuzzer; a replayer otherwise.
-        .executableTarget(name: "GANFuzz", dependencies: ["GANShell"]),
+        .executableTarget(name: "GANFuzz", dependencies: ["GANShell", "TensorCore"]),
 
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),

@@ -4,6 +4,7 @@
 //   gans-fuzz TARGET FILE…
 import Foundation
 import GANShell
+import TensorCore
 
 #if FUZZING
 let fuzzTarget: FuzzTarget = {
@@ -31,6 +32,8 @@ func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
 /// SwiftPM links an executable's entry point as `<module>_main`; it hands over to libFuzzer's driver.
 @_cdecl("GANFuzz_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    // Inputs ask for tensors of every size: a small cache of freed buffers keeps the fuzzer's memory flat.
+    BufferPool.shared.capacityBytes = 32 << 20
     var c = argc
     var v = argv
     return LLVMFuzzerRunDriver(&c, &v) { data, size in fuzzOne(data, size) }

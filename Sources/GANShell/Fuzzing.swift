@@ -37,8 +37,6 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Runs one input; returns the number of statements that failed (for the harness's statistics).
     @discardableResult
     public func run(_ bytes: [UInt8]) -> Int {
-        // Inputs ask for tensors of every size: a small cache of freed buffers keeps the fuzzer's memory flat.
-        BufferPool.shared.capacityBytes = min(BufferPool.shared.capacityBytes, 32 << 20)
         Random.seed(1)
         Interrupt.clear()
         switch self {
