@@ -1,5 +1,6 @@
 @testable import GANShell
 import TensorCore
+import TestSupport
 import XCTest
 
 final class REPLTests: XCTestCase {
@@ -51,5 +52,26 @@ final class REPLTests: XCTestCase {
         XCTAssertEqual(c.complete(word: "mode", before: "explain "), ["mode-collapse"])
         XCTAssertEqual(c.complete(word: "batchn", before: "D add "), ["batchnorm"])
         XCTAssertEqual(c.complete(word: "w", before: "show "), ["w"])
+    }
+
+    /// Paths complete after the commands that take one; the line editor breaks words at / and -,
+    /// so a candidate replaces only what follows the last break.
+    func testFilePathsComplete() throws {
+        let scratch = try ScratchFolder()
+        try FileManager.default.createDirectory(atPath: scratch.path + "/runs", withIntermediateDirectories: true)
+        try scratch.write("ring-G.safetensors", [0])
+        try scratch.write("runs/a.gans", [0])
+        var o = ShellOptions()
+        o.directory = scratch.path
+        let c = Completer(interpreter: Interpreter(options: o))
+        XCTAssertEqual(c.complete(word: "ring", before: "load H "), ["ring-G.safetensors"])
+        XCTAssertEqual(c.complete(word: "G.s", before: "load H ring-"), ["G.safetensors"])
+        XCTAssertEqual(c.complete(word: "ru", before: "read "), ["runs/"])
+        XCTAssertEqual(c.complete(word: "", before: "read runs/"), ["a.gans"])
+        XCTAssertEqual(c.complete(word: "r", before: "data csv "), ["ring-G.safetensors", "runs/"])
+        XCTAssertEqual(c.complete(word: "r", before: "sample 8 to "), ["ring-G.safetensors", "runs/"])
+        XCTAssertEqual(c.complete(word: "us", before: "read /"), ["usr/"])
+        // Elsewhere names, not files.
+        XCTAssertFalse(c.complete(word: "r", before: "show ").contains("runs/"))
     }
 }

@@ -26,6 +26,14 @@ public struct Completer {
     public func complete(word: String, before: String) -> [String] {
         let ws = interpreter.workspace
         let statement = before.split(separator: ";", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+        // A file path: its characters (/ - .) break words for the line editor, so the path
+        // begins at the last space; candidates replace only the part after the break.
+        let headStart = statement.lastIndex(where: { $0 == " " || $0 == "\t" }).map { statement.index(after: $0) } ?? statement.startIndex
+        let head = String(statement[headStart...])
+        let wordsBefore = statement[..<headStart].split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        if Self.takesPath(wordsBefore) {
+            return pathCandidates(head + word).map { String($0.dropFirst(head.count)) }
+        }
         let previous = statement.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         let names = ws.names
         var pool: [String]
@@ -75,5 +83,34 @@ public struct Completer {
             pool = names + Functions.all.map(\.name)
         }
         return Array(Set(pool.filter { $0.hasPrefix(word) })).sorted()
+    }
+
+    /// Whether the next word of a statement that starts with `words` is a file path.
+    static func takesPath(_ words: [String]) -> Bool {
+        guard let first = words.first else { return false }
+        if words.last == "to", ["plot", "sample"].contains(first) { return true }
+        switch first {
+        case "read", "record", "export": return words.count == 1
+        case "load", "save": return words.count == 2
+        case "data": return words.count == 2 && CommandTable.fileData.contains(words[1])
+        default: return false
+        }
+    }
+
+    /// Files and folders (these with a trailing /) whose path starts with `path`; `~/` is the home folder,
+    /// and a relative path is read from the shell's folder.
+    func pathCandidates(_ path: String) -> [String] {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[...$0]) } ?? ""
+        let prefix = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        var dir = folder.isEmpty ? "." : folder
+        if dir.hasPrefix("~/") { dir = NSHomeDirectory() + dir.dropFirst(1) }
+        if !dir.hasPrefix("/"), let base = interpreter.options.directory { dir = base + "/" + dir }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
+        return names.filter { $0.hasPrefix(prefix) && (prefix.hasPrefix(".") || !$0.hasPrefix(".")) }.map { name in
+            var isDir: ObjCBool = false
+            FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(name), isDirectory: &isDir)
+            return folder + name + (isDir.boolValue ? "/" : "")
+        }.sorted()
     }
 }
