@@ -52,6 +52,12 @@ final class REPLTests: XCTestCase {
         XCTAssertEqual(c.complete(word: "mode", before: "explain "), ["mode-collapse"])
         XCTAssertEqual(c.complete(word: "batchn", before: "D add "), ["batchnorm"])
         XCTAssertEqual(c.complete(word: "w", before: "show "), ["w"])
+        // set offers settings, not loss values; plot offers plot kinds, not networks.
+        XCTAssertFalse(c.complete(word: "", before: "set ").contains("hinge"))
+        XCTAssertTrue(c.complete(word: "", before: "set ").contains("lr"))
+        XCTAssertEqual(c.complete(word: "hi", before: "set loss "), ["hinge"])
+        XCTAssertFalse(c.complete(word: "", before: "plot ").contains("D"))
+        XCTAssertTrue(c.complete(word: "", before: "plot ").contains("samples"))
     }
 
     /// Paths complete after the commands that take one; the line editor breaks words at / and -,

@@ -64,8 +64,13 @@ public struct Completer {
             case "explain": pool = Topics.all.map(\.name)
             case "restore": pool = Array(ws.bindings.snapshots.keys)
             case "set":
-                pool = c.words
-                if previous.count == 2, previous[1] == "loss" { pool = GANLoss.allCases.map(\.rawValue) }
+                // Setting names first; a loss's values only after 'set loss'.
+                let losses = GANLoss.allCases.map(\.rawValue)
+                pool = c.words.filter { !losses.contains($0) }
+                if previous.count == 2, previous[1] == "loss" { pool = losses }
+            case "plot":
+                // What to plot first (networks and tensors are not plot kinds); names may follow.
+                pool = previous.count == 1 ? c.words.filter { $0 != "to" } : c.words + names
             case "data":
                 if let eq = word.firstIndex(of: "="), word[..<eq] == "label" { return ["first", "last", "none"].map { "label=" + $0 } }
                 pool = previous.count == 1 ? CommandTable.builtinData + CommandTable.fileData : c.words.filter { $0.hasSuffix("=") || $0 == "lines" }
