@@ -6,6 +6,31 @@ import TestSupport
 import XCTest
 
 final class RenderTests: XCTestCase {
+    /// Help wraps at word breaks to the width: list rows hang under their text column,
+    /// paragraphs typed over several lines are reflowed, list items keep their own lines.
+    func testProseWrapsAtWordsToTheWidth() {
+        let text = "Data\n  data …     loads a dataset: built-in points, digits, names or text, or your own file\n\n"
+            + "A paragraph typed over\ntwo lines joins up.\n- an item\n- another item"
+        let out = TextRenderer(width: 40).render([.prose(text)])
+        XCTAssertEqual(out, """
+            Data
+              data …     loads a dataset: built-in
+                         points, digits, names or
+                         text, or your own file
+
+            A paragraph typed over two lines joins
+            up.
+            - an item
+            - another item
+            """)
+        XCTAssertTrue(out.split(separator: "\n").allSatisfy { $0.count <= 40 })
+        // Every command's help fits 60 columns.
+        for c in CommandTable.all {
+            let lines = TextRenderer(width: 60).render([.prose(c.help)]).split(separator: "\n")
+            XCTAssertTrue(lines.allSatisfy { $0.count <= 60 }, c.name)
+        }
+    }
+
     /// Words with spaces of their own go one to a line, numbered and quoted; plain words wrap side by side.
     func testSamplesWithSpacesAreOneToALine() {
         let r = TextRenderer(showTimings: false, width: 40)

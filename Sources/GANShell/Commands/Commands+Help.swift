@@ -7,15 +7,15 @@ extension CommandTable {
                 examples: ["help", "help step", "help functions"]) { shell, args, _ in
             let w = try CommandWords(args, command: "help", allowed: [])
             try w.noMoreThan(1)
-            guard let word = w.positional.first else { return [.text(overview)] }
+            guard let word = w.positional.first else { return [.prose(overview)] }
             switch word.text {
             case "functions":
                 return [.table(Table(title: "Functions (in expressions)", columns: ["function", "what it gives"],
                                      rows: Functions.all.map { [$0.usage, $0.summary] }))]
             case "layers":
-                return [.text(layerHelp)]
+                return [.prose(layerHelp)]
             case "expressions":
-                return [.text(expressionHelp)]
+                return [.prose(expressionHelp)]
             default:
                 guard let c = lookup(word.text) else {
                     if let f = Functions.lookup(word.text) { return [.text("\(f.usage)\n  \(f.summary) (a function, used in expressions)")] }
@@ -23,7 +23,7 @@ extension CommandTable {
                     throw ShellError(.name, "no command '\(word.text)'" + didYouMean(word.text, among: names + Functions.all.map(\.name)),
                                      at: word.location, length: word.length)
                 }
-                return [.text(c.help)]
+                return [.prose(c.help)]
             }
         },
         Command("explain", group: .help, usage: "explain [TOPIC]", summary: "a short explanation of a GAN idea; without a topic, the list",
@@ -37,7 +37,7 @@ extension CommandTable {
                 throw ShellError(.name, "no topic '\(word.text)'" + (nearest(to: word.text, among: Topics.all.map(\.name)).map { "; did you mean '\($0)'?" }
                                  ?? "; topics: " + Topics.all.map(\.name).joined(separator: ", ")), at: word.location, length: word.length)
             }
-            return [.text("\(t.title)\n\n\(t.text)" + (t.seeAlso.isEmpty ? "" : "\n\nSee also: " + t.seeAlso.joined(separator: ", ")))]
+            return [.prose("\(t.title)\n\n\(t.text)" + (t.seeAlso.isEmpty ? "" : "\n\nSee also: " + t.seeAlso.joined(separator: ", ")))]
         },
     ]
 

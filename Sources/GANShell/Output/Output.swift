@@ -7,6 +7,9 @@ import TensorCore
 public enum Output {
     /// Lines of text.
     case text(String)
+    /// Explanatory text (help, explain) that a renderer wraps at word breaks to its width;
+    /// a wrapped line continues under the text after its first two-space gap, or its indentation.
+    case prose(String)
     case table(Table)
     case tensor(TensorView)
     case histogram(Histogram)

@@ -64,6 +64,7 @@ public struct TextRenderer {
     public func render(_ output: Output) -> String {
         switch output {
         case .text(let s): return s
+        case .prose(let s): return TextRenderer.wrap(s, width: width)
         case .table(let t): return render(t)
         case .tensor(let v): return render(v)
         case .histogram(let h): return render(h)
@@ -191,6 +192,61 @@ public struct TextRenderer {
             if start + perRow < n { lines.append("") }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Each line longer than `width` broken at spaces; continuation lines are indented to the
+    /// text after the line's first two-space gap (a column of a list), else to its indentation.
+    static func wrap(_ text: String, width: Int) -> String {
+        reflow(text).map { line -> String in
+            let chars = Array(line)
+            guard chars.count > width, width >= 20 else { return String(line) }
+            let lead = chars.prefix { $0 == " " }.count
+            var hang = lead
+            if let gap = (lead..<max(lead, chars.count - 2)).first(where: { chars[$0] == " " && chars[$0 + 1] == " " && chars[$0 + 2] != " " && $0 > lead }) {
+                var k = gap
+                while k < chars.count, chars[k] == " " { k += 1 }
+                if k <= width - 24 { hang = k }
+            }
+            var out: [String] = [], current = String(chars.prefix(lead))
+            let words = String(chars.dropFirst(lead)).split(separator: " ", omittingEmptySubsequences: false)
+            // Keep a gap of several spaces as it was typed (a column), but break only at single spaces.
+            for w in words {
+                let piece = String(w)
+                let candidate = current.count == (out.isEmpty ? lead : hang) ? current + piece : current + " " + piece
+                if candidate.count > width, current.trimmingCharacters(in: .whitespaces).count > 0 {
+                    out.append(current)
+                    current = String(repeating: " ", count: hang) + piece
+                } else {
+                    current = candidate
+                }
+            }
+            out.append(current)
+            return out.joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
+    /// Lines of a paragraph joined: text typed over several lines of the same indentation (no
+    /// column gap in them) is one paragraph, so wrapping does not leave the typed breaks behind.
+    static func reflow(_ text: String) -> [String] {
+        func isRow(_ l: Substring) -> Bool { l.trimmingCharacters(in: .whitespaces).contains("  ") }
+        // A list item starts a line of its own.
+        func isItem(_ l: Substring) -> Bool {
+            let t = l.drop { $0 == " " }
+            return t.hasPrefix("- ") || t.hasPrefix("• ") || t.hasPrefix("* ") || (t.first?.isNumber == true && t.dropFirst().prefix(2).contains { $0 == "." || $0 == ")" })
+        }
+        func indent(_ l: Substring) -> Int { l.prefix { $0 == " " }.count }
+        var out: [String] = []
+        var previous: Substring? = nil
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if let p = previous, !p.trimmingCharacters(in: .whitespaces).isEmpty, !line.trimmingCharacters(in: .whitespaces).isEmpty,
+               !isRow(p), !isRow(line), !isItem(line), indent(p) == indent(line), !p.hasSuffix(":") {
+                out[out.count - 1] += " " + line.drop { $0 == " " }
+            } else {
+                out.append(String(line))
+            }
+            previous = line
+        }
+        return out
     }
 
     func wrapWords(_ words: [String]) -> String {
