@@ -179,6 +179,16 @@ enum Topics {
         steps per G step (dsteps=5) keeps it near optimal. With the logistic losses one step each is usual; a
         larger learning rate for D than for G (lrD=4e-4 lrG=1e-4, the two time-scale rule) does the same job.
         """, seeAlso: ["wasserstein"]),
+        Topic(name: "conditional", aliases: ["cgan", "cond"], title: "Conditional GANs", text: """
+        A conditional GAN (Mirza and Osindero, 2014) gives the class label y to both networks: G(z, y) makes a
+        sample of class y and D(x, y) judges whether x is a real sample of class y. D now rejects a good digit
+        that is not the one asked for, so G must use the label; afterwards you choose what it draws.
+        Here 'gan G D cond=onehot' appends the one-hot label to G's input (G's input holds the noise, then the
+        labels: 'noise 42' with 10 classes is 32 noise values) and to D's input (as extra channels for images,
+        so D takes 11 channels for 1-channel digits); 'cond=embed:N' learns an N-value vector per class instead.
+        'sample 8 class=3' asks for threes, 'sample 4 class=all' for a row of each class, and 'metrics'
+        gives the agreement: how often a classifier names the class asked for (lesson 5).
+        """, seeAlso: ["gan", "ema"]),
         Topic(name: "vae", aliases: ["autoencoder", "elbo"], title: "Variational autoencoders", text: """
         A VAE (Kingma and Welling, 2013) learns the same thing a GAN does, a decoder G that turns z ~ N(0, I)
         into samples, but trains it without a discriminator. An encoder E maps each real x to a Gaussian
