@@ -11,8 +11,8 @@ extension CommandTable {
             let name = try w.word(0, "a snapshot name").text
             try w.noMoreThan(1)
             shell.workspace.bindings.snapshots[name] = shell.workspace.takeSnapshot()
-            let steps = shell.workspace.session?.trainer.history.count
-            return [.text("snapshot \(name)" + (steps.map { " at step \($0)" } ?? ""))]
+            // Steps are counted as the step statistics number them: G steps (a VAE's steps).
+            return [.text("snapshot \(name)" + (shell.workspace.session.map { " " + shell.stepLabel($0) } ?? ""))]
         },
         Command("restore", group: .session, usage: "restore NAME", summary: "goes back to a snapshot (it stays available); names made since are kept",
                 examples: ["restore before-hinge"]) { shell, args, _ in
@@ -26,7 +26,7 @@ extension CommandTable {
                                  at: word.location, length: word.length)
             }
             try shell.workspace.restore(snap)
-            return [.text("restored \(word.text)" + (snap.training != nil ? " (step \(snap.steps))" : ""))]
+            return [.text("restored \(word.text)" + (shell.workspace.session.map { " (" + shell.stepLabel($0) + ")" } ?? ""))]
         },
         Command("snapshots", group: .session, usage: "snapshots", summary: "lists the snapshots", examples: ["snapshots"]) { shell, args, _ in
             try CommandWords(args, command: "snapshots", allowed: []).noMoreThan(0)
@@ -36,7 +36,7 @@ extension CommandTable {
                 let s = snaps[k]!
                 return [k, s.networks.keys.sorted().joined(separator: " "), s.training != nil ? String(s.steps) : ""]
             }
-            return [.table(Table(columns: ["snapshot", "networks", "steps"], rows: rows, rightAligned: [false, false, true]))]
+            return [.table(Table(columns: ["snapshot", "networks", "G steps"], rows: rows, rightAligned: [false, false, true]))]
         },
         Command("save", group: .session, usage: "save NAME PATH | save gan PATH | save vae PATH",
                 summary: "writes a network, a tensor, or the whole training run (gan) to a safetensors file",

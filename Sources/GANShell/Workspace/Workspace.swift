@@ -87,6 +87,7 @@ struct Snapshot {
     var training: (archive: SafeTensorsArchive, g: String, d: String, data: DataEntry)?
     var dataCursor: DataCursor?
     var random: RandomGenerator.State
+    /// G steps taken (a VAE's steps), as step statistics, plots and `history` count them.
     var steps: Int
 }
 
@@ -167,7 +168,7 @@ public final class Workspace {
             training = (a, s.generatorName, s.discriminatorName, s.data)
         }
         return Snapshot(variables: vars, networks: nets, training: training, dataCursor: bindings.data?.source.cursor,
-                        random: Random.global.state, steps: bindings.session?.trainer.history.count ?? 0)
+                        random: Random.global.state, steps: bindings.session?.trainer.gStepCount ?? 0)
     }
 
     func restore(_ s: Snapshot) throws {
