@@ -130,7 +130,10 @@ struct Gans: ParsableCommand {
         }
         if html != nil || ipynb != nil || md != nil { throw ValidationError("--html, --ipynb and --md export a script: give its path") }
         if isatty(STDIN_FILENO) == 1 {
-            if !quiet { print("gans \(GANShellInfo.version): type 'help' for the commands, 'explain gan' to begin, Ctrl-D to leave.") }
+            if !quiet {
+                print(TextRenderer.wrap("gans \(GANShellInfo.version): type 'help' for the commands, 'explain gan' to begin, Ctrl-D to leave.",
+                                        width: terminalWidth()))
+            }
             runner.repl(reader: EditLineReader(completer: Completer(interpreter: interpreter)))
             return
         }

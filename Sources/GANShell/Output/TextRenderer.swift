@@ -196,7 +196,7 @@ public struct TextRenderer {
 
     /// Each line longer than `width` broken at spaces; continuation lines are indented to the
     /// text after the line's first two-space gap (a column of a list), else to its indentation.
-    static func wrap(_ text: String, width: Int) -> String {
+    public static func wrap(_ text: String, width: Int) -> String {
         reflow(text).map { line -> String in
             let chars = Array(line)
             guard chars.count > width, width >= 20 else { return String(line) }
