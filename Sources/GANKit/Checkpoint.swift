@@ -312,8 +312,8 @@ extension Trainer {
             }
             fl.assign(s)
         }
-        optG.stepCount = counters["optG"]!
-        optD.stepCount = counters["optD"]!
+        optG.stepCount = counters.optG
+        optD.stepCount = counters.optD
         let history = try historyRows(a, path: path).map { row -> StepStats in
             var r = row
             let net = r.part == .generator ? g : d
@@ -324,14 +324,14 @@ extension Trainer {
             }
             return r
         }
-        trainer.restoreProgress(history: history, dSteps: counters["d"]!, gSteps: counters["g"]!,
-                                epoch: counters["epoch"]!, batchesInEpoch: counters["batches"]!)
+        trainer.restoreProgress(history: history, dSteps: counters.d, gSteps: counters.g,
+                                epoch: counters.epoch, batchesInEpoch: counters.batches)
         var used = Set(["fixed_noise", "fixed_labels", "data.order", "G.label_embedding", "D.label_embedding"])
         used.formUnion(g.stateDict.map { "G." + $0.name })
         used.formUnion(d.stateDict.map { "D." + $0.name })
         used.formUnion(optG.state.map { "optG." + $0.name })
         used.formUnion(optD.state.map { "optD." + $0.name })
-        if options.emaDecay != nil, a["ema.\(g.stateDict.first?.name ?? "")"] != nil || counters["g"]! > 0 {
+        if options.emaDecay != nil, a["ema.\(g.stateDict.first?.name ?? "")"] != nil || counters.g > 0 {
             // The moving average exists from the first G step on, and is saved with it.
             let e = g.copy()
             try e.assign(from: a, prefix: "ema.", path: path)
@@ -358,10 +358,10 @@ extension Trainer {
                 throw CheckpointError(path: path, message: "data.order is not an order of the \(t.count) samples of \(data.name)")
             }
         }
-        guard counters["position"]! <= indices.count else {
-            throw CheckpointError(path: path, message: "gans.counters has position \(counters["position"]!), past the \(indices.count) samples of data.order")
+        guard counters.position <= indices.count else {
+            throw CheckpointError(path: path, message: "gans.counters has position \(counters.position), past the \(indices.count) samples of data.order")
         }
-        data.cursor = DataCursor(order: indices, position: counters["position"]!)
+        data.cursor = DataCursor(order: indices, position: counters.position)
         let rngWords = try meta("gans.rng").split(separator: " ").map(String.init)
         let words = rngWords.prefix(4).compactMap { UInt64($0) }
         let spare: Float?? = rngWords.count == 5 ? (rngWords[4] == "-" ? .some(nil) : UInt32(rngWords[4]).map { Float(bitPattern: $0) }) : nil
@@ -374,21 +374,28 @@ extension Trainer {
         return trainer
     }
 
-    /// The run's counters: every one present, each a whole number from 0 to 2⁴⁰.
-    static func counters(_ text: String, path: String) throws -> [String: Int] {
-        let keys = ["d", "g", "epoch", "batches", "optG", "optD", "position"]
-        var counters: [String: Int] = [:]
+    /// A run's counters as a checkpoint stores them (`gans.counters`).
+    struct Counters {
+        var d = 0, g = 0, epoch = 0, batches = 0, optG = 0, optD = 0, position = 0
+    }
+
+    /// The run's counters: every one present once, each a whole number from 0 to 2⁴⁰.
+    static func counters(_ text: String, path: String) throws -> Counters {
+        let keys: [(String, WritableKeyPath<Counters, Int>)] = [("d", \.d), ("g", \.g), ("epoch", \.epoch), ("batches", \.batches),
+                                                                ("optG", \.optG), ("optD", \.optD), ("position", \.position)]
+        var counters = Counters()
+        var seen = Set<String>()
         for w in text.split(separator: " ") {
             let kv = w.split(separator: "=", maxSplits: 1).map(String.init)
-            guard kv.count == 2, keys.contains(kv[0]), counters[kv[0]] == nil else {
-                throw CheckpointError(path: path, message: "gans.counters has '\(w)'; expected each of \(keys.joined(separator: ", ")) once as key=N")
+            guard kv.count == 2, let field = keys.first(where: { $0.0 == kv[0] })?.1, seen.insert(kv[0]).inserted else {
+                throw CheckpointError(path: path, message: "gans.counters has '\(w)'; expected each of \(keys.map(\.0).joined(separator: ", ")) once as key=N")
             }
             guard let v = Int(kv[1]), v >= 0, v <= 1 << 40 else {
                 throw CheckpointError(path: path, message: "gans.counters has \(kv[0])=\(kv[1]); a count is a whole number from 0 to \(1 << 40)")
             }
-            counters[kv[0]] = v
+            counters[keyPath: field] = v
         }
-        let missing = keys.filter { counters[$0] == nil }
+        let missing = keys.map(\.0).filter { !seen.contains($0) }
         guard missing.isEmpty else { throw CheckpointError(path: path, message: "gans.counters lacks \(missing.joined(separator: ", "))") }
         return counters
     }
