@@ -29,6 +29,7 @@ public final class ImageClassifier {
             let order = Random.permutation(n)
             var start = 0
             while start + batch <= n {
+                try Interrupt.check()
                 let idx = Tensor(order[start..<(start + batch)].map(Float.init))
                 let loss = try net(try data.samples.gatherRows(idx)).crossEntropy(classes: try labels.gatherRows(idx))
                 let grads = try grad(of: loss, wrt: opt.parameters)
@@ -108,7 +109,10 @@ public final class ImageClassifier {
                 if pc > 1e-12 { meanKL += pc * Foundation.log(pc / Swift.max(marginal[c], 1e-12)) }
             }
         }
-        let frechet = try Fréchet.distance(try features(images), try features(real.samples))
+        try Interrupt.check()
+        let generatedFeatures = try features(images)
+        try Interrupt.check()
+        let frechet = try Fréchet.distance(generatedFeatures, try features(real.samples))
         return Scores(coverage: coverage, klFromData: kl, score: Foundation.exp(meanKL / Double(n)), frechet: frechet)
     }
 }

@@ -137,10 +137,21 @@ public enum SampleMetrics {
             throw ShapeError("samples \(shapeString(generated.shape)) and \(shapeString(training.shape)) cannot be compared")
         }
         return try withNoGrad {
-            let cross = try g.matmul(t, transposeB: true)                      // [G, T]
-            let gn = try (g * g).sum(axes: [1], keepDims: true), tn = try (t * t).sum(axes: [1]).reshaped(to: [1, -1])
-            let d2 = try (gn + tn - cross * 2).clamp(min: 0)
-            return try d2.min(axes: [1]).sqrt().mean().item
+            let tn = try (t * t).sum(axes: [1]).reshaped(to: [1, -1])
+            func nearest(_ g: Tensor) throws -> Tensor {
+                let cross = try g.matmul(t, transposeB: true)                  // [G, T]
+                let gn = try (g * g).sum(axes: [1], keepDims: true)
+                return try (gn + tn - cross * 2).clamp(min: 0).min(axes: [1]).sqrt()
+            }
+            // Many samples go a piece at a time: the [G, T] distances stay small, and Ctrl-C can abandon between pieces.
+            let piece = 4096, n = g.shape[0]
+            guard n > piece else { return try nearest(g).mean().item }
+            var total = 0.0
+            for start in stride(from: 0, to: n, by: piece) {
+                try Interrupt.check()
+                total += try nearest(try g.slice(axis: 0, start: start, end: min(n, start + piece))).scalars.reduce(0.0) { $0 + Double($1) }
+            }
+            return Float(total / Double(n))
         }
     }
 }

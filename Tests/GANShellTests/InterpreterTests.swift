@@ -367,6 +367,72 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(shell.workspace.session!.trainer.history.count, 0)
     }
 
+    /// At the prompt, Ctrl-C abandons a long command that is not training: nothing it would have
+    /// changed is changed, the random generator included, and the next command is not affected.
+    func testCtrlCAtThePromptAbandonsMetricsAndLeavesTheWorkspaceAsItWas() {
+        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16; train 5 steps")
+        let before = Random.global
+        var pieces = 0
+        shell.progress = { done, total, _ in
+            pieces += 1
+            if done > 0 { Interrupt.requested = 1 }
+        }
+        let r = shell.run("x = 1; metrics 20000; y = 2")
+        shell.progress = nil
+        Interrupt.clear()
+        XCTAssertEqual(r.error?.kind, .interrupted)
+        XCTAssertTrue(r.error?.message.contains("'metrics' was abandoned; the workspace is as it was") ?? false, "\(String(describing: r.error))")
+        XCTAssertEqual(r.error?.location?.column, 8)
+        XCTAssertEqual(pieces, 2, "it went on after Ctrl-C")
+        XCTAssertTrue(r.outputs.allSatisfy { if case .table = $0 { return false }; return true }, "a table of the abandoned metrics was shown")
+        XCTAssertNotNil(shell.workspace.bindings.variables["x"])
+        XCTAssertNil(shell.workspace.bindings.variables["y"])
+        XCTAssertEqual(Random.global, before, "the abandoned metrics drew random numbers")
+    }
+
+    /// In a script the first Ctrl-C lets the current command finish and stops the script after it;
+    /// a second one abandons the command at once.
+    func testCtrlCInAScriptFinishesOrAbandonsTheCurrentCommand() {
+        let setup = "data ring8\nnet G = noise 2 | linear 8 | relu | linear 2\nnet D = input 2 | linear 8 | relu | linear 1\ngan G D batch=16\n"
+        for presses: Int32 in [1, 2] {
+            setUp()
+            var lines: [String] = []
+            let runner = Runner(interpreter: shell, out: { lines.append($0) }, err: { lines.append("ERR " + $0) })
+            XCTAssertTrue(runner.runScript(setup, file: "setup.gans"))
+            let state = Random.global
+            shell.progress = { done, _, _ in if done > 0 { Interrupt.requested = presses } }
+            let ok = runner.runScript("metrics 20000\nafter = 1\n", file: "lesson.gans")
+            shell.progress = nil
+            let all = lines.joined(separator: "\n")
+            XCTAssertFalse(ok)
+            XCTAssertTrue(runner.interrupted, "gans FILE would not exit 130")
+            XCTAssertFalse(Interrupt.isRequested)
+            XCTAssertEqual(Interrupt.abandonAt, 1, "the prompt's setting is back")
+            XCTAssertNil(shell.workspace.bindings.variables["after"], "the script went on")
+            if presses == 1 {
+                XCTAssertTrue(all.contains("modes covered"), "the first Ctrl-C did not let metrics finish: \(all)")
+                XCTAssertTrue(all.contains("lesson.gans:1: interrupted: the script stopped after this line"), all)
+            } else {
+                XCTAssertFalse(all.contains("modes covered"), all)
+                XCTAssertTrue(all.contains("lesson.gans:1:1: error: interrupted: 'metrics' was abandoned"), all)
+                XCTAssertEqual(Random.global, state)
+            }
+        }
+    }
+
+    /// An epoch cut short by Ctrl-C is shown as the next epoch, in part, not as the epoch before it again.
+    func testAnEpochCutShortIsLabelledAsPart() {
+        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=64; train 1 epoch")
+        shell.progress = { done, total, _ in if done >= total / 2 + 3 { Interrupt.requested = 1 } }
+        let out = TextRenderer().render(run("train 2 epochs"))
+        shell.progress = nil
+        Interrupt.clear()
+        // Epoch 1 ran before; this command finished epoch 2 and was stopped early in epoch 3.
+        XCTAssertTrue(out.contains("\n       2 "), out)
+        XCTAssertTrue(out.contains("\n3 (part) "), out)
+        XCTAssertTrue(out.contains("interrupted; the steps taken are kept"), out)
+    }
+
     func testEveryCommandHasHelpAndItsExamplesParse() {
         for c in CommandTable.all {
             XCTAssertFalse(c.summary.isEmpty, c.name)

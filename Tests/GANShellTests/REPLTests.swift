@@ -34,6 +34,13 @@ final class REPLTests: XCTestCase {
         XCTAssertEqual(s.out, ["z = 1", "1"])
     }
 
+    /// The prompt counts the lines that ran: a line that failed is tried again under the same number.
+    func testThePromptDoesNotCountFailedLines() {
+        let s = session([.line("z = 1"), .line("z + zz"), .line("z = (1 +"), .line("2 +)"), .line("z")])
+        XCTAssertEqual(s.reader.prompts, ["gans [1]> ", "gans [2]> ", "gans [2]> ", "     ...> ", "gans [2]> ", "gans [3]> "])
+        XCTAssertEqual(s.out, ["z = 1", "1"])
+    }
+
     func testQuitEndsTheLoop() {
         let s = session([.line("quit"), .line("x = 1")])
         XCTAssertEqual(s.reader.prompts.count, 1)

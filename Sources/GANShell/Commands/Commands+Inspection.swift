@@ -232,6 +232,7 @@ extension Interpreter {
                        m("classkl", "KL from the data's class histogram", Float(sc.klFromData)),
                        m("score", "classifier score", Float(sc.score)),
                        m("frechet", "Fréchet distance of classifier features", Float(sc.frechet))]
+            try Interrupt.check()
             let floor = try classifier.scores(heldOut.samples, real: trainPart).frechet
             out.append(m("floor", "the same distance for \(Format.count(heldOut.count)) held-out real images", Float(floor)))
             if s.trainer.gan.conditioning != nil {
@@ -245,6 +246,7 @@ extension Interpreter {
             return ("\(Format.count(n)) samples, judged by a classifier trained on \(d.name)", out)
         case .sequences(let code):
             let generated = try code.decode(oneHot: x)
+            try Interrupt.check()
             let realWords: [String]
             if let words = d.words { realWords = words } else if let set = d.samples {
                 realWords = try code.decode(oneHot: try set.samples.slice(axis: 0, start: 0, end: min(set.count, 5000)))

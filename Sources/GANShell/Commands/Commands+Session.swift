@@ -229,9 +229,11 @@ extension Interpreter {
             throw ShellError(.file, "read: \(p.text) is not UTF-8 text", at: p.location, length: p.length)
         }
         readDepth += 1
-        let savedFile = currentFile
+        let savedFile = currentFile, savedAbandon = Interrupt.abandonAt
         currentFile = path
-        defer { readDepth -= 1; currentFile = savedFile }
+        // In a script the first Ctrl-C stops it after the current command; the second abandons that command.
+        Interrupt.abandonAt = 2
+        defer { readDepth -= 1; currentFile = savedFile; Interrupt.abandonAt = savedAbandon }
         var outputs: [Output] = []
         for chunk in Script.chunks(text) {
             let r = run(chunk.text, firstLine: chunk.firstLine)

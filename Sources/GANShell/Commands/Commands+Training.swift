@@ -226,7 +226,7 @@ extension Interpreter {
             let total = n * t.batchesPerEpoch
             var finished = 0
             for _ in 0..<n {
-                let before = t.history.count
+                let before = t.history.count, epochBefore = t.epoch
                 let t0 = Date()
                 let done = try t.trainEpoch { k, _ in self.progress?(finished + k, total, Date().timeIntervalSince(start)) }
                 finished += done
@@ -235,10 +235,12 @@ extension Interpreter {
                     let v = steps.compactMap(f)
                     return v.isEmpty ? "" : Format.number(v.reduce(0, +) / Float(v.count))
                 }
+                // An epoch cut short by Ctrl-C is the next epoch, in part.
+                let label = t.epoch == epochBefore ? "\(t.epoch + 1) (part)" : String(t.epoch)
                 if vae {
-                    rows.append([String(t.epoch), String(done), mean(\.gLoss), mean(\.reconstruction), mean(\.kl), Format.seconds(Date().timeIntervalSince(t0))])
+                    rows.append([label, String(done), mean(\.gLoss), mean(\.reconstruction), mean(\.kl), Format.seconds(Date().timeIntervalSince(t0))])
                 } else {
-                    rows.append([String(t.epoch), String(done), mean(\.dLoss), mean(\.gLoss), mean(\.dReal), mean(\.dFake),
+                    rows.append([label, String(done), mean(\.dLoss), mean(\.gLoss), mean(\.dReal), mean(\.dFake),
                                  t.options.loss.isWasserstein ? mean(\.wasserstein) : "", Format.seconds(Date().timeIntervalSince(t0))])
                 }
                 if Interrupt.isRequested { stopped = true; break }

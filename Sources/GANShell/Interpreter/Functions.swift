@@ -225,6 +225,20 @@ extension Interpreter {
         try Tensor.checkMemory(bytes: values * 4 * 2, op: "sample", what: "\(Format.count(n)) samples")
         let g = ema ? try movingAverage(s) : gan.generator
         let labels = given ?? gan.cyclingLabels(n)
-        return try g.evaluating { try withNoGrad { try gan.generate(gan.sampleNoise(n), labels: labels, using: g) } }
+        let z = gan.sampleNoise(n)
+        // Many samples are made a piece at a time, so that Ctrl-C can abandon them between pieces.
+        let piece = 4096
+        guard n > piece else { return try g.evaluating { try withNoGrad { try gan.generate(z, labels: labels, using: g) } } }
+        var parts: [Tensor] = []
+        let began = Date()
+        for start in stride(from: 0, to: n, by: piece) {
+            progress?(start, n, Date().timeIntervalSince(began))
+            try Interrupt.check()
+            let end = min(n, start + piece)
+            let zi = try z.slice(axis: 0, start: start, end: end)
+            let li = try labels.map { try $0.slice(axis: 0, start: start, end: end) }
+            parts.append(try g.evaluating { try withNoGrad { try gan.generate(zi, labels: li, using: g) } })
+        }
+        return try Tensor.concat(parts, axis: 0)
     }
 }

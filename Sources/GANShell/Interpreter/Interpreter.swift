@@ -2,13 +2,6 @@ import Foundation
 import GANKit
 import TensorCore
 
-/// Set by the SIGINT handler; long commands stop after the current step.
-public enum Interrupt {
-    nonisolated(unsafe) public static var requested: Int32 = 0
-    public static var isRequested: Bool { requested != 0 }
-    public static func clear() { requested = 0 }
-}
-
 /// Settings of the interpreter that do not belong to a workspace.
 public struct ShellOptions {
     /// The largest tensor an expression or command may create, in elements.
@@ -91,7 +84,7 @@ public final class Interpreter {
                 result.error = shellError(error, at: nil)
                 return result
             }
-            let saved = workspace.bindings
+            let saved = workspace.bindings, savedRandom = Random.global
             let limit = Tensor.elementLimit, budget = Tensor.memoryBudget
             Tensor.elementLimit = min(limit, options.maxElements)
             Tensor.memoryBudget = min(budget, options.maxMemory)
@@ -108,6 +101,13 @@ public final class Interpreter {
                 // The nested script's statements that succeeded stay done.
                 result.outputs += nested.outputs
                 result.error = nested.error
+                return result
+            } catch is InterruptedError {
+                // Abandoned by Ctrl-C: as if it had never run, random numbers included.
+                workspace.bindings = saved
+                Random.global = savedRandom
+                let first = p.statement.firstToken
+                result.error = ShellError(.interrupted, "interrupted: '\(first.text)' was abandoned; the workspace is as it was before it", at: first)
                 return result
             } catch {
                 workspace.bindings = saved

@@ -30,6 +30,7 @@ public enum Notebook {
         let plain = TextRenderer(showTimings: timings, width: 100)
         var out: [Piece] = []
         for o in cell.outputs {
+            try Interrupt.check()
             switch o {
             case .table(let t): out.append(.table(t))
             case .figure(let f): if let png = try PNGRenderer.png(o) { out.append(.image(png, alt: f.title)) }

@@ -1,5 +1,6 @@
 import CEdit
 import Foundation
+import TensorCore
 
 #if canImport(Glibc)
 import Glibc
@@ -79,9 +80,9 @@ public final class EditLineReader: LineReader {
 public func installInterruptHandler() {
     var action = sigaction()
     #if os(Linux)
-    action.__sigaction_handler.sa_handler = { _ in Interrupt.requested = 1 }
+    action.__sigaction_handler.sa_handler = { _ in Interrupt.requested &+= 1 }
     #else
-    action.__sigaction_u.__sa_handler = { _ in Interrupt.requested = 1 }
+    action.__sigaction_u.__sa_handler = { _ in Interrupt.requested &+= 1 }
     #endif
     sigemptyset(&action.sa_mask)
     action.sa_flags = 0

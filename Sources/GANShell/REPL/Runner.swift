@@ -100,6 +100,10 @@ public final class Runner {
         var ok = true
         interrupted = false
         Interrupt.clear()
+        // The first Ctrl-C stops the script after the current command; the second abandons that command.
+        let savedAbandon = Interrupt.abandonAt
+        Interrupt.abandonAt = 2
+        defer { Interrupt.abandonAt = savedAbandon }
         for chunk in Script.chunks(text) {
             if echo { out(chunk.text.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n")) }
             let r = interpreter.run(chunk.text, firstLine: chunk.firstLine)
@@ -108,6 +112,7 @@ public final class Runner {
             if let e = r.error {
                 report(e, file: file, source: text)
                 ok = false
+                if e.kind == .interrupted { interrupted = true; break }
                 if !keepGoing { break }
             }
             if r.quit { break }
@@ -155,7 +160,8 @@ public final class Runner {
             if let e = r.error { report(e, file: nil, source: buffer) }
             // Whatever happened, no interrupt outlives its command.
             Interrupt.clear()
-            cell += 1
+            // The prompt counts the lines that ran; a failed line is tried again under its number.
+            if r.error == nil { cell += 1 }
             if r.quit { return }
         }
     }
