@@ -314,7 +314,7 @@ extension Trainer {
         }
         optG.stepCount = counters.optG
         optD.stepCount = counters.optD
-        let history = try historyRows(a, path: path).map { row -> StepStats in
+        var history = try historyRows(a, path: path).map { row -> StepStats in
             var r = row
             let net = r.part == .generator ? g : d
             r.gradientNorms = r.gradientNorms.map { n in
@@ -324,6 +324,7 @@ extension Trainer {
             }
             return r
         }
+        history.numberSteps(next: counters.g + 1)
         trainer.restoreProgress(history: history, dSteps: counters.d, gSteps: counters.g,
                                 epoch: counters.epoch, batchesInEpoch: counters.batches)
         var used = Set(["fixed_noise", "fixed_labels", "data.order", "G.label_embedding", "D.label_embedding"])

@@ -58,6 +58,21 @@ public struct StepStats: Sendable {
     public var reconstruction: Float? = nil, kl: Float? = nil
     /// A VAE step's per-layer gradient norms of the encoder (`gradientNorms` are the decoder's).
     public var encoderGradientNorms: [LayerGradientNorm]? = nil
+    /// The training step this belongs to: a step is the D steps before a G step and that G step,
+    /// so a G step's `step` is its number and a D step's the number of the G step it precedes.
+    public var step = 0
+}
+
+extension Array where Element == StepStats {
+    /// Fills in `step` from the order of the entries (a history read from a file): a D step
+    /// belongs to the G step after it, or to `next` when no G step follows yet.
+    mutating func numberSteps(next: Int) {
+        var following = next
+        for i in indices.reversed() {
+            if self[i].part == .generator { following = self[i].number }
+            self[i].step = following
+        }
+    }
 }
 
 /// A loss or gradient that is not finite: the step was not applied.
@@ -190,7 +205,8 @@ public final class Trainer {
                                   dLossReal: parts.real.item, dLossFake: parts.fake.item, penalty: penalty?.item,
                                   gLoss: nil, dReal: meanReal, dFake: meanFake,
                                   wasserstein: loss.isWasserstein ? (try dReal.mean() - dFake.mean()).item : nil,
-                                  gradientNorms: layerNorms(gan.discriminator), seconds: Date().timeIntervalSince(t0))
+                                  gradientNorms: layerNorms(gan.discriminator), seconds: Date().timeIntervalSince(t0),
+                                  step: gStepCount + 1)
             history.append(stats)
             return stats
         } catch {
@@ -230,7 +246,7 @@ public final class Trainer {
             let stats = StepStats(part: .generator, number: number, epoch: epoch, dLoss: nil, dLossReal: nil,
                                   dLossFake: nil, penalty: nil, gLoss: lossG.item, dReal: nil, dFake: try readout(dFake),
                                   wasserstein: nil, gradientNorms: layerNorms(gan.generator),
-                                  seconds: Date().timeIntervalSince(t0))
+                                  seconds: Date().timeIntervalSince(t0), step: number)
             history.append(stats)
             return stats
         } catch {
@@ -329,7 +345,7 @@ public final class Trainer {
             let stats = StepStats(part: .generator, number: number, epoch: epoch, dLoss: nil, dLossReal: nil, dLossFake: nil,
                                   penalty: nil, gLoss: total.item, dReal: nil, dFake: nil, wasserstein: nil,
                                   gradientNorms: layerNorms(decoder), seconds: Date().timeIntervalSince(t0),
-                                  reconstruction: reconstruction.item, kl: kl.item, encoderGradientNorms: layerNorms(encoder))
+                                  reconstruction: reconstruction.item, kl: kl.item, encoderGradientNorms: layerNorms(encoder), step: number)
             history.append(stats)
             return stats
         } catch {

@@ -312,7 +312,7 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(s.trainer.gan.model, .variational)
         XCTAssertEqual(s.trainer.optimizerD.value(of: "lr"), 2e-3)
         let one = TextRenderer(showTimings: false).render(run("step"))
-        XCTAssertTrue(one.hasPrefix("VAE 1  loss ") && one.contains("reconstruction") && one.contains("KL"), one)
+        XCTAssertTrue(one.hasPrefix("step 1  loss ") && one.contains("reconstruction") && one.contains("KL"), one)
         fails("step d", "a VAE has no discriminator step")
         fails("set loss hinge", "a VAE has no adversarial setting 'loss'")
         fails("plot surface", "a VAE has an encoder instead")
@@ -418,6 +418,30 @@ final class InterpreterTests: XCTestCase {
                 XCTAssertEqual(Random.global, state)
             }
         }
+    }
+
+    /// `D(x)` is what the statistics call D(x); `D.logits(x)` is the raw score.
+    func testDOfXIsTheProbabilityTheStatisticsShowAndLogitsTheScore() throws {
+        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
+        run("z = randn(64, 2); x = G(z); p = D(G(z)); s = D.logits(G(z)); H = D; h = H(x)")
+        let v = shell.workspace.bindings.variables
+        guard case .tensor(let p)? = v["p"], case .tensor(let s)? = v["s"], case .tensor(let h)? = v["h"] else { return XCTFail("missing values") }
+        // A naive σ of the raw score, and the raw score from the layers one by one.
+        for (pi, si) in zip(p.scalars, s.scalars) { XCTAssertEqual(pi, 1 / (1 + exp(-si)), accuracy: 1e-6) }
+        XCTAssertEqual(h.scalars, s.scalars, "a copy of D is a network like any other: its output is the score")
+        run("layers = D.2(D.1(D.0(x)))")
+        guard case .tensor(let l)? = shell.workspace.bindings.variables["layers"] else { return XCTFail() }
+        XCTAssertEqual(l.scalars, s.scalars)
+        // The statistic D(G(z)) of a G step is the mean of that same probability on G's batch.
+        let stats = try XCTUnwrap(shell.workspace.session?.trainer.step().last)
+        XCTAssertEqual(stats.part, .generator)
+        XCTAssertTrue((0...1).contains(stats.dFake ?? -1))
+        // Under a loss that is not logistic, D(x) is the score.
+        run("set loss hinge; q = D(x); r = D.logits(x)")
+        guard case .tensor(let q)? = shell.workspace.bindings.variables["q"], case .tensor(let r)? = shell.workspace.bindings.variables["r"] else { return XCTFail() }
+        XCTAssertEqual(q.scalars, r.scalars)
+        fails("D.logits", "D.logits is applied to a tensor: D.logits(x)")
+        fails("z.logits(x)", ".logits(x) applies a network")
     }
 
     /// An epoch cut short by Ctrl-C is shown as the next epoch, in part, not as the epoch before it again.

@@ -47,6 +47,9 @@ extension CommandTable {
     (x[0], x[1:3, :]), attributes (D.2.weight, D.2.weight.grad, x.shape, x.T) and networks or layers
     applied to a batch (G(z), D(G(z)), G.0(z)). 'name = expression' keeps the value. Networks run in
     eval mode and nothing is recorded for gradients, so an expression never changes the workspace.
+    D(x) means what the step statistics call D(x): for the GAN's D under a logistic loss (minimax, nonsat,
+    r1) the probability σ(score) that x is real, else the network's output. D.logits(x) is always the raw
+    score.
     """
 
     /// `help`: every command by group, with one line each.

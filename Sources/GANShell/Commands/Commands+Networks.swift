@@ -305,7 +305,7 @@ extension Interpreter {
         if !extras.isEmpty { lines.append("  " + extras.joined(separator: ", ")) }
         lines.append("  optG \(opt(t.optimizerG))")
         lines.append("  optD \(opt(t.optimizerD))")
-        lines.append("  \(t.dStepCount) D steps and \(t.gStepCount) G steps taken, epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)")
+        lines.append("  \(t.gStepCount) step\(t.gStepCount == 1 ? "" : "s") taken (\(t.dStepCount) D and \(t.gStepCount) G), epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)")
         return lines.joined(separator: "\n")
     }
 }

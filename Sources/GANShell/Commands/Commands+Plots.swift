@@ -137,7 +137,7 @@ extension Interpreter {
 
     func stepLabel(_ s: Session) -> String {
         let n = s.trainer.gStepCount
-        return "after \(n) \(s.trainer.gan.model == .variational ? "" : "G ")step\(n == 1 ? "" : "s")"
+        return "after \(n) step\(n == 1 ? "" : "s")"
     }
 
     /// Real samples and the decoder's output from their mean codes (a VAE).
@@ -275,7 +275,8 @@ extension Interpreter {
         var marks: [Figure.Mark] = []
         var all: [Figure.Point] = []
         for (i, k) in stats.enumerated() {
-            let series = h.compactMap { st in value(st, k).map { Figure.Point(Float(st.number), $0) } }
+            // x is the step (a G step and the D steps before it), so D's and G's lines share an axis.
+            let series = h.compactMap { st in value(st, k).map { Figure.Point(Float(st.step), $0) } }
             guard !series.isEmpty else { throw ShellError(.value, "plot: no step has recorded \(names[k] ?? k) yet") }
             // At most 600 points a line: averages over equal buckets of steps.
             let bucket = max(1, series.count / 600)

@@ -11,7 +11,7 @@ extension CommandTable {
             let name = try w.word(0, "a snapshot name").text
             try w.noMoreThan(1)
             shell.workspace.bindings.snapshots[name] = shell.workspace.takeSnapshot()
-            // Steps are counted as the step statistics number them: G steps (a VAE's steps).
+            // Steps are counted as everywhere: a step is the D steps before a G step and that G step.
             return [.text("snapshot \(name)" + (shell.workspace.session.map { " " + shell.stepLabel($0) } ?? ""))]
         },
         Command("restore", group: .session, usage: "restore NAME", summary: "goes back to a snapshot (it stays available); names made since are kept",
@@ -36,7 +36,7 @@ extension CommandTable {
                 let s = snaps[k]!
                 return [k, s.networks.keys.sorted().joined(separator: " "), s.training != nil ? String(s.steps) : ""]
             }
-            return [.table(Table(columns: ["snapshot", "networks", "G steps"], rows: rows, rightAligned: [false, false, true]))]
+            return [.table(Table(columns: ["snapshot", "networks", "steps"], rows: rows, rightAligned: [false, false, true]))]
         },
         Command("save", group: .session, usage: "save NAME PATH | save gan PATH | save vae PATH",
                 summary: "writes a network, a tensor, or the whole training run (gan) to a safetensors file",

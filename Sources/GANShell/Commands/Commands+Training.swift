@@ -19,13 +19,13 @@ extension CommandTable {
         },
         Command("step", group: .training, usage: "step [d | g | N]",
                 summary: "takes one training step: D's steps then G's; 'step d' or 'step g' for one network, 'step N' for N",
-                details: "Each step reports D's loss (with its real and fake parts), G's loss, mean D(x) and mean D(G(z)) — probabilities for the logistic losses, raw scores otherwise — and the Wasserstein estimate for the WGAN losses.",
+                details: "A step is dsteps D steps (each on its own batch) and then one G step; 'step 7 D' is a D step of the seventh step. Every count of steps — train N steps, show gan, history, plots, snapshots — counts these. Each step reports D's loss (with its real and fake parts), G's loss, mean D(x) and mean D(G(z)) — probabilities for the logistic losses, raw scores otherwise — and the Wasserstein estimate for the WGAN losses.",
                 examples: ["step", "step d", "step g", "step 100"], words: ["d", "g"]) { shell, args, _ in
             try shell.step(args)
         },
         Command("train", group: .training, usage: "train N epochs | train N [steps]",
                 summary: "trains for N epochs (a line each) or N steps; Ctrl-C stops after the current step and keeps what was done",
-                details: "In quick mode (gans --quick, for lessons in CI) train takes a tenth of N (at least 1).",
+                details: "A step is dsteps D steps and one G step (see 'help step'); an epoch is as many D steps as the data has batches. An epoch cut short by Ctrl-C shows as '3 (part)'. In quick mode (gans --quick, for lessons in CI) train takes a tenth of N (at least 1).",
                 examples: ["train 3 epochs", "train 500 steps"], words: ["epochs", "steps"]) { shell, args, _ in
             try shell.train(args)
         },
@@ -34,7 +34,7 @@ extension CommandTable {
             try CommandWords(args, command: "grads", allowed: []).noMoreThan(0)
             return try shell.gradients()
         },
-        Command("history", group: .training, usage: "history [N]", summary: "the statistics of the last N steps (10 by default), and the totals",
+        Command("history", group: .training, usage: "history [N]", summary: "the statistics of the last N D and G steps (10 by default), each with the step it belongs to, and the totals",
                 examples: ["history", "history 50"]) { shell, args, _ in
             try shell.history(args)
         },
@@ -177,7 +177,7 @@ extension Interpreter {
         let vae = s.trainer.gan.model == .variational
         let parts = vae ? 1 : s.trainer.options.dSteps + 1
         guard n <= options.maxSteps / parts else {
-            throw ShellError(.limit, "at most \(Format.count(options.maxSteps)) D and G steps per command; \(Format.count(n)) steps of \(parts) are more")
+            throw ShellError(.limit, "one command takes at most \(Format.count(options.maxSteps)) D and G steps; \(Format.count(n)) steps of \(parts) (D and G) are more")
         }
         let t = s.trainer
         let start = Date()
@@ -309,17 +309,18 @@ extension Interpreter {
                                  rows: rows, rightAligned: [true, true, true, true, true]))]
         }
         let rows = h.suffix(n).map { st -> [String] in
-            [st.part.rawValue, String(st.number), String(st.epoch),
+            [String(st.step), st.part.rawValue, String(st.epoch),
              (st.dLoss ?? st.gLoss).map { Format.number($0) } ?? "",
              st.dReal.map { Format.number($0) } ?? "", st.dFake.map { Format.number($0) } ?? "",
              st.wasserstein.map { Format.number($0) } ?? ""]
         }
         let dCount = h.filter { $0.part == .discriminator }.count
-        var columns = ["part", "step", "epoch", "loss", "D(x)", "D(G(z))", "W"]
+        var columns = ["step", "part", "epoch", "loss", "D(x)", "D(G(z))", "W"]
         let keep = columns.indices.filter { c in rows.contains { !$0[c].isEmpty } }
         columns = keep.map { columns[$0] }
-        return [.table(Table(title: "last \(min(n, h.count)) of \(h.count) steps (\(dCount) D, \(h.count - dCount) G)",
+        let steps = s.trainer.gStepCount
+        return [.table(Table(title: "the last \(min(n, h.count)) of \(h.count) D and G steps (\(dCount) D, \(h.count - dCount) G; \(steps) step\(steps == 1 ? "" : "s"))",
                              columns: columns, rows: rows.map { r in keep.map { r[$0] } },
-                             rightAligned: keep.map { $0 > 0 }))]
+                             rightAligned: keep.map { $0 != 1 }))]
     }
 }

@@ -157,7 +157,8 @@ extension Interpreter {
                 }
                 return .layer(n, net, i)
             }
-            throw ShellError(.name, "after '\(n).' comes a layer number (0…\(max(0, net.layers.count - 1))), as in \(n).0.weight; found '\(name)'", at: t)
+            if name == "logits" { throw ShellError(.value, "\(n).logits is applied to a tensor: \(n).logits(x)", at: t) }
+            throw ShellError(.name, "after '\(n).' comes a layer number (0…\(max(0, net.layers.count - 1))) or logits(x), as in \(n).0.weight; found '\(name)'", at: t)
         case .layer(let n, let net, let i):
             let prefix = "\(i)."
             let names = net.stateDict.filter { $0.name.hasPrefix(prefix) }.map { String($0.name.dropFirst(prefix.count)) }
@@ -185,7 +186,16 @@ extension Interpreter {
             }
             return try f.run(self, args, t)
         }
-        let target = try eval(callee)
+        // D.logits(x): the raw score of the GAN's D, where D(x) reads out as the step statistics do.
+        var raw = false, target: Value
+        if case .attribute(let base, "logits", let at) = callee {
+            let b = try eval(base)
+            guard case .network = b else { throw ShellError(.name, ".logits(x) applies a network and gives its raw output; this is \(b.typeName)", at: at) }
+            raw = true
+            target = b
+        } else {
+            target = try eval(callee)
+        }
         let net: Network, label: String, range: Range<Int>
         switch target {
         case .network(let n, let x): net = x; label = n; range = 0..<x.layers.count
@@ -204,6 +214,11 @@ extension Interpreter {
         }
         var h = single ? try x.reshaped(to: [1] + input) : x
         try net.evaluating { for i in range { h = try net.layers[i].forward(h, training: false) } }
+        // The GAN's D under a logistic loss gives D(x) as the statistics do: the probability σ(score).
+        if !raw, case .network = target, let s = workspace.session, net === s.trainer.gan.discriminator,
+           s.trainer.gan.model != .variational, s.trainer.options.loss.isLogistic {
+            h = h.sigmoid()
+        }
         return .tensor(single ? try h.reshaped(to: Array(h.shape.dropFirst())) : h)
     }
 }

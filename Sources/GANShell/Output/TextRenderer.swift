@@ -136,7 +136,7 @@ public struct TextRenderer {
 
     /// One line per step: `D 12  loss 1.27 (real 0.61, fake 0.66)  D(x) 0.54  D(G(z)) 0.47`.
     public func line(_ s: StepStats) -> String {
-        var parts = ["\(s.reconstruction != nil ? "VAE" : s.part.rawValue) \(s.number)"]
+        var parts = ["step \(s.step)" + (s.reconstruction != nil ? "" : " " + s.part.rawValue)]
         if let l = s.dLoss {
             var t = "loss \(Format.number(l))"
             if let r = s.dLossReal, let f = s.dLossFake { t += " (real \(Format.number(r)), fake \(Format.number(f))" + (s.penalty.map { ", penalty \(Format.number($0))" } ?? "") + ")" }
