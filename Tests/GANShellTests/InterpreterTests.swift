@@ -174,7 +174,8 @@ final class InterpreterTests: XCTestCase {
         let back = try Loaders.csv(scratch.path + "/pts.csv")
         XCTAssertEqual(back.samples.scalars, [1, 2.5, 3, -4])
         fails("net G = noise 2 | linear 2; save G g.csv", "writes the numbers of a tensor")
-        fails("save x pts.txt", "save writes .safetensors files")
+        fails("save x pts.txt", "a tensor is drawn as samples of the data; load data first")
+        fails("save x pts.pgm", "save writes .safetensors (any value), .csv (a tensor of rank 1 or 2), .txt (words) or .png")
         run("data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8; sample 5 to s.csv")
         let lines = String(decoding: try AtomicFile.read(scratch.path + "/s.csv"), as: UTF8.self).split(separator: "\n")
         XCTAssertEqual(lines.count, 6)
@@ -183,6 +184,18 @@ final class InterpreterTests: XCTestCase {
         run("data names; net N = noise 8 | linear 432 | reshape 16 27 | softmax; net M = input 16 27 | flatten | linear 1; gan N M batch=8; sample 4 to w.txt")
         XCTAssertEqual(String(decoding: try AtomicFile.read(scratch.path + "/w.txt"), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).count, 5)
         fails("sample 4 to w.csv", "written as .txt")
+        // A tensor of the data's sequences is written as its words, and drawn as them.
+        run("s = \"a b\"; save s s.txt; y = N(randn(3, 8)); save y y.txt; save y y.png; sample y to y2.txt")
+        XCTAssertEqual(String(decoding: try AtomicFile.read(scratch.path + "/s.txt"), as: UTF8.self), "a b\n")
+        let words = String(decoding: try AtomicFile.read(scratch.path + "/y.txt"), as: UTF8.self)
+        XCTAssertEqual(words.split(separator: "\n", omittingEmptySubsequences: false).count, 4)
+        XCTAssertEqual(words, String(decoding: try AtomicFile.read(scratch.path + "/y2.txt"), as: UTF8.self))
+        let code = try XCTUnwrap({ if case .sequences(let c) = shell.workspace.data!.kind { return c }; return nil }())
+        guard case .tensor(let yt)? = shell.workspace.bindings.variables["y"] else { return XCTFail() }
+        XCTAssertEqual(words, try code.decode(oneHot: yt).map { $0.isEmpty ? "(empty)" : $0 }.joined(separator: "\n") + "\n")
+        XCTAssertEqual(Array(try AtomicFile.read(scratch.path + "/y.png").prefix(4)), [0x89, 0x50, 0x4E, 0x47])
+        fails("save N n.txt", "FILE.txt writes words")
+        fails("save y y.csv", "a CSV holds a tensor of rank 1 or 2; this one is [3, 16, 27]")
     }
 
     /// A conditional GAN is asked for a class, or for a row of each.
@@ -442,6 +455,62 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(q.scalars, r.scalars)
         fails("D.logits", "D.logits is applied to a tensor: D.logits(x)")
         fails("z.logits(x)", ".logits(x) applies a network")
+    }
+
+    /// A conditional GAN is asked for a class by sample, plot samples and metrics; a tensor is drawn as samples.
+    func testConditionalClassesAndTensorsAsSamples() throws {
+        let scratch = try ScratchFolder()
+        shell.options.directory = scratch.path
+        run("data digits; net G = noise 42 | linear 32 | relu | linear 64 | tanh | reshape 1 8 8; net D = input 11 8 8 | flatten | linear 32 | relu | linear 1; gan G D cond=onehot batch=32; train 20 steps")
+        // class=all in plot samples: a row per class.
+        let all = run("plot samples class=all to all.png")
+        guard case .images(let grid)? = all.first else { return XCTFail("\(all)") }
+        XCTAssertEqual(grid.columns, 8)
+        XCTAssertEqual(grid.images.shape, [80, 1, 8, 8])
+        XCTAssertTrue(grid.title.contains("8 of each class"), grid.title)
+        guard case .images(let seven)? = run("plot samples 12 class=7").first else { return XCTFail() }
+        XCTAssertEqual(seven.images.shape[0], 12)
+        XCTAssertTrue(seven.title.contains("class 7"), seven.title)
+        fails("plot samples class=10", "K is a class from 0 to 9")
+        fails("plot samples colour=3", "unknown option 'colour'")
+        // A tensor made by hand, labels and all, is drawn as samples are: the same pixels as G's samples of it.
+        run("z = concat(randn(6, 32), onehot(arange(6), 10), axis=1); x = G(z)")
+        guard case .tensor(let x)? = shell.workspace.bindings.variables["x"] else { return XCTFail() }
+        guard case .samples(.images(let shown))? = run("sample x").first else { return XCTFail() }
+        XCTAssertEqual(shown.scalars, x.scalars.map { min(max(($0 + 1) * 0.5, 0), 1) })
+        guard case .samples(.images(let one))? = run("sample x[0]").first else { return XCTFail() }
+        XCTAssertEqual(one.shape, [1, 1, 8, 8])
+        guard case .images(let plotted)? = run("plot samples x to x.png").first else { return XCTFail() }
+        XCTAssertEqual(plotted.images.shape[0], 6)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.path + "/x.png"))
+        fails("sample randn(3, 3)", "a batch of digits's samples [N, 1, 8, 8] (or one sample [1, 8, 8]) expected, found [3, 3]")
+        fails("plot samples x extra", "unexpected 'extra'")
+        // Per-class metrics: agreement counted against a naive count from the classifier.
+        let out = run("metrics 40 class=all")
+        guard case .table(let t)? = out.first else { return XCTFail() }
+        XCTAssertEqual(t.rows.count, 10)
+        XCTAssertEqual(t.rows.map { $0[0] }, (0..<10).map(String.init))
+        let one3 = run("metrics 30 class=3")
+        guard case .table(let t3)? = one3.first else { return XCTFail() }
+        XCTAssertEqual(t3.rows.count, 1)
+        XCTAssertEqual(t3.rows[0][0], "3")
+        fails("metrics class=x", "K is a class from 0 to 9")
+        fails("modes class=3", "unknown option 'class'")
+    }
+
+    /// Per-class agreement is the fraction of class-K samples the classifier calls K.
+    func testPerClassAgreementMatchesANaiveCount() throws {
+        run("data digits; net G = noise 42 | linear 32 | relu | linear 64 | tanh | reshape 1 8 8; net D = input 11 8 8 | flatten | linear 32 | relu | linear 1; gan G D cond=onehot batch=32; train 40 steps")
+        let s = shell.workspace.session!
+        let state = Random.global
+        guard case .table(let t)? = run("metrics 50 class=4").first else { return XCTFail() }
+        // The same 50 samples, again from the same random state, judged directly.
+        Random.global = state
+        let x = try shell.generate(s, 50, labels: Tensor(full: 4, shape: [50]))
+        let (trainPart, _) = try s.data.samples!.split(heldOut: 0.2, seed: 0)
+        let predicted = try ImageClassifier.cached(for: trainPart).probabilities(x).argmax(axis: -1).scalars
+        let agree = Float(predicted.filter { $0 == 4 }.count) / 50 * 100
+        XCTAssertEqual(t.rows[0][1], Format.number(agree, digits: 3) + "%")
     }
 
     /// An epoch cut short by Ctrl-C is shown as the next epoch, in part, not as the epoch before it again.

@@ -226,13 +226,13 @@ final class RenderTests: XCTestCase {
         XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"))
         // The HTML was exported after the .ipynb, whose export command is a cell too.
         XCTAssertEqual(html.components(separatedBy: "<div class=\"cell\">").count - 1, 6)
-        XCTAssertTrue(html.contains("<img alt=\"real and generated samples"))
+        XCTAssertTrue(html.contains("<img alt=\"real and 500 generated samples"))
         XCTAssertTrue(html.contains("src=\"data:image/png;base64,"))
         XCTAssertFalse(html.contains("http://") || html.contains("https://"), "the page is self-contained")
         XCTAssertTrue(html.contains("gan G D batch=32"))
 
         let md = try String(contentsOfFile: scratch.path + "/nb.md", encoding: .utf8)
-        XCTAssertTrue(md.contains("![real and generated samples"))
+        XCTAssertTrue(md.contains("![real and 500 generated samples"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.path + "/nb_files/cell-4-1.png"))
     }
 

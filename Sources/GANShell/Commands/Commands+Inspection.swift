@@ -16,13 +16,13 @@ extension CommandTable {
             try CommandWords(args, command: "vars", allowed: []).noMoreThan(0)
             return try shell.variables()
         },
-        Command("sample", group: .inspection, usage: "sample [N] [fixed] [ema] [class=K | class=all] [to FILE.png | FILE.csv | FILE.txt]",
+        Command("sample", group: .inspection, usage: "sample [N] [fixed] [ema] [class=K | class=all] [to FILE] | sample EXPR [to FILE]",
                 summary: "draws N samples from the generator (16 by default): points, images or words; 'fixed' uses the fixed noise batch",
-                details: "Networks run in eval mode and nothing is recorded for gradients. 'ema' samples the moving average of G (gan … ema=0.999). 'to' writes the samples: a picture (.png), points as CSV with a header x,y (.csv), words one per line (.txt). A picture shows at most 1,024 samples. For a conditional GAN, class=K asks for class K and class=all for N of each class, a row per class.",
-                examples: ["sample", "sample 8", "sample 64 fixed to grid.png", "sample 8 class=3"], words: ["fixed", "ema", "to", "class="]) { shell, args, _ in
+                details: "Networks run in eval mode and nothing is recorded for gradients. 'ema' samples the moving average of G (gan … ema=0.999). 'to' writes the samples: a picture (.png), points as CSV with a header x,y (.csv), words one per line (.txt). A picture shows at most 1,024 samples. For a conditional GAN, class=K asks for class K and class=all for N of each class, a row per class. 'sample EXPR' draws a tensor of the data's shape (a batch [N, …] or one sample) as samples are drawn: images as a grid, points as a scatter, one-hot sequences as words.",
+                examples: ["sample", "sample 8", "sample 64 fixed to grid.png", "sample 8 class=3", "sample G(randn(8, 32))"], words: ["fixed", "ema", "to", "class="]) { shell, args, _ in
             try shell.sampleCommand(args)
         },
-        Command("metrics", group: .inspection, usage: "metrics [N] [ema]",
+        Command("metrics", group: .inspection, usage: "metrics [N] [ema] [class=K | class=all]",
                 summary: "measures N generated samples (default 2,500 points, 1,000 images or words) with the metrics that fit the data",
                 details: """
                 Points of a ring or grid: modes covered and the high-quality fraction (within 3σ of a mode), as the
@@ -31,10 +31,13 @@ extension CommandTable {
                 fifths of the data gives class coverage, KL from the data's class histogram, the classifier score and
                 the Fréchet distance of its features; floor is that distance for the held-out fifth. Words: 4-gram JS
                 divergence from the data (jsfloor: the same for as many real words), novelty and the well-formed
-                fraction. With a conditional GAN, agreement: how often the classifier sees the class asked for.
+                fraction. With a conditional GAN, agreement: how often the classifier sees the class asked for;
+                class=K measures N samples of class K (1,000), class=all N of each class (200), a row per class:
+                agreement, the Fréchet distance to that class's real images, and its floor from the class's
+                held-out images (few, so the floor is rough).
                 'ema' measures the moving average of G's weights instead of G (gan … ema=0.999; explain ema).
                 """,
-                examples: ["metrics", "metrics 5000", "metrics ema"], words: ["ema"]) { shell, args, _ in
+                examples: ["metrics", "metrics 5000", "metrics ema", "metrics class=all"], words: ["ema", "class="]) { shell, args, _ in
             try shell.metrics(args, only: nil)
         },
         Command("modes", group: .inspection, usage: "modes [N]", summary: "modes covered and the high-quality fraction of N samples (ring and grid data)",
@@ -104,13 +107,20 @@ extension Interpreter {
     }
 
     func sampleCommand(_ args: Arguments) throws -> [Output] {
+        var words = args.words
+        var target: Arguments.Word? = nil
+        if words.count >= 2, words[words.count - 2].text == "to" {
+            target = words.removeLast()
+            words.removeLast()
+        }
+        // sample EXPR: a tensor of the data's shape, drawn as samples are.
+        if let first = words.first, first.int == nil, !["fixed", "ema"].contains(first.text), first.option == nil {
+            let (x, d) = try tensorAsSamples(args, from: first, before: target, command: "sample")
+            return try showSamples(x, d, perRow: nil, title: nil, note: [], to: target)
+        }
         let s = try requireSession("sample")
         var w = try CommandWords(args, command: "sample", allowed: ["class"])
-        var target: Arguments.Word? = nil
-        if w.positional.count >= 2, w.positional[w.positional.count - 2].text == "to" {
-            target = w.positional.removeLast()
-            w.positional.removeLast()
-        }
+        if target != nil { w.positional.removeLast(2) }
         var n = 16, fixed = false, ema = false
         for (i, word) in w.positional.enumerated() {
             switch word.text {
@@ -125,20 +135,8 @@ extension Interpreter {
         // class=K asks a conditional GAN for one class; class=all gives N of each, a row per class.
         var labels: Tensor? = nil, perRow: Int? = nil
         if let c = w.options.last(where: { $0.key == "class" }) {
-            guard t.gan.conditioning != nil, let classes = s.data.source.classCount else {
-                throw ShellError(.value, "sample class=…: this GAN is not conditional (assemble it with 'gan G D cond=onehot' on labelled data)", at: c.word.location, length: c.word.length)
-            }
             guard !fixed else { throw ShellError(.value, "sample class=… draws fresh noise; leave out 'fixed'", at: c.word.location, length: c.word.length) }
-            if c.value == "all" {
-                labels = Tensor((0..<(classes * n)).map { Float($0 / n) })
-                perRow = n
-                n *= classes
-            } else {
-                guard let k = Int(c.value), k >= 0, k < classes else {
-                    throw ShellError(.value, "sample class=K: K is a class from 0 to \(classes - 1), or all; found '\(c.value)'", at: c.word.location, length: c.word.length)
-                }
-                labels = Tensor(full: Float(k), shape: [n])
-            }
+            (labels, perRow, n) = try classLabels(s, c.value, c.word, n: n, command: "sample")
         }
         var x: Tensor
         if fixed {
@@ -154,31 +152,92 @@ extension Interpreter {
             note = [.text("showing the first \(Format.count(maxShown)) of \(Format.count(x.shape[0])) samples")]
             x = try x.slice(axis: 0, start: 0, end: maxShown)
         }
-        var out = Output.samples(view(x, s.data))
+        return try showSamples(x, s.data, perRow: perRow, title: "\(x.shape[0]) samples, \(stepLabel(s))", note: note, to: target)
+    }
+
+    /// Samples as the terminal shows them, and written to `target` if one was given: a picture
+    /// (.png), points or numbers as CSV (.csv), words one per line (.txt).
+    func showSamples(_ x: Tensor, _ d: DataEntry, perRow: Int?, title: String?, note: [Output], to target: Arguments.Word?) throws -> [Output] {
+        var out = Output.samples(view(x, d))
         if let perRow, case .samples(.images(let images)) = out {
             out = .images(ImageGrid(title: "\(perRow) of each class, a row per class", images: images, columns: perRow))
         }
         guard let target else { return note + [out] }
-        // Numbers and words are written as they are: points as CSV, words as lines of text.
         let lower = target.text.lowercased()
         if lower.hasSuffix(".csv") || lower.hasSuffix(".txt") {
-            let text: String
-            switch view(x, s.data) {
-            case .words(let words) where lower.hasSuffix(".txt"): text = words.joined(separator: "\n") + "\n"
-            case .points(let g, _) where lower.hasSuffix(".csv"): text = "x,y\n" + (try Interpreter.csv(g))
-            case .values(let v) where lower.hasSuffix(".csv") && v.rank <= 2: text = try Interpreter.csv(v)
-            default:
-                throw ShellError(.value, "sample … to FILE: these samples are written as " + (s.data.kind == .images ? ".png" : s.data.kind == .points ? ".csv or .png" : ".txt")
-                                 + ", found '\(target.text)'", at: target.location, length: target.length)
-            }
-            try AtomicFile.write(Array(text.utf8), to: resolve(target.text))
+            try AtomicFile.write(Array(try samplesText(x, d, lower, target).utf8), to: resolve(target.text))
             return note + [out, .text("wrote \(Format.count(x.shape[0])) samples to \(target.text)")]
         }
         var picture = out
         if case .samples(.points(let g, _)) = out {
-            picture = .figure(PNGRenderer.scatter(generated: g, real: try s.data.realSamples(g.shape[0]), title: "\(g.shape[0]) samples, \(stepLabel(s))"))
+            picture = .figure(PNGRenderer.scatter(generated: g, real: try d.realSamples(g.shape[0]), title: title ?? "\(g.shape[0]) samples"))
         }
         return note + [out, try writePNG(picture, to: target)]
+    }
+
+    /// Numbers and words as they are: points or numbers as CSV, words as lines of text.
+    func samplesText(_ x: Tensor, _ d: DataEntry, _ lower: String, _ target: Arguments.Word) throws -> String {
+        switch view(x, d) {
+        case .words(let words) where lower.hasSuffix(".txt"): return words.joined(separator: "\n") + "\n"
+        case .points(let g, _) where lower.hasSuffix(".csv"): return "x,y\n" + (try Interpreter.csv(g))
+        case .values(let v) where lower.hasSuffix(".csv") && v.rank <= 2: return try Interpreter.csv(v)
+        default:
+            throw ShellError(.value, "… to FILE: these samples are written as " + (d.kind == .images ? ".png" : d.kind == .points ? ".csv or .png" : ".txt or .png")
+                             + ", found '\(target.text)'", at: target.location, length: target.length)
+        }
+    }
+
+    /// `class=K` (a class from 0) or `class=all` (n of each, a row per class) of a conditional GAN.
+    func classLabels(_ s: Session, _ value: String, _ word: Arguments.Word, n: Int, command: String) throws -> (labels: Tensor, perRow: Int?, n: Int) {
+        guard s.trainer.gan.conditioning != nil, let classes = s.data.source.classCount else {
+            throw ShellError(.value, "\(command) class=…: this GAN is not conditional (assemble it with 'gan G D cond=onehot' on labelled data)", at: word.location, length: word.length)
+        }
+        if value == "all" {
+            guard n <= 100_000 / classes else { throw ShellError(.limit, "\(command) class=all: \(Format.count(n)) of each of \(classes) classes is more than 100,000 samples", at: word.location, length: word.length) }
+            return (Tensor((0..<(classes * n)).map { Float($0 / n) }), n, n * classes)
+        }
+        guard let k = Int(value), k >= 0, k < classes else {
+            throw ShellError(.value, "\(command) class=K: K is a class from 0 to \(classes - 1), or all; found '\(value)'", at: word.location, length: word.length)
+        }
+        return (Tensor(full: Float(k), shape: [n]), nil, n)
+    }
+
+    /// The expression that starts at `first` (and ends before `to FILE`), as a batch of the data's samples.
+    func tensorAsSamples(_ args: Arguments, from first: Arguments.Word, before target: Arguments.Word?, command: String) throws -> (Tensor, DataEntry) {
+        let e = try trailingExpression(args, from: first, before: target)
+        return try asSamples(try tensor(e), command: command, at: e.token)
+    }
+
+    /// A tensor as a batch of the data's samples (one sample becomes a batch of one).
+    func asSamples(_ t: Tensor, command: String, at token: Token) throws -> (Tensor, DataEntry) {
+        guard let d = workspace.session?.data ?? workspace.data else {
+            throw ShellError(.value, "\(command): a tensor is drawn as samples of the data; load data first ('data digits')", at: token)
+        }
+        let shape = d.source.sampleShape
+        if t.shape == shape { return (try t.reshaped(to: [1] + shape), d) }
+        guard t.rank == shape.count + 1, Array(t.shape.dropFirst()) == shape, t.shape[0] >= 1 else {
+            throw ShellError(.shape, "\(command): a batch of \(d.name)'s samples [N, \(shape.map(String.init).joined(separator: ", "))] (or one sample \(Format.shape(shape))) expected, found \(Format.shape(t.shape))",
+                             at: token)
+        }
+        guard t.shape[0] <= 1024 || d.kind == .points else {
+            throw ShellError(.limit, "\(command): at most 1,024 images or words are drawn, found \(Format.count(t.shape[0])); slice it (x[0:64])", at: token)
+        }
+        return (t, d)
+    }
+
+    /// The words of `args` from `first` up to `to FILE`, parsed as one expression.
+    func trailingExpression(_ args: Arguments, from first: Arguments.Word, before target: Arguments.Word?) throws -> Expr {
+        guard let i = args.tokens.firstIndex(where: { $0.offset == first.first.offset }) else {
+            throw ShellError(.syntax, "an expression expected", at: args.end)
+        }
+        let end = target.map { t in args.tokens.firstIndex { $0.offset == t.first.offset }! - 1 } ?? args.tokens.count
+        var sub = Parser(tokens: Array(args.tokens[i..<end]) + [args.tokens.indices.contains(end) ? args.tokens[end] : args.end], source: args.source)
+        let e = try sub.expression()
+        if sub.position < end - i {
+            let extra = args.tokens[i + sub.position]
+            throw ShellError(.syntax, "unexpected '\(extra.text)' after the expression", at: extra)
+        }
+        return e
     }
 
     func view(_ x: Tensor, _ d: DataEntry) -> SampleView {
@@ -274,7 +333,8 @@ extension Interpreter {
 
     func metrics(_ args: Arguments, only: String?) throws -> [Output] {
         let s = try requireSession(only ?? "metrics")
-        let w = try CommandWords(args, command: only ?? "metrics", allowed: [])
+        let w = try CommandWords(args, command: only ?? "metrics", allowed: only == nil ? ["class"] : [])
+        if let c = w.options.last { return try classMetrics(s, w, c) }
         var positional = w.positional
         let ema = positional.last?.text == "ema"
         if ema { positional.removeLast() }
@@ -293,6 +353,54 @@ extension Interpreter {
         let (title, values) = try measure(s, n: n, ema: ema)
         return [.table(Table(title: title + (ema ? " (the moving average of \(s.generatorName))" : ""), columns: ["metric", "value", "name"], rows: values.map { [$0.label, $0.shown, $0.key] },
                              rightAligned: [false, true, false]))]
+    }
+}
+
+extension Interpreter {
+    /// `metrics [N] class=K | class=all`: how well a conditional GAN makes each class, judged by the
+    /// classifier: how often it sees the class asked for, and the Fréchet distance of the class's
+    /// samples to that class's real images, beside the same distance for held-out real images of it.
+    func classMetrics(_ s: Session, _ w: CommandWords, _ c: (key: String, value: String, word: Arguments.Word)) throws -> [Output] {
+        var positional = w.positional
+        let ema = positional.last?.text == "ema"
+        if ema { positional.removeLast() }
+        guard positional.count <= 1 else {
+            throw ShellError(.syntax, "metrics: unexpected '\(positional[1].text)'; metrics [N] [ema] [class=K | class=all]", at: positional[1].location, length: positional[1].length)
+        }
+        if ema { _ = try movingAverage(s) }
+        let all = c.value == "all"
+        let n = positional.isEmpty ? (all ? 200 : 1000) : try w.int(0, "a number of samples")
+        guard n <= 100_000 else { throw ShellError(.limit, "metrics take at most 100,000 samples, found \(Format.count(n))") }
+        let (labels, _, total) = try classLabels(s, c.value, c.word, n: n, command: "metrics")
+        guard s.data.kind == .images, let set = s.data.samples, set.labels != nil else {
+            throw ShellError(.value, "metrics class=…: the classes are judged by a classifier of labelled images; \(s.data.name) holds \(s.data.kind == .points ? "points" : "sequences")", at: c.word.location, length: c.word.length)
+        }
+        let x = try generate(s, total, ema: ema, labels: labels)
+        let (trainPart, heldOut) = try set.split(heldOut: 0.2, seed: 0)
+        let classifier = try ImageClassifier.cached(for: trainPart)
+        let predicted = try classifier.probabilities(x).argmax(axis: -1).scalars
+        let asked = labels.scalars
+        func rows(_ images: Tensor, _ labels: Tensor, _ k: Int) throws -> Tensor {
+            let idx = labels.scalars.enumerated().filter { Int($0.element) == k }.map { Float($0.offset) }
+            return try images.gatherRows(Tensor(idx))
+        }
+        let classes = all ? Array(0..<(s.data.source.classCount ?? 1)) : [Int(asked[0])]
+        var table: [[String]] = []
+        for k in classes {
+            try Interrupt.check()
+            let mine = asked.indices.filter { Int(asked[$0]) == k }
+            let agree = mine.filter { Int(predicted[$0]) == k }.count
+            let generated = try x.gatherRows(Tensor(mine.map(Float.init)))
+            let real = try classifier.features(try rows(trainPart.samples, trainPart.labels!, k))
+            let held = try rows(heldOut.samples, heldOut.labels!, k)
+            let frechet = try Fréchet.distance(try classifier.features(generated), real)
+            let floor = held.shape[0] > 1 ? Format.number(Float(try Fréchet.distance(try classifier.features(held), real))) : "–"
+            table.append([String(k), Format.number(Float(agree) / Float(mine.count) * 100, digits: 3) + "%", Format.number(Float(frechet)), floor, String(held.shape[0])])
+        }
+        let title = (all ? "\(Format.count(n)) samples of each class" : "\(Format.count(n)) samples of class \(c.value)")
+            + ", judged by a classifier trained on \(s.data.name)" + (ema ? " (the moving average of \(s.generatorName))" : "")
+        return [.table(Table(title: title, columns: ["class", "agreement", "Fréchet", "floor", "held out"], rows: table,
+                             rightAligned: [true, true, true, true, true]))]
     }
 }
 

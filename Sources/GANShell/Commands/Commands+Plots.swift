@@ -11,6 +11,8 @@ extension CommandTable {
                 summary: "draws samples, D's surface, G's manifold, gradient arrows, losses or a histogram; 'to FILE.png' also writes a PNG",
                 details: """
                 samples [N]: real (green) and generated (purple) points, or a grid of N generated images, or words.
+                  class=K draws class K of a conditional GAN (64), class=all N of each class (8), a row per class.
+                  samples EXPR draws a tensor of the data's shape instead (plot samples x[0:16]).
                 reconstructions [N]: a VAE's decoder applied to the encoder's mean code of N real samples (8),
                   the real images above their reconstructions.
                 surface: D's output over the plane as a heatmap (D(x) for the logistic losses, raw scores
@@ -24,9 +26,9 @@ extension CommandTable {
                   several at once: plot dloss gloss.
                 hist EXPR: a histogram of a tensor's values (weights, gradients, samples).
                 """,
-                examples: ["plot samples", "plot surface to surface.png", "plot manifold", "plot arrows 200", "plot losses",
+                examples: ["plot samples", "plot samples class=all", "plot surface to surface.png", "plot manifold", "plot arrows 200", "plot losses",
                            "plot dx dgz", "plot hist D.0.weight.grad"],
-                words: plotKinds + statNames + ["to"]) { shell, args, _ in
+                words: plotKinds + statNames + ["to", "class="]) { shell, args, _ in
             try shell.plot(args)
         },
     ]
@@ -54,15 +56,33 @@ extension Interpreter {
         let output: Output
         switch kind.text {
         case "hist":
-            guard words.count > 1, let i = args.tokens.firstIndex(where: { $0.offset == words[1].first.offset }) else {
+            guard words.count > 1 else {
                 throw ShellError(.syntax, "plot hist: a tensor expected, as in 'plot hist D.0.weight'", at: args.end)
             }
-            let end = target.map { t in args.tokens.firstIndex { $0.offset == t.first.offset }! - 1 } ?? args.tokens.count
-            var sub = Parser(tokens: Array(args.tokens[i..<end]) + [args.tokens.indices.contains(end) ? args.tokens[end] : args.end], source: args.source)
-            let e = try sub.expression()
+            let e = try trailingExpression(args, from: words[1], before: target)
             let t = try tensor(e)
             output = .histogram(Histogram(title: "values of \(e.path ?? "the tensor") \(Format.shape(t.shape))", values: t.scalars, bins: 20))
-        case "samples": output = try plotSamples(try count(500))
+        case "samples":
+            // plot samples EXPR draws a tensor; class=K or class=all asks a conditional GAN.
+            if words.count > 1, words[1].int == nil, words[1].option == nil {
+                let (x, d) = try tensorAsSamples(args, from: words[1], before: target, command: "plot samples")
+                output = try plotSamples(x, d, title: "\(x.shape[0]) samples of \(words[1...].map(\.text).joined(separator: " "))")
+            } else {
+                let option = words.dropFirst().last { $0.option?.key == "class" }
+                for w in words.dropFirst() where w.option != nil && w.option?.key != "class" {
+                    throw ShellError(.name, "plot samples: unknown option '\(w.option!.key)'; plot samples [N] [class=K | class=all]", at: w.location, length: w.length)
+                }
+                words.removeAll { $0.option != nil }
+                let s = try requireSession("plot samples")
+                var n = try count(500), labels: Tensor? = nil, perRow: Int? = nil
+                if let option {
+                    if words.count == 1 { n = option.option!.value == "all" ? 8 : 64 }
+                    (labels, perRow, n) = try classLabels(s, option.option!.value, option, n: n, command: "plot samples")
+                }
+                let x = try generate(s, n, labels: labels)
+                let which = option.map { $0.option!.value == "all" ? ", \(perRow ?? 0) of each class" : ", class \($0.option!.value)" } ?? ""
+                output = try plotSamples(x, s.data, title: "\(n) generated samples\(which), \(stepLabel(s))", perRow: perRow)
+            }
         case "reconstructions": output = try plotReconstructions(try count(8))
         case "surface": output = try plotSurface(try count(500))
         case "manifold": try _ = count(1); output = try plotManifold()
@@ -165,16 +185,17 @@ extension Interpreter {
         }
     }
 
-    func plotSamples(_ n: Int) throws -> Output {
-        let s = try requireSession("plot samples")
-        let x = try generate(s, n)
-        switch view(x, s.data) {
+    func plotSamples(_ x: Tensor, _ d: DataEntry, title: String, perRow: Int? = nil) throws -> Output {
+        switch view(x, d) {
         case .points(let g, _):
-            let real = try s.data.realSamples(n)
-            var f = PNGRenderer.scatter(generated: g, real: real, title: "real and generated samples, \(stepLabel(s))")
+            let real = try d.realSamples(x.shape[0])
+            var f = PNGRenderer.scatter(generated: g, real: real, title: "real and " + title)
             f.series = ["real", "generated"]
             return .figure(f)
-        case .images(let t): return .images(ImageGrid(title: "\(n) generated samples, \(stepLabel(s))", images: t))
+        case .images(let t):
+            // Many images are shown as the first 1,024 (a picture of more is too small to read).
+            let shown = t.shape[0] > 1024 ? try t.slice(axis: 0, start: 0, end: 1024) : t
+            return .images(ImageGrid(title: title, images: shown, columns: perRow))
         case let other: return .samples(other)
         }
     }

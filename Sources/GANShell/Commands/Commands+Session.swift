@@ -38,9 +38,9 @@ extension CommandTable {
             }
             return [.table(Table(columns: ["snapshot", "networks", "steps"], rows: rows, rightAligned: [false, false, true]))]
         },
-        Command("save", group: .session, usage: "save NAME PATH | save gan PATH | save vae PATH",
+        Command("save", group: .session, usage: "save NAME FILE | save gan FILE | save vae FILE",
                 summary: "writes a network, a tensor, or the whole training run (gan) to a safetensors file",
-                details: "Networks keep PyTorch's state-dict names and their layer text in the metadata, so 'load' rebuilds them from the file alone. 'save gan' keeps both networks, both optimizers, the counters, the random generator and the history: loading it continues exactly. The path ends in .safetensors, or in .csv to write a tensor of rank 1 or 2 as plain numbers (one row a line). Files are written atomically, and a read-only file is not replaced.",
+                details: "Networks keep PyTorch's state-dict names and their layer text in the metadata, so 'load' rebuilds them from the file alone. 'save gan' keeps both networks, both optimizers, the counters, the random generator and the history: loading it continues exactly. The extension says what is written: .safetensors (any value), .csv (a tensor of rank 1 or 2 as plain numbers, one row a line), .txt (words: a string, or a tensor of the data's one-hot sequences, one word a line), .png (a tensor of the data's samples drawn as 'sample' draws them: images in a grid, points over the data, words); any other ending is refused. Files are written atomically, and a read-only file is not replaced.",
                 examples: ["save G ring-G.safetensors", "save gan ring-run.safetensors"]) { shell, args, _ in
             try shell.save(args)
         },
@@ -137,8 +137,29 @@ extension Interpreter {
             try AtomicFile.write(Array(try Interpreter.csv(t).utf8), to: path)
             return [.text("wrote \(what.text) \(Format.shape(t.shape)) to \(p.text) as CSV")]
         }
-        guard p.text.lowercased().hasSuffix(".safetensors") else {
-            throw ShellError(.value, "save writes .safetensors files (any value) or .csv (a tensor of rank 1 or 2); found '\(p.text)'", at: p.location, length: p.length)
+        // .txt: words (a string, or one-hot sequences of the data); .png: samples of the data as a picture.
+        let lower = p.text.lowercased()
+        if lower.hasSuffix(".txt") || lower.hasSuffix(".png") {
+            switch workspace.lookup(what.text) {
+            case .string(let text)? where lower.hasSuffix(".txt"):
+                try AtomicFile.write(Array((text.hasSuffix("\n") ? text : text + "\n").utf8), to: path)
+                return [.text("wrote \(what.text) to \(p.text)")]
+            case .tensor(let t)?:
+                let (x, d) = try asSamples(t, command: "save \(what.text) \(p.text)", at: what.first)
+                if lower.hasSuffix(".txt") {
+                    try AtomicFile.write(Array(try samplesText(x, d, lower, p).utf8), to: path)
+                    return [.text("wrote \(what.text) \(Format.shape(t.shape)) to \(p.text) as \(Format.count(x.shape[0])) words")]
+                }
+                _ = try writePNG(try plotSamples(x, d, title: "\(what.text) \(Format.shape(t.shape))"), to: p)
+                return [.text("wrote \(what.text) \(Format.shape(t.shape)) to \(p.text) as a picture")]
+            case let v?:
+                throw ShellError(.value, "save … \(lower.hasSuffix(".txt") ? "FILE.txt writes words (a string or a tensor of the data's sequences)" : "FILE.png draws a tensor of the data's samples"); \(what.text) is \(v.typeName)", at: what.location, length: what.length)
+            case nil:
+                throw ShellError(.name, "nothing named '\(what.text)'" + didYouMean(what.text, among: workspace.names), at: what.location, length: what.length)
+            }
+        }
+        guard lower.hasSuffix(".safetensors") else {
+            throw ShellError(.value, "save writes .safetensors (any value), .csv (a tensor of rank 1 or 2), .txt (words) or .png (a tensor of the data's samples); found '\(p.text)'", at: p.location, length: p.length)
         }
         switch workspace.lookup(what.text) {
         case .network(_, let n)?:

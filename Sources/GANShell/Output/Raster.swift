@@ -68,6 +68,7 @@ public enum PNGRenderer {
         case .images(let g): return try images(g).png()
         case .samples(.images(let t)): return try images(ImageGrid(title: "", images: t)).png()
         case .samples(.points(let g, let real)): return try figure(scatter(generated: g, real: real, title: "samples")).png()
+        case .samples(.words(let w)): return try words(w, title: "\(w.count) samples").png()
         default: return nil
         }
     }
@@ -174,6 +175,24 @@ public enum PNGRenderer {
             for k in 0..<60 { r.fill(lx + k, ly, 1, 14, Palette.heat(Float(k) / 59)) }
             r.text("0", lx - 14, ly, scale: scale)
             r.text("1 " + label, lx + 64, ly, scale: scale)
+        }
+        return r
+    }
+
+    /// Words in columns, as the terminal lists them, each on its own line of a column.
+    static func words(_ words: [String], title: String) -> Raster {
+        let scale = 2, gap = 12, lineHeight = (PixelFont.height + 4) * scale
+        let longest = max(1, words.map(\.count).max() ?? 1)
+        let columnWidth = Raster.textWidth(String(repeating: "m", count: longest), scale: scale) + 2 * gap
+        let columns = max(1, min(words.count, 960 / columnWidth)), rows = (words.count + columns - 1) / columns
+        let titleHeight = title.isEmpty ? 0 : 34
+        let width = max(columns * columnWidth + gap, Raster.textWidth(title, scale: scale) + 2 * gap)
+        var r = Raster(width: width, height: titleHeight + rows * lineHeight + 2 * gap, background: (250, 250, 250))
+        if !title.isEmpty { r.text(title, gap, 10, (20, 20, 20), scale: scale) }
+        // Down the columns, as a reader reads a list.
+        for (k, word) in words.enumerated() {
+            let col = k / rows, row = k % rows
+            r.text(word, gap + col * columnWidth, titleHeight + gap + row * lineHeight, (30, 30, 90), scale: scale)
         }
         return r
     }
