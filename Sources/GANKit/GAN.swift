@@ -76,7 +76,8 @@ public final class GAN {
         }
         if labelDim > 0 {
             guard generator.inputShape.count == 1, generator.inputShape[0] > labelDim else {
-                throw ShapeError("a conditional generator takes [noise + \(labelDim) label values] as one vector; G takes \(shapeString(generator.inputShape))")
+                let example = generator.inputShape.count == 1 ? generator.inputShape[0] : 32
+                throw ShapeError("a conditional generator takes its noise and then \(labelDim) label values as one vector [noise + \(labelDim)]; G takes \(shapeString(generator.inputShape)), which leaves no room for noise: for \(example) noise values declare G with 'noise \(example + labelDim)'")
             }
         }
         if model == .variational {

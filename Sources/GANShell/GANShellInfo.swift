@@ -4,7 +4,7 @@ import Foundation
 public enum GANShellInfo {
     public static let version = "0.5.0"
 
-    public static let examples = ["ring"]
+    public static let examples = ["ring", "digits", "names", "grid"]
 
     /// The text of a built-in example script.
     public static func example(named name: String) -> String? {

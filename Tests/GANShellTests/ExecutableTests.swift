@@ -1,5 +1,6 @@
 import Foundation
 import GANKit
+import GANShell
 import TensorCore
 import TestSupport
 import XCTest
@@ -82,6 +83,18 @@ final class ExecutableTests: XCTestCase {
         XCTAssertFalse(t.err.contains("\r") || t.out.contains("\r") || t.out.contains("[#"), t.out)
         let ex = try gans(["--example", "nope"])
         XCTAssertNotEqual(ex.status, 0)
+        XCTAssertTrue(ex.err.contains("there are ring, digits, names, grid"), ex.err)
+    }
+
+    /// Every built-in example runs to the end (in quick mode, a tenth of the training).
+    func testEveryExampleRuns() throws {
+        for name in GANShellInfo.examples {
+            let r = try gans(["--quick", "--example", name])
+            XCTAssertEqual(r.status, 0, "\(name): \(r.err)")
+            XCTAssertTrue(r.err.isEmpty, "\(name): \(r.err)")
+        }
+        XCTAssertTrue(try gans(["--quick", "--example", "digits"]).out.contains("agreement"))
+        XCTAssertTrue(try gans(["--quick", "--example", "grid"]).out.contains("restored start"))
     }
 }
 
