@@ -142,7 +142,7 @@ final class InterpreterTests: XCTestCase {
     func testRedefiningANetworkOfTheGANSaysSo() {
         run("data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8; step")
         let said = TextRenderer().render(run("net D = input 2 | linear 16 | relu | linear 1"))
-        XCTAssertTrue(said.contains("D is the GAN's discriminator: it now uses this new, untrained D; the 2 steps taken and the other network are kept"), said)
+        XCTAssertTrue(said.contains("D is the GAN's discriminator: it now uses this new, untrained D; the 1 step taken and the other network are kept"), said)
         XCTAssertTrue(said.contains("'gan G D'"), said)
         XCTAssertTrue(shell.workspace.session?.trainer.gan.discriminator === shell.workspace.bindings.networks["D"])
         let quiet = TextRenderer().render(run("net H = noise 2 | linear 2"))

@@ -121,13 +121,20 @@ extension Interpreter {
         let s = try requireSession("sample")
         var w = try CommandWords(args, command: "sample", allowed: ["class"])
         if target != nil { w.positional.removeLast(2) }
-        var n = 16, fixed = false, ema = false
+        var n = 16, fixed = false, ema = false, counted = false
         for (i, word) in w.positional.enumerated() {
             switch word.text {
             case "fixed": fixed = true
             case "ema": ema = true
             default:
+                // One count: 'sample 4 3' is a mistake (a class is asked for with class=3).
+                guard !counted else {
+                    throw ShellError(.syntax, "sample: one number of samples, found a second '\(word.text)'"
+                                     + (s.trainer.gan.conditioning != nil ? "; a class is asked for with class=\(word.text)" : ""),
+                                     at: word.location, length: word.length)
+                }
                 n = try w.int(i, "a number of samples, 'fixed' or 'ema'")
+                counted = true
             }
         }
         let t = s.trainer
@@ -231,7 +238,10 @@ extension Interpreter {
             throw ShellError(.syntax, "an expression expected", at: args.end)
         }
         let end = target.map { t in args.tokens.firstIndex { $0.offset == t.first.offset }! - 1 } ?? args.tokens.count
-        var sub = Parser(tokens: Array(args.tokens[i..<end]) + [args.tokens.indices.contains(end) ? args.tokens[end] : args.end], source: args.source)
+        // The expression ends where 'to FILE' starts: an end token there, so nothing reads past it.
+        var stop = args.end
+        if args.tokens.indices.contains(end) { stop.location = args.tokens[end].location; stop.offset = args.tokens[end].offset; stop.text = "" }
+        var sub = Parser(tokens: Array(args.tokens[i..<end]) + [stop], source: args.source)
         let e = try sub.expression()
         if sub.position < end - i {
             let extra = args.tokens[i + sub.position]

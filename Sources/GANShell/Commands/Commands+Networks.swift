@@ -114,9 +114,9 @@ extension Interpreter {
             // Never a silent swap: say what the GAN now holds.
             let role = s.trainer.gan.model == .variational ? (s.generatorName == name ? "decoder" : "encoder")
                 : (s.generatorName == name ? "generator" : "discriminator")
-            let taken = s.trainer.dStepCount + s.trainer.gStepCount
+            let taken = s.trainer.gStepCount
             note = [.text("\(name) is the \(s.trainer.gan.model == .variational ? "VAE" : "GAN")'s \(role): it now uses this new, untrained \(name)"
-                          + (taken > 0 ? "; the \(Format.count(taken)) steps taken and the other network are kept. For a fresh run, assemble it again with '\(s.trainer.gan.model == .variational ? "vae" : "gan") \(s.trainer.gan.model == .variational ? s.discriminatorName + " " + s.generatorName : s.generatorName + " " + s.discriminatorName)'" : ""))]
+                          + (taken > 0 ? "; the \(Format.count(taken)) step\(taken == 1 ? "" : "s") taken and the other network are kept. For a fresh run, assemble it again with '\(s.trainer.gan.model == .variational ? "vae" : "gan") \(s.trainer.gan.model == .variational ? s.discriminatorName + " " + s.generatorName : s.generatorName + " " + s.discriminatorName)'" : ""))]
         }
         workspace.bindings.variables[name] = nil
         workspace.bindings.networks[name] = net
