@@ -52,6 +52,7 @@ final class REPLTests: XCTestCase {
         let c = Completer(interpreter: interpreter)
         XCTAssertEqual(c.complete(word: "ste", before: ""), ["step"])
         XCTAssertEqual(c.complete(word: "D.", before: "show "), ["D.0", "D.1", "D.2"])
+        XCTAssertEqual(c.complete(word: "D.lo", before: "p = "), ["D.logits("])
         XCTAssertEqual(c.complete(word: "D.0.", before: "show "), ["D.0.bias", "D.0.weight"])
         XCTAssertEqual(c.complete(word: "D.0.weight.g", before: "show "), ["D.0.weight.grad"])
         XCTAssertEqual(c.complete(word: "ad", before: "D "), ["add"])

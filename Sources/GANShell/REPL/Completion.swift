@@ -43,7 +43,7 @@ public struct Completer {
             guard let value = value(ofPath: base) else { return [] }
             var fields: [String] = []
             switch value {
-            case .network(_, let n): fields = n.layers.indices.map(String.init)
+            case .network(_, let n): fields = n.layers.indices.map(String.init) + (partial.hasPrefix("l") ? ["logits("] : [])
             case .layer(_, let n, let i):
                 fields = n.stateDict.filter { $0.name.hasPrefix("\(i).") }.map { String($0.name.dropFirst("\(i).".count)) }
             case .tensor: fields = ["grad", "shape", "T"]

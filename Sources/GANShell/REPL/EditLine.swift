@@ -50,7 +50,7 @@ public final class EditLineReader: LineReader {
         // matches[0] is what replaces the word: the longest common prefix.
         var common = matches[0]
         for m in matches.dropFirst() { while !m.hasPrefix(common) { common.removeLast() } }
-        rl_completion_append_character = matches.count == 1 && !(common.hasSuffix("=") || common.hasSuffix(":") || common.hasSuffix("/")) ? 32 : 0
+        rl_completion_append_character = matches.count == 1 && !(common.hasSuffix("=") || common.hasSuffix(":") || common.hasSuffix("/") || common.hasSuffix("(")) ? 32 : 0
         let list = [common] + (matches.count > 1 ? matches : [])
         let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: list.count + 1)
         for (i, s) in list.enumerated() { array[i] = strdup(s) }
