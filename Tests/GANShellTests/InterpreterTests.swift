@@ -403,6 +403,53 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(Random.global, before, "the abandoned metrics drew random numbers")
     }
 
+    /// Through the prompt: Ctrl-C while editing drops the line, during training stops after the step,
+    /// during metrics abandons them; the prompt then asks again under the same number, and nothing leaks.
+    func testCtrlCAtEachPointOfThePrompt() {
+        var lines: [String] = []
+        let runner = Runner(interpreter: shell, renderer: TextRenderer(showTimings: false), out: { lines.append($0) }, err: { lines.append("ERR " + $0) })
+        var pressAt: (total: Int, done: Int)? = nil
+        shell.progress = { done, total, _ in
+            if let p = pressAt, total == p.total, done >= p.done { Interrupt.requested = 1; pressAt = nil }
+        }
+        final class Reader: LineReader {
+            var inputs: [LineInput]; var prompts: [String] = []; let before: (String) -> Void
+            init(_ inputs: [LineInput], before: @escaping (String) -> Void) { self.inputs = inputs; self.before = before }
+            func readLine(prompt: String) -> LineInput {
+                prompts.append(prompt)
+                guard !inputs.isEmpty else { return .end }
+                let next = inputs.removeFirst()
+                if case .line(let l) = next { before(l) }
+                return next
+            }
+            func addHistory(_ entry: String) {}
+        }
+        let reader = Reader([
+            .line("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16"),
+            .line("x = (1 +"), .interrupt,                  // editing: the line is dropped
+            .line("train 100 steps"),                        // training: stops after a step
+            .line("metrics 20000"),                          // a long command: abandoned
+            .line("after = 1"),
+        ]) { line in
+            if line == "train 100 steps" { pressAt = (100, 10) }
+            if line == "metrics 20000" { pressAt = (20000, 1) }
+        }
+        runner.repl(reader: reader)
+        shell.progress = nil
+        let all = lines.joined(separator: "\n")
+        XCTAssertNil(shell.workspace.bindings.variables["x"])
+        XCTAssertTrue(all.contains("interrupted after"), all)
+        let steps = shell.workspace.session!.trainer.gStepCount
+        XCTAssertGreaterThanOrEqual(steps, 10)
+        XCTAssertLessThan(steps, 100)
+        XCTAssertTrue(all.contains("ERR error: interrupted: 'metrics' was abandoned"), all)
+        XCTAssertFalse(all.contains("modes covered"), all)
+        XCTAssertNotNil(shell.workspace.bindings.variables["after"], "the command after the abandoned one did not run")
+        XCTAssertFalse(Interrupt.isRequested)
+        // gans [1] ran, [2] was dropped while editing, [2] trained, [3] was abandoned and asked again as [3].
+        XCTAssertEqual(reader.prompts, ["gans [1]> ", "gans [2]> ", "     ...> ", "gans [2]> ", "gans [3]> ", "gans [3]> ", "gans [4]> "])
+    }
+
     /// In a script the first Ctrl-C lets the current command finish and stops the script after it;
     /// a second one abandons the command at once.
     func testCtrlCInAScriptFinishesOrAbandonsTheCurrentCommand() {
