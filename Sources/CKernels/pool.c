@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -101,6 +102,10 @@ static void start(void) {
 #else
     cpus = sysconf(_SC_NPROCESSORS_ONLN);
 #endif
+    // GANS_THREADS caps the threads (a benchmark on one core of two); the
+    // numbers never depend on it, only the speed.
+    const char *cap = getenv("GANS_THREADS");
+    if (cap && atol(cap) > 0 && atol(cap) < cpus) cpus = atol(cap);
     long want = cpus - 1;
     if (want > max_helpers) want = max_helpers;
     for (long i = 0; i < want; i++) {
@@ -144,4 +149,16 @@ void gk_pool_run(long chunks, gk_chunk_fn fn, void *context) {
         if ((++spins & 4095) == 0) sched_yield();   // a helper holding a chunk may need this CPU
     }
     atomic_store(&busy, 0);
+}
+
+int gk_pin_to_cpu(int cpu) {
+#ifdef __linux__
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : -1;
+#else
+    (void)cpu;
+    return -1;
+#endif
 }

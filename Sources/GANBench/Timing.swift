@@ -62,5 +62,8 @@ func emit(_ fields: [(String, Any)]) {
 
 func blasFields() -> [(String, Any)] {
     let info = BLAS.info
-    return [("blas", info.library), ("core", info.kernel), ("core_choice", info.choice), ("gemm_split_cores", info.threads)]
+    let cpu = CPU.current
+    return [("cpu", cpu.modelName), ("cpu_vendor", cpu.vendor), ("cpu_family", cpu.family ?? -1), ("cpu_model", cpu.model ?? -1),
+            ("cpu_features", cpu.vectorFeatures.joined(separator: " ")), ("c_kernels", cpu.kernelLevel),
+            ("blas", info.library), ("core", info.kernel), ("core_choice", info.choice), ("gemm_split_cores", info.threads)]
 }

@@ -20,6 +20,9 @@ usage: gans-bench <workload> [options]
   dcgan [--steps N] [--reps R]          DCGAN on 28x28 data, blocks of steps (dcgan.py)
   profile-op [--iterations N]           a tight loop of one small recorded op, to run under a profiler
   shell [--quick]                       start-to-exit time of gans and ms per command that does not train
+  busy WORKLOAD [--rounds R]            WORKLOAD (toy2d, wgan-gp-toy, mlp-gan, dcgan) quiet and beside a process
+                                        spinning on the last CPU, interleaved; prints the speed ratio busy / quiet
+  spin --cpu C                          spin on CPU C until killed (the busy neighbour)
 """
 
 guard let workload = args.first else {
@@ -47,6 +50,10 @@ case "mlp-gan": try benchMLPGAN(epochs: option("--epochs", default: 3))
 case "dcgan": try benchDCGAN(steps: option("--steps", default: 200), reps: option("--reps", default: 3))
 case "profile-op": try profileSmallOp(iterations: option("--iterations", default: 200_000))
 case "shell": try benchShell(quick: quick)
+case "busy":
+    guard args.count > 1 else { FileHandle.standardError.write(Data("gans-bench busy: which workload?\n\(usage)\n".utf8)); exit(2) }
+    try benchBusy(workload: args[1], rounds: option("--rounds", default: 3))
+case "spin": spin(cpu: option("--cpu", default: 1))
 case "-h", "--help", "help": print(usage)
 default:
     FileHandle.standardError.write(Data("gans-bench: unknown workload '\(workload)'\n\(usage)\n".utf8))

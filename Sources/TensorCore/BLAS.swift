@@ -80,16 +80,6 @@ public enum BLAS {
         return nil
     }
 
-    static func cpuFlags() -> Set<String> {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [] }
-        for line in text.split(separator: "\n") where line.hasPrefix("flags") {
-            if let colon = line.firstIndex(of: ":") {
-                return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
-            }
-        }
-        return []
-    }
-
     private static func load() -> Backend {
         #if canImport(Accelerate)
         return Backend(sgemm: nil, info: Info(library: "Accelerate", kernel: "Accelerate", choice: "system", threads: Parallel.cores))
@@ -98,7 +88,7 @@ public enum BLAS {
         var forced: String? = nil
         if let user = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], !user.isEmpty {
             choice = "OPENBLAS_CORETYPE=\(user) set in the environment"
-        } else if let pick = preferredCoreType(cpuFlags: cpuFlags()) {
+        } else if let pick = preferredCoreType(cpuFlags: CPU.current.flags) {
             forced = pick
             choice = "chosen for this CPU"
         } else {

@@ -11,6 +11,10 @@ public enum Parallel {
     /// Cores the kernels split work across.
     public static var coreCount: Int { cores }
 
+    /// Pins this process to one CPU (Linux); false where that is not possible.
+    /// For benchmarks: a busy neighbour on a chosen core.
+    public static func pinProcess(toCPU cpu: Int) -> Bool { gk_pin_to_cpu(Int32(cpu)) == 0 }
+
     /// Elements below which a transcendental map (exp, tanh, …) stays on one core.
     static let transcendentalThreshold = 1 << 14
     /// Default work items below which a loop stays on one core.

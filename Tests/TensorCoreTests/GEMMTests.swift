@@ -142,6 +142,36 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// The processor report reads the first block of /proc/cpuinfo: a Zen 3 with AVX2 and no AVX-512.
+    func testCPUReportFromCPUInfo() {
+        let text = """
+        processor\t: 0
+        vendor_id\t: AuthenticAMD
+        cpu family\t: 25
+        model\t\t: 1
+        model name\t: AMD EPYC 7B13
+        flags\t\t: fpu sse2 avx avx2 fma bmi1 bmi2 movbe f16c abm
+
+        processor\t: 1
+        vendor_id\t: GenuineIntel
+        model name\t: other
+        flags\t\t: avx512f
+        """
+        let cpu = CPU.parse(text)
+        XCTAssertEqual(cpu.vendor, "AuthenticAMD")
+        XCTAssertEqual(cpu.modelName, "AMD EPYC 7B13")
+        XCTAssertEqual(cpu.family, 25)
+        XCTAssertEqual(cpu.model, 1)
+        XCTAssertEqual(cpu.vectorFeatures, ["AVX2", "FMA"])
+        XCTAssertEqual(cpu.kernelLevel, "x86-64-v3")
+        XCTAssertEqual(cpu.description, "AMD EPYC 7B13 (AuthenticAMD family 25 model 1), AVX2 FMA")
+        XCTAssertEqual(BLAS.preferredCoreType(cpuFlags: cpu.flags), "Haswell")
+        let empty = CPU.parse("")
+        XCTAssertEqual(empty.vendor, "unknown")
+        XCTAssertEqual(empty.vectorFeatures, [])
+        XCTAssertFalse(CPU.current.vendor.isEmpty)
+    }
+
     /// matmul on tensors against the naive reference, batched and broadcast.
     func testMatmulShapesAgainstNaive() throws {
         Random.seed(9)
