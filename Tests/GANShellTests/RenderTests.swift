@@ -24,10 +24,14 @@ final class RenderTests: XCTestCase {
             - another item
             """)
         XCTAssertTrue(out.split(separator: "\n").allSatisfy { $0.count <= 40 })
-        // Every command's help fits 60 columns.
+        // Every command's help fits 60 columns, and each of its examples keeps a line of its own.
         for c in CommandTable.all {
-            let lines = TextRenderer(width: 60).render([.prose(c.help)]).split(separator: "\n")
+            let rendered = TextRenderer(width: 60).render([.prose(c.help)])
+            let lines = rendered.split(separator: "\n")
             XCTAssertTrue(lines.allSatisfy { $0.count <= 60 }, c.name)
+            for example in c.examples where example.count <= 56 {
+                XCTAssertTrue(lines.contains { $0 == "    " + example }, "\(c.name): \(example)")
+            }
         }
     }
 

@@ -227,6 +227,7 @@ public struct TextRenderer {
 
     /// Lines of a paragraph joined: text typed over several lines of the same indentation (no
     /// column gap in them) is one paragraph, so wrapping does not leave the typed breaks behind.
+    /// Lines indented four or more (examples, code) stay as typed.
     static func reflow(_ text: String) -> [String] {
         func isRow(_ l: Substring) -> Bool { l.trimmingCharacters(in: .whitespaces).contains("  ") }
         // A list item starts a line of its own.
@@ -239,7 +240,7 @@ public struct TextRenderer {
         var previous: Substring? = nil
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if let p = previous, !p.trimmingCharacters(in: .whitespaces).isEmpty, !line.trimmingCharacters(in: .whitespaces).isEmpty,
-               !isRow(p), !isRow(line), !isItem(line), indent(p) == indent(line), !p.hasSuffix(":") {
+               !isRow(p), !isRow(line), !isItem(line), indent(p) == indent(line), indent(line) < 4, !p.hasSuffix(":") {
                 out[out.count - 1] += " " + line.drop { $0 == " " }
             } else {
                 out.append(String(line))
