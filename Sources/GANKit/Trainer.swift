@@ -439,9 +439,19 @@ public final class Trainer {
         for ((_, b), s) in zip(net.buffers, saved) { b.assign(s) }
     }
 
+    /// The decay of the moving average after `steps` G steps: the asked
+    /// decay, warmed up as TensorFlow's `ExponentialMovingAverage` does with
+    /// `num_updates`, min(decay, (1 + steps) / (10 + steps)). Early on the
+    /// average spans about the last ninth of training instead of holding on
+    /// to the untrained weights it started from.
+    public static func emaDecay(_ decay: Float, afterSteps steps: Int) -> Float {
+        min(decay, Float(1 + steps) / Float(10 + steps))
+    }
+
     func updateEMA() {
-        guard let decay = options.emaDecay else { ema = nil; return }
+        guard let asked = options.emaDecay else { ema = nil; return }
         guard let ema else { ema = gan.generator.copy(); ema?.training = false; return }
+        let decay = Self.emaDecay(asked, afterSteps: gStepCount)
         for ((_, e), (_, p)) in zip(ema.parameters, gan.generator.parameters) {
             e.withUnsafeMutableBufferPointer { eb in
                 p.withUnsafeBufferPointer { pb in for i in 0..<eb.count { eb[i] = decay * eb[i] + (1 - decay) * pb[i] } }

@@ -290,6 +290,29 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(try t.fixedSamples(useEMA: true).shape, [64, 2])
     }
 
+    func testEMAWarmsUpAndMatchesANaiveAverage() throws {
+        XCTAssertEqual(Trainer.emaDecay(0.999, afterSteps: 1), 2 / 11, accuracy: 1e-7)
+        XCTAssertEqual(Trainer.emaDecay(0.999, afterSteps: 1_000), 1_001 / 1_010, accuracy: 1e-7)
+        XCTAssertEqual(Trainer.emaDecay(0.999, afterSteps: 20_000), 0.999)
+        XCTAssertEqual(Trainer.emaDecay(0.5, afterSteps: 20), 0.5)
+        // Naive reference: G's weights after each step, averaged in Double
+        // with the warmed-up decay; the average starts as G after step 1.
+        let t = try toyGAN()
+        t.options.emaDecay = 0.99
+        var reference: [Double] = []
+        for step in 1...40 {
+            try t.train(steps: 1)
+            let g = t.gan.generator.parameters[0].tensor.scalars.map(Double.init)
+            if step == 1 { reference = g; continue }
+            let d = Double(min(0.99, Float(1 + step) / Float(10 + step)))
+            reference = zip(reference, g).map { d * $0 + (1 - d) * $1 }
+        }
+        let e = try XCTUnwrap(t.ema).parameters[0].tensor.scalars
+        let g = t.gan.generator.parameters[0].tensor.scalars
+        for i in reference.indices { XCTAssertEqual(Double(e[i]), reference[i], accuracy: 1e-5) }
+        XCTAssertNotEqual(e, g)
+    }
+
     func testMovingAverageMeasuresBatchNormStatisticsOfItsOwn() throws {
         Random.seed(3)
         let g = try Network.parse("noise 4 | linear 8 | batchnorm | relu | linear 2")

@@ -172,8 +172,9 @@ enum Topics {
         After each G step, G_ema ← decay·G_ema + (1 − decay)·G. Training oscillates around a good solution;
         the average sits nearer its centre, so its samples are often better than G's own (Yazıcı et al.,
         2019). It does not change training. gan … ema=0.999, then 'sample ema'. The decay sets the window:
-        0.999 averages over about the last 1,000 steps, so it needs several thousand steps of training; an
-        average that still holds the early, fast-changing weights is worse than G. Batch-norm layers in the
+        0.999 averages over about the last 1,000 steps. Early on the decay is warmed up as TensorFlow's
+        ExponentialMovingAverage does, min(decay, (1 + t)/(10 + t)) after t G steps, so the average spans
+        about the last ninth of training instead of holding on to the untrained weights. Batch-norm layers in the
         average normalise with statistics of their own, measured on 1,024 noise vectors whenever its weights
         change: G's running statistics lag behind G's weights and do not fit the average's.
         """, seeAlso: []),
