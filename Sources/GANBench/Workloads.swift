@@ -137,5 +137,7 @@ func benchDCGAN(steps: Int, reps: Int) throws {
           ("block_seconds", seconds.map(round2)), ("block_seconds_median", round2(med)),
           ("steps_per_sec", round2(sps)), ("ms_per_step", round2(1000 / sps)),
           ("projected_epoch_seconds_937_steps", round2(937 / sps)),
-          ("final_loss_d_g_per_block", losses), ("peak_rss_mib", round2(peakRSSMiB()))] + blasFields())
+          ("final_loss_d_g_per_block", losses), ("peak_rss_mib", round2(peakRSSMiB())),
+          ("peak_tensor_mib", round2(Double(BufferPool.shared.peaks.live) / 1_048_576)),
+          ("peak_pool_mib", round2(Double(BufferPool.shared.peaks.held) / 1_048_576))] + blasFields())
 }

@@ -42,6 +42,8 @@ public final class BufferPool: @unchecked Sendable {
     private static func slot(_ count: Int) -> Int { Int(truncatingIfNeeded: (UInt64(count) &* 0x9E37_79B9_7F4A_7C15) >> 56) }
     private var cachedBytes = 0
     private var liveBytes = 0
+    private var peakLive = 0
+    private var peakHeld = 0
     private let lock = NSLock()
     private static let emptyBuffer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
 
@@ -54,6 +56,7 @@ public final class BufferPool: @unchecked Sendable {
         let s = Self.slot(count)
         lock.lock()
         liveBytes &+= count &* 4
+        if liveBytes > peakLive { peakLive = liveBytes }
         for b in table[s].indices where table[s][b].count == count {
             if let p = table[s][b].buffers.popLast() {
                 cachedBytes -= count * 4
@@ -64,6 +67,7 @@ public final class BufferPool: @unchecked Sendable {
             break
         }
         misses += 1
+        if liveBytes + cachedBytes > peakHeld { peakHeld = liveBytes + cachedBytes }
         lock.unlock()
         return UnsafeMutablePointer<Float>.allocate(capacity: count)
     }
@@ -100,4 +104,8 @@ public final class BufferPool: @unchecked Sendable {
     public var bytesInUse: Int { lock.lock(); defer { lock.unlock() }; return liveBytes }
 
     public var bytesCached: Int { lock.lock(); defer { lock.unlock() }; return cachedBytes }
+
+    /// The most bytes live tensors held at once, and the most the pool held
+    /// (live and cached) since the process started.
+    public var peaks: (live: Int, held: Int) { lock.lock(); defer { lock.unlock() }; return (peakLive, peakHeld) }
 }
