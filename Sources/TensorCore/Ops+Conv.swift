@@ -91,8 +91,8 @@ extension Tensor {
                                strideHeight: stride, strideWidth: stride, padHeight: padding, padWidth: padding)
         let (oh, ow) = try geo.outputSize(height: shape[2], width: shape[3], op: "conv2d")
         let cols = try im2col(geo)                                                        // [N·L, C·k·k]
-        var y = try cols.matmul(weight.reshaped(to: [oc, -1]), transposeB: true)          // [N·L, OC]
-        if let bias { y = try y + bias }
+        // One GEMM adds the product to the bias it starts from (`linear`).
+        let y = try cols.linear(weight: weight.reshaped(to: [oc, -1]), bias: bias)       // [N·L, OC]
         return try y.reshaped(to: [shape[0], oh, ow, oc]).permuted([0, 3, 1, 2])
     }
 
@@ -125,10 +125,33 @@ extension Tensor {
         }
         let geo = ConvGeometry(kernelHeight: kh, kernelWidth: kw, strideHeight: stride, strideWidth: stride,
                                padHeight: padding, padWidth: padding)
-        let rows = try permuted([0, 2, 3, 1]).reshaped(to: [n * h * w, cin])             // [N·H·W, Cin]
-        let cols = try rows.matmul(weight.reshaped(to: [cin, -1]))                       // [N·H·W, Cout·k·k]
-        var y = try cols.col2im(batch: n, channels: cout, height: oh, width: ow, geo)    // [N, Cout, OH, OW]
-        if let bias { y = try y + bias.reshaped(to: [1, cout, 1, 1]) }
-        return y
+        // The product and the fold run unrecorded and are recorded as one op,
+        // so the graph holds the input and not the [N·H·W, Cout·k·k] columns,
+        // which the rule does not need: it unfolds the output's gradient.
+        let x = self
+        let y = try withNoGrad { () throws -> Tensor in
+            let rows = try x.permuted([0, 2, 3, 1]).reshaped(to: [n * h * w, cin])       // [N·H·W, Cin]
+            let cols = try rows.matmul(weight.reshaped(to: [cin, -1]))                   // [N·H·W, Cout·k·k]
+            let y = try cols.col2im(batch: n, channels: cout, height: oh, width: ow, geo) // [N, Cout, OH, OW]
+            if let bias {
+                let plane = oh * ow, out = y.pointer, b = bias.pointer
+                for i in 0..<(n * cout) {
+                    let v = b[i % cout], p = out + i * plane
+                    for j in 0..<plane { p[j] += v }
+                }
+            }
+            return y
+        }
+        let needX = x.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
+        return Tensor.record("convTranspose2d", y, bias.map { [x, weight, $0] } ?? [x, weight]) { g in
+            // The rules of the ops above, recorded when gradients of gradients are asked for.
+            let gcols = try g.im2col(geo)                                                // [N·H·W, Cout·k·k]
+            let gx = needX ? try gcols.matmul(weight.reshaped(to: [cin, -1]), transposeB: true)
+                .reshaped(to: [n, h, w, cin]).permuted([0, 3, 1, 2]) : nil
+            let gw = needW ? try x.permuted([0, 2, 3, 1]).reshaped(to: [n * h * w, cin])
+                .matmul(gcols, transposeA: true).reshaped(to: weight.shape) : nil
+            guard bias != nil else { return [gx, gw] }
+            return [gx, gw, needB ? try g.sum(axes: [0, 2, 3]) : nil]
+        }
     }
 }
