@@ -148,8 +148,13 @@ extension LayerSpec {
             return LayerNorm(features: input.last!, epsilon: e)
         case let .dropout(p):
             return Dropout(p: p)
-        case .relu, .leakyRelu, .tanh, .sigmoid, .gelu, .elu, .softmax:
-            return Activation(self)
+        case .relu: return Activation(.relu)
+        case let .leakyRelu(a): return Activation(.leakyRelu(a))
+        case .tanh: return Activation(.tanh)
+        case .sigmoid: return Activation(.sigmoid)
+        case .gelu: return Activation(.gelu)
+        case let .elu(a): return Activation(.elu(a))
+        case .softmax: return Activation(.softmax)
         case .minibatchStd:
             return MinibatchStd()
         case let .reshape(target):
@@ -325,12 +330,29 @@ public final class Dropout: Layer {
 
 /// Parameter-free elementwise activations.
 public final class Activation: Layer {
-    public let spec: LayerSpec
+    /// The activations, a closed list: a new one needs its case in `forward`.
+    public enum Kind: Equatable, Sendable {
+        case relu, leakyRelu(Float), tanh, sigmoid, gelu, elu(Float), softmax
+    }
+
+    public let kind: Kind
     public var parameters: [(name: String, tensor: Tensor)] { [] }
-    init(_ spec: LayerSpec) { self.spec = spec }
+    init(_ kind: Kind) { self.kind = kind }
+
+    public var spec: LayerSpec {
+        switch kind {
+        case .relu: return .relu
+        case let .leakyRelu(a): return .leakyRelu(a)
+        case .tanh: return .tanh
+        case .sigmoid: return .sigmoid
+        case .gelu: return .gelu
+        case let .elu(a): return .elu(a)
+        case .softmax: return .softmax
+        }
+    }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        switch spec {
+        switch kind {
         case .relu: return x.relu()
         case let .leakyRelu(a): return x.leakyRelu(a)
         case .tanh: return x.tanh()
@@ -338,7 +360,6 @@ public final class Activation: Layer {
         case .gelu: return try x * ((x * Float(0.5.squareRoot())).erf() + 1) * 0.5   // x·Φ(x), exact as PyTorch
         case let .elu(a): return try x.relu() + (x.clamp(max: 0).exp() - 1) * a      // clamp keeps exp finite
         case .softmax: return try x.softmax(axis: -1)
-        default: return x
         }
     }
 }

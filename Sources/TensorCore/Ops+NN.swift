@@ -1,5 +1,7 @@
-// Neural-network functions composed from the primitives: their gradients
-// (and gradients of gradients) come from the primitives' rules.
+// Neural-network functions. Most are composed from the primitives, and their
+// gradients (and gradients of gradients) come from the primitives' rules;
+// batch normalisation records a rule of its own (a fused kernel, or its
+// closed form in primitives when gradients of gradients are asked for).
 
 extension Tensor {
     /// Batch normalisation over every axis but 1 (features or channels):
