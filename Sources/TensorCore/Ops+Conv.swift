@@ -145,11 +145,18 @@ extension Tensor {
         let needX = x.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
         return Tensor.record("convTranspose2d", y, bias.map { [x, weight, $0] } ?? [x, weight]) { g in
             // The rules of the ops above, recorded when gradients of gradients are asked for.
-            let gcols = try g.im2col(geo)                                                // [N·H·W, Cout·k·k]
-            let gx = needX ? try gcols.matmul(weight.reshaped(to: [cin, -1]), transposeB: true)
-                .reshaped(to: [n, h, w, cin]).permuted([0, 3, 1, 2]) : nil
-            let gw = needW ? try x.permuted([0, 2, 3, 1]).reshaped(to: [n * h * w, cin])
-                .matmul(gcols, transposeA: true).reshaped(to: weight.shape) : nil
+            var gx: Tensor? = nil, gw: Tensor? = nil
+            if needX || needW {
+                let gcols = try g.im2col(geo)                                            // [N·H·W, Cout·k·k]
+                if needX {
+                    gx = try gcols.matmul(weight.reshaped(to: [cin, -1]), transposeB: true)
+                        .reshaped(to: [n, h, w, cin]).permuted([0, 3, 1, 2])
+                }
+                if needW {
+                    gw = try x.permuted([0, 2, 3, 1]).reshaped(to: [n * h * w, cin])
+                        .matmul(gcols, transposeA: true).reshaped(to: weight.shape)
+                }
+            }
             guard bias != nil else { return [gx, gw] }
             return [gx, gw, needB ? try g.sum(axes: [0, 2, 3]) : nil]
         }

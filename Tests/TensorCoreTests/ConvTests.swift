@@ -21,11 +21,13 @@ final class ConvTests: XCTestCase {
     }
 
     /// Transposed convolution by scattering each input pixel's kernel.
-    func naiveConvTranspose(_ x: Tensor, _ w: Tensor, stride: Int, padding: Int, outputPadding: Int) -> ([Int], [Float]) {
+    func naiveConvTranspose(_ x: Tensor, _ w: Tensor, _ b: Tensor? = nil, stride: Int, padding: Int,
+                            outputPadding: Int) -> ([Int], [Float]) {
         let (n, cin, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (cout, kh, kw) = (w.shape[1], w.shape[2], w.shape[3])
         let oh = (h - 1) * stride - 2 * padding + kh + outputPadding, ow = (wd - 1) * stride - 2 * padding + kw + outputPadding
         var out = [Float](repeating: 0, count: n * cout * oh * ow)
+        if let b { for i in out.indices { out[i] = b[(i / (oh * ow)) % cout] } }
         for b0 in 0..<n { for ci in 0..<cin { for y in 0..<h { for xo in 0..<wd {
             for co in 0..<cout { for i in 0..<kh { for j in 0..<kw {
                 let oy = y * stride - padding + i, ox = xo * stride - padding + j
@@ -58,8 +60,37 @@ final class ConvTests: XCTestCase {
             let (shape, expected) = naiveConvTranspose(x, wt, stride: s, padding: p, outputPadding: op)
             XCTAssertEqual(y.shape, shape)
             failures += GradCheck.compare("convT cin\(cin) \(h) cout\(cout) k\(k) s\(s) p\(p) op\(op)", y.scalars, expected, atol: 1e-4, rtol: 1e-4)
+            let b = Tensor.randn([cout])
+            let yb = try x.convTranspose2d(weight: wt, bias: b, stride: s, padding: p, outputPadding: op)
+            let (_, expectedB) = naiveConvTranspose(x, wt, b, stride: s, padding: p, outputPadding: op)
+            failures += GradCheck.compare("convT+bias cin\(cin) \(h) cout\(cout) k\(k) s\(s) p\(p) op\(op)", yb.scalars, expectedB, atol: 1e-4, rtol: 1e-4)
         }
         XCTAssertEqual(failures, [])
+    }
+
+    /// The transposed convolution is one recorded node over its input, weight
+    /// and bias (its column matrix is not held), and a gradient for the bias
+    /// alone is the output gradient summed over batch and positions.
+    func testConvTranspose2dRecordsOneNodeAndBiasAloneGradient() throws {
+        Random.seed(4)
+        let x = Tensor.randn([2, 3, 4, 4]), wt = Tensor.randn([3, 2, 4, 4])
+        let b = Tensor.randn([2]).requiringGrad()
+        let y = try x.convTranspose2d(weight: wt, bias: b, stride: 2, padding: 1)
+        let seed = Tensor.randn(y.shape)
+        let gb = try grad(of: (y * seed).sum(), wrt: [b])[0]
+        let expected = try seed.sum(axes: [0, 2, 3])
+        assertClose(gb.scalars, expected.scalars)
+        let xr = Tensor.randn([2, 3, 4, 4]).requiringGrad()
+        let before = BufferPool.shared.bytesInUse
+        let yr = try xr.convTranspose2d(weight: wt, bias: b, stride: 2, padding: 1)
+        let held = BufferPool.shared.bytesInUse - before
+        // The output [2, 2, 8, 8] is held; the columns [2·4·4, 2·4·4] would add 1,024 floats more.
+        XCTAssertLessThan(held, (yr.count + 1024) * 4)
+        XCTAssertEqual(yr.shape, [2, 2, 8, 8])
+    }
+
+    func assertClose(_ a: [Float], _ b: [Float], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(GradCheck.compare("values", a, b, atol: 1e-4, rtol: 1e-4), [], file: file, line: line)
     }
 
     /// ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩: the two are adjoint.

@@ -106,4 +106,15 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(pool.misses, misses)
         XCTAssertGreaterThan(pool.hits, 0)
     }
+
+    func testBufferPoolPeaksCoverWhatWasLive() {
+        let pool = BufferPool.shared
+        let count = 3_000_017   // a size nothing else asks for, so the pool has no buffer of it cached
+        let big = Tensor(zeros: [count])
+        let (live, held) = pool.peaks
+        XCTAssertGreaterThanOrEqual(live, pool.bytesInUse)
+        XCTAssertGreaterThanOrEqual(live, count * 4)
+        XCTAssertGreaterThanOrEqual(held, live, "held counts live and cached bytes at every new allocation")
+        XCTAssertEqual(big.count, count)
+    }
 }
