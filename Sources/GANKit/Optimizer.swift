@@ -35,17 +35,36 @@ extension Optimizer {
     }
 }
 
+/// The optimizers there are, by the name typed after `opt=`.
+public enum OptimizerKind: String, CaseIterable, Sendable {
+    case adam, sgd, rmsprop
+
+    public func make(_ parameters: [Tensor]) -> Optimizer {
+        switch self {
+        case .adam: return Adam(parameters)
+        case .sgd: return SGD(parameters, lr: 0.01)
+        case .rmsprop: return RMSprop(parameters)
+        }
+    }
+
+    /// The names of the hyperparameters of every kind (`lr`, `beta1`, …), each once.
+    public static let hyperparameterNames: [String] = {
+        var names: [String] = []
+        for kind in allCases {
+            for h in kind.make([]).hyperparameters where !names.contains(h.name) { names.append(h.name) }
+        }
+        return names
+    }()
+}
+
 /// Builds an optimizer by name (`adam`, `sgd`, `rmsprop`) with hyperparameters by name.
 public func makeOptimizer(_ name: String, parameters: [Tensor], hyperparameters: [(String, Float)] = []) throws -> Optimizer {
-    let opt: Optimizer
-    switch name.lowercased() {
-    case "adam": opt = Adam(parameters)
-    case "sgd": opt = SGD(parameters, lr: 0.01)
-    case "rmsprop": opt = RMSprop(parameters)
-    default:
-        throw HyperparameterError(message: "unknown optimizer '\(name)'; there are adam, sgd and rmsprop"
-                                  + (suggestion(for: name, among: ["adam", "sgd", "rmsprop"]).map { " (did you mean '\($0)'?)" } ?? ""))
+    guard let kind = OptimizerKind(rawValue: name.lowercased()) else {
+        let names = OptimizerKind.allCases.map(\.rawValue)
+        throw HyperparameterError(message: "unknown optimizer '\(name)'; there are \(names.dropLast().joined(separator: ", ")) and \(names.last!)"
+                                  + (suggestion(for: name, among: names).map { " (did you mean '\($0)'?)" } ?? ""))
     }
+    let opt = kind.make(parameters)
     for (k, v) in hyperparameters { try opt.set(k, v) }
     return opt
 }

@@ -24,6 +24,8 @@ public struct TrainingOptions: Equatable, Sendable {
     public var emaDecay: Float? = nil
     /// β of a VAE: the weight of the KL term against the reconstruction error.
     public var beta: Float = 1
+    /// The distribution of G's noise; the trainer keeps its GAN's in step with it.
+    public var noise: NoiseDistribution = .normal
 
     public init() {}
 }
@@ -96,7 +98,8 @@ public struct NonFiniteError: Error, CustomStringConvertible {
 /// epoch at a time, recording what each step did.
 public final class Trainer {
     public let gan: GAN
-    public var options: TrainingOptions
+    /// The settings (`TrainingSetting.all`); the noise distribution is the GAN's.
+    public var options: TrainingOptions { didSet { gan.noise = options.noise } }
     public let optimizerG: Optimizer
     public let optimizerD: Optimizer
     public private(set) var history: [StepStats] = []
@@ -118,6 +121,7 @@ public final class Trainer {
         guard options.batchSize > 0 else { throw ShapeError("batch size must be positive, found \(options.batchSize)") }
         self.gan = gan
         self.options = options
+        self.options.noise = gan.noise
         self.optimizerG = optimizerG
         self.optimizerD = optimizerD
         fixedNoise = gan.sampleNoise(fixedSamples)

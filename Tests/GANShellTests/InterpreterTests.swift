@@ -597,4 +597,64 @@ final class InterpreterTests: XCTestCase {
         XCTAssertTrue(text.contains(Reference.commandsMarkdown()),
                       "docs/dsl.md is out of date: scripts/docs regenerates its command reference")
     }
+
+    /// The rows of `set` (no arguments) as setting → value.
+    func settingRows() -> [String: String] {
+        var rows: [String: String] = [:]
+        for o in run("set") { if case .table(let t) = o { for r in t.rows { rows[r[0]] = r[1] } } }
+        return rows
+    }
+
+    /// Checkpoints written before the settings table (kept in Tests/Fixtures) load with their settings.
+    func testCheckpointsFromBeforeTheSettingsTableLoad() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/checkpoints-before-settings-table").path
+        run("data ring8")
+        run("load gan \"\(folder)/gan.safetensors\"")
+        var rows = settingRows()
+        XCTAssertEqual(rows["batch"], "8")
+        XCTAssertEqual(rows["ema"], "0.9")
+        XCTAssertEqual(rows["loss"], "nonsat")
+        XCTAssertEqual(rows["z"], "normal")
+        XCTAssertEqual(shell.workspace.session?.trainer.gStepCount, 2)
+        run("step")
+        XCTAssertEqual(shell.workspace.session?.trainer.gStepCount, 3)
+        run("load gan \"\(folder)/vae.safetensors\"")
+        rows = settingRows()
+        XCTAssertEqual(rows["batch"], "8")
+        XCTAssertEqual(rows["beta"], "1")
+        XCTAssertNil(rows["loss"], "a VAE lists no adversarial setting")
+        XCTAssertNotNil(rows["E.lr"])
+        run("step")
+    }
+
+    /// Settings from the table: set, its errors, the noise distribution reaching the GAN, the VAE's own.
+    func testSettingsComeFromTheTable() {
+        run("data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1")
+        run("gan G D batch=16 every=4 z=uniform")
+        XCTAssertEqual(shell.workspace.session?.trainer.gan.noise, .uniform)
+        XCTAssertEqual(settingRows()["every"], "4")
+        run("set z normal")
+        XCTAssertEqual(shell.workspace.session?.trainer.gan.noise, .normal)
+        fails("set every 0", "every needs a positive whole number")
+        fails("set smooth=0.1 batch=0", "batch needs a positive whole number")
+        XCTAssertEqual(settingRows()["smooth"], "0", "a refused set changed another setting")
+        fails("set lamda 3", "did you mean 'lambda'")
+        fails("gan G D beta=2", "beta")
+        run("net E = input 2 | linear 8 | linear 4")
+        run("vae E G beta=0.5")
+        XCTAssertEqual(settingRows()["beta"], "0.5")
+        fails("set dsteps 2", "a VAE has no adversarial setting 'dsteps'; its settings are batch, beta, ema")
+    }
+
+    /// One list of reserved names: commands and the shell's own names, for values, networks and loads.
+    func testReservedNamesAreRefusedEverywhere() {
+        fails("quick = 5", "'quick' is a built-in name")
+        fails("net quick = noise 2 | linear 2", "'quick' is a built-in name")
+        fails("net optD = noise 2 | linear 2", "'optD' is a built-in name")
+        fails("gan = 3", "'gan' is a command name")
+        fails("net train = noise 2 | linear 2", "'train' is a command name")
+        fails("load optG x.safetensors", "'optG' is a built-in name")
+        XCTAssertNil(shell.workspace.lookup("quick"))
+    }
 }

@@ -64,6 +64,15 @@ final class REPLTests: XCTestCase {
         XCTAssertFalse(c.complete(word: "", before: "set ").contains("hinge"))
         XCTAssertTrue(c.complete(word: "", before: "set ").contains("lr"))
         XCTAssertEqual(c.complete(word: "hi", before: "set loss "), ["hinge"])
+        // Values come from the settings' declarations, after 'set KEY', 'set KEY=' and 'gan … KEY='.
+        XCTAssertEqual(c.complete(word: "", before: "set z "), ["normal", "uniform"])
+        XCTAssertEqual(c.complete(word: "", before: "set lambda "), [])
+        XCTAssertEqual(c.complete(word: "loss=wg", before: "set "), ["loss=wgan", "loss=wgan-gp"])
+        XCTAssertEqual(c.complete(word: "z=u", before: "gan G D "), ["z=uniform"])
+        XCTAssertEqual(c.complete(word: "opt=r", before: "gan G D "), ["opt=rmsprop"])
+        XCTAssertTrue(c.complete(word: "", before: "gan G D ").contains("every="))
+        XCTAssertTrue(c.complete(word: "", before: "vae E G ").contains("beta="))
+        XCTAssertFalse(c.complete(word: "", before: "vae E G ").contains("loss="))
         XCTAssertFalse(c.complete(word: "", before: "plot ").contains("D"))
         XCTAssertTrue(c.complete(word: "", before: "plot ").contains("samples"))
     }

@@ -39,14 +39,16 @@ extension CommandTable {
         Command("gan", group: .networks, usage: "gan G D [key=value …]",
                 summary: "assembles a GAN from a generator, a discriminator and the loaded data, checking their shapes",
                 details: """
-                loss=minimax|nonsat|lsgan|hinge|wgan|wgan-gp|r1 (default nonsat), opt=adam|sgd|rmsprop (default adam),
-                lr=, beta1=, beta2=, eps=, momentum=, weight_decay=, alpha= (optimizer settings for both networks;
-                lrG= and lrD= for one), batch=64, dsteps=1 (D steps per G step), lambda=10 (WGAN-GP), gamma=10 (R1),
-                every=1 (R1 on every n-th D step only, weighted n times),
-                clip=0.01 (WGAN), smooth=0 (one-sided label smoothing), noise=0 (instance noise σ), ema= (decay of
-                an average of G's weights), z=normal|uniform (the noise distribution), cond=onehot|embed:N
-                (a conditional GAN: labels reach G and D; G's input holds the noise and then the label values, so
-                'noise 42' with 10 classes and cond=onehot is 32 noise values, and the GAN's summary says so).
+                Training settings, each changeable later with 'set':
+
+                """ + settingsHelp(.adversarial) + """
+
+
+                Optimizer: opt=\(OptimizerKind.allCases.map(\.rawValue).joined(separator: "|")) (default adam) and its
+                settings \(OptimizerKind.hyperparameterNames.map { $0 + "=" }.joined(separator: ", ")) for both networks;
+                lrG= and lrD= for one. cond=onehot|embed:N makes a conditional GAN: labels reach G and D; G's input
+                holds the noise and then the label values, so 'noise 42' with 10 classes and cond=onehot is 32 noise
+                values, and the GAN's summary says so.
                 """,
                 examples: ["gan G D loss=nonsat opt=adam lr=1e-3 beta1=0.5 batch=256", "gan G D loss=wgan-gp lambda=10 dsteps=5"],
                 words: ganOptions.map { $0 + "=" }) { shell, args, _ in
@@ -58,8 +60,12 @@ extension CommandTable {
                 E maps a sample to k means and k log-variances (output [2k]) for G's k latent values; G is the
                 decoder and, as in a GAN, the generator: samples are G(z) with z ~ N(0, I). Each step encodes a
                 real batch, draws z = μ + σ·ε, decodes, and steps both networks on the squared reconstruction
-                error plus beta × KL(q(z|x) ‖ N(0, I)), the negative ELBO. beta=1, batch=64, ema=, and the
-                optimizer settings of 'gan', with lrG= and lrE= for one network (optD is E's optimizer; later,
+                error plus beta × KL(q(z|x) ‖ N(0, I)), the negative ELBO. Its settings:
+
+                """ + settingsHelp(.variational) + """
+
+
+                The optimizer settings of 'gan', with lrG= and lrE= for one network (optD is E's optimizer; later,
                 set E.lr). Then step, train, sample, metrics and plot work as for a GAN (explain vae).
                 """,
                 examples: ["vae E G beta=1 lr=1e-3 batch=128"],
@@ -68,13 +74,23 @@ extension CommandTable {
         },
     ]
 
-    static let ganOptions = ["loss", "opt", "lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov",
-                             "lrG", "lrD", "batch", "dsteps", "lambda", "gamma", "every", "clip", "smooth", "noise", "ema", "z", "cond"]
-    static let trainingKeys = ["loss", "batch", "dsteps", "lambda", "gamma", "every", "clip", "smooth", "noise", "ema", "beta"]
-    static let vaeOptions = ["opt", "lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov", "lrG", "lrE",
-                             "batch", "beta", "ema"]
-    /// Settings of a GAN that a VAE does not have.
-    static let adversarialKeys = ["loss", "dsteps", "lambda", "gamma", "every", "clip", "smooth", "noise", "z"]
+    /// A list item per training setting of `model` (`- name=default: help`), from `TrainingSetting.all`.
+    static func settingsHelp(_ model: GenerativeModel) -> String {
+        TrainingSetting.all.filter { $0.applies(to: model) }.map { s in
+            guard let value = s.defaultValue else { return "- \(s.name)=…: \(s.help), \(s.rule)" }
+            let shown = s.choices.isEmpty ? Format.number(Float(value) ?? .nan) : value
+            return "- \(s.name)=\(shown)" + (s.choices.isEmpty ? "" : " (or \(s.choices.filter { $0 != value }.joined(separator: ", ")))") + ": \(s.help)"
+        }.joined(separator: "\n")
+    }
+
+    /// The training settings of a model, by name.
+    static func trainingKeys(_ model: GenerativeModel) -> [String] {
+        TrainingSetting.all.filter { $0.applies(to: model) }.map(\.name)
+    }
+
+    static let optimizerKeys = ["opt"] + OptimizerKind.hyperparameterNames
+    static let ganOptions = trainingKeys(.adversarial) + optimizerKeys + ["lrG", "lrD", "cond"]
+    static let vaeOptions = trainingKeys(.variational) + optimizerKeys + ["lrG", "lrE"]
 }
 
 extension Interpreter {
@@ -86,9 +102,7 @@ extension Interpreter {
         guard tokens.count > 1, tokens[1].isSymbol("=") else {
             throw ShellError(.syntax, "net: '=' expected after the name", at: tokens.count > 1 ? tokens[1] : args.end)
         }
-        guard !isCommand(name), !["gan", "data", "optG", "optD", "quick"].contains(name) else {
-            throw ShellError(.name, "'\(name)' is a command name; pick another name for the network", at: nameToken)
-        }
+        if let why = reservedName(name, for: "the network") { throw ShellError(.name, why, at: nameToken) }
         var text = args.rawText(from: 2)
         var initialization = WeightInit.pytorch
         if let r = text.range(of: #"\s*init=(\S*)\s*$"#, options: .regularExpression) {
@@ -220,13 +234,8 @@ extension Interpreter {
         guard g !== d else { throw ShellError(.value, vae ? "the encoder and the decoder must be two different networks" : "G and D must be two different networks", at: second.location) }
         guard let data = workspace.data else { throw ShellError(.value, "\(command): load data first (for example 'data digits')", at: first.location) }
         var options = TrainingOptions()
-        for (key, value, word) in w.options where CommandTable.trainingKeys.contains(key) {
+        for (key, value, word) in w.options where TrainingSetting.named(key) != nil {
             do { try options.set(key, value) } catch { throw ShellError(.value, "\(error)", at: word.location, length: word.length) }
-        }
-        var noise = NoiseDistribution.normal
-        if let z = w.option("z") {
-            guard let n = NoiseDistribution(rawValue: z) else { throw ShellError(.value, "z must be normal or uniform, found '\(z)'") }
-            noise = n
         }
         var conditioning: Conditioning? = nil
         if let c = w.option("cond") {
@@ -234,15 +243,15 @@ extension Interpreter {
                 conditioning = .embedding(k)
             } else { throw ShellError(.value, "cond must be onehot or embed:N, found '\(c)'") }
         }
-        let gan = try GAN(generator: g, discriminator: d, data: data.source, noise: noise, conditioning: conditioning, model: model)
+        let gan = try GAN(generator: g, discriminator: d, data: data.source, noise: options.noise, conditioning: conditioning, model: model)
         let optName = w.option("opt") ?? "adam"
-        if let o = w.options.last(where: { $0.key == "opt" }), !["adam", "sgd", "rmsprop"].contains(optName) {
-            throw ShellError(.value, "unknown optimizer '\(optName)'; there are adam, sgd and rmsprop" + didYouMean(optName, among: ["adam", "sgd", "rmsprop"]),
-                             at: o.word.location, length: o.word.length)
+        let probe: Optimizer
+        do { probe = try makeOptimizer(optName, parameters: []) } catch {
+            let o = w.options.last(where: { $0.key == "opt" })
+            throw ShellError(.value, "\(error)", at: o?.word.location, length: o?.word.length ?? 1)
         }
         var shared: [(String, Float)] = []
-        let probe = try makeOptimizer(optName, parameters: [])
-        for key in ["lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov", "lrG", "lrD", "lrE"] {
+        for key in OptimizerKind.hyperparameterNames + ["lrG", "lrD", "lrE"] {
             guard let v = try w.float(key), let word = w.options.last(where: { $0.key == key })?.word else { continue }
             let name = key.hasPrefix("lr") ? "lr" : key
             do { try probe.set(name, v) } catch {

@@ -200,8 +200,11 @@ extension Interpreter {
             return [.text("loaded the training run from \(p.text)\n" + describe(s))]
         }
         try w.noMoreThan(2)
-        guard target.first.identifier != nil, target.tokens.count == 1, !isCommand(target.text) else {
+        guard target.first.identifier != nil, target.tokens.count == 1 else {
             throw ShellError(.name, "load: '\(target.text)' cannot be a name", at: target.location, length: target.length)
+        }
+        if let why = reservedName(target.text, for: "what is loaded") {
+            throw ShellError(.name, "load: " + why, at: target.location, length: target.length)
         }
         let archive = try SafeTensors.read(from: path)
         switch archive.metadata["gans.kind"] {

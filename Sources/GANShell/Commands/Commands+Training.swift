@@ -3,18 +3,21 @@ import GANKit
 import TensorCore
 
 extension CommandTable {
+    /// Settings of the shell itself, beside the training settings.
+    static let shellSettings = ["maxelements", "maxmemory"]
+
     static let trainingCommands: [Command] = [
         Command("set", group: .training, usage: "set KEY VALUE | set KEY=VALUE … | set",
                 summary: "changes a training setting between steps, or lists them all",
                 details: """
-                Training: loss, batch, dsteps, lambda, gamma, every, clip, smooth, noise, ema (beta for a VAE).
-                Optimizers: lr, beta1, beta2, eps, momentum, weight_decay, alpha, nesterov for both networks,
-                or G.lr, D.beta1, … for one. Also z (normal or uniform noise), maxelements (the largest
-                tensor the shell will make) and maxmemory (MiB that all tensors may hold when a command makes one).
+                Training: \(TrainingSetting.all.map(\.name).joined(separator: ", ")) (see 'help gan' and 'help vae'; a VAE
+                has \(trainingKeys(.variational).joined(separator: ", "))).
+                Optimizers: \(OptimizerKind.hyperparameterNames.joined(separator: ", ")) for both networks,
+                or G.lr, D.beta1, … for one. Also maxelements (the largest tensor the shell will make) and
+                maxmemory (MiB that all tensors may hold when a command makes one).
                 """,
                 examples: ["set lr 2e-4", "set loss hinge", "set D.lr 4e-4 ", "set dsteps=5 lambda=10"],
-                words: trainingKeys + ["lr", "beta1", "beta2", "eps", "momentum", "weight_decay", "alpha", "nesterov", "z", "maxelements", "maxmemory"]
-                    + GANLoss.allCases.map(\.rawValue)) { shell, args, _ in
+                words: TrainingSetting.all.map(\.name) + OptimizerKind.hyperparameterNames + shellSettings) { shell, args, _ in
             try shell.setOptions(args)
         },
         Command("step", group: .training, usage: "step [d | g | N]",
@@ -65,7 +68,6 @@ extension Interpreter {
         // Checked on copies first, so a bad value changes nothing.
         let s = workspace.session
         var options = s?.trainer.options
-        var noise = s?.trainer.gan.noise
         var maxElements = self.options.maxElements
         var maxMemory = self.options.maxMemory
         var hyper: [(Optimizer, String, Float)] = []
@@ -84,18 +86,16 @@ extension Interpreter {
                 continue
             }
             guard let session = s else { throw fail("set \(key): there is no GAN yet; its settings are given with 'gan G D \(key)=…'") }
-            let vae = session.trainer.gan.model == .variational
-            if vae, CommandTable.adversarialKeys.contains(key) {
-                throw fail("set \(key): a VAE has no \(key == "z" ? "choice of noise (its prior is N(0, I))" : "adversarial setting '\(key)'"); its settings are batch, beta, ema and the optimizers'")
-            }
-            if CommandTable.trainingKeys.contains(key) {
+            let model = session.trainer.gan.model
+            if let setting = TrainingSetting.named(key) {
+                guard setting.applies(to: model) else {
+                    throw fail("set \(key): a VAE has no \(key == "z" ? "choice of noise (its prior is N(0, I))" : "adversarial setting '\(key)'"); "
+                               + "its settings are \(CommandTable.trainingKeys(.variational).joined(separator: ", ")) and the optimizers'")
+                }
                 do { try options!.set(key, value) } catch { throw fail("\(error)") }
                 changed.append("\(key) \(value)")
-            } else if key == "z" {
-                guard let n = NoiseDistribution(rawValue: value) else { throw fail("z must be normal or uniform, found '\(value)'") }
-                noise = n
-                changed.append("z \(value)")
             } else {
+                let vae = model == .variational
                 var targets: [(String, Optimizer)] = [("G", session.trainer.optimizerG), (vae ? "E" : "D", session.trainer.optimizerD)]
                 var name = key
                 if targets.contains(where: { key.hasPrefix($0.0 + ".") }) {
@@ -104,7 +104,7 @@ extension Interpreter {
                 }
                 let known = Set(targets.flatMap { $0.1.hyperparameters.map(\.name) })
                 guard known.contains(name) else {
-                    let all = CommandTable.trainingKeys + known.sorted() + ["z", "maxelements", "maxmemory"]
+                    let all = CommandTable.trainingKeys(model) + known.sorted() + CommandTable.shellSettings
                     throw fail("unknown setting '\(key)'; settings are " + all.joined(separator: ", ") + didYouMean(name, among: all))
                 }
                 guard let v = Float(value), v.isFinite else { throw fail("\(key) needs a number, found '\(value)'") }
@@ -122,7 +122,6 @@ extension Interpreter {
         if let options, let s { try checkBatch(options.batchSize, s.trainer.gan) }
         for (o, name, v) in hyper { try o.set(name, v) }
         if let options { s?.trainer.options = options }
-        if let noise { s?.trainer.gan.noise = noise }
         self.options.maxElements = maxElements
         self.options.maxMemory = maxMemory
         return [.text("set " + changed.joined(separator: ", "))]
@@ -132,19 +131,12 @@ extension Interpreter {
         var rows: [[String]] = [["maxelements", Format.count(options.maxElements)],
                                 ["maxmemory", "\(Format.count(options.maxMemory >> 20)) MiB"]]
         if let s = workspace.session {
-            let o = s.trainer.options
-            if s.trainer.gan.model == .variational {
-                rows += [["batch", String(o.batchSize)], ["beta", Format.number(o.beta)], ["ema", o.emaDecay.map { Format.number($0) } ?? "off"]]
-                for (label, opt) in [("G", s.trainer.optimizerG), ("E", s.trainer.optimizerD)] {
-                    rows += opt.hyperparameters.map { ["\(label).\($0.name)", Format.number($0.value)] }
-                }
-                return [.table(Table(columns: ["setting", "value"], rows: rows))]
+            let o = s.trainer.options, model = s.trainer.gan.model
+            for setting in TrainingSetting.all where setting.applies(to: model) {
+                let value = setting.value(in: o)
+                rows.append([setting.name, value.map { setting.choices.isEmpty ? Format.number(Float($0) ?? .nan) : $0 } ?? "off"])
             }
-            rows += [["loss", o.loss.rawValue], ["batch", String(o.batchSize)], ["dsteps", String(o.dSteps)],
-                     ["lambda", Format.number(o.gpLambda)], ["gamma", Format.number(o.r1Gamma)], ["every", String(o.r1Every)], ["clip", Format.number(o.clip)],
-                     ["smooth", Format.number(o.labelSmoothing)], ["noise", Format.number(o.instanceNoise)],
-                     ["ema", o.emaDecay.map { Format.number($0) } ?? "off"], ["z", s.trainer.gan.noise.rawValue]]
-            for (label, opt) in [("G", s.trainer.optimizerG), ("D", s.trainer.optimizerD)] {
+            for (label, opt) in [("G", s.trainer.optimizerG), (model == .variational ? "E" : "D", s.trainer.optimizerD)] {
                 rows += opt.hyperparameters.map { ["\(label).\($0.name)", Format.number($0.value)] }
             }
         }

@@ -55,6 +55,22 @@ public final class Interpreter {
 
     public func isCommand(_ name: String) -> Bool { CommandTable.lookup(name) != nil }
 
+    /// The names the shell gives meanings of its own, besides the commands: no value,
+    /// network or loaded file may take one. The one list of reserved names.
+    static let builtinNames: [(name: String, meaning: String)] = [
+        ("gan", "the GAN or VAE"), ("data", "the loaded data"), ("optG", "G's optimizer"), ("optD", "D's optimizer"),
+        ("quick", "1 in quick mode, else 0"),
+    ]
+
+    /// Why `name` cannot name `what` (a command or a built-in name), or nil when it can.
+    func reservedName(_ name: String, for what: String) -> String? {
+        if isCommand(name) { return "'\(name)' is a command name; pick another name for \(what)" }
+        if let b = Self.builtinNames.first(where: { $0.name == name }) {
+            return "'\(name)' is a built-in name (\(b.meaning)); pick another name for \(what)"
+        }
+        return nil
+    }
+
     /// Parses and runs a chunk (one or more complete lines). Stops at the first error.
     public func run(_ source: String, firstLine: Int = 1) -> ChunkResult {
         let result = execute(chunk: source, firstLine: firstLine)
@@ -144,9 +160,7 @@ public final class Interpreter {
         switch s {
         case .assignment(let name, let e):
             let n = name.text
-            if isCommand(n) || ["gan", "data", "optG", "optD"].contains(n) {
-                throw ShellError(.name, "'\(n)' is a command name; pick another name for the value", at: name)
-            }
+            if let why = reservedName(n, for: "the value") { throw ShellError(.name, why, at: name) }
             let v = try evaluate(e)
             switch v {
             case .tensor(let t):

@@ -195,13 +195,15 @@ public struct TextRenderer {
     }
 
     /// Each line longer than `width` broken at spaces; continuation lines are indented to the
-    /// text after the line's first two-space gap (a column of a list), else to its indentation.
+    /// text after the line's first two-space gap (a column of a list) or a list item's dash,
+    /// else to its indentation.
     public static func wrap(_ text: String, width: Int) -> String {
         reflow(text).map { line -> String in
             let chars = Array(line)
             guard chars.count > width, width >= 20 else { return String(line) }
             let lead = chars.prefix { $0 == " " }.count
-            var hang = lead
+            // A list item's continuation lines hang under its text.
+            var hang = chars.dropFirst(lead).starts(with: ["-", " "]) ? lead + 2 : lead
             if let gap = (lead..<max(lead, chars.count - 2)).first(where: { chars[$0] == " " && chars[$0 + 1] == " " && chars[$0 + 2] != " " && $0 > lead }) {
                 var k = gap
                 while k < chars.count, chars[k] == " " { k += 1 }

@@ -64,10 +64,11 @@ public struct Completer {
             case "explain": pool = Topics.all.map(\.name)
             case "restore": pool = Array(ws.bindings.snapshots.keys)
             case "set":
-                // Setting names first; a loss's values only after 'set loss'.
-                let losses = GANLoss.allCases.map(\.rawValue)
-                pool = c.words.filter { !losses.contains($0) }
-                if previous.count == 2, previous[1] == "loss" { pool = losses }
+                // Setting names first; a setting's values (where it has a list) after its name.
+                pool = previous.count == 2 ? TrainingSetting.named(previous[1])?.choices ?? [] : c.words
+                if let eq = word.firstIndex(of: "="), let s = TrainingSetting.named(String(word[..<eq])) {
+                    return s.choices.map { s.name + "=" + $0 }.filter { $0.hasPrefix(word) }
+                }
             case "plot":
                 // What to plot first (networks and tensors are not plot kinds); names may follow.
                 pool = previous.count == 1 ? c.words.filter { $0 != "to" } : c.words + names
@@ -77,8 +78,8 @@ public struct Completer {
             case "gan":
                 if let eq = word.firstIndex(of: "=") {
                     let key = String(word[..<eq])
-                    let values: [String] = key == "loss" ? GANLoss.allCases.map(\.rawValue) : key == "opt" ? ["adam", "sgd", "rmsprop"]
-                        : key == "z" ? ["normal", "uniform"] : key == "cond" ? ["onehot", "embed:"] : []
+                    let values: [String] = TrainingSetting.named(key)?.choices
+                        ?? (key == "opt" ? OptimizerKind.allCases.map(\.rawValue) : key == "cond" ? ["onehot", "embed:"] : [])
                     return values.map { key + "=" + $0 }.filter { $0.hasPrefix(word) }
                 }
                 pool = previous.count < 3 ? Array(ws.bindings.networks.keys) : c.words
