@@ -18,6 +18,8 @@ public struct TrainingOptions: Equatable, Sendable {
     public var clip: Float = 0.01
     /// One-sided label smoothing: real targets become 1 − s.
     public var labelSmoothing: Float = 0
+    /// Smoothing of the fake side: fake targets become s (with `labelSmoothing`, two-sided smoothing).
+    public var fakeLabelSmoothing: Float = 0
     /// σ of Gaussian noise added to everything D sees (instance noise).
     public var instanceNoise: Float = 0
     /// Decay of an exponential moving average of G's weights (nil: none).
@@ -171,7 +173,8 @@ public final class Trainer {
             let (dReal, dFake) = try frozen(gan.generatorParameters) {
                 try scoreRealAndFake(realIn, fakeIn, labels: real.labels)
             }
-            let parts = try loss.discriminator(real: dReal, fake: dFake, realTarget: 1 - options.labelSmoothing)
+            let parts = try loss.discriminator(real: dReal, fake: dFake, realTarget: 1 - options.labelSmoothing,
+                                                 fakeTarget: options.fakeLabelSmoothing)
             var total = try parts.real + parts.fake
             var penalty: Tensor? = nil
             switch loss {

@@ -41,6 +41,8 @@ public struct TrainingSetting {
         whole("every", \.r1Every, max: 1000, help: "R1 on every n-th D step only, weighted n times", models: [.adversarial]),
         number("clip", \.clip, above: 0, help: "bound of the WGAN critic's weights", models: [.adversarial]),
         fraction("smooth", \.labelSmoothing, help: "one-sided label smoothing: D aims at 1 − smooth for real data", models: [.adversarial]),
+        fraction("smoothfake", \.fakeLabelSmoothing, help: "smoothing of the fake side: D aims at smoothfake for generated data",
+                 models: [.adversarial]),
         number("noise", \.instanceNoise, atLeast: 0, help: "σ of the instance noise added to all D sees", models: [.adversarial]),
         number("beta", \.beta, atLeast: 0, help: "weight of the KL term of a VAE", models: [.variational]),
         TrainingSetting(name: "ema", help: "decay of a moving average of G's weights (off by default)",

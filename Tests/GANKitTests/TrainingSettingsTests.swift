@@ -5,7 +5,7 @@ import XCTest
 final class TrainingSettingsTests: XCTestCase {
     /// A value other than the default for every setting in the table.
     let changed = ["loss": "wgan-gp", "batch": "32", "dsteps": "5", "lambda": "2.5", "gamma": "0.5", "every": "8", "clip": "0.05",
-                   "smooth": "0.1", "noise": "0.2", "beta": "0.25", "ema": "0.999", "z": "uniform"]
+                   "smooth": "0.1", "smoothfake": "0.05", "noise": "0.2", "beta": "0.25", "ema": "0.999", "z": "uniform"]
 
     func testEverySettingRoundTripsThroughItsText() throws {
         XCTAssertEqual(Set(TrainingSetting.all.map(\.name)), Set(changed.keys), "a setting without a value in this test")

@@ -20,6 +20,11 @@ final class TrainingTests: XCTestCase {
         close(r, (0.126928 + 1.313262) / 2, "BCE real"); close(f, (0.974077 + 0.048587) / 2, "BCE fake")
         (r, _) = try d(.nonSaturating, 0.9)
         close(r, ((2.126928 - 1.8) + (0.313262 + 0.9)) / 2, "smoothed real target 0.9")
+        // Fake target 0.2: softplus(l) − 0.2·l = 0.974077 − 0.1 and 0.048587 + 0.6; LSGAN (l − 0.2)²/2.
+        f = try GANLoss.nonSaturating.discriminator(real: real, fake: fake, fakeTarget: 0.2).fake.item
+        close(f, (0.874077 + 0.648587) / 2, "smoothed fake target 0.2")
+        f = try GANLoss.leastSquares.discriminator(real: real, fake: fake, fakeTarget: 0.2).fake.item
+        close(f, 0.5 * (0.09 + 10.24) / 2, "LSGAN smoothed fake target 0.2")
         close(try GANLoss.nonSaturating.generator(fake: fake).item, (0.474077 + 3.048587) / 2, "non-saturating G")
         close(try GANLoss.minimax.generator(fake: fake).item, -(0.974077 + 0.048587) / 2, "minimax G")
         (r, f) = try d(.leastSquares)

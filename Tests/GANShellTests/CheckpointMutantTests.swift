@@ -22,6 +22,7 @@ final class CheckpointMutantTests: XCTestCase {
         "history value",                 // step statistics are a record, not state
         "another valid random state",    // the generator's words are any 4 numbers, not all zero
         "no data fingerprint",           // files from before fingerprints were written are trusted by data name
+        "no init recorded",              // files from before the weight init was written: layers rebuilt later get PyTorch's
     ]
 
     /// What a header-byte mutant that still parses changed, in the terms of `harmless`.
@@ -36,6 +37,9 @@ final class CheckpointMutantTests: XCTestCase {
         if changed.isSubset(of: ["gans.rng"]) { return "another valid random state" }
         if changed.contains("gans.data.fingerprint"), b.metadata["gans.data.fingerprint"] == nil,
            changed.subtracting(["gans.data.fingerprint"]).allSatisfy({ !read.contains($0) }) { return "no data fingerprint" }
+        let inits: Set<String> = ["gans.init", "gans.G.init", "gans.D.init"]
+        if changed.contains(where: { inits.contains($0) && b.metadata[$0] == nil }),
+           changed.allSatisfy({ (inits.contains($0) && b.metadata[$0] == nil) || !read.contains($0) }) { return "no init recorded" }
         if changed.allSatisfy({ !read.contains($0) && $0 != "gans.data.fingerprint" }) { return "an unread metadata key" }
         return "header byte"
     }

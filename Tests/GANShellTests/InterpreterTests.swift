@@ -640,6 +640,12 @@ final class InterpreterTests: XCTestCase {
         fails("set smooth=0.1 batch=0", "batch needs a positive whole number")
         XCTAssertEqual(settingRows()["smooth"], "0", "a refused set changed another setting")
         fails("set lamda 3", "did you mean 'lambda'")
+        // A setting added through the table alone (and its use in the loss): smoothing of the fake side.
+        run("set smoothfake 0.2")
+        XCTAssertEqual(shell.workspace.session?.trainer.options.fakeLabelSmoothing, 0.2)
+        XCTAssertEqual(settingRows()["smoothfake"], "0.2")
+        guard case .text(let summary)? = run("show gan").first else { return XCTFail("show gan gave no text") }
+        XCTAssertTrue(summary.contains("fake targets 0.2"), summary)
         fails("gan G D beta=2", "beta")
         run("net E = input 2 | linear 8 | linear 4")
         run("vae E G beta=0.5")

@@ -161,7 +161,8 @@ enum Topics {
         D is trained toward 1 − s (for example 0.9) instead of 1 on real samples; fake targets stay 0. An
         overconfident D gives G vanishing or huge gradients; a softer target keeps D's scores off the
         extremes. Only the real side is smoothed: smoothing the fake side would reward G for staying where the
-        fakes are (Salimans et al., 2016). gan … smooth=0.1.
+        fakes are (Salimans et al., 2016). gan … smooth=0.1. To see why, smooth the fake side too with
+        smoothfake=0.1 (D then aims at 0.1 for fakes) and compare.
         """, seeAlso: ["instance-noise"]),
         Topic(name: "instance-noise", aliases: [], title: "Instance noise", text: """
         Gaussian noise of σ is added to everything D sees, real and fake. Two distributions on thin manifolds

@@ -303,6 +303,7 @@ extension Interpreter {
         default: break
         }
         if t.options.labelSmoothing > 0 { extras.append("label smoothing \(Format.number(t.options.labelSmoothing))") }
+        if t.options.fakeLabelSmoothing > 0 { extras.append("fake targets \(Format.number(t.options.fakeLabelSmoothing))") }
         if t.options.instanceNoise > 0 { extras.append("instance noise \(Format.number(t.options.instanceNoise))") }
         if let e = t.options.emaDecay { extras.append("EMA of G \(Format.number(e))") }
         if let c = gan.conditioning {
