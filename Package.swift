@@ -35,7 +35,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
         .target(name: "GANKit", dependencies: ["TensorCore", "CZlib"], resources: [.copy("Resources")]),
-        .target(name: "GANShell", dependencies: ["GANKit", "TensorCore", "CEdit"], resources: [.copy("Resources")]),
+        .target(name: "GANShell", dependencies: ["GANKit", "TensorCore", "CEdit", "CZlib"], resources: [.copy("Resources")]),
         .executableTarget(name: "gans", dependencies: [
             "GANShell", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -264,76 +264,41 @@ extension Interpreter {
         }
     }
 
-    /// One measured value: its name in `expect`, what it is, and how it prints.
-    struct Measure {
-        var key: String
-        var label: String
-        var value: Float
+    /// One measured value (GANKit's `Measure`) and how it prints.
+    struct Measured {
+        var measure: Measure
         var shown: String
+        var key: String { measure.key }
+        var label: String { measure.kind.label(count: measure.count.map(Format.count)) }
+        var value: Float { measure.value }
     }
 
-    /// The measures that fit the GAN's data, on n generated samples.
-    func measure(_ s: Session, n: Int, ema: Bool = false) throws -> (title: String, values: [Measure]) {
+    /// The measures that fit the GAN's data, on n generated samples: GANKit measures, the shell formats.
+    func measure(_ s: Session, n: Int, ema: Bool = false) throws -> (title: String, values: [Measured]) {
         let d = s.data
         let x = try generate(s, n, ema: ema)
-        func m(_ key: String, _ label: String, _ v: Float, _ shown: String? = nil) -> Measure {
-            Measure(key: key, label: label, value: v, shown: shown ?? Format.number(v))
+        // A conditional G was asked for classes 0, 1, 2, … in turn (see `generate`).
+        let classes = s.trainer.gan.conditioning != nil ? max(s.trainer.gan.data.classCount ?? 1, 1) : nil
+        let data = MeasureData(name: d.name, kind: d.kind, mixture: d.mixture, samples: d.samples, words: d.words,
+                               realSamples: d.realSamples)
+        let (context, values): (MeasureContext, [Measure])
+        do { (context, values) = try Measures.measure(x, against: data, requestedClasses: classes) } catch let e as MeasureError {
+            throw ShellError(.value, e.description)
         }
-        switch d.kind {
-        case .points:
-            if let mix = d.mixture {
-                let c = mix.coverage(x)
-                var out = [m("modes", "modes covered", Float(c.modes), "\(c.modes)/\(mix.centers.count)"),
-                           m("hq", "high-quality fraction (within 3σ of a mode)", c.highQuality, Format.number(c.highQuality * 100, digits: 3) + "%")]
-                if let kl = mix.reverseKL(x) { out.append(m("kl", "reverse KL of the mode histogram", Float(kl))) }
-                return ("\(Format.count(n)) samples; per mode: " + c.perMode.map(String.init).joined(separator: " "), out)
-            }
-            let real = try d.realSamples(min(n, 5000))
-            return ("\(Format.count(n)) samples", [m("nearest", "mean distance to the nearest real sample", try SampleMetrics.meanNearestDistance(x, training: real))])
-        case .images:
-            guard let set = d.samples, set.classCount != nil else { throw ShellError(.value, "the metrics of images need labelled data; \(d.name) has no labels") }
-            // The classifier learns from four fifths of the data; the held-out fifth,
-            // scored the same way, is the floor a perfect generator would reach (docs/data.md).
-            let (trainPart, heldOut) = try set.split(heldOut: 0.2, seed: 0)
-            let classifier = try ImageClassifier.cached(for: trainPart)
-            let sc = try classifier.scores(x, real: trainPart)
-            var out = [m("coverage", "classes covered", Float(sc.coverage), "\(sc.coverage)/\(classifier.classes)"),
-                       m("classkl", "KL from the data's class histogram", Float(sc.klFromData)),
-                       m("score", "classifier score", Float(sc.score)),
-                       m("frechet", "Fréchet distance of classifier features", Float(sc.frechet))]
-            try Interrupt.check()
-            let floor = try classifier.scores(heldOut.samples, real: trainPart).frechet
-            out.append(m("floor", "the same distance for \(Format.count(heldOut.count)) held-out real images", Float(floor)))
-            if s.trainer.gan.conditioning != nil {
-                // G was asked for classes 0, 1, 2, … in turn (see `generate`).
-                let predicted = try classifier.probabilities(x).argmax(axis: -1).scalars
-                let classes = max(s.trainer.gan.data.classCount ?? 1, 1)
-                let agree = predicted.enumerated().filter { Int($0.element) == $0.offset % classes }.count
-                out.append(m("agreement", "classifier agrees with the requested class", Float(agree) / Float(n),
-                             Format.number(Float(agree) / Float(n) * 100, digits: 3) + "%"))
-            }
-            return ("\(Format.count(n)) samples, judged by a classifier trained on \(d.name)", out)
-        case .sequences(let code):
-            let generated = try code.decode(oneHot: x)
-            try Interrupt.check()
-            let realWords: [String]
-            if let words = d.words { realWords = words } else if let set = d.samples {
-                realWords = try code.decode(oneHot: try set.samples.slice(axis: 0, start: 0, end: min(set.count, 5000)))
-            } else { realWords = [] }
-            let js = Float(TextMetrics.ngramJS(generated, realWords, n: 4))
-            let novelty = Float(TextMetrics.novelty(generated, training: Set(realWords)))
-            var out = [m("js", "4-gram JS divergence from the data", js), m("novelty", "novel (not in the data)", novelty, Format.number(novelty * 100, digits: 3) + "%")]
-            if !realWords.isEmpty {
-                // The same divergence for as many real words: what sampling alone gives.
-                let sample = Random.permutation(realWords.count).prefix(generated.count).map { realWords[$0] }
-                out.append(m("jsfloor", "the same divergence for \(Format.count(sample.count)) real words", Float(TextMetrics.ngramJS(sample, realWords, n: 4))))
-            }
-            if d.name == "names" {
-                let wf = Float(TextMetrics.wellFormedNames(generated))
-                out.append(m("wellformed", "well formed", wf, Format.number(wf * 100, digits: 3) + "%"))
-            }
-            return ("\(Format.count(n)) generated sequences", out)
+        let title: String
+        switch context {
+        case .modes(let perMode): title = "\(Format.count(n)) samples; per mode: " + perMode.map(String.init).joined(separator: " ")
+        case .points: title = "\(Format.count(n)) samples"
+        case .classifier(let name): title = "\(Format.count(n)) samples, judged by a classifier trained on \(name)"
+        case .sequences: title = "\(Format.count(n)) generated sequences"
         }
+        return (title, values.map { m in
+            switch m.reading {
+            case .plain: return Measured(measure: m, shown: Format.number(m.value))
+            case .percent: return Measured(measure: m, shown: Format.number(m.value * 100, digits: 3) + "%")
+            case .outOf(let total): return Measured(measure: m, shown: "\(Int(m.value))/\(total)")
+            }
+        })
     }
 
     func defaultSampleCount(_ s: Session) -> Int {
@@ -415,7 +380,7 @@ extension Interpreter {
 }
 
 extension CommandTable {
-    static let metricNames = ["modes", "hq", "kl", "nearest", "coverage", "classkl", "score", "frechet", "floor", "agreement", "js", "jsfloor", "novelty", "wellformed"]
+    static let metricNames = MeasureKind.allCases.map(\.rawValue)
 
     static let expectCommands: [Command] = [
         Command("expect", group: .inspection, usage: "expect METRIC OP NUMBER [n=N] [ema] | expect EXPR",

@@ -1,4 +1,5 @@
 import CZlib
+import GANKit
 import Foundation
 import TensorCore
 
