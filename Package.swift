@@ -9,10 +9,10 @@ let package = Package(
         .library(name: "GANKit", targets: ["GANKit"]),
         .executable(name: "gans", targets: ["gans"]),
         .executable(name: "gans-bench", targets: ["GANBench"]),
-        .executable(name: "gans-fuzz", targets: ["GANFuzz"]),
+        .executable(name: "gans-fuzz", targets: ["GANFuzz"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // System libraries. OpenBLAS is opened at run time (see docs/architecture.md),
@@ -35,10 +35,13 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
         .target(name: "GANKit", dependencies: ["TensorCore", "CZlib"], resources: [.copy("Resources")]),
-        .target(name: "GANShell", dependencies: ["GANKit", "TensorCore", "CEdit", "CZlib"], resources: [.copy("Resources")]),
-        .executableTarget(name: "gans", dependencies: [
-            "GANShell", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "GANShell", dependencies: ["GANKit", "TensorCore", "CEdit", "CZlib"], resources: [.copy("Resources")]),
+        .executableTarget(
+            name: "gans",
+            dependencies: [
+                "GANShell", .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]),
         .executableTarget(name: "GANBench", dependencies: ["TensorCore", "GANKit", "GANShell"]),
         // libFuzzer targets when scripts/fuzz builds it with -sanitize=fuzzer; a replayer otherwise.
         .executableTarget(name: "GANFuzz", dependencies: ["GANShell", "TensorCore"]),
@@ -46,8 +49,9 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "GANKitTests", dependencies: ["GANKit", "TensorCore", "TestSupport"]),
-        .testTarget(name: "GANShellTests", dependencies: ["GANShell", "GANKit", "TensorCore", "TestSupport", "gans"],
-                    exclude: ["Transcripts"]),
+        .testTarget(
+            name: "GANShellTests", dependencies: ["GANShell", "GANKit", "TensorCore", "TestSupport", "gans"],
+            exclude: ["Transcripts"])
     ],
     swiftLanguageModes: [.v5]
 )

@@ -24,7 +24,8 @@ func benchBusy(workload: String, rounds: Int) throws {
     case "mlp-gan": arguments = ["mlp-gan", "--epochs", "1"]
     case "dcgan": arguments = ["dcgan", "--steps", "60", "--reps", "1"]
     default:
-        FileHandle.standardError.write(Data("gans-bench busy: unknown workload '\(workload)' (toy2d, wgan-gp-toy, mlp-gan, dcgan)\n".utf8))
+        FileHandle.standardError.write(
+            Data("gans-bench busy: unknown workload '\(workload)' (toy2d, wgan-gp-toy, mlp-gan, dcgan)\n".utf8))
         exit(2)
     }
     let busyCPU = max(0, Parallel.coreCount - 1)
@@ -57,10 +58,13 @@ func benchBusy(workload: String, rounds: Int) throws {
         usleep(200_000)
         busy.append(try run())
     }
-    emit([("bench", "busy"), ("workload", workload), ("cores", Parallel.coreCount), ("busy_cpu", busyCPU),
-          ("quiet_steps_per_sec", quiet.map(round2)), ("busy_steps_per_sec", busy.map(round2)),
-          ("quiet_median", round2(median(quiet))), ("busy_median", round2(median(busy))),
-          ("busy_over_quiet", round2(median(busy) / median(quiet)))] + blasFields())
+    emit(
+        [
+            ("bench", "busy"), ("workload", workload), ("cores", Parallel.coreCount), ("busy_cpu", busyCPU),
+            ("quiet_steps_per_sec", quiet.map(round2)), ("busy_steps_per_sec", busy.map(round2)),
+            ("quiet_median", round2(median(quiet))), ("busy_median", round2(median(busy))),
+            ("busy_over_quiet", round2(median(busy) / median(quiet)))
+        ] + blasFields())
 }
 
 struct BenchError: Error, CustomStringConvertible {

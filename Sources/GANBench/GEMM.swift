@@ -12,8 +12,9 @@ func benchGEMM(quick: Bool) {
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
                     bestSecondsPerCall(seconds: seconds) {
-                        BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: ta ? m : k,
-                                   b: pb.baseAddress!, ldb: tb ? k : n, beta: 0, c: pc.baseAddress!, ldc: n)
+                        BLAS.sgemm(
+                            transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: ta ? m : k,
+                            b: pb.baseAddress!, ldb: tb ? k : n, beta: 0, c: pc.baseAddress!, ldc: n)
                     }
                 }
             }
@@ -31,23 +32,33 @@ func benchGEMM(quick: Bool) {
     var gan: [Any] = []
     // [M,K]·[K,N] forward, then the two backward products: dA = g·Bᵀ, dB = Aᵀ·g.
     for (m, k, n) in [(64, 64, 256), (64, 256, 512), (64, 512, 784), (64, 784, 512)] {
-        for (label, mm, nn, kk, ta, tb) in [("forward", m, n, k, false, false),
-                                            ("dA = g·Bᵀ", m, k, n, false, true),
-                                            ("dB = Aᵀ·g", k, n, m, true, false)] {
+        for (label, mm, nn, kk, ta, tb) in [
+            ("forward", m, n, k, false, false),
+            ("dA = g·Bᵀ", m, k, n, false, true),
+            ("dB = Aᵀ·g", k, n, m, true, false)
+        ] {
             let r = measure(m: mm, n: nn, k: kk, ta: ta, tb: tb)
-            gan.append([("layer", "[\(m),\(k)]·[\(k),\(n)]"), ("product", label), ("m", mm), ("n", nn), ("k", kk),
-                        ("gflops", round2(r.binding)), ("gflops_tensor", round2(r.tensor))] as [(String, Any)])
+            gan.append(
+                [
+                    ("layer", "[\(m),\(k)]·[\(k),\(n)]"), ("product", label), ("m", mm), ("n", nn), ("k", kk),
+                    ("gflops", round2(r.binding)), ("gflops_tensor", round2(r.tensor))
+                ] as [(String, Any)])
         }
     }
     // The skinny products of the 2-D toy networks: µs per call matters there, not GFLOP/s.
     var skinny: [Any] = []
     for (m, k, n) in [(512, 2, 128), (256, 2, 128), (512, 128, 1), (256, 128, 2), (512, 128, 128)] {
-        for (label, mm, nn, kk, ta, tb) in [("forward", m, n, k, false, true), ("dA = g·B", m, k, n, false, false),
-                                            ("dB = gᵀ·A", n, k, m, true, false)] {
+        for (label, mm, nn, kk, ta, tb) in [
+            ("forward", m, n, k, false, true), ("dA = g·B", m, k, n, false, false),
+            ("dB = gᵀ·A", n, k, m, true, false)
+        ] {
             let r = measure(m: mm, n: nn, k: kk, ta: ta, tb: tb)
             let flops = 2.0 * Double(mm * nn * kk)
-            skinny.append([("layer", "[\(m),\(k)]·[\(n),\(k)]ᵀ"), ("product", label), ("m", mm), ("n", nn), ("k", kk),
-                           ("us_per_call", round2(flops / (r.binding * 1e9) * 1e6))] as [(String, Any)])
+            skinny.append(
+                [
+                    ("layer", "[\(m),\(k)]·[\(n),\(k)]ᵀ"), ("product", label), ("m", mm), ("n", nn), ("k", kk),
+                    ("us_per_call", round2(flops / (r.binding * 1e9) * 1e6))
+                ] as [(String, Any)])
         }
     }
     emit([("bench", "gemm")] + blasFields() + [("square", square), ("gan_shapes", gan), ("toy_shapes", skinny)])

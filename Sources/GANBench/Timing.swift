@@ -51,7 +51,8 @@ func emit(_ fields: [(String, Any)]) {
         case let d as Double: return d.isFinite ? "\(d)" : "null"
         case let i as Int: return "\(i)"
         case let b as Bool: return b ? "true" : "false"
-        case let o as [(String, Any)]: return "{" + o.map { JSONValue.quote($0.0) + ":" + encode($0.1) }.joined(separator: ",") + "}"
+        case let o as [(String, Any)]:
+            return "{" + o.map { JSONValue.quote($0.0) + ":" + encode($0.1) }.joined(separator: ",") + "}"
         case let a as [Any]: return "[" + a.map(encode).joined(separator: ",") + "]"
         default: return JSONValue.quote("\(v)")
         }
@@ -63,7 +64,10 @@ func emit(_ fields: [(String, Any)]) {
 func blasFields() -> [(String, Any)] {
     let info = BLAS.info
     let cpu = CPU.current
-    return [("cpu", cpu.modelName), ("cpu_vendor", cpu.vendor), ("cpu_family", cpu.family ?? -1), ("cpu_model", cpu.model ?? -1),
-            ("cpu_features", cpu.vectorFeatures.joined(separator: " ")), ("c_kernels", cpu.kernelLevel),
-            ("blas", info.library), ("core", info.kernel), ("core_choice", info.choice), ("gemm_split_cores", info.threads)]
+    return [
+        ("cpu", cpu.modelName), ("cpu_vendor", cpu.vendor), ("cpu_family", cpu.family ?? -1),
+        ("cpu_model", cpu.model ?? -1),
+        ("cpu_features", cpu.vectorFeatures.joined(separator: " ")), ("c_kernels", cpu.kernelLevel),
+        ("blas", info.library), ("core", info.kernel), ("core_choice", info.choice), ("gemm_split_cores", info.threads)
+    ]
 }

@@ -6,8 +6,10 @@ import GANKit
 // hyperparameters, step structure and JSON field names.
 
 func adamOptimizers(_ gan: GAN, lr: Float, beta1: Float, beta2: Float) -> (Optimizer, Optimizer) {
-    (Adam(gan.generatorParameters, lr: lr, beta1: beta1, beta2: beta2),
-     Adam(gan.discriminatorParameters, lr: lr, beta1: beta1, beta2: beta2))
+    (
+        Adam(gan.generatorParameters, lr: lr, beta1: beta1, beta2: beta2),
+        Adam(gan.discriminatorParameters, lr: lr, beta1: beta1, beta2: beta2)
+    )
 }
 
 func toyTrainer(loss: GANLoss, lr: Float, beta2: Float, dSteps: Int) throws -> Trainer {
@@ -47,7 +49,7 @@ func benchToy(wgan: Bool, steps: Int, seeds: [UInt64]) throws {
     let loss: GANLoss = wgan ? .wassersteinGP : .nonSaturating
     let lr: Float = wgan ? 1e-4 : 1e-3, beta2: Float = wgan ? 0.9 : 0.999, dSteps = wgan ? 5 : 1
     Random.seed(0)
-    try toyTrainer(loss: loss, lr: lr, beta2: beta2, dSteps: dSteps).train(steps: wgan ? 20 : 50)   // warm-up
+    try toyTrainer(loss: loss, lr: lr, beta2: beta2, dSteps: dSteps).train(steps: wgan ? 20 : 50)  // warm-up
     var runs: [Any] = []
     var rates: [Double] = []
     for seed in seeds {
@@ -59,16 +61,25 @@ func benchToy(wgan: Bool, steps: Int, seeds: [UInt64]) throws {
         let (ld, lg) = lastLosses(t)
         let rate = Double(steps) / elapsed
         rates.append(rate)
-        let speed: [(String, Any)] = wgan
+        let speed: [(String, Any)] =
+            wgan
             ? [("gen_steps_per_sec", round2(rate)), ("critic_steps_per_sec", round2(5 * rate))]
             : [("steps_per_sec", round2(rate))]
-        runs.append([("seed", Int(seed)), ("seconds", round2(elapsed))] + speed +
-                    [("final_loss_d", ld), ("final_loss_g", lg)] + (try toyCoverage(t)) as [(String, Any)])
+        runs.append(
+            [("seed", Int(seed)), ("seconds", round2(elapsed))] + speed + [("final_loss_d", ld), ("final_loss_g", lg)]
+                + (try toyCoverage(t)) as [(String, Any)])
     }
-    let header: [(String, Any)] = wgan
-        ? [("bench", "wgan_gp_toy"), ("adam", "fused"), ("gen_steps", steps), ("critic_steps_per_gen_step", 5), ("batch", 256),
-           ("gen_steps_per_sec_median", round2(median(rates)))]
-        : [("bench", "toy2d"), ("adam", "fused"), ("steps", steps), ("batch", 256), ("steps_per_sec_median", round2(median(rates)))]
+    let header: [(String, Any)] =
+        wgan
+        ? [
+            ("bench", "wgan_gp_toy"), ("adam", "fused"), ("gen_steps", steps), ("critic_steps_per_gen_step", 5),
+            ("batch", 256),
+            ("gen_steps_per_sec_median", round2(median(rates)))
+        ]
+        : [
+            ("bench", "toy2d"), ("adam", "fused"), ("steps", steps), ("batch", 256),
+            ("steps_per_sec_median", round2(median(rates)))
+        ]
     emit(header + [("runs", runs), ("peak_rss_mib", round2(peakRSSMiB()))] + blasFields())
 }
 
@@ -92,7 +103,7 @@ let mlpD = "input 784 | linear 512 | leakyrelu 0.2 | linear 256 | leakyrelu 0.2 
 /// The MLP GAN on MNIST-shaped data: seconds per 937-step epoch, BCE, Adam 2e-4 (0.5, 0.999).
 func benchMLPGAN(epochs: Int) throws {
     let data = try syntheticImages([784])
-    try imageTrainer(mlpG, mlpD, data: data).train(steps: 20)   // warm-up on throwaway models
+    try imageTrainer(mlpG, mlpD, data: data).train(steps: 20)  // warm-up on throwaway models
     Random.seed(0)
     let t = try imageTrainer(mlpG, mlpD, data: data)
     data.cursor = DataCursor()
@@ -105,15 +116,21 @@ func benchMLPGAN(epochs: Int) throws {
         losses.append([ld, lg])
     }
     let med = median(seconds)
-    emit([("bench", "mlp_gan"), ("adam", "fused"), ("batch", 64), ("steps_per_epoch", t.batchesPerEpoch),
-          ("params_g", t.gan.generator.parameterCount), ("params_d", t.gan.discriminator.parameterCount),
-          ("epoch_seconds", seconds.map(round2)), ("epoch_seconds_median", round2(med)),
-          ("steps_per_sec", round2(Double(t.batchesPerEpoch) / med)), ("ms_per_step", round2(1000 * med / Double(t.batchesPerEpoch))),
-          ("final_loss_d_g_per_epoch", losses), ("peak_rss_mib", round2(peakRSSMiB()))] + blasFields())
+    emit(
+        [
+            ("bench", "mlp_gan"), ("adam", "fused"), ("batch", 64), ("steps_per_epoch", t.batchesPerEpoch),
+            ("params_g", t.gan.generator.parameterCount), ("params_d", t.gan.discriminator.parameterCount),
+            ("epoch_seconds", seconds.map(round2)), ("epoch_seconds_median", round2(med)),
+            ("steps_per_sec", round2(Double(t.batchesPerEpoch) / med)),
+            ("ms_per_step", round2(1000 * med / Double(t.batchesPerEpoch))),
+            ("final_loss_d_g_per_epoch", losses), ("peak_rss_mib", round2(peakRSSMiB()))
+        ] + blasFields())
 }
 
-let dcganG = "noise 64 | linear 6272 | batchnorm | relu | reshape 128 7 7 | convt 64 k=4 s=2 p=1 | batchnorm | relu | convt 1 k=4 s=2 p=1 | tanh"
-let dcganD = "input 1 28 28 | conv 64 k=4 s=2 p=1 | leakyrelu 0.2 | conv 128 k=4 s=2 p=1 | batchnorm | leakyrelu 0.2 | flatten | linear 1"
+let dcganG =
+    "noise 64 | linear 6272 | batchnorm | relu | reshape 128 7 7 | convt 64 k=4 s=2 p=1 | batchnorm | relu | convt 1 k=4 s=2 p=1 | tanh"
+let dcganD =
+    "input 1 28 28 | conv 64 k=4 s=2 p=1 | leakyrelu 0.2 | conv 128 k=4 s=2 p=1 | batchnorm | leakyrelu 0.2 | flatten | linear 1"
 
 /// The DCGAN on 28×28×1 data: steps/s over blocks of 200 steps.
 func benchDCGAN(steps: Int, reps: Int) throws {
@@ -132,12 +149,15 @@ func benchDCGAN(steps: Int, reps: Int) throws {
     }
     let med = median(seconds)
     let sps = Double(steps) / med
-    emit([("bench", "dcgan"), ("adam", "fused"), ("batch", 64), ("steps_per_block", steps),
-          ("params_g", t.gan.generator.parameterCount), ("params_d", t.gan.discriminator.parameterCount),
-          ("block_seconds", seconds.map(round2)), ("block_seconds_median", round2(med)),
-          ("steps_per_sec", round2(sps)), ("ms_per_step", round2(1000 / sps)),
-          ("projected_epoch_seconds_937_steps", round2(937 / sps)),
-          ("final_loss_d_g_per_block", losses), ("peak_rss_mib", round2(peakRSSMiB())),
-          ("peak_tensor_mib", round2(Double(BufferPool.shared.peaks.live) / 1_048_576)),
-          ("peak_pool_mib", round2(Double(BufferPool.shared.peaks.held) / 1_048_576))] + blasFields())
+    emit(
+        [
+            ("bench", "dcgan"), ("adam", "fused"), ("batch", 64), ("steps_per_block", steps),
+            ("params_g", t.gan.generator.parameterCount), ("params_d", t.gan.discriminator.parameterCount),
+            ("block_seconds", seconds.map(round2)), ("block_seconds_median", round2(med)),
+            ("steps_per_sec", round2(sps)), ("ms_per_step", round2(1000 / sps)),
+            ("projected_epoch_seconds_937_steps", round2(937 / sps)),
+            ("final_loss_d_g_per_block", losses), ("peak_rss_mib", round2(peakRSSMiB())),
+            ("peak_tensor_mib", round2(Double(BufferPool.shared.peaks.live) / 1_048_576)),
+            ("peak_pool_mib", round2(Double(BufferPool.shared.peaks.held) / 1_048_576))
+        ] + blasFields())
 }

@@ -10,20 +10,20 @@ import TensorCore
 
 let args = Array(CommandLine.arguments.dropFirst())
 let usage = """
-usage: gans-bench <workload> [options]
-  gemm [--quick]             GFLOP/s for square sizes 64…2048 and the GAN layer shapes
-  ops [--quick]              µs per recorded op (forward+backward) and elementwise GB/s
-  memory [--steps N]         RSS across N forward/backward steps of a small MLP (default 100000)
-  toy2d [--steps N] [--seeds S…]        vanilla GAN on the ring of 8 (the reference toy2d.py)
-  wgan-gp-toy [--steps N] [--seeds S…]  WGAN-GP on the ring of 8 (the reference wgan_gp_toy.py)
-  mlp-gan [--epochs N]                  MLP GAN, 937-step epochs of MNIST-shaped data (mlp_gan.py)
-  dcgan [--steps N] [--reps R]          DCGAN on 28x28 data, blocks of steps (dcgan.py)
-  profile-op [--iterations N]           a tight loop of one small recorded op, to run under a profiler
-  shell [--quick]                       start-to-exit time of gans and ms per command that does not train
-  busy WORKLOAD [--rounds R]            WORKLOAD (toy2d, wgan-gp-toy, mlp-gan, dcgan) quiet and beside a process
-                                        spinning on the last CPU, interleaved; prints the speed ratio busy / quiet
-  spin --cpu C                          spin on CPU C until killed (the busy neighbour)
-"""
+    usage: gans-bench <workload> [options]
+      gemm [--quick]             GFLOP/s for square sizes 64…2048 and the GAN layer shapes
+      ops [--quick]              µs per recorded op (forward+backward) and elementwise GB/s
+      memory [--steps N]         RSS across N forward/backward steps of a small MLP (default 100000)
+      toy2d [--steps N] [--seeds S…]        vanilla GAN on the ring of 8 (the reference toy2d.py)
+      wgan-gp-toy [--steps N] [--seeds S…]  WGAN-GP on the ring of 8 (the reference wgan_gp_toy.py)
+      mlp-gan [--epochs N]                  MLP GAN, 937-step epochs of MNIST-shaped data (mlp_gan.py)
+      dcgan [--steps N] [--reps R]          DCGAN on 28x28 data, blocks of steps (dcgan.py)
+      profile-op [--iterations N]           a tight loop of one small recorded op, to run under a profiler
+      shell [--quick]                       start-to-exit time of gans and ms per command that does not train
+      busy WORKLOAD [--rounds R]            WORKLOAD (toy2d, wgan-gp-toy, mlp-gan, dcgan) quiet and beside a process
+                                            spinning on the last CPU, interleaved; prints the speed ratio busy / quiet
+      spin --cpu C                          spin on CPU C until killed (the busy neighbour)
+    """
 
 guard let workload = args.first else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
@@ -51,7 +51,9 @@ case "dcgan": try benchDCGAN(steps: option("--steps", default: 200), reps: optio
 case "profile-op": try profileSmallOp(iterations: option("--iterations", default: 200_000))
 case "shell": try benchShell(quick: quick)
 case "busy":
-    guard args.count > 1 else { FileHandle.standardError.write(Data("gans-bench busy: which workload?\n\(usage)\n".utf8)); exit(2) }
+    guard args.count > 1 else {
+        FileHandle.standardError.write(Data("gans-bench busy: which workload?\n\(usage)\n".utf8)); exit(2)
+    }
     try benchBusy(workload: args[1], rounds: option("--rounds", default: 3))
 case "spin": spin(cpu: option("--cpu", default: 1))
 case "-h", "--help", "help": print(usage)

@@ -32,7 +32,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         return o
     }
 
-    static let prelude = "data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=8"
+    static let prelude =
+        "data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=8"
 
     /// Runs one input; returns the number of statements that failed (for the harness's statistics).
     @discardableResult
@@ -59,9 +60,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             _ = shell.run(Self.prelude)
             var failed = 0
             // Each load, then what uses what it loaded: a step, samples, a look at the values.
-            for line in ["load gan input.safetensors", "step", "sample 4", "show gan",
-                         "load H input.safetensors", "H(randn(2, 2))", "show H",
-                         "load t input.safetensors", "t"] {
+            for line in [
+                "load gan input.safetensors", "step", "sample 4", "show gan",
+                "load H input.safetensors", "H(randn(2, 2))", "show H",
+                "load t input.safetensors", "t"
+            ] {
                 let r = shell.run(line)
                 _ = TextRenderer().render(r.outputs)
                 if r.error != nil { failed += 1 }

@@ -9,8 +9,9 @@ public enum GANShellInfo {
     /// The text of a built-in example script.
     public static func example(named name: String) -> String? {
         guard examples.contains(name),
-              let url = Bundle.module.url(forResource: name, withExtension: "gans", subdirectory: "examples"),
-              let data = try? Data(contentsOf: url) else { return nil }
+            let url = Bundle.module.url(forResource: name, withExtension: "gans", subdirectory: "examples"),
+            let data = try? Data(contentsOf: url)
+        else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
 }

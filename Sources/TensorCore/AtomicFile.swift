@@ -1,8 +1,8 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A file-system problem, naming the file.
@@ -40,7 +40,10 @@ public enum AtomicFile {
             guard type == S_IFREG else { throw FileError(path, "cannot write: it is not a regular file") }
             // Root may write anything; a file with no write bit is still one its owner protected.
             guard st.st_mode & 0o222 != 0, access(path, W_OK) == 0 else {
-                throw FileError(path, "is read-only (mode \(String(st.st_mode & 0o777, radix: 8))): gans does not replace a file you cannot write")
+                throw FileError(
+                    path,
+                    "is read-only (mode \(String(st.st_mode & 0o777, radix: 8))): gans does not replace a file you cannot write"
+                )
             }
             mode = st.st_mode & 0o7777
         }
@@ -69,7 +72,9 @@ public enum AtomicFile {
             throw FileError(path, "cannot flush to disk: \(m); the file is as it was")
         }
         close(fd)
-        guard rename(tmp, path) == 0 else { throw FileError(path, "cannot replace the file: \(String(cString: strerror(errno)))") }
+        guard rename(tmp, path) == 0 else {
+            throw FileError(path, "cannot replace the file: \(String(cString: strerror(errno)))")
+        }
         ok = true
         let dfd = open(dir, O_RDONLY)
         if dfd >= 0 { _ = fsync(dfd); close(dfd) }

@@ -54,8 +54,10 @@ extension Tensor {
     /// Attaches a backward rule to `out` when recording is on and some input
     /// needs a gradient; returns `out`.
     @inline(__always)
-    static func record(_ op: String, _ out: Tensor, _ inputs: [Tensor],
-                       _ backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+    static func record(
+        _ op: String, _ out: Tensor, _ inputs: [Tensor],
+        _ backward: @escaping (Tensor) throws -> [Tensor?]
+    ) -> Tensor {
         guard GradMode.isEnabled else { return out }
         var needs: UInt64 = 0
         for (i, t) in inputs.enumerated() where t.requiresGrad { needs |= 1 << UInt64(Swift.min(i, 63)) }
@@ -95,15 +97,17 @@ extension Tensor {
     /// `visit` receives each tensor with its total gradient; nodes are freed
     /// afterwards unless `retainGraph`. Gradients wait in each tensor's
     /// `pendingGrad` until every consumer has contributed.
-    private func propagate(seed: Tensor, createGraph: Bool, retainGraph: Bool,
-                           visit: (Tensor, Tensor) throws -> Void) throws {
+    private func propagate(
+        seed: Tensor, createGraph: Bool, retainGraph: Bool,
+        visit: (Tensor, Tensor) throws -> Void
+    ) throws {
         Tensor.epochCounter &+= 1
         let order = graphOrder(epoch: Tensor.epochCounter)
         pendingGrad = seed
         let old = GradMode.set(createGraph)
         defer {
             _ = GradMode.set(old)
-            for t in order { t.pendingGrad = nil }   // clears what an error left behind
+            for t in order { t.pendingGrad = nil }  // clears what an error left behind
         }
         for t in order {
             guard let g = t.pendingGrad else { continue }
@@ -125,8 +129,10 @@ extension Tensor {
 
     /// Accumulates d(self)/d(leaf) into the `.grad` of every leaf tensor that
     /// requires a gradient. `self` must be a scalar unless `gradient` is given.
-    public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false,
-                         createGraph: Bool = false) throws {
+    public func backward(
+        _ gradient: Tensor? = nil, retainGraph: Bool = false,
+        createGraph: Bool = false
+    ) throws {
         let seed = try seedGradient(gradient, op: "backward")
         try propagate(seed: seed, createGraph: createGraph, retainGraph: retainGraph) { t, g in
             guard t.node == nil, t.requiresGrad else { return }
@@ -140,16 +146,23 @@ extension Tensor {
 
     private func seedGradient(_ gradient: Tensor?, op: String) throws -> Tensor {
         guard requiresGrad else {
-            throw TensorError(op, "the tensor does not require a gradient: nothing it was computed from has requiresGrad set")
+            throw TensorError(
+                op, "the tensor does not require a gradient: nothing it was computed from has requiresGrad set")
         }
         if let gradient {
             guard gradient.shape == shape else {
-                throw TensorError(op, "gradient of shape \(shapeString(gradient.shape)) given for a tensor of shape \(shapeString(shape))")
+                throw TensorError(
+                    op,
+                    "gradient of shape \(shapeString(gradient.shape)) given for a tensor of shape \(shapeString(shape))"
+                )
             }
             return gradient
         }
         guard count == 1 else {
-            throw TensorError(op, "needs a scalar (one element) to start from, found shape \(shapeString(shape)); pass a gradient of the same shape")
+            throw TensorError(
+                op,
+                "needs a scalar (one element) to start from, found shape \(shapeString(shape)); pass a gradient of the same shape"
+            )
         }
         return Tensor(ones: shape)
     }
@@ -160,20 +173,27 @@ extension Tensor {
 /// `createGraph` the returned gradients are recorded, so they can be
 /// differentiated again (gradient penalties). An input that `output` does not
 /// depend on gets a zero gradient.
-public func grad(of output: Tensor, wrt inputs: [Tensor], gradient: Tensor? = nil,
-                 createGraph: Bool = false, retainGraph: Bool? = nil) throws -> [Tensor] {
+public func grad(
+    of output: Tensor, wrt inputs: [Tensor], gradient: Tensor? = nil,
+    createGraph: Bool = false, retainGraph: Bool? = nil
+) throws -> [Tensor] {
     for (i, x) in inputs.enumerated() where !x.requiresGrad {
         throw TensorError("grad", "input \(i) of shape \(shapeString(x.shape)) does not require a gradient")
     }
     let seed: Tensor
     if let gradient {
         guard gradient.shape == output.shape else {
-            throw TensorError("grad", "gradient of shape \(shapeString(gradient.shape)) given for an output of shape \(shapeString(output.shape))")
+            throw TensorError(
+                "grad",
+                "gradient of shape \(shapeString(gradient.shape)) given for an output of shape \(shapeString(output.shape))"
+            )
         }
         seed = gradient
     } else {
         guard output.count == 1 else {
-            throw TensorError("grad", "needs a scalar output, found shape \(shapeString(output.shape)); pass a gradient of the same shape")
+            throw TensorError(
+                "grad",
+                "needs a scalar output, found shape \(shapeString(output.shape)); pass a gradient of the same shape")
         }
         seed = Tensor(ones: output.shape)
     }
@@ -181,16 +201,20 @@ public func grad(of output: Tensor, wrt inputs: [Tensor], gradient: Tensor? = ni
         return inputs.map { Tensor(zeros: $0.shape) }
     }
     var result = [Tensor?](repeating: nil, count: inputs.count)
-    try output.propagateForGrad(seed: seed, createGraph: createGraph,
-                                retainGraph: retainGraph ?? createGraph) { t, g in
+    try output.propagateForGrad(
+        seed: seed, createGraph: createGraph,
+        retainGraph: retainGraph ?? createGraph
+    ) { t, g in
         for (i, x) in inputs.enumerated() where x === t { result[i] = g }
     }
     return zip(inputs, result).map { x, g in g ?? Tensor(zeros: x.shape) }
 }
 
 extension Tensor {
-    fileprivate func propagateForGrad(seed: Tensor, createGraph: Bool, retainGraph: Bool,
-                                      visit: (Tensor, Tensor) throws -> Void) throws {
+    fileprivate func propagateForGrad(
+        seed: Tensor, createGraph: Bool, retainGraph: Bool,
+        visit: (Tensor, Tensor) throws -> Void
+    ) throws {
         try propagate(seed: seed, createGraph: createGraph, retainGraph: retainGraph, visit: visit)
     }
 }

@@ -1,10 +1,10 @@
 import CKernels
 import Foundation
 #if canImport(Accelerate)
-import Accelerate
+    import Accelerate
 #elseif os(Linux)
-import Glibc
-import COpenBLAS
+    import Glibc
+    import COpenBLAS
 #endif
 
 /// The GEMM every compute-heavy op funnels into.
@@ -27,12 +27,17 @@ public enum BLAS {
         /// Cores a large product is split across (one OpenBLAS thread on each).
         public var threads: Int
 
-        public var description: String { "\(library), \(kernel) kernels (\(choice)), products split over \(threads) cores" }
+        public var description: String {
+            "\(library), \(kernel) kernels (\(choice)), products split over \(threads) cores"
+        }
     }
 
-    typealias SgemmFunction = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float,
-                                               UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32,
-                                               Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+    typealias SgemmFunction =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Float,
+            UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32,
+            Float, UnsafeMutablePointer<Float>?, Int32
+        ) -> Void
 
     private struct Backend: @unchecked Sendable {
         var sgemm: SgemmFunction?
@@ -62,9 +67,9 @@ public enum BLAS {
     /// Whether products are split by the core (OpenBLAS, single-threaded).
     private static var usesCoreSplit: Bool {
         #if canImport(Accelerate)
-        return false
+            return false
         #else
-        return backend.sgemm != nil
+            return backend.sgemm != nil
         #endif
     }
 
@@ -82,59 +87,72 @@ public enum BLAS {
 
     private static func load() -> Backend {
         #if canImport(Accelerate)
-        return Backend(sgemm: nil, info: Info(library: "Accelerate", kernel: "Accelerate", choice: "system", threads: Parallel.cores))
+            return Backend(
+                sgemm: nil,
+                info: Info(library: "Accelerate", kernel: "Accelerate", choice: "system", threads: Parallel.cores))
         #elseif os(Linux)
-        var choice: String
-        var forced: String? = nil
-        if let user = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], !user.isEmpty {
-            choice = "OPENBLAS_CORETYPE=\(user) set in the environment"
-        } else if let pick = preferredCoreType(cpuFlags: CPU.current.flags) {
-            forced = pick
-            choice = "chosen for this CPU"
-        } else {
-            choice = "OpenBLAS's own detection"
-        }
-        if let forced { setenv("OPENBLAS_CORETYPE", forced, 1) }
-        defer { if forced != nil { unsetenv("OPENBLAS_CORETYPE") } }
-        // OpenBLAS runs single-threaded inside the core's own split (its
-        // threads would block the sum over k differently and spin on the
-        // cores the pool needs), so it starts none.
-        let setOne = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil
-        if setOne { setenv("OPENBLAS_NUM_THREADS", "1", 1) }
-        defer { if setOne { unsetenv("OPENBLAS_NUM_THREADS") } }
-        let candidates = ["libopenblas.so.0", "libopenblas.so",
-                          "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
-                          "/usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.so.0"]
-        for name in candidates {
-            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL),
-                  let sym = dlsym(handle, "cblas_sgemm") else { continue }
-            let sgemm = unsafeBitCast(sym, to: SgemmFunction.self)
-            var kernel = "unknown"
-            if let f = dlsym(handle, "openblas_get_corename") {
-                let corename = unsafeBitCast(f, to: gans_openblas_get_corename_fn.self)
-                if let c = corename() { kernel = String(cString: c) }
+            var choice: String
+            var forced: String? = nil
+            if let user = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], !user.isEmpty {
+                choice = "OPENBLAS_CORETYPE=\(user) set in the environment"
+            } else if let pick = preferredCoreType(cpuFlags: CPU.current.flags) {
+                forced = pick
+                choice = "chosen for this CPU"
+            } else {
+                choice = "OpenBLAS's own detection"
             }
-            var version = ""
-            if let f = dlsym(handle, "openblas_get_config") {
-                let config = unsafeBitCast(f, to: gans_openblas_get_corename_fn.self)
-                if let c = config() {
-                    let words = String(cString: c).split(separator: " ")
-                    if words.count > 1 { version = " " + words[1] }
+            if let forced { setenv("OPENBLAS_CORETYPE", forced, 1) }
+            defer { if forced != nil { unsetenv("OPENBLAS_CORETYPE") } }
+            // OpenBLAS runs single-threaded inside the core's own split (its
+            // threads would block the sum over k differently and spin on the
+            // cores the pool needs), so it starts none.
+            let setOne = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil
+            if setOne { setenv("OPENBLAS_NUM_THREADS", "1", 1) }
+            defer { if setOne { unsetenv("OPENBLAS_NUM_THREADS") } }
+            let candidates = [
+                "libopenblas.so.0", "libopenblas.so",
+                "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
+                "/usr/lib/aarch64-linux-gnu/openblas-pthread/libopenblas.so.0"
+            ]
+            for name in candidates {
+                guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL),
+                    let sym = dlsym(handle, "cblas_sgemm")
+                else { continue }
+                let sgemm = unsafeBitCast(sym, to: SgemmFunction.self)
+                var kernel = "unknown"
+                if let f = dlsym(handle, "openblas_get_corename") {
+                    let corename = unsafeBitCast(f, to: gans_openblas_get_corename_fn.self)
+                    if let c = corename() { kernel = String(cString: c) }
                 }
+                var version = ""
+                if let f = dlsym(handle, "openblas_get_config") {
+                    let config = unsafeBitCast(f, to: gans_openblas_get_corename_fn.self)
+                    if let c = config() {
+                        let words = String(cString: c).split(separator: " ")
+                        if words.count > 1 { version = " " + words[1] }
+                    }
+                }
+                if let f = dlsym(handle, "openblas_set_num_threads") {
+                    unsafeBitCast(f, to: gans_openblas_set_num_threads_fn.self)(1)
+                }
+                if let forced, kernel.lowercased() != forced.lowercased() {
+                    choice = "chose \(forced) for this CPU; the library runs \(kernel)"
+                }
+                return Backend(
+                    sgemm: sgemm,
+                    info: Info(
+                        library: "OpenBLAS\(version) (\(name))", kernel: kernel, choice: choice, threads: Parallel.cores
+                    ))
             }
-            if let f = dlsym(handle, "openblas_set_num_threads") {
-                unsafeBitCast(f, to: gans_openblas_set_num_threads_fn.self)(1)
-            }
-            if let forced, kernel.lowercased() != forced.lowercased() {
-                choice = "chose \(forced) for this CPU; the library runs \(kernel)"
-            }
-            return Backend(sgemm: sgemm,
-                           info: Info(library: "OpenBLAS\(version) (\(name))", kernel: kernel, choice: choice, threads: Parallel.cores))
-        }
-        return Backend(sgemm: nil, info: Info(library: "built-in Swift GEMM (OpenBLAS not found: run scripts/setup)",
-                                              kernel: "scalar", choice: "fallback", threads: 1))
+            return Backend(
+                sgemm: nil,
+                info: Info(
+                    library: "built-in Swift GEMM (OpenBLAS not found: run scripts/setup)",
+                    kernel: "scalar", choice: "fallback", threads: 1))
         #else
-        return Backend(sgemm: nil, info: Info(library: "built-in Swift GEMM", kernel: "scalar", choice: "fallback", threads: 1))
+            return Backend(
+                sgemm: nil, info: Info(library: "built-in Swift GEMM", kernel: "scalar", choice: "fallback", threads: 1)
+            )
         #endif
     }
 
@@ -142,10 +160,12 @@ public enum BLAS {
     /// With `rowBias` (n values), C is first set to it in every row and β is
     /// taken as 1: C ← α·op(A)·op(B) + bias, each block of a split product
     /// filling its own part of C on the core that computes it.
-    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                             rowBias: UnsafePointer<Float>? = nil) {
+    public static func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+        rowBias: UnsafePointer<Float>? = nil
+    ) {
         if m == 0 || n == 0 { return }
         let beta = rowBias == nil ? beta : 1
         if k == 0 {
@@ -158,16 +178,19 @@ public enum BLAS {
             let ab = transA ? a + r0 : a + r0 * lda, bb = transB ? b + c0 * ldb : b + c0, cb = c + r0 * ldc + c0
             if let rowBias { gk_fill_rows(cb, ldc, rowBias + c0, mb, nb) }
             #if canImport(Accelerate)
-            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                        Int32(mb), Int32(nb), Int32(k), alpha, ab, Int32(lda), bb, Int32(ldb), beta, cb, Int32(ldc))
+                cblas_sgemm(
+                    CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(mb), Int32(nb), Int32(k), alpha, ab, Int32(lda), bb, Int32(ldb), beta, cb, Int32(ldc))
             #else
-            if let f = backend.sgemm {
-                f(101, transA ? 112 : 111, transB ? 112 : 111, Int32(mb), Int32(nb), Int32(k), alpha,
-                  ab, Int32(max(1, lda)), bb, Int32(max(1, ldb)), beta, cb, Int32(max(1, ldc)))
-            } else {
-                fallbackGEMM(transA: transA, transB: transB, m: mb, n: nb, k: k, alpha: alpha,
-                             a: ab, lda: lda, b: bb, ldb: ldb, beta: beta, c: cb, ldc: ldc)
-            }
+                if let f = backend.sgemm {
+                    f(
+                        101, transA ? 112 : 111, transB ? 112 : 111, Int32(mb), Int32(nb), Int32(k), alpha,
+                        ab, Int32(max(1, lda)), bb, Int32(max(1, ldb)), beta, cb, Int32(max(1, ldc)))
+                } else {
+                    fallbackGEMM(
+                        transA: transA, transB: transB, m: mb, n: nb, k: k, alpha: alpha,
+                        a: ab, lda: lda, b: bb, ldb: ldb, beta: beta, c: cb, ldc: ldc)
+                }
             #endif
         }
         // OpenBLAS runs single-threaded, so the core splits large products
@@ -180,9 +203,11 @@ public enum BLAS {
     }
 
     /// A cache-friendlier loop GEMM for machines without a BLAS.
-    static func fallbackGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    static func fallbackGEMM(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         Parallel.forEachChunk(m, grain: max(1, 4096 / max(n * k / 64, 1))) { rows in
             var row = [Float](repeating: 0, count: n)
             for i in rows {
@@ -204,9 +229,11 @@ public enum BLAS {
     }
 
     /// The test oracle: the textbook triple loop, accumulating in Double.
-    public static func naiveGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                                 a: [Float], lda: Int, b: [Float], ldb: Int,
-                                 beta: Float, c: inout [Float], ldc: Int) {
+    public static func naiveGEMM(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: [Float], lda: Int, b: [Float], ldb: Int,
+        beta: Float, c: inout [Float], ldc: Int
+    ) {
         for i in 0..<m {
             for j in 0..<n {
                 var s = 0.0

@@ -7,8 +7,15 @@ public func broadcastShape(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {
     for i in 0..<r {
         let da = i < r - a.count ? 1 : a[i - (r - a.count)]
         let db = i < r - b.count ? 1 : b[i - (r - b.count)]
-        if da == db || db == 1 { out[i] = da } else if da == 1 { out[i] = db } else {
-            throw TensorError(op, "cannot broadcast \(shapeString(a)) with \(shapeString(b)): sizes \(da) and \(db) differ at dimension \(i - r + max(a.count, b.count)) and neither is 1")
+        if da == db || db == 1 {
+            out[i] = da
+        } else if da == 1 {
+            out[i] = db
+        } else {
+            throw TensorError(
+                op,
+                "cannot broadcast \(shapeString(a)) with \(shapeString(b)): sizes \(da) and \(db) differ at dimension \(i - r + max(a.count, b.count)) and neither is 1"
+            )
         }
     }
     return out
@@ -54,13 +61,16 @@ extension Tensor {
         if shape == target { return self }
         let r = shape.count
         guard target.count <= r else {
-            throw TensorError("sumTo", "cannot reduce \(shapeString(shape)) to the larger rank of \(shapeString(target))")
+            throw TensorError(
+                "sumTo", "cannot reduce \(shapeString(shape)) to the larger rank of \(shapeString(target))")
         }
         var axes: [Int] = []
         for i in 0..<r {
             let ti = i - (r - target.count)
             if ti < 0 { axes.append(i); continue }
-            if target[ti] == 1 && shape[i] != 1 { axes.append(i) } else if target[ti] != shape[i] {
+            if target[ti] == 1 && shape[i] != 1 {
+                axes.append(i)
+            } else if target[ti] != shape[i] {
                 throw TensorError("sumTo", "cannot reduce \(shapeString(shape)) to \(shapeString(target))")
             }
         }

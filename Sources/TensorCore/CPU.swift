@@ -23,17 +23,19 @@ public struct CPU: Sendable, CustomStringConvertible {
         return out
     }
 
-    public var hasAVX512: Bool { ["avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd"].allSatisfy(flags.contains) }
+    public var hasAVX512: Bool {
+        ["avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd"].allSatisfy(flags.contains)
+    }
 
     /// The copy of the C kernels the loader picks: the widest x86-64 level the CPU runs.
     public var kernelLevel: String {
         #if arch(x86_64)
-        let v3: Set = ["avx2", "fma", "bmi1", "bmi2", "movbe", "f16c", "abm"]
-        if hasAVX512 && v3.isSubset(of: flags) { return "x86-64-v4" }
-        if v3.isSubset(of: flags) { return "x86-64-v3" }
-        return "baseline"
+            let v3: Set = ["avx2", "fma", "bmi1", "bmi2", "movbe", "f16c", "abm"]
+            if hasAVX512 && v3.isSubset(of: flags) { return "x86-64-v4" }
+            if v3.isSubset(of: flags) { return "x86-64-v3" }
+            return "baseline"
         #else
-        return "baseline"
+            return "baseline"
         #endif
     }
 
@@ -59,10 +61,11 @@ public struct CPU: Sendable, CustomStringConvertible {
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             if fields[key] == nil { fields[key] = value }
         }
-        return CPU(vendor: fields["vendor_id"] ?? "unknown",
-                   modelName: fields["model name"] ?? "",
-                   family: fields["cpu family"].flatMap { Int($0) },
-                   model: fields["model"].flatMap { Int($0) },
-                   flags: Set((fields["flags"] ?? "").split(separator: " ").map(String.init)))
+        return CPU(
+            vendor: fields["vendor_id"] ?? "unknown",
+            modelName: fields["model name"] ?? "",
+            family: fields["cpu family"].flatMap { Int($0) },
+            model: fields["model"].flatMap { Int($0) },
+            flags: Set((fields["flags"] ?? "").split(separator: " ").map(String.init)))
     }
 }

@@ -11,7 +11,8 @@ public enum JSONValue: Equatable, Sendable {
 
     public static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
-        case let (.object(x), .object(y)): return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case let (.object(x), .object(y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         case let (.array(x), .array(y)): return x == y
         case let (.string(x), .string(y)): return x == y
         case let (.number(x), .number(y)): return x == y
@@ -23,7 +24,9 @@ public enum JSONValue: Equatable, Sendable {
 
     /// The value as a non-negative integer, if it is one exactly.
     public var nonNegativeInt: Int? {
-        guard case .number(let text) = self, !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        guard case .number(let text) = self, !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            return nil
+        }
         return Int(text)
     }
 
@@ -184,7 +187,8 @@ public enum JSONValue: Equatable, Sendable {
                 case UInt8(ascii: "u"):
                     var code = try hex4()
                     if code >= 0xD800 && code < 0xDC00 {
-                        guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+                        guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u")
+                        else {
                             throw fail("unpaired surrogate in \\u escape")
                         }
                         i += 2

@@ -14,7 +14,8 @@ extension Kernels {
             for k in 0..<c { pm[k] /= count }
             for i in 0..<n { let row = px + i * c; for k in 0..<c { let d = row[k] - pm[k]; pv[k] += d * d } }
         } else {
-            Parallel.forEachChunk(c, grain: Swift.max(1, Parallel.elementwiseThreshold / Swift.max(n * s, 1))) { range in
+            Parallel.forEachChunk(c, grain: Swift.max(1, Parallel.elementwiseThreshold / Swift.max(n * s, 1))) {
+                range in
                 gk_channel_moments(px, n, c, s, range.lowerBound, range.upperBound, pm, pv)
             }
         }
@@ -23,8 +24,10 @@ extension Kernels {
     }
 
     /// y = (x − mean)·invStd·w + b per channel.
-    static func normalize(_ x: Tensor, mean: Tensor, invStd: Tensor, weight: Tensor?, bias: Tensor?,
-                          channels c: Int, spatial s: Int) -> Tensor {
+    static func normalize(
+        _ x: Tensor, mean: Tensor, invStd: Tensor, weight: Tensor?, bias: Tensor?,
+        channels c: Int, spatial s: Int
+    ) -> Tensor {
         let out = Tensor(uninitialized: x.shape)
         let n = x.count / Swift.max(c * s, 1)
         // Per channel: y = x·scale + shift.
@@ -38,7 +41,9 @@ extension Kernels {
         scale.withUnsafeBufferPointer { sc in
             shift.withUnsafeBufferPointer { sh in
                 if s == 1 {
-                    for i in 0..<n { let a = px + i * c, o = po + i * c; for k in 0..<c { o[k] = a[k] * sc[k] + sh[k] } }
+                    for i in 0..<n {
+                        let a = px + i * c, o = po + i * c; for k in 0..<c { o[k] = a[k] * sc[k] + sh[k] }
+                    }
                 } else {
                     for i in 0..<n {
                         for k in 0..<c {
@@ -54,8 +59,10 @@ extension Kernels {
     }
 
     /// The closed-form gradient: dx = w·σ⁻¹·(g − mean g − x̂·mean(g·x̂)), dw = Σ g·x̂, db = Σ g.
-    static func batchNormBackward(_ g: Tensor, _ x: Tensor, mean: Tensor, invStd: Tensor, weight: Tensor?,
-                                  channels c: Int, spatial s: Int, shape: [Int]) -> (Tensor, Tensor, Tensor) {
+    static func batchNormBackward(
+        _ g: Tensor, _ x: Tensor, mean: Tensor, invStd: Tensor, weight: Tensor?,
+        channels c: Int, spatial s: Int, shape: [Int]
+    ) -> (Tensor, Tensor, Tensor) {
         let n = x.count / Swift.max(c * s, 1)
         let count = Float(n * s)
         let dw = Tensor(zeros: [c]), db = Tensor(zeros: [c])
@@ -68,14 +75,16 @@ extension Kernels {
                 for k in 0..<c { pdb[k] += gr[k]; pdw[k] += gr[k] * (a[k] - pm[k]) * pi[k] }
             }
         } else {
-            Parallel.forEachChunk(c, grain: Swift.max(1, Parallel.elementwiseThreshold / Swift.max(n * s, 1))) { range in
+            Parallel.forEachChunk(c, grain: Swift.max(1, Parallel.elementwiseThreshold / Swift.max(n * s, 1))) {
+                range in
                 gk_batch_norm_sums(px, pg, n, c, s, range.lowerBound, range.upperBound, pm, pi, pdb, pdw)
             }
         }
         // Pass 2: dx.
         let dx = Tensor(uninitialized: shape)
         let pdx = dx.pointer
-        var coef = [Float](repeating: 0, count: c), meanG = [Float](repeating: 0, count: c), meanGX = [Float](repeating: 0, count: c)
+        var coef = [Float](repeating: 0, count: c), meanG = [Float](repeating: 0, count: c),
+            meanGX = [Float](repeating: 0, count: c)
         for k in 0..<c {
             coef[k] = (weight.map { $0.pointer[k] } ?? 1) * pi[k]
             meanG[k] = pdb[k] / count

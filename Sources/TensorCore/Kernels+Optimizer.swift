@@ -6,18 +6,23 @@ extension Tensor {
     /// m ← β₁m + (1 − β₁)d, v ← β₂v + (1 − β₂)d², w ← w − stepSize·m / (√v / c2root + ε),
     /// where d = g + weightDecay·w, stepSize = lr / (1 − β₁ᵗ) and c2root = √(1 − β₂ᵗ).
     /// All four tensors hold as many elements as `weights`.
-    public static func adamUpdate(weights w: Tensor, gradient g: Tensor, firstMoment m: Tensor, secondMoment v: Tensor,
-                                  beta1: Float, beta2: Float, eps: Float, weightDecay: Float,
-                                  stepSize: Float, c2root: Float) {
+    public static func adamUpdate(
+        weights w: Tensor, gradient g: Tensor, firstMoment m: Tensor, secondMoment v: Tensor,
+        beta1: Float, beta2: Float, eps: Float, weightDecay: Float,
+        stepSize: Float, c2root: Float
+    ) {
         let n = Swift.min(w.count, g.count, m.count, v.count)
         gk_adam(w.pointer, g.pointer, m.pointer, v.pointer, n, beta1, beta2, eps, weightDecay, stepSize, c2root)
     }
 
     /// Whether `adamUpdate` with the same arguments would leave the weights and both moments finite; changes nothing.
-    public static func adamUpdateIsFinite(weights w: Tensor, gradient g: Tensor, firstMoment m: Tensor, secondMoment v: Tensor,
-                                          beta1: Float, beta2: Float, eps: Float, weightDecay: Float,
-                                          stepSize: Float, c2root: Float) -> Bool {
+    public static func adamUpdateIsFinite(
+        weights w: Tensor, gradient g: Tensor, firstMoment m: Tensor, secondMoment v: Tensor,
+        beta1: Float, beta2: Float, eps: Float, weightDecay: Float,
+        stepSize: Float, c2root: Float
+    ) -> Bool {
         let n = Swift.min(w.count, g.count, m.count, v.count)
-        return gk_adam_finite(w.pointer, g.pointer, m.pointer, v.pointer, n, beta1, beta2, eps, weightDecay, stepSize, c2root) != 0
+        return gk_adam_finite(
+            w.pointer, g.pointer, m.pointer, v.pointer, n, beta1, beta2, eps, weightDecay, stepSize, c2root) != 0
     }
 }

@@ -101,9 +101,11 @@ enum Kernels {
 
     /// Reduces a [outer, reduce, inner] view along the middle dimension.
     @inline(__always)
-    static func reduceMiddle(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-                             outer: Int, reduce: Int, inner: Int, initial: Float,
-                             _ f: (Float, Float) -> Float) {
+    static func reduceMiddle(
+        _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+        outer: Int, reduce: Int, inner: Int, initial: Float,
+        _ f: (Float, Float) -> Float
+    ) {
         if inner == 1 {
             for o in 0..<outer {
                 let row = src + o * reduce
@@ -134,16 +136,21 @@ enum Kernels {
     }
 
     /// out[b, j, i] = in[b, i, j] for `[batch, rows, cols]` input, in 8×8 blocks.
-    static func transposeBatched(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-                                 batch: Int, rows: Int, cols: Int) {
-        Parallel.forEachChunk(batch, grain: Swift.max(1, Parallel.elementwiseThreshold / Swift.max(rows * cols, 1))) { range in
+    static func transposeBatched(
+        _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+        batch: Int, rows: Int, cols: Int
+    ) {
+        Parallel.forEachChunk(batch, grain: Swift.max(1, Parallel.elementwiseThreshold / Swift.max(rows * cols, 1))) {
+            range in
             gk_transpose(src, dst, range.lowerBound, range.upperBound, rows, cols)
         }
     }
 
     /// Any permutation: a strided copy row by row of the output.
-    static func permuteGeneral(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-                               shape: [Int], outShape: [Int], dims: [Int]) {
+    static func permuteGeneral(
+        _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+        shape: [Int], outShape: [Int], dims: [Int]
+    ) {
         let inStrides = contiguousStrides(shape)
         let strides = dims.map { inStrides[$0] }
         let r = outShape.count, n = outShape.reduce(1, *)

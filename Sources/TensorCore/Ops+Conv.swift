@@ -7,11 +7,13 @@ public struct ConvGeometry: Equatable, Sendable {
     public var padHeight: Int, padWidth: Int
 
     public init(kernel: Int, stride: Int = 1, padding: Int = 0) {
-        self.init(kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
-                  padHeight: padding, padWidth: padding)
+        self.init(
+            kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
+            padHeight: padding, padWidth: padding)
     }
 
-    public init(kernelHeight: Int, kernelWidth: Int, strideHeight: Int, strideWidth: Int, padHeight: Int, padWidth: Int) {
+    public init(kernelHeight: Int, kernelWidth: Int, strideHeight: Int, strideWidth: Int, padHeight: Int, padWidth: Int)
+    {
         self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
         self.strideHeight = strideHeight; self.strideWidth = strideWidth
         self.padHeight = padHeight; self.padWidth = padWidth
@@ -20,11 +22,17 @@ public struct ConvGeometry: Equatable, Sendable {
     /// Output height and width for an input of `height` × `width`.
     public func outputSize(height: Int, width: Int, op: String) throws -> (Int, Int) {
         guard kernelHeight > 0, kernelWidth > 0, strideHeight > 0, strideWidth > 0, padHeight >= 0, padWidth >= 0 else {
-            throw TensorError(op, "kernel and stride must be positive and padding zero or more, found kernel \(kernelHeight)x\(kernelWidth), stride \(strideHeight)x\(strideWidth), padding \(padHeight)x\(padWidth)")
+            throw TensorError(
+                op,
+                "kernel and stride must be positive and padding zero or more, found kernel \(kernelHeight)x\(kernelWidth), stride \(strideHeight)x\(strideWidth), padding \(padHeight)x\(padWidth)"
+            )
         }
         let ph = height + 2 * padHeight - kernelHeight, pw = width + 2 * padWidth - kernelWidth
         guard ph >= 0, pw >= 0 else {
-            throw TensorError(op, "a \(kernelHeight)x\(kernelWidth) kernel does not fit a \(height)x\(width) input with padding \(padHeight)x\(padWidth)")
+            throw TensorError(
+                op,
+                "a \(kernelHeight)x\(kernelWidth) kernel does not fit a \(height)x\(width) input with padding \(padHeight)x\(padWidth)"
+            )
         }
         return (ph / strideHeight + 1, pw / strideWidth + 1)
     }
@@ -55,12 +63,16 @@ extension Tensor {
 
     /// Folds rows of patches `[N·OH·OW, C·kh·kw]` back into `[N, C, H, W]`,
     /// summing where patches overlap. The adjoint of `im2col`.
-    public func col2im(batch n: Int, channels c: Int, height h: Int, width w: Int, _ geo: ConvGeometry) throws -> Tensor {
+    public func col2im(batch n: Int, channels c: Int, height h: Int, width w: Int, _ geo: ConvGeometry) throws -> Tensor
+    {
         let (oh, ow) = try geo.outputSize(height: h, width: w, op: "col2im")
         let kh = geo.kernelHeight, kw = geo.kernelWidth
         let cols = c * kh * kw
         guard shape == [n * oh * ow, cols] else {
-            throw TensorError("col2im", "expects [\(n * oh * ow), \(cols)] for a [\(n), \(c), \(h), \(w)] image with a \(kh)x\(kw) kernel, found \(shapeString(shape))")
+            throw TensorError(
+                "col2im",
+                "expects [\(n * oh * ow), \(cols)] for a [\(n), \(c), \(h), \(w)] image with a \(kh)x\(kw) kernel, found \(shapeString(shape))"
+            )
         }
         let x = self
         let out = Tensor(zeros: [n, c, h, w])
@@ -81,34 +93,44 @@ extension Tensor {
             throw TensorError("conv2d", "expects an [N, C, H, W] input, found shape \(shapeString(shape))")
         }
         guard weight.rank == 4, weight.shape[1] == shape[1] else {
-            throw TensorError("conv2d", "weight \(shapeString(weight.shape)) does not fit input \(shapeString(shape)): expected [out, \(shape[1]), kh, kw]")
+            throw TensorError(
+                "conv2d",
+                "weight \(shapeString(weight.shape)) does not fit input \(shapeString(shape)): expected [out, \(shape[1]), kh, kw]"
+            )
         }
         let oc = weight.shape[0]
         if let bias, bias.shape != [oc] {
             throw TensorError("conv2d", "bias has shape \(shapeString(bias.shape)), expected [\(oc)]")
         }
-        let geo = ConvGeometry(kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
-                               strideHeight: stride, strideWidth: stride, padHeight: padding, padWidth: padding)
+        let geo = ConvGeometry(
+            kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+            strideHeight: stride, strideWidth: stride, padHeight: padding, padWidth: padding)
         let (oh, ow) = try geo.outputSize(height: shape[2], width: shape[3], op: "conv2d")
-        let cols = try im2col(geo)                                                        // [N·L, C·k·k]
+        let cols = try im2col(geo)  // [N·L, C·k·k]
         // One GEMM adds the product to the bias it starts from (`linear`).
-        let y = try cols.linear(weight: weight.reshaped(to: [oc, -1]), bias: bias)       // [N·L, OC]
+        let y = try cols.linear(weight: weight.reshaped(to: [oc, -1]), bias: bias)  // [N·L, OC]
         return try y.reshaped(to: [shape[0], oh, ow, oc]).permuted([0, 3, 1, 2])
     }
 
     /// Transposed 2-D convolution (the adjoint of `conv2d`): input
     /// `[N, Cin, H, W]`, weight `[Cin, Cout, kh, kw]` (PyTorch's layout),
     /// optional bias `[Cout]` → `[N, Cout, (H−1)·s − 2p + kh + op, …]`.
-    public func convTranspose2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
-                                outputPadding: Int = 0) throws -> Tensor {
+    public func convTranspose2d(
+        weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+        outputPadding: Int = 0
+    ) throws -> Tensor {
         guard rank == 4 else {
             throw TensorError("convTranspose2d", "expects an [N, C, H, W] input, found shape \(shapeString(shape))")
         }
         guard weight.rank == 4, weight.shape[0] == shape[1] else {
-            throw TensorError("convTranspose2d", "weight \(shapeString(weight.shape)) does not fit input \(shapeString(shape)): expected [\(shape[1]), out, kh, kw]")
+            throw TensorError(
+                "convTranspose2d",
+                "weight \(shapeString(weight.shape)) does not fit input \(shapeString(shape)): expected [\(shape[1]), out, kh, kw]"
+            )
         }
         guard outputPadding >= 0, outputPadding < Swift.max(stride, 1) else {
-            throw TensorError("convTranspose2d", "output padding must be smaller than the stride \(stride), found \(outputPadding)")
+            throw TensorError(
+                "convTranspose2d", "output padding must be smaller than the stride \(stride), found \(outputPadding)")
         }
         let (n, cin, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let cout = weight.shape[1], kh = weight.shape[2], kw = weight.shape[3]
@@ -116,23 +138,28 @@ extension Tensor {
             throw TensorError("convTranspose2d", "bias has shape \(shapeString(bias.shape)), expected [\(cout)]")
         }
         guard stride > 0, padding >= 0 else {
-            throw TensorError("convTranspose2d", "stride must be positive and padding zero or more, found \(stride) and \(padding)")
+            throw TensorError(
+                "convTranspose2d", "stride must be positive and padding zero or more, found \(stride) and \(padding)")
         }
         let oh = (h - 1) * stride - 2 * padding + kh + outputPadding
         let ow = (w - 1) * stride - 2 * padding + kw + outputPadding
         guard oh > 0, ow > 0 else {
-            throw TensorError("convTranspose2d", "output size \(oh)x\(ow) is empty for input \(h)x\(w), kernel \(kh)x\(kw), stride \(stride), padding \(padding)")
+            throw TensorError(
+                "convTranspose2d",
+                "output size \(oh)x\(ow) is empty for input \(h)x\(w), kernel \(kh)x\(kw), stride \(stride), padding \(padding)"
+            )
         }
-        let geo = ConvGeometry(kernelHeight: kh, kernelWidth: kw, strideHeight: stride, strideWidth: stride,
-                               padHeight: padding, padWidth: padding)
+        let geo = ConvGeometry(
+            kernelHeight: kh, kernelWidth: kw, strideHeight: stride, strideWidth: stride,
+            padHeight: padding, padWidth: padding)
         // The product and the fold run unrecorded and are recorded as one op,
         // so the graph holds the input and not the [N·H·W, Cout·k·k] columns,
         // which the rule does not need: it unfolds the output's gradient.
         let x = self
         let y = try withNoGrad { () throws -> Tensor in
-            let rows = try x.permuted([0, 2, 3, 1]).reshaped(to: [n * h * w, cin])       // [N·H·W, Cin]
-            let cols = try rows.matmul(weight.reshaped(to: [cin, -1]))                   // [N·H·W, Cout·k·k]
-            let y = try cols.col2im(batch: n, channels: cout, height: oh, width: ow, geo) // [N, Cout, OH, OW]
+            let rows = try x.permuted([0, 2, 3, 1]).reshaped(to: [n * h * w, cin])  // [N·H·W, Cin]
+            let cols = try rows.matmul(weight.reshaped(to: [cin, -1]))  // [N·H·W, Cout·k·k]
+            let y = try cols.col2im(batch: n, channels: cout, height: oh, width: ow, geo)  // [N, Cout, OH, OW]
             if let bias {
                 let plane = oh * ow, out = y.pointer, b = bias.pointer
                 for i in 0..<(n * cout) {
@@ -147,7 +174,7 @@ extension Tensor {
             // The rules of the ops above, recorded when gradients of gradients are asked for.
             var gx: Tensor? = nil, gw: Tensor? = nil
             if needX || needW {
-                let gcols = try g.im2col(geo)                                            // [N·H·W, Cout·k·k]
+                let gcols = try g.im2col(geo)  // [N·H·W, Cout·k·k]
                 if needX {
                     gx = try gcols.matmul(weight.reshaped(to: [cin, -1]), transposeB: true)
                         .reshaped(to: [n, h, w, cin]).permuted([0, 3, 1, 2])

@@ -26,20 +26,24 @@ extension Tensor {
     public static func * (a: Tensor, b: Tensor) throws -> Tensor {
         let shape = try broadcastShape(a.shape, b.shape, op: "mul")
         let out = Kernels.zip(a, b, shape) { $0 * $1 }
-        let needA = a.requiresGrad, needB = b.requiresGrad   // as recorded, not as when the backward runs
+        let needA = a.requiresGrad, needB = b.requiresGrad  // as recorded, not as when the backward runs
         return record("mul", out, [a, b]) { g in
-            [needA ? try (g * b).sumTo(a.shape) : nil,   // dA = g · b
-             needB ? try (g * a).sumTo(b.shape) : nil]   // dB = g · a
+            [
+                needA ? try (g * b).sumTo(a.shape) : nil,  // dA = g · b
+                needB ? try (g * a).sumTo(b.shape) : nil
+            ]  // dB = g · a
         }
     }
 
     public static func / (a: Tensor, b: Tensor) throws -> Tensor {
         let shape = try broadcastShape(a.shape, b.shape, op: "div")
         let out = Kernels.zip(a, b, shape) { $0 / $1 }
-        let needA = a.requiresGrad, needB = b.requiresGrad   // as recorded, not as when the backward runs
+        let needA = a.requiresGrad, needB = b.requiresGrad  // as recorded, not as when the backward runs
         return record("div", out, [a, b]) { g in
-            [needA ? try (g / b).sumTo(a.shape) : nil,              // dA = g / b
-             needB ? try (-(g * a) / (b * b)).sumTo(b.shape) : nil] // dB = −g·a / b²
+            [
+                needA ? try (g / b).sumTo(a.shape) : nil,  // dA = g / b
+                needB ? try (-(g * a) / (b * b)).sumTo(b.shape) : nil
+            ]  // dB = −g·a / b²
         }
     }
 
@@ -128,7 +132,7 @@ extension Tensor {
         let x = self
         if p == 1 { return x * 1 }
         let out = p == 2 ? Kernels.map(x) { $0 * $0 } : Kernels.mapParallel(x) { Foundation.pow($0, p) }
-        return Tensor.record("pow", out, [x]) { g in [try g * (p * x.pow(p - 1))] }   // dx = g·p·xᵖ⁻¹
+        return Tensor.record("pow", out, [x]) { g in [try g * (p * x.pow(p - 1))] }  // dx = g·p·xᵖ⁻¹
     }
 
     public func exp() -> Tensor {
@@ -136,14 +140,14 @@ extension Tensor {
         let out = Kernels.expParallel(x)
         let y = out.detached()
         return Tensor.record("exp", out, [x]) { g in
-            [try g * (GradMode.isEnabled ? x.exp() : y)]   // dx = g·eˣ
+            [try g * (GradMode.isEnabled ? x.exp() : y)]  // dx = g·eˣ
         }
     }
 
     public func log() -> Tensor {
         let x = self
         let out = Kernels.mapParallel(x) { Foundation.log($0) }
-        return Tensor.record("log", out, [x]) { g in [try g / x] }   // dx = g / x
+        return Tensor.record("log", out, [x]) { g in [try g / x] }  // dx = g / x
     }
 
     public func sqrt() -> Tensor {
@@ -151,14 +155,14 @@ extension Tensor {
         let out = Kernels.map(x) { $0.squareRoot() }
         let y = out.detached()
         return Tensor.record("sqrt", out, [x]) { g in
-            [try g / (2 * (GradMode.isEnabled ? x.sqrt() : y))]   // dx = g / (2√x)
+            [try g / (2 * (GradMode.isEnabled ? x.sqrt() : y))]  // dx = g / (2√x)
         }
     }
 
     public func abs() -> Tensor {
         let x = self
         let out = Kernels.map(x) { Swift.abs($0) }
-        return Tensor.record("abs", out, [x]) { g in [try g * x.sign()] }   // dx = g·sign(x)
+        return Tensor.record("abs", out, [x]) { g in [try g * x.sign()] }  // dx = g·sign(x)
     }
 
     /// −1, 0 or 1 (constant, no gradient).
@@ -169,7 +173,7 @@ extension Tensor {
     public func relu() -> Tensor {
         let x = self
         let out = Tensor(uninitialized: x.shape)
-        gk_relu(out.pointer, x.pointer, x.count)   // NaN passes through, as in PyTorch
+        gk_relu(out.pointer, x.pointer, x.count)  // NaN passes through, as in PyTorch
         return Tensor.record("relu", out, [x]) { g in [try g.maskedGradient(by: x, negativeSlope: 0)] }
     }
 
@@ -186,10 +190,11 @@ extension Tensor {
     func maskedGradient(by x: Tensor, negativeSlope slope: Float) throws -> Tensor {
         let g = self
         guard g.shape == x.shape else {
-            throw TensorError("reluGrad", "gradient \(shapeString(g.shape)) does not match input \(shapeString(x.shape))")
+            throw TensorError(
+                "reluGrad", "gradient \(shapeString(g.shape)) does not match input \(shapeString(x.shape))")
         }
         let out = Tensor(uninitialized: g.shape)
-        gk_masked_gradient(out.pointer, g.pointer, x.pointer, g.count, slope)   // dx = g·(x > 0 ? 1 : slope)
+        gk_masked_gradient(out.pointer, g.pointer, x.pointer, g.count, slope)  // dx = g·(x > 0 ? 1 : slope)
         return Tensor.record("reluGrad", out, [g]) { gg in [try gg.maskedGradient(by: x, negativeSlope: slope)] }
     }
 
@@ -201,7 +206,7 @@ extension Tensor {
         let y = out.detached()
         return Tensor.record("sigmoid", out, [x]) { g in
             let s = GradMode.isEnabled ? x.sigmoid() : y
-            return [try g * (s * (1 - s))]   // dx = g·σ(1−σ)
+            return [try g * (s * (1 - s))]  // dx = g·σ(1−σ)
         }
     }
 
@@ -211,7 +216,7 @@ extension Tensor {
         let y = out.detached()
         return Tensor.record("tanh", out, [x]) { g in
             let t = GradMode.isEnabled ? x.tanh() : y
-            return [try g * (1 - t * t)]   // dx = g·(1 − tanh²)
+            return [try g * (1 - t * t)]  // dx = g·(1 − tanh²)
         }
     }
 
@@ -219,7 +224,7 @@ extension Tensor {
     public func softplus() -> Tensor {
         let x = self
         let out = Kernels.mapParallel(x) { v in Swift.max(v, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(v))) }
-        return Tensor.record("softplus", out, [x]) { g in [try g * x.sigmoid()] }   // dx = g·σ(x)
+        return Tensor.record("softplus", out, [x]) { g in [try g * x.sigmoid()] }  // dx = g·σ(x)
     }
 
     /// The error function.
@@ -227,7 +232,7 @@ extension Tensor {
         let x = self
         let out = Kernels.mapParallel(x) { Foundation.erf($0) }
         return Tensor.record("erf", out, [x]) { g in
-            [try g * ((x * x) * -1).exp() * (2 / Float.pi.squareRoot())]   // dx = g·2/√π·e^(−x²)
+            [try g * ((x * x) * -1).exp() * (2 / Float.pi.squareRoot())]  // dx = g·2/√π·e^(−x²)
         }
     }
 

@@ -6,7 +6,9 @@ extension Tensor {
     public func matmul(_ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) throws -> Tensor {
         let a = self
         guard a.rank >= 1, b.rank >= 1 else {
-            throw TensorError("matmul", "cannot multiply \(shapeString(a.shape)) by \(shapeString(b.shape)): scalars have no matrix product")
+            throw TensorError(
+                "matmul",
+                "cannot multiply \(shapeString(a.shape)) by \(shapeString(b.shape)): scalars have no matrix product")
         }
         if a.rank == 1 {
             let r = try a.reshaped(to: [1, a.shape[0]]).matmul(b, transposeA: false, transposeB: transposeB)
@@ -19,11 +21,16 @@ extension Tensor {
             let r = try a.matmul(b.reshaped(to: [b.shape[0], 1]), transposeA: transposeA, transposeB: false)
             return try r.reshaped(to: Array(r.shape.dropLast()))
         }
-        let (m, ka) = transposeA ? (a.shape[a.rank - 1], a.shape[a.rank - 2]) : (a.shape[a.rank - 2], a.shape[a.rank - 1])
-        let (kb, n) = transposeB ? (b.shape[b.rank - 1], b.shape[b.rank - 2]) : (b.shape[b.rank - 2], b.shape[b.rank - 1])
+        let (m, ka) =
+            transposeA ? (a.shape[a.rank - 1], a.shape[a.rank - 2]) : (a.shape[a.rank - 2], a.shape[a.rank - 1])
+        let (kb, n) =
+            transposeB ? (b.shape[b.rank - 1], b.shape[b.rank - 2]) : (b.shape[b.rank - 2], b.shape[b.rank - 1])
         guard ka == kb else {
             let flags = (transposeA ? " (A transposed)" : "") + (transposeB ? " (B transposed)" : "")
-            throw TensorError("matmul", "cannot multiply \(shapeString(a.shape)) by \(shapeString(b.shape))\(flags): inner sizes \(ka) and \(kb) differ")
+            throw TensorError(
+                "matmul",
+                "cannot multiply \(shapeString(a.shape)) by \(shapeString(b.shape))\(flags): inner sizes \(ka) and \(kb) differ"
+            )
         }
         let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
         let batch = try broadcastShape(batchA, batchB, op: "matmul")
@@ -33,20 +40,20 @@ extension Tensor {
             return try r.reshaped(to: batch + [m, n])
         }
         let out = Tensor.gemmBatched(a, b, transposeA, transposeB, batch: batch, m: m, n: n, k: ka)
-        let needA = a.requiresGrad, needB = b.requiresGrad   // as recorded, not as when the backward runs
+        let needA = a.requiresGrad, needB = b.requiresGrad  // as recorded, not as when the backward runs
         return Tensor.record("matmul", out, [a, b]) { g in
             let ga: Tensor?, gb: Tensor?
             switch (transposeA, transposeB) {
-            case (false, false):   // C = A·B
-                ga = needA ? try g.matmul(b, transposeB: true) : nil                    // dA = g·Bᵀ
-                gb = needB ? try a.matmul(g, transposeA: true) : nil                    // dB = Aᵀ·g
-            case (false, true):    // C = A·Bᵀ
-                ga = needA ? try g.matmul(b) : nil                                      // dA = g·B
-                gb = needB ? try g.matmul(a, transposeA: true) : nil                    // dB = gᵀ·A
-            case (true, false):    // C = Aᵀ·B
-                ga = needA ? try b.matmul(g, transposeB: true) : nil                    // dA = B·gᵀ
-                gb = needB ? try a.matmul(g) : nil                                      // dB = A·g
-            case (true, true):     // C = Aᵀ·Bᵀ
+            case (false, false):  // C = A·B
+                ga = needA ? try g.matmul(b, transposeB: true) : nil  // dA = g·Bᵀ
+                gb = needB ? try a.matmul(g, transposeA: true) : nil  // dB = Aᵀ·g
+            case (false, true):  // C = A·Bᵀ
+                ga = needA ? try g.matmul(b) : nil  // dA = g·B
+                gb = needB ? try g.matmul(a, transposeA: true) : nil  // dB = gᵀ·A
+            case (true, false):  // C = Aᵀ·B
+                ga = needA ? try b.matmul(g, transposeB: true) : nil  // dA = B·gᵀ
+                gb = needB ? try a.matmul(g) : nil  // dB = A·g
+            case (true, true):  // C = Aᵀ·Bᵀ
                 ga = needA ? try b.matmul(g, transposeA: true, transposeB: true) : nil  // dA = Bᵀ·gᵀ
                 gb = needB ? try g.matmul(a, transposeA: true, transposeB: true) : nil  // dB = gᵀ·Aᵀ
             }
@@ -66,10 +73,10 @@ extension Tensor {
         return Tensor.record("linear", out, b.map { [x, w, $0] } ?? [x, w]) { g in
             // As matrices ([rows, out] and [rows, in]); a reshape to the same shape is the tensor itself.
             let g2 = try g.reshaped(to: [rows, outF])
-            let gx = needX ? try g2.matmul(w).reshaped(to: x.shape) : nil                         // dx = g·W
-            let gw = needW ? try g2.matmul(x.reshaped(to: [rows, inF]), transposeA: true) : nil   // dW = gᵀ·x
+            let gx = needX ? try g2.matmul(w).reshaped(to: x.shape) : nil  // dx = g·W
+            let gw = needW ? try g2.matmul(x.reshaped(to: [rows, inF]), transposeA: true) : nil  // dW = gᵀ·x
             guard b != nil else { return [gx, gw] }
-            return [gx, gw, needB ? try g2.sum(axes: [0]) : nil]                                  // db = Σ rows of g
+            return [gx, gw, needB ? try g2.sum(axes: [0]) : nil]  // db = Σ rows of g
         }
     }
 
@@ -85,50 +92,62 @@ extension Tensor {
         let x = self
         let (out, rows, inF, outF) = try linearProduct(weight: w, bias: b)
         gk_leaky_relu_in_place(out.pointer, out.count, slope)
-        let y = out.detached()   // the mask; a tensor of its own, so the rule does not hold its output
+        let y = out.detached()  // the mask; a tensor of its own, so the rule does not hold its output
         let needX = x.requiresGrad, needW = w.requiresGrad, needB = b?.requiresGrad ?? false
         return Tensor.record(slope == 0 ? "linearRelu" : "linearLeakyRelu", out, b.map { [x, w, $0] } ?? [x, w]) { g in
             let gm: Tensor, gb: Tensor?
             if GradMode.isEnabled {
                 // Recorded, for gradients of gradients: the two ops' rules.
-                gm = try g.reshaped(to: [rows, outF]).maskedGradient(by: y.reshaped(to: [rows, outF]), negativeSlope: slope)
+                gm = try g.reshaped(to: [rows, outF]).maskedGradient(
+                    by: y.reshaped(to: [rows, outF]), negativeSlope: slope)
                 gb = needB ? try gm.sum(axes: [0]) : nil
             } else {
                 guard g.shape == y.shape else {
-                    throw TensorError("linear", "gradient \(shapeString(g.shape)) does not match output \(shapeString(y.shape))")
+                    throw TensorError(
+                        "linear", "gradient \(shapeString(g.shape)) does not match output \(shapeString(y.shape))")
                 }
                 gm = Tensor(uninitialized: [rows, outF])
                 let sums = needB ? Tensor(uninitialized: [outF]) : nil
                 gk_masked_gradient_sums(gm.pointer, sums?.pointer, g.pointer, y.pointer, rows, outF, slope)
                 gb = sums
             }
-            let gx = needX ? try gm.matmul(w).reshaped(to: x.shape) : nil                         // dx = g'·W
-            let gw = needW ? try gm.matmul(x.reshaped(to: [rows, inF]), transposeA: true) : nil   // dW = g'ᵀ·x
-            return b == nil ? [gx, gw] : [gx, gw, gb]                                             // db = Σ rows of g'
+            let gx = needX ? try gm.matmul(w).reshaped(to: x.shape) : nil  // dx = g'·W
+            let gw = needW ? try gm.matmul(x.reshaped(to: [rows, inF]), transposeA: true) : nil  // dW = g'ᵀ·x
+            return b == nil ? [gx, gw] : [gx, gw, gb]  // db = Σ rows of g'
         }
     }
 
     /// x·Wᵀ + b, unrecorded, with x as a [rows, in] matrix.
-    private func linearProduct(weight w: Tensor, bias b: Tensor?) throws -> (out: Tensor, rows: Int, inF: Int, outF: Int) {
+    private func linearProduct(weight w: Tensor, bias b: Tensor?) throws -> (
+        out: Tensor, rows: Int, inF: Int, outF: Int
+    ) {
         let x = self
         guard w.rank == 2, x.rank >= 1, x.shape[x.rank - 1] == w.shape[1] else {
-            throw TensorError("linear", "input \(shapeString(x.shape)) does not fit weight \(shapeString(w.shape)): the input's last size must be the weight's second")
+            throw TensorError(
+                "linear",
+                "input \(shapeString(x.shape)) does not fit weight \(shapeString(w.shape)): the input's last size must be the weight's second"
+            )
         }
         let inF = w.shape[1], outF = w.shape[0]
         if let b, b.shape != [outF] {
-            throw TensorError("linear", "bias \(shapeString(b.shape)) does not fit weight \(shapeString(w.shape)): expected [\(outF)]")
+            throw TensorError(
+                "linear", "bias \(shapeString(b.shape)) does not fit weight \(shapeString(w.shape)): expected [\(outF)]"
+            )
         }
         let leading = Array(x.shape.dropLast())
         let rows = leading.reduce(1, *)
         let out = Tensor(uninitialized: leading + [outF])
-        BLAS.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.pointer, lda: inF,
-                   b: w.pointer, ldb: inF, beta: 0, c: out.pointer, ldc: outF, rowBias: b?.pointer)
+        BLAS.sgemm(
+            transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.pointer, lda: inF,
+            b: w.pointer, ldb: inF, beta: 0, c: out.pointer, ldc: outF, rowBias: b?.pointer)
         return (out, rows, inF, outF)
     }
 
     /// One GEMM per batch element; broadcast batch dimensions repeat an operand.
-    static func gemmBatched(_ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool,
-                            batch: [Int], m: Int, n: Int, k: Int) -> Tensor {
+    static func gemmBatched(
+        _ a: Tensor, _ b: Tensor, _ ta: Bool, _ tb: Bool,
+        batch: [Int], m: Int, n: Int, k: Int
+    ) -> Tensor {
         let out = Tensor(uninitialized: batch + [m, n])
         let count = batch.reduce(1, *)
         let sa = broadcastStrides(Array(a.shape.dropLast(2)), to: batch)
@@ -144,9 +163,10 @@ extension Tensor {
                 offA += idx * sa[d]
                 offB += idx * sb[d]
             }
-            BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1,
-                       a: a.pointer + offA * matA, lda: lda, b: b.pointer + offB * matB, ldb: ldb,
-                       beta: 0, c: out.pointer + i * m * n, ldc: n)
+            BLAS.sgemm(
+                transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1,
+                a: a.pointer + offA * matA, lda: lda, b: b.pointer + offB * matB, ldb: ldb,
+                beta: 0, c: out.pointer + i * m * n, ldc: n)
         }
         return out
     }

@@ -9,15 +9,21 @@ extension Tensor {
     /// statistics and updates the running averages in place
     /// (`running = (1 − momentum)·running + momentum·batch`, unbiased variance,
     /// as PyTorch); otherwise it uses the running averages.
-    public func batchNorm(weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?,
-                          training: Bool, momentum: Float = 0.1, epsilon: Float = 1e-5) throws -> Tensor {
+    public func batchNorm(
+        weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?,
+        training: Bool, momentum: Float = 0.1, epsilon: Float = 1e-5
+    ) throws -> Tensor {
         guard rank >= 2 else {
             throw TensorError("batchNorm", "expects [N, C] or [N, C, H, W], found shape \(shapeString(shape))")
         }
         let c = shape[1]
-        for (name, t) in [("weight", weight), ("bias", bias), ("running mean", runningMean), ("running variance", runningVar)] {
+        for (name, t) in [
+            ("weight", weight), ("bias", bias), ("running mean", runningMean), ("running variance", runningVar)
+        ] {
             if let t, t.shape != [c] {
-                throw TensorError("batchNorm", "\(name) has shape \(shapeString(t.shape)), expected [\(c)] for input \(shapeString(shape))")
+                throw TensorError(
+                    "batchNorm",
+                    "\(name) has shape \(shapeString(t.shape)), expected [\(c)] for input \(shapeString(shape))")
             }
         }
         let axes = [0] + Array(2..<rank)
@@ -28,19 +34,23 @@ extension Tensor {
             guard let runningMean, let runningVar else {
                 throw TensorError("batchNorm", "evaluation mode needs running statistics")
             }
-            var y = try (self - runningMean.reshaped(to: paramShape)) / (runningVar.reshaped(to: paramShape) + epsilon).sqrt()
+            var y =
+                try (self - runningMean.reshaped(to: paramShape))
+                / (runningVar.reshaped(to: paramShape) + epsilon).sqrt()
             if let weight { y = try y * weight.reshaped(to: paramShape) }
             if let bias { y = try y + bias.reshaped(to: paramShape) }
             return y
         }
         guard n > 1 else {
-            throw TensorError("batchNorm", "needs more than one value per channel in training, found shape \(shapeString(shape))")
+            throw TensorError(
+                "batchNorm", "needs more than one value per channel in training, found shape \(shapeString(shape))")
         }
         // Fused: per-channel statistics in two passes, then one normalising pass.
         let x = self
         let spatial = shape[2...].reduce(1, *)
         let (mean, invStd) = Kernels.channelStatistics(x, channels: c, spatial: spatial, epsilon: epsilon)
-        let out = Kernels.normalize(x, mean: mean, invStd: invStd, weight: weight, bias: bias, channels: c, spatial: spatial)
+        let out = Kernels.normalize(
+            x, mean: mean, invStd: invStd, weight: weight, bias: bias, channels: c, spatial: spatial)
         withNoGrad {
             let pm = mean.pointer, pi = invStd.pointer
             if let runningMean {
@@ -70,13 +80,16 @@ extension Tensor {
                 let inv = try (xc * xc).mean(axes: axes, keepDims: true).add(epsilon).pow(-0.5)
                 let xh = try xc * inv
                 let dxh = try weight.map { try g * $0.reshaped(to: paramShape) } ?? g
-                let dx = try inv * (dxh - dxh.mean(axes: axes, keepDims: true) - xh * (dxh * xh).mean(axes: axes, keepDims: true))
-                grads = [dx]                                                                   // dx = σ⁻¹(ĝ − mean ĝ − x̂·mean(ĝ·x̂))
+                let dx =
+                    try inv
+                    * (dxh - dxh.mean(axes: axes, keepDims: true) - xh * (dxh * xh).mean(axes: axes, keepDims: true))
+                grads = [dx]  // dx = σ⁻¹(ĝ − mean ĝ − x̂·mean(ĝ·x̂))
                 if weight != nil { grads.append(try (g * xh).sum(axes: axes).reshaped(to: [c])) }  // dw = Σ g·x̂
-                if bias != nil { grads.append(try g.sum(axes: axes).reshaped(to: [c])) }           // db = Σ g
+                if bias != nil { grads.append(try g.sum(axes: axes).reshaped(to: [c])) }  // db = Σ g
             } else {
-                let (dx, dw, db) = Kernels.batchNormBackward(g, x, mean: mean, invStd: invStd, weight: weight,
-                                                             channels: c, spatial: spatial, shape: xShape)
+                let (dx, dw, db) = Kernels.batchNormBackward(
+                    g, x, mean: mean, invStd: invStd, weight: weight,
+                    channels: c, spatial: spatial, shape: xShape)
                 grads = [dx]
                 if weight != nil { grads.append(dw) }
                 if bias != nil { grads.append(db) }
@@ -87,16 +100,20 @@ extension Tensor {
 
     /// Layer normalisation over the last `normalizedRank` axes, with an
     /// optional elementwise affine of that trailing shape.
-    public func layerNorm(normalizedRank: Int = 1, weight: Tensor? = nil, bias: Tensor? = nil,
-                          epsilon: Float = 1e-5) throws -> Tensor {
+    public func layerNorm(
+        normalizedRank: Int = 1, weight: Tensor? = nil, bias: Tensor? = nil,
+        epsilon: Float = 1e-5
+    ) throws -> Tensor {
         guard normalizedRank >= 1, normalizedRank <= rank else {
-            throw TensorError("layerNorm", "cannot normalise the last \(normalizedRank) axes of shape \(shapeString(shape))")
+            throw TensorError(
+                "layerNorm", "cannot normalise the last \(normalizedRank) axes of shape \(shapeString(shape))")
         }
         let axes = Array((rank - normalizedRank)..<rank)
         let trailing = Array(shape[(rank - normalizedRank)...])
         for (name, t) in [("weight", weight), ("bias", bias)] {
             if let t, t.shape != trailing {
-                throw TensorError("layerNorm", "\(name) has shape \(shapeString(t.shape)), expected \(shapeString(trailing))")
+                throw TensorError(
+                    "layerNorm", "\(name) has shape \(shapeString(t.shape)), expected \(shapeString(trailing))")
             }
         }
         let mean = try self.mean(axes: axes, keepDims: true)
@@ -124,7 +141,8 @@ extension Tensor {
     /// stable for any logit: softplus(x) − x·t.
     public func binaryCrossEntropy(withLogitsTargets targets: Tensor) throws -> Tensor {
         guard targets.shape == shape || targets.count == 1 else {
-            throw TensorError("bceWithLogits", "targets \(shapeString(targets.shape)) do not match logits \(shapeString(shape))")
+            throw TensorError(
+                "bceWithLogits", "targets \(shapeString(targets.shape)) do not match logits \(shapeString(shape))")
         }
         return try (softplus() - self * targets).mean()
     }
@@ -141,7 +159,10 @@ extension Tensor {
     /// Mean cross-entropy of `[N, C]` logits against `[N]` class indices.
     public func crossEntropy(classes targets: Tensor) throws -> Tensor {
         guard rank == 2, targets.shape == [shape[0]] else {
-            throw TensorError("crossEntropy", "expects [N, C] logits and [N] class indices, found \(shapeString(shape)) and \(shapeString(targets.shape))")
+            throw TensorError(
+                "crossEntropy",
+                "expects [N, C] logits and [N] class indices, found \(shapeString(shape)) and \(shapeString(targets.shape))"
+            )
         }
         let onehot = try Tensor.oneHot(targets, classes: shape[1])
         return -(try (logSoftmax(axis: 1) * onehot).sum(axes: [1]).mean())

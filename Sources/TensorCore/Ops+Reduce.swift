@@ -26,10 +26,13 @@ extension Tensor {
             let out = Tensor(uninitialized: newShape)
             if isSum && inner > 1 {
                 // Rows added in the same order as reduceMiddle, in the widest vectors the CPU has.
-                for o in 0..<outer { gk_column_sums(out.pointer + o * inner, current.pointer + o * red * inner, red, inner) }
+                for o in 0..<outer {
+                    gk_column_sums(out.pointer + o * inner, current.pointer + o * red * inner, red, inner)
+                }
             } else {
-                Kernels.reduceMiddle(current.pointer, out.pointer, outer: outer, reduce: red, inner: inner,
-                                     initial: initial, f)
+                Kernels.reduceMiddle(
+                    current.pointer, out.pointer, outer: outer, reduce: red, inner: inner,
+                    initial: initial, f)
             }
             current = out
             curShape = newShape
@@ -48,7 +51,7 @@ extension Tensor {
         let out = kept.reshapedUnchecked(outShape)
         let keptShape = kept.shape
         return Tensor.record("sum", out, [x]) { g in
-            [try g.reshaped(to: keptShape).broadcast(to: x.shape)]   // dx = g broadcast back
+            [try g.reshaped(to: keptShape).broadcast(to: x.shape)]  // dx = g broadcast back
         }
     }
 
@@ -80,7 +83,7 @@ extension Tensor {
         return Tensor.record("max", out, [x]) { g in
             let mask = try x.detached().equal(y)
             let count = try mask.sum(axes: ax, keepDims: true)
-            return [try g.reshaped(to: keptShape) * mask / count]   // dx = g·[x = max] / #ties
+            return [try g.reshaped(to: keptShape) * mask / count]  // dx = g·[x = max] / #ties
         }
     }
 

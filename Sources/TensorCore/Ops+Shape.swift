@@ -5,20 +5,26 @@ extension Tensor {
         var target = newShape
         let inferred = target.indices.filter { target[$0] == -1 }
         guard inferred.count <= 1 else {
-            throw TensorError("reshape", "only one dimension can be -1, found \(inferred.count) in \(shapeString(newShape))")
+            throw TensorError(
+                "reshape", "only one dimension can be -1, found \(inferred.count) in \(shapeString(newShape))")
         }
         if let bad = target.first(where: { $0 < -1 }) {
-            throw TensorError("reshape", "dimension sizes must be zero or more, found \(bad) in \(shapeString(newShape))")
+            throw TensorError(
+                "reshape", "dimension sizes must be zero or more, found \(bad) in \(shapeString(newShape))")
         }
         if let i = inferred.first {
             let known = target.enumerated().filter { $0.offset != i }.reduce(1) { $0 * $1.element }
             guard known > 0, count % known == 0 else {
-                throw TensorError("reshape", "cannot reshape \(shapeString(shape)) (\(count) elements) to \(shapeString(newShape))")
+                throw TensorError(
+                    "reshape", "cannot reshape \(shapeString(shape)) (\(count) elements) to \(shapeString(newShape))")
             }
             target[i] = count / known
         }
         guard target.reduce(1, *) == count else {
-            throw TensorError("reshape", "cannot reshape \(shapeString(shape)) (\(count) elements) to \(shapeString(target)) (\(target.reduce(1, *)) elements)")
+            throw TensorError(
+                "reshape",
+                "cannot reshape \(shapeString(shape)) (\(count) elements) to \(shapeString(target)) (\(target.reduce(1, *)) elements)"
+            )
         }
         if target == shape { return self }
         let x = self
@@ -51,7 +57,11 @@ extension Tensor {
             // left is often a batched 2-D transpose, done in cache-sized tiles.
             var groups: [[Int]] = []
             for axis in d {
-                if let last = groups.last?.last, axis == last + 1 { groups[groups.count - 1].append(axis) } else { groups.append([axis]) }
+                if let last = groups.last?.last, axis == last + 1 {
+                    groups[groups.count - 1].append(axis)
+                } else {
+                    groups.append([axis])
+                }
             }
             let sizes = groups.map { $0.reduce(1) { $0 * shape[$1] } }
             let order = groups.map { $0[0] }
@@ -65,7 +75,9 @@ extension Tensor {
                 // The same permutation on the merged shape: fewer, longer rows.
                 let mergedShape = sorted.map { start in sizes[order.firstIndex(of: start)!] }
                 let mergedDims = order.map { sorted.firstIndex(of: $0)! }
-                Kernels.permuteGeneral(pointer, out.pointer, shape: mergedShape, outShape: mergedDims.map { mergedShape[$0] }, dims: mergedDims)
+                Kernels.permuteGeneral(
+                    pointer, out.pointer, shape: mergedShape, outShape: mergedDims.map { mergedShape[$0] },
+                    dims: mergedDims)
             }
         }
         var inverse = [Int](repeating: 0, count: r)
@@ -91,11 +103,17 @@ extension Tensor {
         for (i, t) in tensors.enumerated() {
             var s1 = t.shape, s0 = first.shape
             guard s1.count == s0.count else {
-                throw TensorError("concat", "tensor \(i) has shape \(shapeString(t.shape)) but tensor 0 has \(shapeString(first.shape)): ranks differ")
+                throw TensorError(
+                    "concat",
+                    "tensor \(i) has shape \(shapeString(t.shape)) but tensor 0 has \(shapeString(first.shape)): ranks differ"
+                )
             }
             s1[a] = 0; s0[a] = 0
             guard s1 == s0 else {
-                throw TensorError("concat", "tensor \(i) has shape \(shapeString(t.shape)) but tensor 0 has \(shapeString(first.shape)): only dimension \(a) may differ")
+                throw TensorError(
+                    "concat",
+                    "tensor \(i) has shape \(shapeString(t.shape)) but tensor 0 has \(shapeString(first.shape)): only dimension \(a) may differ"
+                )
             }
         }
         var outShape = first.shape
@@ -130,7 +148,9 @@ extension Tensor {
     public func slice(axis: Int, start: Int, end: Int) throws -> Tensor {
         let a = try normalizeAxis(axis, rank: rank, op: "slice")
         guard start >= 0, end <= shape[a], start <= end else {
-            throw TensorError("slice", "range \(start)..<\(end) is outside 0..<\(shape[a]) of axis \(a) in shape \(shapeString(shape))")
+            throw TensorError(
+                "slice",
+                "range \(start)..<\(end) is outside 0..<\(shape[a]) of axis \(a) in shape \(shapeString(shape))")
         }
         if start == 0 && end == shape[a] { return self }
         let x = self
@@ -199,7 +219,9 @@ extension Tensor {
     public func scatterAddRows(_ indices: Tensor, rows: Int) throws -> Tensor {
         let idx = try indices.indices(below: rows, op: "scatterAdd")
         guard Array(shape.prefix(indices.rank)) == indices.shape else {
-            throw TensorError("scatterAdd", "values of shape \(shapeString(shape)) do not start with the index shape \(shapeString(indices.shape))")
+            throw TensorError(
+                "scatterAdd",
+                "values of shape \(shapeString(shape)) do not start with the index shape \(shapeString(indices.shape))")
         }
         let x = self
         let rowShape = Array(shape[indices.rank...])

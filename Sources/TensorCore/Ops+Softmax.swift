@@ -10,7 +10,7 @@ extension Tensor {
         return Tensor.record("softmax", out, [x]) { g in
             let s = GradMode.isEnabled ? try x.softmax(axis: a) : y
             let dot = try (g * s).sum(axes: [a], keepDims: true)
-            return [try s * (g - dot)]   // dx = s·(g − Σ g·s)
+            return [try s * (g - dot)]  // dx = s·(g − Σ g·s)
         }
     }
 
@@ -22,7 +22,7 @@ extension Tensor {
         let y = out.detached()
         return Tensor.record("logSoftmax", out, [x]) { g in
             let s = GradMode.isEnabled ? try x.softmax(axis: a) : y.exp()
-            return [try g - s * g.sum(axes: [a], keepDims: true)]   // dx = g − softmax·Σg
+            return [try g - s * g.sum(axes: [a], keepDims: true)]  // dx = g − softmax·Σg
         }
     }
 }
@@ -47,7 +47,7 @@ extension Kernels {
                     s += e
                 }
                 if log {
-                    let ls = Foundation.log(s)   // (x − m) − log s keeps precision at large |x|
+                    let ls = Foundation.log(s)  // (x − m) − log s keeps precision at large |x|
                     for j in 0..<n { dst[base + j * inner] = (src[base + j * inner] - m) - ls }
                 } else {
                     let inv = 1 / s

@@ -27,16 +27,20 @@ public enum Parallel {
         withoutActuallyEscaping(body) { body in
             var job = body
             withUnsafeMutablePointer(to: &job) { p in
-                gk_pool_run(chunks, { context, i in
-                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(i)
-                }, p)
+                gk_pool_run(
+                    chunks,
+                    { context, i in
+                        context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(i)
+                    }, p)
             }
         }
     }
 
     @inline(__always)
-    static func forEachChunk(_ count: Int, grain: Int = elementwiseThreshold,
-                             _ body: (Range<Int>) -> Void) {
+    static func forEachChunk(
+        _ count: Int, grain: Int = elementwiseThreshold,
+        _ body: (Range<Int>) -> Void
+    ) {
         let chunks = min(cores, count / max(grain, 1))
         if chunks <= 1 { body(0..<count); return }
         let step = (count + chunks - 1) / chunks

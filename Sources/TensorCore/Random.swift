@@ -37,7 +37,8 @@ public struct RandomGenerator: Sendable, Equatable {
     /// Continues from a saved state (as read from a checkpoint file).
     public mutating func restore(_ state: State) throws {
         guard state.words.count == 4, state.words.contains(where: { $0 != 0 }) else {
-            throw TensorError("random", "a generator state needs 4 words, not all zero; found \(state.words.count) words")
+            throw TensorError(
+                "random", "a generator state needs 4 words, not all zero; found \(state.words.count) words")
         }
         s = (state.words[0], state.words[1], state.words[2], state.words[3])
         spare = state.spareNormal

@@ -27,7 +27,7 @@ public enum SafeTensors {
     /// The dtypes the format defines, with their sizes in bytes.
     static let dtypes: [String: Int] = [
         "BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
-        "I32": 4, "U32": 4, "F32": 4, "F64": 8, "I64": 8, "U64": 8,
+        "I32": 4, "U32": 4, "F32": 4, "F64": 8, "I64": 8, "U64": 8
     ]
     static let maxHeaderBytes = 100 << 20
 
@@ -46,14 +46,15 @@ public enum SafeTensors {
                 throw SafeTensorsError(source: "write", message: "tensor name \"\(name)\" is reserved or repeated")
             }
             let bytes = t.count * 4
-            parts.append(JSONValue.quote(name) + ":{\"dtype\":\"F32\",\"shape\":[" +
-                         t.shape.map(String.init).joined(separator: ",") +
-                         "],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            parts.append(
+                JSONValue.quote(name) + ":{\"dtype\":\"F32\",\"shape\":["
+                    + t.shape.map(String.init).joined(separator: ",")
+                    + "],\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
         header += parts.joined(separator: ",") + "}"
         var headerBytes = Array(header.utf8)
-        while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }   // aligns the data, as the reference writer does
+        while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }  // aligns the data, as the reference writer does
         var out: [UInt8] = []
         out.reserveCapacity(8 + headerBytes.count + offset)
         var n = UInt64(headerBytes.count).littleEndian
@@ -63,9 +64,11 @@ public enum SafeTensors {
             t.withUnsafeBufferPointer { buf in
                 let raw = UnsafeRawBufferPointer(buf)
                 #if _endian(big)
-                for i in 0..<buf.count { withUnsafeBytes(of: buf[i].bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+                    for i in 0..<buf.count {
+                        withUnsafeBytes(of: buf[i].bitPattern.littleEndian) { out.append(contentsOf: $0) }
+                    }
                 #else
-                out.append(contentsOf: raw)
+                    out.append(contentsOf: raw)
                 #endif
             }
         }
@@ -78,7 +81,9 @@ public enum SafeTensors {
     /// Reads and checks a header (the JSON after the 8-byte length) against a
     /// data section of `dataLength` bytes: dtypes, shapes, ranges that tile the
     /// data, and sizes within `Tensor.elementLimit` and `Tensor.memoryBudget`.
-    static func parseHeader(_ header: [UInt8], dataLength: Int, source: String) throws -> (metadata: [String: String], entries: [Entry]) {
+    static func parseHeader(_ header: [UInt8], dataLength: Int, source: String) throws -> (
+        metadata: [String: String], entries: [Entry]
+    ) {
         func fail(_ m: String) -> SafeTensorsError { SafeTensorsError(source: source, message: m) }
         guard header.first == UInt8(ascii: "{") else { throw fail("the header does not start with '{'") }
         let json: JSONValue
@@ -105,16 +110,25 @@ public enum SafeTensors {
             guard case .array(let dims)? = f["shape"] else { throw fail("tensor \"\(key)\" has no shape array") }
             var shape: [Int] = []
             for d in dims {
-                guard let v = d.nonNegativeInt else { throw fail("tensor \"\(key)\" has a shape entry that is not a non-negative integer") }
-                guard v <= Int(Int32.max) else { throw fail("tensor \"\(key)\" has a dimension of \(v), more than \(Int32.max)") }
+                guard let v = d.nonNegativeInt else {
+                    throw fail("tensor \"\(key)\" has a shape entry that is not a non-negative integer")
+                }
+                guard v <= Int(Int32.max) else {
+                    throw fail("tensor \"\(key)\" has a dimension of \(v), more than \(Int32.max)")
+                }
                 shape.append(v)
             }
-            guard shape.count <= 8 else { throw fail("tensor \"\(key)\" has \(shape.count) dimensions; gans reads at most 8") }
+            guard shape.count <= 8 else {
+                throw fail("tensor \"\(key)\" has \(shape.count) dimensions; gans reads at most 8")
+            }
             guard case .array(let offs)? = f["data_offsets"], offs.count == 2,
-                  let begin = offs[0].nonNegativeInt, let end = offs[1].nonNegativeInt else {
+                let begin = offs[0].nonNegativeInt, let end = offs[1].nonNegativeInt
+            else {
                 throw fail("tensor \"\(key)\" needs data_offsets [begin, end] of non-negative integers")
             }
-            guard begin <= end else { throw fail("tensor \"\(key)\" has data_offsets [\(begin), \(end)] with begin after end") }
+            guard begin <= end else {
+                throw fail("tensor \"\(key)\" has data_offsets [\(begin), \(end)] with begin after end")
+            }
             var elements = 1
             for d in shape {
                 let (p, o) = elements.multipliedReportingOverflow(by: d)
@@ -123,10 +137,13 @@ public enum SafeTensors {
             }
             let (expected, o) = elements.multipliedReportingOverflow(by: size)
             guard !o, expected == end - begin else {
-                throw fail("tensor \"\(key)\" of shape \(shapeString(shape)) needs \(elements) × \(size) bytes, but data_offsets [\(begin), \(end)] cover \(end - begin)")
+                throw fail(
+                    "tensor \"\(key)\" of shape \(shapeString(shape)) needs \(elements) × \(size) bytes, but data_offsets [\(begin), \(end)] cover \(end - begin)"
+                )
             }
             guard end <= dataLength else {
-                throw fail("tensor \"\(key)\" has data_offsets [\(begin), \(end)] outside the \(dataLength) bytes of data")
+                throw fail(
+                    "tensor \"\(key)\" has data_offsets [\(begin), \(end)] outside the \(dataLength) bytes of data")
             }
             guard dtype == "F32" else {
                 throw fail("tensor \"\(key)\" has dtype \(dtype) (\(size) bytes); gans reads F32 tensors only")
@@ -137,14 +154,20 @@ public enum SafeTensors {
         // The ranges must tile the data: no overlap, no gap, nothing after.
         var position = 0
         for e in entries.sorted(by: { ($0.begin, $0.end) < ($1.begin, $1.end) }) {
-            if e.begin < position { throw fail("tensor \"\(e.name)\" at [\(e.begin), \(e.end)] overlaps the tensor before it, which ends at \(position)") }
+            if e.begin < position {
+                throw fail(
+                    "tensor \"\(e.name)\" at [\(e.begin), \(e.end)] overlaps the tensor before it, which ends at \(position)"
+                )
+            }
             if e.begin > position { throw fail("bytes \(position)..<\(e.begin) of the data belong to no tensor") }
             position = e.end
         }
         guard position == dataLength else {
             throw fail("the data has \(dataLength - position) bytes after the last tensor")
         }
-        do { try Tensor.checkMemory(bytes: dataLength, op: "safetensors", what: "the file's \(entries.count) tensors") } catch {
+        do {
+            try Tensor.checkMemory(bytes: dataLength, op: "safetensors", what: "the file's \(entries.count) tensors")
+        } catch {
             throw fail("\(error)")
         }
         return (metadata, entries.sorted { $0.begin < $1.begin })
@@ -153,7 +176,9 @@ public enum SafeTensors {
     /// The header length from the first 8 bytes, checked against the file's size.
     static func headerLength(_ first8: [UInt8], fileSize: Int, source: String) throws -> Int {
         func fail(_ m: String) -> SafeTensorsError { SafeTensorsError(source: source, message: m) }
-        guard fileSize >= 8, first8.count >= 8 else { throw fail("the file has \(fileSize) bytes, fewer than the 8 of the header length") }
+        guard fileSize >= 8, first8.count >= 8 else {
+            throw fail("the file has \(fileSize) bytes, fewer than the 8 of the header length")
+        }
         var n: UInt64 = 0
         for i in 0..<8 { n |= UInt64(first8[i]) << (8 * UInt64(i)) }
         guard n <= UInt64(fileSize - 8) else {
@@ -169,7 +194,8 @@ public enum SafeTensors {
             guard t.count > 0, let base = data.baseAddress else { return (e.name, t) }
             let src = base + e.begin
             for i in 0..<t.count {
-                t.pointer[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                t.pointer[i] = Float(
+                    bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
             }
             return (e.name, t)
         }
@@ -177,8 +203,9 @@ public enum SafeTensors {
 
     public static func decode(_ bytes: [UInt8], source: String = "safetensors") throws -> SafeTensorsArchive {
         let headerLen = try headerLength(Array(bytes.prefix(8)), fileSize: bytes.count, source: source)
-        let (metadata, entries) = try parseHeader(Array(bytes[8..<(8 + headerLen)]), dataLength: bytes.count - 8 - headerLen,
-                                                  source: source)
+        let (metadata, entries) = try parseHeader(
+            Array(bytes[8..<(8 + headerLen)]), dataLength: bytes.count - 8 - headerLen,
+            source: source)
         let tensors = bytes.withUnsafeBytes { raw in
             Self.tensors(entries, data: UnsafeRawBufferPointer(rebasing: raw[(8 + headerLen)...]))
         }
@@ -195,7 +222,8 @@ public enum SafeTensors {
     /// small file that claims large tensors costs nothing.
     public static func read(from path: String) throws -> SafeTensorsArchive {
         let size = try AtomicFile.regularFileSize(path)
-        let headerLen = try headerLength(try AtomicFile.read(path, range: 0..<min(8, size)), fileSize: size, source: path)
+        let headerLen = try headerLength(
+            try AtomicFile.read(path, range: 0..<min(8, size)), fileSize: size, source: path)
         let header = try AtomicFile.read(path, range: 8..<(8 + headerLen))
         let (metadata, entries) = try parseHeader(header, dataLength: size - 8 - headerLen, source: path)
         let data = try AtomicFile.read(path, range: (8 + headerLen)..<size)

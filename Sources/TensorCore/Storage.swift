@@ -39,7 +39,9 @@ public final class BufferPool: @unchecked Sendable {
     private var table = [[Bucket]](repeating: [], count: slots)
 
     @inline(__always)
-    private static func slot(_ count: Int) -> Int { Int(truncatingIfNeeded: (UInt64(count) &* 0x9E37_79B9_7F4A_7C15) >> 56) }
+    private static func slot(_ count: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt64(count) &* 0x9E37_79B9_7F4A_7C15) >> 56)
+    }
     private var cachedBytes = 0
     private var liveBytes = 0
     private var peakLive = 0

@@ -9,7 +9,8 @@ extension Tensor: CustomStringConvertible {
     public func formatted(threshold: Int = 1000, edgeItems: Int = 3, precision: Int = 4) -> String {
         // An empty tensor prints as [] whatever its other sizes (as PyTorch's `tensor([], size=…)`).
         let summarize = count > threshold || shape.contains { $0 > threshold }
-        let style = NumberStyle(values: count == 0 ? [] : sampledValues(summarize: summarize, edge: edgeItems), precision: precision)
+        let style = NumberStyle(
+            values: count == 0 ? [] : sampledValues(summarize: summarize, edge: edgeItems), precision: precision)
         let prefix = "tensor("
         var body = ""
         if count == 0 && rank > 0 {
@@ -39,11 +40,13 @@ extension Tensor: CustomStringConvertible {
         return out
     }
 
-    private func formatDim(_ d: Int, offset: Int, indent: Int, style: NumberStyle, summarize: Bool, edge: Int) -> String {
+    private func formatDim(_ d: Int, offset: Int, indent: Int, style: NumberStyle, summarize: Bool, edge: Int) -> String
+    {
         let n = shape[d]
         let stride = shape[(d + 1)...].reduce(1, *)
         let cut = summarize && n > 2 * edge
-        let idx: [Int?] = cut ? Array(0..<edge).map { $0 } + [nil] + Array((n - edge)..<n).map { $0 } : Array(0..<n).map { $0 }
+        let idx: [Int?] =
+            cut ? Array(0..<edge).map { $0 } + [nil] + Array((n - edge)..<n).map { $0 } : Array(0..<n).map { $0 }
         if d == rank - 1 {
             let items = idx.map { i in i.map { style.format(pointer[offset + $0]) } ?? "..." }
             return "[" + items.joined(separator: ", ") + "]"
@@ -52,7 +55,8 @@ extension Tensor: CustomStringConvertible {
         let pad = String(repeating: " ", count: indent + 1)
         let items = idx.map { i -> String in
             guard let i else { return "..." }
-            return formatDim(d + 1, offset: offset + i * stride, indent: indent + 1, style: style, summarize: summarize, edge: edge)
+            return formatDim(
+                d + 1, offset: offset + i * stride, indent: indent + 1, style: style, summarize: summarize, edge: edge)
         }
         return "[" + items.joined(separator: "," + blank + pad) + "]"
     }

@@ -60,8 +60,9 @@ extension Tensor {
     /// A tensor from values in row-major order. Precondition: the count fits
     /// the shape (use `Tensor.checked(_:shape:)` for user input).
     public convenience init(_ values: [Float], shape: [Int]) {
-        precondition(shape.allSatisfy { $0 >= 0 } && values.count == shape.reduce(1, *),
-                     "\(values.count) values do not fill shape \(shape)")
+        precondition(
+            shape.allSatisfy { $0 >= 0 } && values.count == shape.reduce(1, *),
+            "\(values.count) values do not fill shape \(shape)")
         self.init(uninitialized: shape)
         values.withUnsafeBufferPointer { src in
             if let base = src.baseAddress { pointer.update(from: base, count: values.count) }
@@ -82,7 +83,9 @@ extension Tensor {
     public static func checked(_ values: [Float], shape: [Int]) throws -> Tensor {
         try checkShape(shape, op: "tensor")
         guard values.count == shape.reduce(1, *) else {
-            throw TensorError("tensor", "\(values.count) values cannot fill shape \(shapeString(shape)), which holds \(shape.reduce(1, *))")
+            throw TensorError(
+                "tensor",
+                "\(values.count) values cannot fill shape \(shapeString(shape)), which holds \(shape.reduce(1, *))")
         }
         return Tensor(values, shape: shape)
     }
@@ -113,7 +116,8 @@ extension Tensor {
             total = p
         }
         if total > elementLimit {
-            throw TensorError(op, "shape \(shapeString(shape)) has \(total) elements, more than the limit of \(elementLimit)")
+            throw TensorError(
+                op, "shape \(shapeString(shape)) has \(total) elements, more than the limit of \(elementLimit)")
         }
         try checkMemory(bytes: total * 4, op: op, what: "shape \(shapeString(shape))")
     }
@@ -123,8 +127,10 @@ extension Tensor {
         let inUse = bytesInUse
         let (sum, overflow) = inUse.addingReportingOverflow(bytes)
         if overflow || sum > memoryBudget {
-            throw TensorError(op, "\(what) needs \(mebibytes(bytes)) MiB, and tensors already hold \(mebibytes(inUse)) MiB "
-                              + "of the memory budget of \(mebibytes(memoryBudget)) MiB")
+            throw TensorError(
+                op,
+                "\(what) needs \(mebibytes(bytes)) MiB, and tensors already hold \(mebibytes(inUse)) MiB "
+                    + "of the memory budget of \(mebibytes(memoryBudget)) MiB")
         }
     }
 
@@ -142,7 +148,7 @@ extension Tensor {
         guard steps < Float(elementLimit) else {
             throw TensorError("arange", "\(steps) elements exceed the limit of \(elementLimit)")
         }
-        let n = steps > 0 ? Int(steps) : 0   // steps is below the element limit, and may be hugely negative
+        let n = steps > 0 ? Int(steps) : 0  // steps is below the element limit, and may be hugely negative
         let t = Tensor(uninitialized: [n])
         for i in 0..<n { t.pointer[i] = start + Float(i) * step }
         return t
@@ -206,7 +212,8 @@ extension Tensor {
 
     /// In-place access to the raw values (optimizers, initialisers). Not
     /// recorded by autograd; every tensor sharing the storage sees the change.
-    public func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+    public func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R
+    {
         try body(buffer)
     }
 

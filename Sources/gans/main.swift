@@ -4,7 +4,7 @@ import GANShell
 import TensorCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @main
@@ -12,7 +12,8 @@ struct Gans: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gans",
         abstract: "Build, train and look inside generative adversarial networks.",
-        discussion: "Without a script, gans starts an interactive shell on a terminal, or reads commands from standard input when it is a pipe. Type 'help' in the shell for the commands.",
+        discussion:
+            "Without a script, gans starts an interactive shell on a terminal, or reads commands from standard input when it is a pipe. Type 'help' in the shell for the commands.",
         version: GANShellInfo.version)
 
     @Argument(help: "A .gans script to run.")
@@ -73,14 +74,19 @@ struct Gans: ParsableCommand {
         if stdoutTTY {
             let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
             let truecolor = ["truecolor", "24bit"].contains(ProcessInfo.processInfo.environment["COLORTERM"] ?? "")
-            style = TextStyle(unicode: term != "dumb", colors: !colorAllowed || term == "dumb" ? .none : truecolor ? .truecolor : .ansi256)
+            style = TextStyle(
+                unicode: term != "dumb",
+                colors: !colorAllowed || term == "dumb" ? .none : truecolor ? .truecolor : .ansi256)
         }
-        let runner = Runner(interpreter: interpreter, renderer: TextRenderer(showTimings: !noTimings, width: terminalWidth(), style: style),
-                            out: { print($0) }, err: {
-                                // What was printed before the error comes before it, in a pipe too.
-                                fflush(stdout)
-                                FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!)
-                            })
+        let runner = Runner(
+            interpreter: interpreter,
+            renderer: TextRenderer(showTimings: !noTimings, width: terminalWidth(), style: style),
+            out: { print($0) },
+            err: {
+                // What was printed before the error comes before it, in a pipe too.
+                fflush(stdout)
+                FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!)
+            })
         runner.echo = echo
         runner.quiet = quiet
         runner.keepGoing = keepGoing
@@ -97,7 +103,8 @@ struct Gans: ParsableCommand {
 
         if let example {
             guard let text = GANShellInfo.example(named: example) else {
-                throw ValidationError("no example '\(example)'; there are \(GANShellInfo.examples.joined(separator: ", "))")
+                throw ValidationError(
+                    "no example '\(example)'; there are \(GANShellInfo.examples.joined(separator: ", "))")
             }
             guard runner.runScript(text, file: "\(example).gans") else { throw ExitCode(runner.interrupted ? 130 : 1) }
             return
@@ -128,11 +135,15 @@ struct Gans: ParsableCommand {
             guard ok else { throw ExitCode(runner.interrupted ? 130 : 1) }
             return
         }
-        if html != nil || ipynb != nil || md != nil { throw ValidationError("--html, --ipynb and --md export a script: give its path") }
+        if html != nil || ipynb != nil || md != nil {
+            throw ValidationError("--html, --ipynb and --md export a script: give its path")
+        }
         if isatty(STDIN_FILENO) == 1 {
             if !quiet {
-                print(TextRenderer.wrap("gans \(GANShellInfo.version): type 'help' for the commands, 'explain gan' to begin, Ctrl-D to leave.",
-                                        width: terminalWidth()))
+                print(
+                    TextRenderer.wrap(
+                        "gans \(GANShellInfo.version): type 'help' for the commands, 'explain gan' to begin, Ctrl-D to leave.",
+                        width: terminalWidth()))
             }
             runner.repl(reader: EditLineReader(completer: Completer(interpreter: interpreter)))
             return

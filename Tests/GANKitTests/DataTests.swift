@@ -31,7 +31,9 @@ final class DataTests: XCTestCase {
         try AtomicFile.write(marked, to: scratch.path + "/gans/digits.u8")
         BuiltinData.decoded = [:]
         let changed = try BuiltinData.digits().samples.scalars
-        XCTAssertEqual(zip(changed, fromCSV.samples.scalars).filter { $0 != $1 }.count, changed.last == fromCSV.samples.scalars.last ? 0 : 1)
+        XCTAssertEqual(
+            zip(changed, fromCSV.samples.scalars).filter { $0 != $1 }.count,
+            changed.last == fromCSV.samples.scalars.last ? 0 : 1)
         XCTAssertNotEqual(changed.last, fromCSV.samples.scalars.last)
         // A stale or damaged cache is ignored and rewritten.
         bytes[3] = UInt8(ascii: "X")
@@ -92,7 +94,8 @@ final class DataTests: XCTestCase {
         let names = try BuiltinData.names()
         XCTAssertEqual(names.samples.shape, [32_033, 16, 27])
         guard case .sequences(let code) = names.kind else { return XCTFail("names are sequences") }
-        XCTAssertEqual(try code.decode(oneHot: try names.samples.slice(axis: 0, start: 0, end: 3)), ["emma", "olivia", "ava"])
+        XCTAssertEqual(
+            try code.decode(oneHot: try names.samples.slice(axis: 0, start: 0, end: 3)), ["emma", "olivia", "ava"])
     }
 
     func testGzipRefusesBrokenData() throws {
@@ -100,8 +103,10 @@ final class DataTests: XCTestCase {
             XCTAssertTrue("\(e)".hasPrefix("junk: not valid gzip data:"), "\(e)")
         }
         // A real gzip member, then the same cut short.
-        let member: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9,
-                               0x07, 0x00, 0x86, 0xa6, 0x10, 0x36, 0x05, 0x00, 0x00, 0x00]
+        let member: [UInt8] = [
+            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9,
+            0x07, 0x00, 0x86, 0xa6, 0x10, 0x36, 0x05, 0x00, 0x00, 0x00
+        ]
         XCTAssertEqual(String(decoding: try Gzip.decompress(member), as: UTF8.self), "hello")
         XCTAssertEqual(String(decoding: try Gzip.decompress(member + member), as: UTF8.self), "hellohello")
         XCTAssertThrowsError(try Gzip.decompress(Array(member.prefix(14)), source: "cut")) { e in
@@ -147,7 +152,7 @@ final class MetricTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(grid.reverseKL(x)), 0, accuracy: 0.02)
         let oneMode = Tensor((0..<100).flatMap { _ in [grid.centers[7].0, grid.centers[7].1] }, shape: [100, 2])
         XCTAssertEqual(grid.coverage(oneMode).modes, 1)
-        XCTAssertEqual(try XCTUnwrap(grid.reverseKL(oneMode)), Foundation.log(25.0), accuracy: 1e-9)   // all mass on 1 of 25
+        XCTAssertEqual(try XCTUnwrap(grid.reverseKL(oneMode)), Foundation.log(25.0), accuracy: 1e-9)  // all mass on 1 of 25
         XCTAssertNil(grid.reverseKL(Tensor(full: 100, shape: [5, 2])))
     }
 
@@ -155,7 +160,7 @@ final class MetricTests: XCTestCase {
         let words = ["anna", "bob", "carla", "dave"]
         for n in 1...4 { XCTAssertEqual(TextMetrics.ngramJS(words, words.reversed(), n: n), 0, accuracy: 1e-12) }
         XCTAssertEqual(TextMetrics.ngramJS(["aaa"], ["bbb"], n: 1), Foundation.log(2.0) * 3 / 4 + 0, accuracy: 0.2)
-        XCTAssertEqual(TextMetrics.ngramJS(["xy"], ["zw"], n: 2), Foundation.log(2.0), accuracy: 1e-9)   // no shared bigram
+        XCTAssertEqual(TextMetrics.ngramJS(["xy"], ["zw"], n: 2), Foundation.log(2.0), accuracy: 1e-9)  // no shared bigram
         XCTAssertEqual(TextMetrics.novelty(["anna", "zed", "bob", "qux"], training: Set(words)), 0.5)
         XCTAssertEqual(TextMetrics.wellFormedNames(["anna", "a", "b0b", "carla"]), 0.5)
         let code = CharacterCode.lowercase(length: 6)
@@ -176,7 +181,9 @@ final class MetricTests: XCTestCase {
     func testNearestDistanceSeesCopies() throws {
         Random.seed(3)
         let train = Tensor.randn([50, 3])
-        XCTAssertEqual(try SampleMetrics.meanNearestDistance(try train.slice(axis: 0, start: 0, end: 10), training: train), 0, accuracy: 2e-3)
+        XCTAssertEqual(
+            try SampleMetrics.meanNearestDistance(try train.slice(axis: 0, start: 0, end: 10), training: train), 0,
+            accuracy: 2e-3)
         let shifted = try train.slice(axis: 0, start: 0, end: 10) + Tensor([0, 0, 100])
         XCTAssertGreaterThan(try SampleMetrics.meanNearestDistance(shifted, training: train), 90)
         XCTAssertThrowsError(try SampleMetrics.meanNearestDistance(Tensor(zeros: [2, 4]), training: train))
@@ -207,25 +214,29 @@ final class LoaderTests: XCTestCase {
             ("header", [0, 0, 0x08, 3, 0, 0], "cut short"),
             ("data", header + Array(0..<11), "need 12 bytes of data after byte 16, the file has 11"),
             ("huge", [0, 0, 0x08, 2, 0, 1, 0, 0, 0, 1, 0, 0], "more than the limit"),
-            ("overflow", [0, 0, 0x08, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], "too many elements"),
+            ("overflow", [0, 0, 0x08, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], "too many elements")
         ]
         for (name, bytes, expected) in cases {
             let p = try write(name, bytes)
-            XCTAssertThrowsError(try Loaders.idx(p), name) { XCTAssertTrue("\($0)".contains(expected), "\(name): \($0)") }
+            XCTAssertThrowsError(try Loaders.idx(p), name) {
+                XCTAssertTrue("\($0)".contains(expected), "\(name): \($0)")
+            }
         }
     }
 
     func testTextFilesAsLinesAndWindows() throws {
         let p = try write("pets.txt", Array("cat\ndog.\n\nkitten\n".utf8))
         let lines = try Loaders.text(p, mode: .lines(length: nil))
-        XCTAssertEqual(lines.samples.shape, [3, 7, 12])          // the end mark and 11 characters: . a c d e g i k n o t
+        XCTAssertEqual(lines.samples.shape, [3, 7, 12])  // the end mark and 11 characters: . a c d e g i k n o t
         guard case .sequences(let code) = lines.kind else { return XCTFail() }
         XCTAssertEqual(code.symbols.first, CharacterCode.endMark)
         XCTAssertEqual(try code.decode(oneHot: lines.samples), ["cat", "dog.", "kitten"])
-        XCTAssertEqual(try Loaders.text(p, mode: .lines(length: 5)).count, 2)   // "kitten" does not fit
+        XCTAssertEqual(try Loaders.text(p, mode: .lines(length: 5)).count, 2)  // "kitten" does not fit
         let windows = try Loaders.text(p, mode: .characters(length: 4, limit: 100))
-        XCTAssertEqual(windows.count, 4)                          // 18 characters → 4 windows of 4
-        XCTAssertThrowsError(try Loaders.text(try write("empty.txt", []), mode: .lines(length: nil))) { XCTAssertTrue("\($0)".hasSuffix("is empty")) }
+        XCTAssertEqual(windows.count, 4)  // 18 characters → 4 windows of 4
+        XCTAssertThrowsError(try Loaders.text(try write("empty.txt", []), mode: .lines(length: nil))) {
+            XCTAssertTrue("\($0)".hasSuffix("is empty"))
+        }
         XCTAssertThrowsError(try Loaders.text(p, mode: .characters(length: 100, limit: 5)))
         let shakespeare = try BuiltinData.shakespeareWindows(length: 16, limit: 500)
         XCTAssertEqual(shakespeare.samples.shape, [500, 16, 66])
@@ -248,14 +259,19 @@ final class LoaderTests: XCTestCase {
         XCTAssertThrowsError(try Loaders.csv(try write("d.csv", Array("1,2\n3,4,5\n".utf8)))) { e in
             XCTAssertTrue("\(e)".hasSuffix("line 2 has 3 columns, the lines before have 2"), "\(e)")
         }
-        XCTAssertThrowsError(try Loaders.csv(try write("e.csv", Array("a,b\n".utf8)))) { XCTAssertTrue("\($0)".hasSuffix("holds no rows of numbers")) }
+        XCTAssertThrowsError(try Loaders.csv(try write("e.csv", Array("a,b\n".utf8)))) {
+            XCTAssertTrue("\($0)".hasSuffix("holds no rows of numbers"))
+        }
         XCTAssertThrowsError(try Loaders.csv(p, label: .index(9)))
         XCTAssertThrowsError(try Loaders.csv(dir + "/missing.csv")) { XCTAssertTrue("\($0)".hasSuffix("no such file")) }
         // gzip is recognised by its magic bytes.
-        let member: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9,
-                               0x07, 0x00, 0x86, 0xa6, 0x10, 0x36, 0x05, 0x00, 0x00, 0x00]
+        let member: [UInt8] = [
+            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9,
+            0x07, 0x00, 0x86, 0xa6, 0x10, 0x36, 0x05, 0x00, 0x00, 0x00
+        ]
         XCTAssertThrowsError(try Loaders.csv(try write("hello.csv.gz", member))) { e in
-            XCTAssertTrue("\(e)".contains("line 1, column 1: 'hello' is not a number") || "\(e)".contains("no rows"), "\(e)")
+            XCTAssertTrue(
+                "\(e)".contains("line 1, column 1: 'hello' is not a number") || "\(e)".contains("no rows"), "\(e)")
         }
     }
 }
@@ -270,13 +286,17 @@ enum PNGFixture {
         }
         return c ^ 0xFFFF_FFFF
     }
-    static func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
+    static func be(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)]
+    }
     static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
         let body = Array(type.utf8) + data
         return be(UInt32(data.count)) + body + be(crc32(body))
     }
     /// `pixels` rows of interleaved channel bytes; row y uses filter y % 5.
-    static func encode(width: Int, height: Int, colorType: UInt8, channels: Int, pixels: [[UInt8]], interlace: UInt8 = 0) -> [UInt8] {
+    static func encode(
+        width: Int, height: Int, colorType: UInt8, channels: Int, pixels: [[UInt8]], interlace: UInt8 = 0
+    ) -> [UInt8] {
         var raw: [UInt8] = []
         let stride = width * channels
         for y in 0..<height {
@@ -302,9 +322,11 @@ enum PNGFixture {
         var s1: UInt32 = 1, s2: UInt32 = 0
         for b in raw { s1 = (s1 + UInt32(b)) % 65521; s2 = (s2 + s1) % 65521 }
         let n = UInt16(raw.count)
-        let zlib: [UInt8] = [0x78, 0x01, 0x01, UInt8(n & 255), UInt8(n >> 8), UInt8(~n & 255), UInt8(~n >> 8)] + raw + be(s2 << 16 | s1)
+        let zlib: [UInt8] =
+            [0x78, 0x01, 0x01, UInt8(n & 255), UInt8(n >> 8), UInt8(~n & 255), UInt8(~n >> 8)] + raw + be(s2 << 16 | s1)
         let ihdr = be(UInt32(width)) + be(UInt32(height)) + [8, colorType, 0, 0, interlace]
-        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IDAT", zlib) + chunk("IEND", [])
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IDAT", zlib)
+            + chunk("IEND", [])
     }
 }
 
@@ -320,12 +342,19 @@ final class ImageLoaderTests: XCTestCase {
         for (colorType, channels) in [(UInt8(0), 1), (2, 3), (4, 2), (6, 4)] {
             let w = 7, h = 10
             let pixels = (0..<h).map { _ in (0..<(w * channels)).map { _ in UInt8(g.nextInt(below: 256)) } }
-            let p = try write("t\(colorType).png", PNGFixture.encode(width: w, height: h, colorType: colorType, channels: channels, pixels: pixels))
+            let p = try write(
+                "t\(colorType).png",
+                PNGFixture.encode(width: w, height: h, colorType: colorType, channels: channels, pixels: pixels))
             let t = try Loaders.png(p)
             XCTAssertEqual(t.shape, [channels, h, w])
-            for y in 0..<h { for x in 0..<w { for c in 0..<channels {
-                XCTAssertEqual(t[c, y, x], Float(pixels[y][x * channels + c]) / 255, "type \(colorType) at \(c),\(y),\(x)")
-            } } }
+            for y in 0..<h {
+                for x in 0..<w {
+                    for c in 0..<channels {
+                        XCTAssertEqual(
+                            t[c, y, x], Float(pixels[y][x * channels + c]) / 255, "type \(colorType) at \(c),\(y),\(x)")
+                    }
+                }
+            }
         }
     }
 
@@ -335,14 +364,26 @@ final class ImageLoaderTests: XCTestCase {
         let cases: [(String, [UInt8], String)] = [
             ("signature", Array(good.dropFirst()), "signature is missing"),
             ("crc", badCRC, "wrong CRC"),
-            ("interlaced", PNGFixture.encode(width: 2, height: 2, colorType: 0, channels: 1, pixels: [[0, 1], [2, 3]], interlace: 1), "interlaced"),
-            ("palette", PNGFixture.encode(width: 2, height: 2, colorType: 3, channels: 1, pixels: [[0, 1], [2, 3]]), "colour type 3"),
-            ("cut", Array(good.prefix(45)), "runs past the end"),
+            (
+                "interlaced",
+                PNGFixture.encode(
+                    width: 2, height: 2, colorType: 0, channels: 1, pixels: [[0, 1], [2, 3]], interlace: 1),
+                "interlaced"
+            ),
+            (
+                "palette", PNGFixture.encode(width: 2, height: 2, colorType: 3, channels: 1, pixels: [[0, 1], [2, 3]]),
+                "colour type 3"
+            ),
+            ("cut", Array(good.prefix(45)), "runs past the end")
         ]
         for (name, bytes, expected) in cases {
-            XCTAssertThrowsError(try Loaders.png(try write(name + ".png", bytes)), name) { XCTAssertTrue("\($0)".contains(expected), "\(name): \($0)") }
+            XCTAssertThrowsError(try Loaders.png(try write(name + ".png", bytes)), name) {
+                XCTAssertTrue("\($0)".contains(expected), "\(name): \($0)")
+            }
         }
-        for cut in stride(from: 0, to: good.count, by: 3) { _ = try? Loaders.png(try write("c.png", Array(good.prefix(cut)))) }
+        for cut in stride(from: 0, to: good.count, by: 3) {
+            _ = try? Loaders.png(try write("c.png", Array(good.prefix(cut))))
+        }
     }
 
     func testNetpbmFormats() throws {
@@ -353,26 +394,34 @@ final class ImageLoaderTests: XCTestCase {
         let p6 = try write("c.ppm", Array("P6\n1 1\n65535\n".utf8) + [0xff, 0xff, 0x00, 0x00, 0x80, 0x00])
         let t6 = try Loaders.netpbm(p6)
         XCTAssertEqual(t6.shape, [3, 1, 1])
-        XCTAssertEqual(t6.scalars[0], 1); XCTAssertEqual(t6.scalars[1], 0); XCTAssertEqual(t6.scalars[2], Float(0x8000) / 65535, accuracy: 1e-6)
+        XCTAssertEqual(t6.scalars[0], 1); XCTAssertEqual(t6.scalars[1], 0);
+        XCTAssertEqual(t6.scalars[2], Float(0x8000) / 65535, accuracy: 1e-6)
         let p3 = try write("d.ppm", Array("P3 1 2 10  10 0 0  0 0 10".utf8))
         XCTAssertEqual(try Loaders.netpbm(p3).scalars, [1, 0, 0, 0, 0, 1])
-        for (name, text, expected) in [("e.pgm", "P7 1 1 1", "does not start with"), ("f.pgm", "P2 2 2 3 1 2 3", "ends early"),
-                                       ("g.pgm", "P2 1 1 3 9", "exceeds the maximum"), ("h.pgm", "P5 4 4 255\n12", "the pixels need 16 bytes")] {
-            XCTAssertThrowsError(try Loaders.netpbm(try write(name, Array(text.utf8)))) { XCTAssertTrue("\($0)".contains(expected), "\(name): \($0)") }
+        for (name, text, expected) in [
+            ("e.pgm", "P7 1 1 1", "does not start with"), ("f.pgm", "P2 2 2 3 1 2 3", "ends early"),
+            ("g.pgm", "P2 1 1 3 9", "exceeds the maximum"), ("h.pgm", "P5 4 4 255\n12", "the pixels need 16 bytes")
+        ] {
+            XCTAssertThrowsError(try Loaders.netpbm(try write(name, Array(text.utf8)))) {
+                XCTAssertTrue("\($0)".contains(expected), "\(name): \($0)")
+            }
         }
     }
 
     func testImageFolderResizesAndConverts() throws {
         _ = try write("a.pgm", Array("P2 2 2 255 0 0 255 255".utf8))
-        _ = try write("b.png", PNGFixture.encode(width: 4, height: 4, colorType: 2, channels: 3,
-                                                  pixels: (0..<4).map { _ in [UInt8](repeating: 255, count: 12) }))
+        _ = try write(
+            "b.png",
+            PNGFixture.encode(
+                width: 4, height: 4, colorType: 2, channels: 3,
+                pixels: (0..<4).map { _ in [UInt8](repeating: 255, count: 12) }))
         _ = try write("notes.txt", Array("skip me".utf8))
         let data = try Loaders.imageFolder(dir, size: 3)
         XCTAssertEqual(data.samples.shape, [2, 1, 3, 3])
         let s = data.samples.scalars
-        XCTAssertEqual(s[0], -1)                 // top row of a.pgm is black
-        XCTAssertEqual(s[8], 1)                  // bottom row is white
-        XCTAssertTrue(s[9...].allSatisfy { $0 == 1 })   // b.png is white
+        XCTAssertEqual(s[0], -1)  // top row of a.pgm is black
+        XCTAssertEqual(s[8], 1)  // bottom row is white
+        XCTAssertTrue(s[9...].allSatisfy { $0 == 1 })  // b.png is white
         XCTAssertEqual(try Loaders.imageFolder(dir, size: 2, channels: 3).samples.shape, [2, 3, 2, 2])
         XCTAssertThrowsError(try Loaders.imageFolder(dir + "/nope", size: 2))
         XCTAssertThrowsError(try Loaders.imageFolder(dir, size: 0))
@@ -409,7 +458,8 @@ final class ClassifierMetricTests: XCTestCase {
         XCTAssertGreaterThan(bad.frechet, 5 * floor.frechet)
         XCTAssertLessThan(bad.score, floor.score)
         // All copies of one digit: one class covered.
-        let zeros = try train.samples.gatherRows(Tensor([Float](repeating: Float(train.labels!.scalars.firstIndex(of: 0)!), count: 100)))
+        let zeros = try train.samples.gatherRows(
+            Tensor([Float](repeating: Float(train.labels!.scalars.firstIndex(of: 0)!), count: 100)))
         XCTAssertEqual(try classifier.scores(zeros, real: train).coverage, 1)
     }
 }

@@ -7,8 +7,9 @@ final class MeasuresTests: XCTestCase {
     func testMixtureMeasuresOfRealAndCollapsedSamples() throws {
         Random.seed(3)
         let ring = try GaussianMixture.ring()
-        let data = MeasureData(name: "ring8", kind: .points, mixture: ring, samples: nil, words: nil,
-                               realSamples: { ring.sample($0).0 })
+        let data = MeasureData(
+            name: "ring8", kind: .points, mixture: ring, samples: nil, words: nil,
+            realSamples: { ring.sample($0).0 })
         // Samples of the mixture itself: every mode, and (3σ holds 98.9% of a 2-D Gaussian) nearly all high quality.
         let (context, real) = try Measures.measure(ring.sample(2000).0, against: data)
         guard case .modes(let perMode) = context else { return XCTFail("no per-mode counts for a mixture") }
@@ -27,7 +28,8 @@ final class MeasuresTests: XCTestCase {
 
     func testImagesWithoutLabelsAreRefused() throws {
         let set = try TensorDataset(name: "blank", samples: Tensor(zeros: [4, 1, 2, 2]))
-        let data = MeasureData(name: "blank", kind: .images, mixture: nil, samples: set, words: nil, realSamples: { _ in set.samples })
+        let data = MeasureData(
+            name: "blank", kind: .images, mixture: nil, samples: set, words: nil, realSamples: { _ in set.samples })
         XCTAssertThrowsError(try Measures.measure(Tensor(zeros: [4, 1, 2, 2]), against: data)) { e in
             XCTAssertTrue("\(e)".contains("need labelled data; blank has no labels"), "\(e)")
         }

@@ -5,10 +5,14 @@ import TestSupport
 
 final class NetworkTests: XCTestCase {
     func testSpecTextRoundTrips() throws {
-        let texts = ["linear 128", "linear 10 bias=false", "conv 64 k=4 s=2 p=1", "convt 1 k=4 s=2 p=1", "convt 8 k=3 s=2 p=1 op=1",
-                     "batchnorm", "batchnorm momentum=0.2", "layernorm", "dropout 0.3", "relu", "leakyrelu 0.2", "tanh", "sigmoid",
-                     "gelu", "elu 1", "reshape 128 7 7", "flatten", "embedding 27 16", "sn linear 64", "sn conv 64 k=4 s=2 p=1",
-                     "softmax", "mbstd"]
+        let texts = [
+            "linear 128", "linear 10 bias=false", "conv 64 k=4 s=2 p=1", "convt 1 k=4 s=2 p=1",
+            "convt 8 k=3 s=2 p=1 op=1",
+            "batchnorm", "batchnorm momentum=0.2", "layernorm", "dropout 0.3", "relu", "leakyrelu 0.2", "tanh",
+            "sigmoid",
+            "gelu", "elu 1", "reshape 128 7 7", "flatten", "embedding 27 16", "sn linear 64", "sn conv 64 k=4 s=2 p=1",
+            "softmax", "mbstd"
+        ]
         for t in texts {
             let spec = try LayerSpec(parsing: t)
             XCTAssertEqual(spec.text, t)
@@ -28,7 +32,7 @@ final class NetworkTests: XCTestCase {
             ("conv 8 q=2", "'conv' has no option 'q='"),
             ("dropout 1.5", "dropout probability must be in [0, 1), found 1.5"),
             ("sn relu", "spectral norm wraps linear, conv or convt layers, not 'relu'"),
-            ("", "an empty layer description"),
+            ("", "an empty layer description")
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try LayerSpec(parsing: text), text) { XCTAssertEqual("\($0)", expected) }
@@ -37,28 +41,37 @@ final class NetworkTests: XCTestCase {
 
     func testShapeInferenceAndParameterCountsMatchPyTorch() throws {
         // The reference DCGAN: PyTorch counts 552,513 parameters in G and 138,817 in D.
-        let g = try Network.parse("noise 64 | linear 6272 | batchnorm | relu | reshape 128 7 7 | convt 64 k=4 s=2 p=1 | batchnorm | relu | convt 1 k=4 s=2 p=1 | tanh")
-        let d = try Network.parse("input 1 28 28 | conv 64 k=4 s=2 p=1 | leakyrelu 0.2 | conv 128 k=4 s=2 p=1 | batchnorm | leakyrelu 0.2 | flatten | linear 1")
+        let g = try Network.parse(
+            "noise 64 | linear 6272 | batchnorm | relu | reshape 128 7 7 | convt 64 k=4 s=2 p=1 | batchnorm | relu | convt 1 k=4 s=2 p=1 | tanh"
+        )
+        let d = try Network.parse(
+            "input 1 28 28 | conv 64 k=4 s=2 p=1 | leakyrelu 0.2 | conv 128 k=4 s=2 p=1 | batchnorm | leakyrelu 0.2 | flatten | linear 1"
+        )
         XCTAssertEqual(g.outputShape, [1, 28, 28])
         XCTAssertEqual(g.shapes[3], [128, 7, 7])
         XCTAssertEqual(g.parameterCount, 552_513)
         XCTAssertEqual(d.parameterCount, 138_817)
-        XCTAssertEqual(d.shapes.map { $0 }, [[64, 14, 14], [64, 14, 14], [128, 7, 7], [128, 7, 7], [128, 7, 7], [6272], [1]])
+        XCTAssertEqual(
+            d.shapes.map { $0 }, [[64, 14, 14], [64, 14, 14], [128, 7, 7], [128, 7, 7], [128, 7, 7], [6272], [1]])
         XCTAssertEqual(g.parameters.map(\.name).prefix(4), ["0.weight", "0.bias", "1.weight", "1.bias"])
         XCTAssertEqual(g.buffers.map(\.name).prefix(2), ["1.running_mean", "1.running_var"])
-        XCTAssertEqual(g.tensor(named: "4.weight")?.shape, [128, 64, 4, 4])   // ConvTranspose2d: [in, out, k, k]
+        XCTAssertEqual(g.tensor(named: "4.weight")?.shape, [128, 64, 4, 4])  // ConvTranspose2d: [in, out, k, k]
         XCTAssertEqual(d.tensor(named: "0.weight")?.shape, [64, 1, 4, 4])
         XCTAssertEqual(d.summary.last?.parameters, 6273)
         let y = try d(Tensor.randn([3, 1, 28, 28]))
         XCTAssertEqual(y.shape, [3, 1])
         XCTAssertEqual(try g(Tensor.randn([2, 64])).shape, [2, 1, 28, 28])
         // The toy networks: 17,154 parameters in G (2→128→128→2).
-        XCTAssertEqual(try Network.parse("noise 2 | linear 128 | relu | linear 128 | relu | linear 2").parameterCount, 17_154)
+        XCTAssertEqual(
+            try Network.parse("noise 2 | linear 128 | relu | linear 128 | relu | linear 2").parameterCount, 17_154)
     }
 
     func testMismatchNamesTheLayerAndBothShapes() {
         XCTAssertThrowsError(try Network.parse("input 2 | linear 8 | conv 4 k=3")) { e in
-            XCTAssertEqual("\(e)", "layer 1 (conv 4 k=3 s=1 p=0) cannot take [8]: conv 4 k=3 s=1 p=0 expects [channels, height, width], found [8]")
+            XCTAssertEqual(
+                "\(e)",
+                "layer 1 (conv 4 k=3 s=1 p=0) cannot take [8]: conv 4 k=3 s=1 p=0 expects [channels, height, width], found [8]"
+            )
         }
         XCTAssertThrowsError(try Network.parse("input 1 4 4 | conv 2 k=5")) { e in
             XCTAssertTrue("\(e)".contains("does not fit a 4x4 input"), "\(e)")
@@ -100,7 +113,9 @@ final class NetworkTests: XCTestCase {
         // negative slope does not. Either way the
         // network computes what its layers do one by one.
         Random.seed(3)
-        let net = try Network.parse("input 3 | linear 8 | relu | linear 8 | leakyrelu 0.2 | linear 6 | leakyrelu -0.5 | linear 4 | tanh | linear 4 | relu | linear 1")
+        let net = try Network.parse(
+            "input 3 | linear 8 | relu | linear 8 | leakyrelu 0.2 | linear 6 | leakyrelu -0.5 | linear 4 | tanh | linear 4 | relu | linear 1"
+        )
         let x = Tensor.randn([5, 3])
         let fused = try net(x)
         let params = net.parameters.map(\.tensor)
@@ -129,7 +144,7 @@ final class NetworkTests: XCTestCase {
         Random.seed(3)
         let net = try Network(input: [400], layers: [.linear(out: 300)])
         let w = net.tensor(named: "0.weight")!.scalars
-        XCTAssertLessThanOrEqual(w.map(abs).max()!, 1 / Float(400).squareRoot())   // U(±1/√fan_in)
+        XCTAssertLessThanOrEqual(w.map(abs).max()!, 1 / Float(400).squareRoot())  // U(±1/√fan_in)
         XCTAssertGreaterThan(w.map(abs).max()!, 0.9 / Float(400).squareRoot())
         let dc = try Network(input: [400], layers: [.linear(out: 300), .batchNorm()], initialization: .dcgan)
         let wd = dc.tensor(named: "0.weight")!.scalars
@@ -160,12 +175,13 @@ final class NetworkTests: XCTestCase {
     /// Each layer's gradients (input and parameters) against finite differences.
     func testLayerGradients() throws {
         let cases: [(String, [Int], [Int])] = [
-            ("linear 3", [2], [4, 2]), ("conv 2 k=3 s=1 p=1", [2, 4, 4], [2, 2, 4, 4]), ("convt 2 k=4 s=2 p=1", [3, 2, 2], [2, 3, 2, 2]),
+            ("linear 3", [2], [4, 2]), ("conv 2 k=3 s=1 p=1", [2, 4, 4], [2, 2, 4, 4]),
+            ("convt 2 k=4 s=2 p=1", [3, 2, 2], [2, 3, 2, 2]),
             ("batchnorm", [3], [5, 3]), ("batchnorm", [2, 3, 3], [3, 2, 3, 3]), ("layernorm", [4], [3, 4]),
             ("gelu", [5], [2, 5]), ("elu 1", [5], [2, 5]), ("leakyrelu 0.2", [5], [2, 5]), ("tanh", [3], [2, 3]),
             ("sigmoid", [3], [2, 3]), ("reshape 2 3", [6], [2, 6]), ("flatten", [2, 3], [2, 2, 3]),
             ("sn linear 3", [4], [2, 4]), ("sn conv 2 k=3", [1, 4, 4], [2, 1, 4, 4]),
-            ("softmax", [3, 4], [2, 3, 4]), ("mbstd", [3], [4, 3]),
+            ("softmax", [3, 4], [2, 3, 4]), ("mbstd", [3], [4, 3])
         ]
         var failures: [String] = []
         for (text, input, batch) in cases {
@@ -201,4 +217,3 @@ final class NetworkTests: XCTestCase {
         XCTAssertEqual(y[0, 0] - b[0], 1, accuracy: 1e-3)
     }
 }
-

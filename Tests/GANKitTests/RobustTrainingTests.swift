@@ -50,8 +50,11 @@ final class RobustTrainingTests: XCTestCase {
             let analytic = try grad(of: try loss(training: true, states: []), wrt: params)
             var failures: [String] = []
             for (i, p) in params.enumerated() {
-                let numeric = try GradCheck.numericGradient(params, i, eps: 1e-3) { _ in try loss(training: false, states: states) }
-                failures += GradCheck.compare("\(penalty) \(d.parameters[i].name)", analytic[i].scalars, numeric, atol: 2e-3, rtol: 2e-2)
+                let numeric = try GradCheck.numericGradient(params, i, eps: 1e-3) { _ in
+                    try loss(training: false, states: states)
+                }
+                failures += GradCheck.compare(
+                    "\(penalty) \(d.parameters[i].name)", analytic[i].scalars, numeric, atol: 2e-3, rtol: 2e-2)
                 _ = p
             }
             XCTAssertEqual(failures, [], penalty)
@@ -65,17 +68,20 @@ final class RobustTrainingTests: XCTestCase {
         XCTAssertEqual(n.scalars, [0, 5])
         let d = try grad(of: (n - 1).pow(2).sum(), wrt: [g])[0]
         XCTAssertEqual(d.scalars[0], 0); XCTAssertEqual(d.scalars[1], 0)
-        XCTAssertEqual(d.scalars[2], 2 * 4 * 3 / 5, accuracy: 1e-5)   // 2(‖g‖ − 1)·g/‖g‖
+        XCTAssertEqual(d.scalars[2], 2 * 4 * 3 / 5, accuracy: 1e-5)  // 2(‖g‖ − 1)·g/‖g‖
         // A D that is flat around every sample: the step is taken, not refused as NaN.
         Random.seed(1)
         let dnet = try Network.parse("input 2 | linear 4 | relu | linear 1")
         dnet.tensor(named: "0.bias")!.assign(Tensor(full: -100, shape: [4]))
-        let gan = try GAN(generator: Network.parse("noise 2 | linear 2"), discriminator: dnet,
-                          data: try GaussianMixture.ring().dataset(name: "ring8"))
+        let gan = try GAN(
+            generator: Network.parse("noise 2 | linear 2"), discriminator: dnet,
+            data: try GaussianMixture.ring().dataset(name: "ring8"))
         var o = TrainingOptions(); o.loss = .wassersteinGP; o.batchSize = 8
-        let t = try Trainer(gan: gan, options: o, optimizerG: Adam(gan.generatorParameters), optimizerD: Adam(gan.discriminatorParameters))
+        let t = try Trainer(
+            gan: gan, options: o, optimizerG: Adam(gan.generatorParameters),
+            optimizerD: Adam(gan.discriminatorParameters))
         let s = try t.discriminatorStep()
-        XCTAssertEqual(s.penalty!, 10, accuracy: 1e-5)   // λ·(0 − 1)²
+        XCTAssertEqual(s.penalty!, 10, accuracy: 1e-5)  // λ·(0 − 1)²
     }
 
     /// The guard checks what an update would do, not only the gradient: with
@@ -84,9 +90,27 @@ final class RobustTrainingTests: XCTestCase {
     /// is refused and changes nothing.
     func testUpdatesThatWouldNotBeFiniteAreRefused() throws {
         let setups: [(String, ([Tensor]) throws -> Optimizer)] = [
-            ("sgd", { p in let o = SGD(p, lr: 10, momentum: 0.9); o.stepCount = 1; for (_, t) in o.state { t.assign(Tensor(full: 3e38, shape: t.shape)) }; return o }),
-            ("adam", { p in let o = Adam(p, lr: 10); for (n, t) in o.state where n.hasSuffix("exp_avg") { t.assign(Tensor(full: 1e38, shape: t.shape)) }; return o }),
-            ("rmsprop", { p in let o = RMSprop(p, lr: 10, alpha: 1); try o.set("eps", Float.leastNonzeroMagnitude); return o }),
+            (
+                "sgd",
+                { p in
+                    let o = SGD(p, lr: 10, momentum: 0.9); o.stepCount = 1;
+                    for (_, t) in o.state { t.assign(Tensor(full: 3e38, shape: t.shape)) }; return o
+                }
+            ),
+            (
+                "adam",
+                { p in
+                    let o = Adam(p, lr: 10);
+                    for (n, t) in o.state where n.hasSuffix("exp_avg") { t.assign(Tensor(full: 1e38, shape: t.shape)) };
+                    return o
+                }
+            ),
+            (
+                "rmsprop",
+                { p in
+                    let o = RMSprop(p, lr: 10, alpha: 1); try o.set("eps", Float.leastNonzeroMagnitude); return o
+                }
+            )
         ]
         for (name, make) in setups {
             Random.seed(2)
@@ -94,12 +118,16 @@ final class RobustTrainingTests: XCTestCase {
             let d = try Network.parse("input 2 | linear 1")
             let gan = try GAN(generator: g, discriminator: d, data: try GaussianMixture.ring().dataset(name: "ring8"))
             var o = TrainingOptions(); o.batchSize = 4
-            let t = try Trainer(gan: gan, options: o, optimizerG: make(gan.generatorParameters), optimizerD: make(gan.discriminatorParameters))
+            let t = try Trainer(
+                gan: gan, options: o, optimizerG: make(gan.generatorParameters),
+                optimizerD: make(gan.discriminatorParameters))
             let before = (g.stateDict + d.stateDict).map { $0.tensor.scalars }
             let state = (t.optimizerD.state + t.optimizerG.state).map { $0.tensor.scalars }
             let steps = t.optimizerD.stepCount
             XCTAssertThrowsError(try t.discriminatorStep(), name) { e in
-                XCTAssertTrue("\(e)".contains("the optimizer's update of D.0.weight (linear 1) would not be finite"), "\(name): \(e)")
+                XCTAssertTrue(
+                    "\(e)".contains("the optimizer's update of D.0.weight (linear 1) would not be finite"),
+                    "\(name): \(e)")
             }
             XCTAssertEqual((g.stateDict + d.stateDict).map { $0.tensor.scalars }, before, name)
             XCTAssertEqual((t.optimizerD.state + t.optimizerG.state).map { $0.tensor.scalars }, state, name)
@@ -107,7 +135,9 @@ final class RobustTrainingTests: XCTestCase {
             XCTAssertEqual(t.dStepCount, 0, name)
         }
         // eps = 0 lets Adam divide 0 by 0: it is refused where it is set.
-        XCTAssertThrowsError(try Adam([]).set("eps", 0)) { XCTAssertTrue("\($0)".contains("eps must be above 0"), "\($0)") }
+        XCTAssertThrowsError(try Adam([]).set("eps", 0)) {
+            XCTAssertTrue("\($0)".contains("eps must be above 0"), "\($0)")
+        }
         XCTAssertThrowsError(try RMSprop([]).set("eps", 0))
         XCTAssertNoThrow(try Adam([]).set("eps", 1e-12))
     }

@@ -45,11 +45,13 @@ final class TrainingTests: XCTestCase {
             Random.seed(7)
             let d = try Network.parse("input 2 | linear 1")
             d.tensor(named: "0.weight")!.assign(Tensor([3, 4], shape: [1, 2]))
-            let gan = try GAN(generator: Network.parse("noise 2 | linear 2"), discriminator: d,
-                              data: try GaussianMixture.ring().dataset(name: "ring8"))
+            let gan = try GAN(
+                generator: Network.parse("noise 2 | linear 2"), discriminator: d,
+                data: try GaussianMixture.ring().dataset(name: "ring8"))
             var o = TrainingOptions(); o.loss = loss; o.batchSize = 16
-            let t = try Trainer(gan: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: 0),
-                                optimizerD: SGD(gan.discriminatorParameters, lr: 0))
+            let t = try Trainer(
+                gan: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: 0),
+                optimizerD: SGD(gan.discriminatorParameters, lr: 0))
             let s = try t.discriminatorStep()
             close(s.penalty!, expected, "\(loss.rawValue) penalty")
             close(s.dLoss!, s.dLossReal! + s.dLossFake! + expected, "\(loss.rawValue) total")
@@ -61,11 +63,13 @@ final class TrainingTests: XCTestCase {
         Random.seed(7)
         let d = try Network.parse("input 2 | linear 1")
         d.tensor(named: "0.weight")!.assign(Tensor([3, 4], shape: [1, 2]))
-        let gan = try GAN(generator: Network.parse("noise 2 | linear 2"), discriminator: d,
-                          data: try GaussianMixture.ring().dataset(name: "ring8"))
+        let gan = try GAN(
+            generator: Network.parse("noise 2 | linear 2"), discriminator: d,
+            data: try GaussianMixture.ring().dataset(name: "ring8"))
         var o = TrainingOptions(); o.loss = .r1; o.batchSize = 16; o.r1Every = 3
-        let t = try Trainer(gan: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: 0),
-                            optimizerD: SGD(gan.discriminatorParameters, lr: 0))
+        let t = try Trainer(
+            gan: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: 0),
+            optimizerD: SGD(gan.discriminatorParameters, lr: 0))
         let penalties = try (0..<7).map { _ in try t.discriminatorStep().penalty }
         XCTAssertEqual(penalties.map { $0 != nil }, [true, false, false, true, false, false, true])
         for p in penalties.compactMap({ $0 }) { close(p, 3 * 125, "lazy R1 penalty") }
@@ -82,18 +86,18 @@ final class TrainingTests: XCTestCase {
         var p = param(1, grad: 0.5)
         let sgd = SGD([p], lr: 0.1, momentum: 0.9)
         sgd.step(); close(p.item, 0.95, "SGD momentum step 1")
-        sgd.step(); close(p.item, 0.855, "SGD momentum step 2")       // b = 0.9·0.5 + 0.5
+        sgd.step(); close(p.item, 0.855, "SGD momentum step 2")  // b = 0.9·0.5 + 0.5
         p = param(1, grad: 0.5)
         let nest = SGD([p], lr: 0.1, momentum: 0.9, nesterov: true)
-        nest.step(); close(p.item, 0.905, "Nesterov step 1")          // d = 0.5 + 0.9·0.5
-        nest.step(); close(p.item, 0.7695, "Nesterov step 2")         // b = 0.95, d = 0.5 + 0.855
+        nest.step(); close(p.item, 0.905, "Nesterov step 1")  // d = 0.5 + 0.9·0.5
+        nest.step(); close(p.item, 0.7695, "Nesterov step 2")  // b = 0.95, d = 0.5 + 0.855
         p = param(1, grad: 0.5)
         SGD([p], lr: 0.1, weightDecay: 0.1).step(); close(p.item, 0.94, "SGD weight decay")
         p = param(1, grad: 0.5)
         let adam = Adam([p], lr: 0.1)
-        adam.step(); close(p.item, 0.9, "Adam step 1")                // m̂ = 0.5, v̂ = 0.25
+        adam.step(); close(p.item, 0.9, "Adam step 1")  // m̂ = 0.5, v̂ = 0.25
         p.grad = Tensor([-1])
-        adam.step(); close(p.item, 0.936610, "Adam step 2")           // m̂ = −0.289474, v̂ = 0.625188
+        adam.step(); close(p.item, 0.936610, "Adam step 2")  // m̂ = −0.289474, v̂ = 0.625188
         XCTAssertEqual(adam.state.map(\.name), ["0.exp_avg", "0.exp_avg_sq"])
         close(adam.state[0].tensor.item, -0.055, "exp_avg")
         // Many weights at once (the vectorised loop and its tail), with
@@ -109,7 +113,8 @@ final class TrainingTests: XCTestCase {
                 let d = g[i] + 0.1 * ref[i]
                 m[i] = 0.8 * m[i] + 0.2 * d
                 v[i] = 0.99 * v[i] + 0.01 * d * d
-                let mHat = m[i] / (1 - Foundation.pow(0.8, Float(t))), vHat = v[i] / (1 - Foundation.pow(0.99, Float(t)))
+                let mHat = m[i] / (1 - Foundation.pow(0.8, Float(t))),
+                    vHat = v[i] / (1 - Foundation.pow(0.99, Float(t)))
                 ref[i] -= 0.01 * mHat / (vHat.squareRoot() + 1e-8)
             }
             many.step()
@@ -117,13 +122,17 @@ final class TrainingTests: XCTestCase {
         let got = w.scalars
         XCTAssertLessThan(zip(got, ref).map { abs($0 - $1) }.max()!, 1e-5, "Adam on 1003 weights")
         p = param(1, grad: 0.5)
-        RMSprop([p], lr: 0.01).step(); close(p.item, 0.9, "RMSprop")   // s = 0.0025
+        RMSprop([p], lr: 0.01).step(); close(p.item, 0.9, "RMSprop")  // s = 0.0025
         // Hyperparameters change between steps and are checked.
         try adam.set("lr", 0.5)
         XCTAssertEqual(adam.value(of: "lr"), 0.5)
-        XCTAssertThrowsError(try adam.set("beta3", 0.5)) { XCTAssertTrue("\($0)".contains("did you mean 'beta1'"), "\($0)") }
+        XCTAssertThrowsError(try adam.set("beta3", 0.5)) {
+            XCTAssertTrue("\($0)".contains("did you mean 'beta1'"), "\($0)")
+        }
         XCTAssertThrowsError(try adam.set("lr", -1))
-        XCTAssertThrowsError(try makeOptimizer("adma", parameters: [])) { XCTAssertTrue("\($0)".contains("did you mean 'adam'"), "\($0)") }
+        XCTAssertThrowsError(try makeOptimizer("adma", parameters: [])) {
+            XCTAssertTrue("\($0)".contains("did you mean 'adam'"), "\($0)")
+        }
     }
 
     func toyGAN(loss: GANLoss = .nonSaturating, seed: UInt64 = 0) throws -> Trainer {
@@ -134,35 +143,50 @@ final class TrainingTests: XCTestCase {
         var o = TrainingOptions()
         o.loss = loss
         o.batchSize = 256
-        return try Trainer(gan: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 1e-3, beta1: 0.5),
-                           optimizerD: Adam(gan.discriminatorParameters, lr: 1e-3, beta1: 0.5))
+        return try Trainer(
+            gan: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 1e-3, beta1: 0.5),
+            optimizerD: Adam(gan.discriminatorParameters, lr: 1e-3, beta1: 0.5))
     }
 
     func testAssemblyChecksShapes() throws {
         let data = try GaussianMixture.ring().dataset(name: "ring8")
         let d = try Network.parse("input 2 | linear 8 | relu | linear 1")
-        XCTAssertThrowsError(try GAN(generator: Network.parse("noise 2 | linear 3"), discriminator: d, data: data)) { e in
+        XCTAssertThrowsError(try GAN(generator: Network.parse("noise 2 | linear 3"), discriminator: d, data: data)) {
+            e in
             XCTAssertTrue("\(e)".hasPrefix("G makes samples of shape [3] but ring8 holds [2]"), "\(e)")
         }
-        XCTAssertThrowsError(try GAN(generator: Network.parse("noise 4 | linear 2"), discriminator: Network.parse("input 3 | linear 1"), data: data)) { e in
+        XCTAssertThrowsError(
+            try GAN(
+                generator: Network.parse("noise 4 | linear 2"), discriminator: Network.parse("input 3 | linear 1"),
+                data: data)
+        ) { e in
             XCTAssertTrue("\(e)".hasPrefix("D takes [3] but is fed [2]"), "\(e)")
         }
-        XCTAssertThrowsError(try GAN(generator: Network.parse("noise 4 | linear 2"), discriminator: Network.parse("input 2 | linear 4"), data: data)) { e in
+        XCTAssertThrowsError(
+            try GAN(
+                generator: Network.parse("noise 4 | linear 2"), discriminator: Network.parse("input 2 | linear 4"),
+                data: data)
+        ) { e in
             XCTAssertTrue("\(e)".hasPrefix("D must give one score per sample"), "\(e)")
         }
-        XCTAssertThrowsError(try GAN(generator: Network.parse("noise 4 | linear 2"), discriminator: d, data: data, conditioning: .oneHot)) { e in
+        XCTAssertThrowsError(
+            try GAN(generator: Network.parse("noise 4 | linear 2"), discriminator: d, data: data, conditioning: .oneHot)
+        ) { e in
             XCTAssertTrue("\(e)".contains("needs labelled data"), "\(e)")
         }
     }
 
     func testDataChecksLabelsAndMixtures() {
-        XCTAssertThrowsError(try TensorDataset(name: "x", samples: Tensor(zeros: [2, 1]), labels: Tensor([0, .nan]))) { e in
+        XCTAssertThrowsError(try TensorDataset(name: "x", samples: Tensor(zeros: [2, 1]), labels: Tensor([0, .nan]))) {
+            e in
             XCTAssertTrue("\(e)".contains("label nan of sample 1 is not a class index"), "\(e)")
         }
         XCTAssertThrowsError(try TensorDataset(name: "x", samples: Tensor(zeros: [2, 1]), labels: Tensor([-1, 0])))
         XCTAssertThrowsError(try TensorDataset(name: "x", samples: Tensor(zeros: [2, 1]), labels: Tensor([0.5, 0])))
-        XCTAssertThrowsError(try TensorDataset(name: "x", samples: Tensor(zeros: [2, 1]), labels: Tensor([3, 0]), classCount: 2))
-        XCTAssertEqual(try TensorDataset(name: "x", samples: Tensor(zeros: [2, 1]), labels: Tensor([3, 0])).classCount, 4)
+        XCTAssertThrowsError(
+            try TensorDataset(name: "x", samples: Tensor(zeros: [2, 1]), labels: Tensor([3, 0]), classCount: 2))
+        XCTAssertEqual(
+            try TensorDataset(name: "x", samples: Tensor(zeros: [2, 1]), labels: Tensor([3, 0])).classCount, 4)
         XCTAssertThrowsError(try TensorDataset(name: "x", samples: Tensor(zeros: [0, 1])))
         XCTAssertThrowsError(try GaussianMixture.ring(modes: 0))
         XCTAssertThrowsError(try GaussianMixture.grid(side: 0))
@@ -176,9 +200,10 @@ final class TrainingTests: XCTestCase {
         let (x, modes) = ring.sample(2500)
         let all = ring.coverage(x)
         XCTAssertEqual(all.modes, 8)
-        XCTAssertEqual(Double(all.highQuality), 1 - Foundation.exp(-4.5), accuracy: 0.006)   // within 3σ in 2-D
+        XCTAssertEqual(Double(all.highQuality), 1 - Foundation.exp(-4.5), accuracy: 0.006)  // within 3σ in 2-D
         XCTAssertEqual(Set(modes.scalars).count, 8)
-        let one = ring.coverage(Tensor((0..<200).flatMap { _ in [ring.centers[3].0, ring.centers[3].1] }, shape: [200, 2]))
+        let one = ring.coverage(
+            Tensor((0..<200).flatMap { _ in [ring.centers[3].0, ring.centers[3].1] }, shape: [200, 2]))
         XCTAssertEqual(one.modes, 1)
         XCTAssertEqual(one.perMode[3], 200)
     }
@@ -218,7 +243,9 @@ final class TrainingTests: XCTestCase {
         frozenWeight.requiresGrad = true
         // Cancellation is checked between steps.
         var calls = 0
-        t.shouldStop = { calls += 1; return calls > 3 }
+        t.shouldStop = {
+            calls += 1; return calls > 3
+        }
         XCTAssertEqual(try t.train(steps: 100), 3)
     }
 
@@ -251,7 +278,8 @@ final class TrainingTests: XCTestCase {
         let g = try Network.parse("noise 2 | linear 8 | batchnorm | relu | linear 2")
         let d = try Network.parse("input 2 | linear 8 | batchnorm | relu | linear 1")
         let gan = try GAN(generator: g, discriminator: d, data: data)
-        let t = try Trainer(gan: gan, optimizerG: Adam(gan.generatorParameters), optimizerD: Adam(gan.discriminatorParameters))
+        let t = try Trainer(
+            gan: gan, optimizerG: Adam(gan.generatorParameters), optimizerD: Adam(gan.discriminatorParameters))
         let before = (g.stateDict + d.stateDict).map { $0.tensor.scalars }
         let optBefore = (t.optimizerD.state + t.optimizerG.state).map { $0.tensor.scalars }
         XCTAssertThrowsError(try t.step()) { e in
@@ -259,7 +287,9 @@ final class TrainingTests: XCTestCase {
             XCTAssertTrue("\(e)".hasPrefix("D step 1: the D loss is NaN; the step was not applied"), "\(e)")
             XCTAssertTrue("\(e)".contains("the networks are as they were before it"), "\(e)")
         }
-        XCTAssertEqual((g.stateDict + d.stateDict).map { $0.tensor.scalars }.map { $0.map(\.bitPattern) }, before.map { $0.map(\.bitPattern) })
+        XCTAssertEqual(
+            (g.stateDict + d.stateDict).map { $0.tensor.scalars }.map { $0.map(\.bitPattern) },
+            before.map { $0.map(\.bitPattern) })
         XCTAssertEqual((t.optimizerD.state + t.optimizerG.state).map { $0.tensor.scalars }, optBefore)
         XCTAssertEqual(t.dStepCount, 0)
         XCTAssertEqual(t.optimizerD.stepCount, 0)
@@ -277,7 +307,9 @@ final class TrainingTests: XCTestCase {
             let gan = try GAN(generator: g, discriminator: d, data: data, conditioning: cond)
             XCTAssertEqual(gan.noiseShape, [6])
             var o = TrainingOptions(); o.batchSize = 8
-            let t = try Trainer(gan: gan, options: o, optimizerG: Adam(gan.generatorParameters), optimizerD: Adam(gan.discriminatorParameters))
+            let t = try Trainer(
+                gan: gan, options: o, optimizerG: Adam(gan.generatorParameters),
+                optimizerD: Adam(gan.discriminatorParameters))
             try t.train(steps: 3)
             XCTAssertEqual(try t.fixedSamples().shape, [64, 1, 4, 4])
             XCTAssertEqual(t.fixedLabels?.scalars.prefix(5).map { $0 }, [0, 1, 2, 3, 0])
@@ -324,8 +356,9 @@ final class TrainingTests: XCTestCase {
         let d = try Network.parse("input 2 | linear 16 | relu | linear 1")
         let gan = try GAN(generator: g, discriminator: d, data: try GaussianMixture.ring().dataset(name: "ring8"))
         var o = TrainingOptions(); o.batchSize = 32; o.emaDecay = 0.8
-        let t = try Trainer(gan: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 1e-2),
-                            optimizerD: Adam(gan.discriminatorParameters, lr: 1e-2))
+        let t = try Trainer(
+            gan: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 1e-2),
+            optimizerD: Adam(gan.discriminatorParameters, lr: 1e-2))
         try t.train(steps: 5)
         let before = Random.global
         let avg = try XCTUnwrap(t.movingAverage())
@@ -337,7 +370,9 @@ final class TrainingTests: XCTestCase {
         let w = avg.parameters[0].tensor.scalars, b = avg.parameters[1].tensor.scalars, zs = z.scalars
         let bn = try XCTUnwrap(avg.layers[1] as? BatchNorm)
         for f in 0..<8 {
-            let h = (0..<1024).map { r in Double(b[f]) + (0..<4).reduce(0.0) { $0 + Double(zs[r * 4 + $1]) * Double(w[f * 4 + $1]) } }
+            let h = (0..<1024).map { r in
+                Double(b[f]) + (0..<4).reduce(0.0) { $0 + Double(zs[r * 4 + $1]) * Double(w[f * 4 + $1]) }
+            }
             let mean = h.reduce(0, +) / 1024
             let variance = h.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 1023
             XCTAssertEqual(Double(bn.runningMean.scalars[f]), mean, accuracy: 1e-4 * max(1, abs(mean)))

@@ -5,15 +5,21 @@ import GANKit
 
 final class VAETests: XCTestCase {
     /// Points at (2, 0) with σ 1e-6: every batch is one point, by hand.
-    func onePoint() throws -> DataSource { try GaussianMixture.ring(modes: 1, radius: 2, std: 1e-6).dataset(name: "point") }
+    func onePoint() throws -> DataSource {
+        try GaussianMixture.ring(modes: 1, radius: 2, std: 1e-6).dataset(name: "point")
+    }
 
-    func makeVAE(encoder: String = "input 2 | linear 2", decoder: String = "noise 1 | linear 2", data: DataSource? = nil,
-                 beta: Float = 1, lr: Float = 0, batch: Int = 4) throws -> Trainer {
-        let gan = try GAN(generator: Network.parse(decoder), discriminator: Network.parse(encoder),
-                          data: try data ?? onePoint(), model: .variational)
+    func makeVAE(
+        encoder: String = "input 2 | linear 2", decoder: String = "noise 1 | linear 2", data: DataSource? = nil,
+        beta: Float = 1, lr: Float = 0, batch: Int = 4
+    ) throws -> Trainer {
+        let gan = try GAN(
+            generator: Network.parse(decoder), discriminator: Network.parse(encoder),
+            data: try data ?? onePoint(), model: .variational)
         var o = TrainingOptions(); o.batchSize = batch; o.beta = beta
-        return try Trainer(gan: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: lr),
-                           optimizerD: SGD(gan.discriminatorParameters, lr: lr))
+        return try Trainer(
+            gan: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: lr),
+            optimizerD: SGD(gan.discriminatorParameters, lr: lr))
     }
 
     /// With the encoder's log-variance at −40, z is its mean, so the loss is
@@ -23,9 +29,9 @@ final class VAETests: XCTestCase {
         let t = try makeVAE(beta: 0.5)
         let e = t.gan.discriminator, g = t.gan.generator
         e.tensor(named: "0.weight")!.assign(Tensor([0, 0, 0, 0], shape: [2, 2]))
-        e.tensor(named: "0.bias")!.assign(Tensor([0.7, -40]))                 // μ = 0.7, log σ² = −40
+        e.tensor(named: "0.bias")!.assign(Tensor([0.7, -40]))  // μ = 0.7, log σ² = −40
         g.tensor(named: "0.weight")!.assign(Tensor([2, -1], shape: [2, 1]))
-        g.tensor(named: "0.bias")!.assign(Tensor([0.5, 0.25]))                // G(0.7) = (1.9, −0.45)
+        g.tensor(named: "0.bias")!.assign(Tensor([0.5, 0.25]))  // G(0.7) = (1.9, −0.45)
         let s = try t.autoencoderStep()
         let recon: Float = (1.9 - 2) * (1.9 - 2) + 0.45 * 0.45
         let kl: Float = 0.5 * (0.49 + 39)
@@ -41,13 +47,17 @@ final class VAETests: XCTestCase {
     /// (the same batch and ε each time: the generator is seeded before each).
     func testGradientsMatchFiniteDifferences() throws {
         Random.seed(5)
-        let base = try makeVAE(encoder: "input 2 | linear 4 | tanh | linear 4", decoder: "noise 2 | linear 3 | tanh | linear 2",
-                               data: try GaussianMixture.ring().dataset(name: "ring8"), beta: 0.7)
-        let weights = (base.gan.discriminator.stateDict + base.gan.generator.stateDict).map { ($0.name, $0.tensor.copy()) }
+        let base = try makeVAE(
+            encoder: "input 2 | linear 4 | tanh | linear 4", decoder: "noise 2 | linear 3 | tanh | linear 2",
+            data: try GaussianMixture.ring().dataset(name: "ring8"), beta: 0.7)
+        let weights = (base.gan.discriminator.stateDict + base.gan.generator.stateDict).map {
+            ($0.name, $0.tensor.copy())
+        }
         let encoderNames = Set(base.gan.discriminator.stateDict.map(\.name))
         func run(_ change: ((Trainer) -> Void)? = nil) throws -> (Float, Trainer) {
-            let t = try makeVAE(encoder: "input 2 | linear 4 | tanh | linear 4", decoder: "noise 2 | linear 3 | tanh | linear 2",
-                                data: try GaussianMixture.ring().dataset(name: "ring8"), beta: 0.7)
+            let t = try makeVAE(
+                encoder: "input 2 | linear 4 | tanh | linear 4", decoder: "noise 2 | linear 3 | tanh | linear 2",
+                data: try GaussianMixture.ring().dataset(name: "ring8"), beta: 0.7)
             for (k, (name, w)) in weights.enumerated() {
                 let net = k < encoderNames.count ? t.gan.discriminator : t.gan.generator
                 net.tensor(named: name)!.assign(w)
@@ -71,7 +81,8 @@ final class VAETests: XCTestCase {
                     }.0
                 }
                 let numeric = (try nudged(h) - nudged(-h)) / (2 * h)
-                XCTAssertEqual(grad[i], numeric, accuracy: 2e-2 * max(1, abs(numeric)), "\(inEncoder ? "E" : "G").\(name)[\(i)]")
+                XCTAssertEqual(
+                    grad[i], numeric, accuracy: 2e-2 * max(1, abs(numeric)), "\(inEncoder ? "E" : "G").\(name)[\(i)]")
                 checked += 1
             }
         }
@@ -80,23 +91,35 @@ final class VAETests: XCTestCase {
 
     func testAssemblyChecksShapesAndSteps() throws {
         let data = try GaussianMixture.ring().dataset(name: "ring8")
-        XCTAssertThrowsError(try GAN(generator: Network.parse("noise 3 | linear 2"), discriminator: Network.parse("input 2 | linear 3"),
-                                     data: data, model: .variational)) { e in
+        XCTAssertThrowsError(
+            try GAN(
+                generator: Network.parse("noise 3 | linear 2"), discriminator: Network.parse("input 2 | linear 3"),
+                data: data, model: .variational)
+        ) { e in
             XCTAssertTrue("\(e)".contains("output [6]") && "\(e)".contains("linear 6"), "\(e)")
         }
-        XCTAssertThrowsError(try GAN(generator: Network.parse("noise 3 | linear 2"), discriminator: Network.parse("input 2 | linear 6"),
-                                     data: data, noise: .uniform, model: .variational)) { e in
+        XCTAssertThrowsError(
+            try GAN(
+                generator: Network.parse("noise 3 | linear 2"), discriminator: Network.parse("input 2 | linear 6"),
+                data: data, noise: .uniform, model: .variational)
+        ) { e in
             XCTAssertTrue("\(e)".contains("standard normal"), "\(e)")
         }
-        let gan = try GAN(generator: Network.parse("noise 3 | linear 2"), discriminator: Network.parse("input 2 | linear 1"), data: data)
-        XCTAssertThrowsError(try gan.encode(Tensor.randn([4, 2]))) { XCTAssertTrue("\($0)".contains("only a VAE"), "\($0)") }
+        let gan = try GAN(
+            generator: Network.parse("noise 3 | linear 2"), discriminator: Network.parse("input 2 | linear 1"),
+            data: data)
+        XCTAssertThrowsError(try gan.encode(Tensor.randn([4, 2]))) {
+            XCTAssertTrue("\($0)".contains("only a VAE"), "\($0)")
+        }
         let t = try makeVAE()
         let (mean, logVariance) = try t.gan.encode(Tensor.randn([5, 2]))
         XCTAssertEqual(mean.shape, [5, 1]); XCTAssertEqual(logVariance.shape, [5, 1])
         let mode = try t.gan.discriminator.evaluating { t.gan.discriminator.training }
         XCTAssertFalse(mode)
         XCTAssertTrue(t.gan.discriminator.training, "evaluating puts the mode back")
-        XCTAssertThrowsError(try t.discriminatorStep()) { XCTAssertTrue("\($0)".contains("no discriminator step"), "\($0)") }
+        XCTAssertThrowsError(try t.discriminatorStep()) {
+            XCTAssertTrue("\($0)".contains("no discriminator step"), "\($0)")
+        }
         XCTAssertThrowsError(try t.generatorStep()) { XCTAssertTrue("\($0)".contains("no generator step"), "\($0)") }
         XCTAssertEqual(try t.step().count, 1)
     }
@@ -104,12 +127,14 @@ final class VAETests: XCTestCase {
     /// Adam on the ring: the reconstruction error falls well below its start.
     func testVAELearnsToReconstruct() throws {
         Random.seed(3)
-        let gan = try GAN(generator: Network.parse("noise 2 | linear 64 | relu | linear 2"),
-                          discriminator: Network.parse("input 2 | linear 64 | relu | linear 4"),
-                          data: try GaussianMixture.ring().dataset(name: "ring8"), model: .variational)
+        let gan = try GAN(
+            generator: Network.parse("noise 2 | linear 64 | relu | linear 2"),
+            discriminator: Network.parse("input 2 | linear 64 | relu | linear 4"),
+            data: try GaussianMixture.ring().dataset(name: "ring8"), model: .variational)
         var o = TrainingOptions(); o.batchSize = 128; o.beta = 0.1
-        let t = try Trainer(gan: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 3e-3),
-                            optimizerD: Adam(gan.discriminatorParameters, lr: 3e-3))
+        let t = try Trainer(
+            gan: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 3e-3),
+            optimizerD: Adam(gan.discriminatorParameters, lr: 3e-3))
         try t.train(steps: 600)
         let first = t.history.prefix(20).compactMap(\.reconstruction).reduce(0, +) / 20
         let last = t.history.suffix(20).compactMap(\.reconstruction).reduce(0, +) / 20

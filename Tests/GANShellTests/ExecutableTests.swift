@@ -9,9 +9,11 @@ import XCTest
 extension XCTestCase {
     /// `gans` is built beside the test bundle.
     var binary: String {
-        let candidates = [Bundle(for: ExecutableTests.self).bundleURL.appendingPathComponent("gans"),
-                          Bundle(for: ExecutableTests.self).bundleURL.deletingLastPathComponent().appendingPathComponent("gans"),
-                          URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gans")]
+        let candidates = [
+            Bundle(for: ExecutableTests.self).bundleURL.appendingPathComponent("gans"),
+            Bundle(for: ExecutableTests.self).bundleURL.deletingLastPathComponent().appendingPathComponent("gans"),
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gans")
+        ]
         return (candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]).path
     }
 
@@ -78,7 +80,10 @@ final class ExecutableTests: XCTestCase {
         let h = try gans(["--help"])
         XCTAssertTrue(h.out.contains("--keep-going"), h.out)
         // Training in a pipe draws no progress bar.
-        let t = try gans(["-c", "data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8; train 3 epochs"])
+        let t = try gans([
+            "-c",
+            "data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8; train 3 epochs"
+        ])
         XCTAssertEqual(t.status, 0, t.err)
         XCTAssertFalse(t.err.contains("\r") || t.out.contains("\r") || t.out.contains("[#"), t.out)
         let ex = try gans(["--example", "nope"])
@@ -134,7 +139,9 @@ final class FileSafetyTests: XCTestCase {
         }
         XCTAssertGreaterThan(killed, 0)
         XCTAssertEqual(try gans(["-c", "net G = noise 2 | linear 2; save G \(target)"]).status, 0)
-        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.contains(".gans-tmp-") }
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter {
+            $0.contains(".gans-tmp-")
+        }
         XCTAssertEqual(left, [], "temporary files survived the next save")
     }
 
@@ -171,7 +178,10 @@ final class FileSafetyTests: XCTestCase {
     func testSIGTERMLosesNoPrintedLine() throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["-c", "x = 41\nx + 1\ndata ring8\nnet G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8\ntrain 400000 steps"]
+        p.arguments = [
+            "-c",
+            "x = 41\nx + 1\ndata ring8\nnet G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8\ntrain 400000 steps"
+        ]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
@@ -187,14 +197,17 @@ final class FileSafetyTests: XCTestCase {
     /// Ctrl-C in `gans FILE`: the script stops after the current step, says where, and exits 130.
     func testCtrlCStopsTheWholeScript() throws {
         let scratch = try ScratchFolder()
-        let script = try scratch.write("long.gans", Array("""
-            x = 41
-            data ring8
-            net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8
-            train 400000 steps
-            y = 2
-            train 10 steps
-            """.utf8))
+        let script = try scratch.write(
+            "long.gans",
+            Array(
+                """
+                x = 41
+                data ring8
+                net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8
+                train 400000 steps
+                y = 2
+                train 10 steps
+                """.utf8))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = [script]
@@ -216,7 +229,8 @@ final class FileSafetyTests: XCTestCase {
     func testSymbolicLinksAreFollowedForReading() throws {
         let scratch = try ScratchFolder()
         XCTAssertEqual(try gans(["-c", "net G = noise 2 | linear 2; save G \(scratch.path)/g.safetensors"]).status, 0)
-        try FileManager.default.createSymbolicLink(atPath: scratch.path + "/link.safetensors", withDestinationPath: scratch.path + "/g.safetensors")
+        try FileManager.default.createSymbolicLink(
+            atPath: scratch.path + "/link.safetensors", withDestinationPath: scratch.path + "/g.safetensors")
         let r = try gans(["-c", "load H \(scratch.path)/link.safetensors"])
         XCTAssertEqual(r.status, 0, r.err)
     }

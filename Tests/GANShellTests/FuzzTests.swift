@@ -35,21 +35,29 @@ final class FuzzTests: XCTestCase {
         return lines
     }
 
-    static let vocabulary: [String] = CommandTable.names + Functions.all.map(\.name) + Completer.layerKinds + [
-        "G", "D", "x", "z", "gan", "data", "optG", "optD", "=", "(", ")", "[", "]", ",", ".", ":", ";", "|", "+", "-", "*", "/",
-        "@", "**", "<", "==", "0", "1", "2", "-1", "3.5", "1e9", "1e-3", "1e38", "-1e38", "99999999999999999999", "nan", "inf",
-        "loss=hinge", "loss=wgan-gp", "batch=0", "batch=100000", "lr=-1", "lr=1e30", "dsteps=3", "ema=0.9", "cond=onehot",
-        "noise", "input", "linear", "relu", "k=3", "s=2", "p=1", "epochs", "steps", "d", "g", "fixed", "ema", "'x'", "\"",
-        "ring8", "grid25", "digits", "names", "D.0.weight", "G.0.weight.grad", ".grad", ".shape", ".T", "x[0]", "x[:, 1]",
-        "E", "beta=0.5", "every=2", "loss=r1", "reconstructions", "recon", "kld", "lrE=1e-3",
-        "é", "\u{0}", "\t", "#",
-    ]
+    static let vocabulary: [String] =
+        CommandTable.names + Functions.all.map(\.name) + Completer.layerKinds + [
+            "G", "D", "x", "z", "gan", "data", "optG", "optD", "=", "(", ")", "[", "]", ",", ".", ":", ";", "|", "+",
+            "-", "*", "/",
+            "@", "**", "<", "==", "0", "1", "2", "-1", "3.5", "1e9", "1e-3", "1e38", "-1e38", "99999999999999999999",
+            "nan", "inf",
+            "loss=hinge", "loss=wgan-gp", "batch=0", "batch=100000", "lr=-1", "lr=1e30", "dsteps=3", "ema=0.9",
+            "cond=onehot",
+            "noise", "input", "linear", "relu", "k=3", "s=2", "p=1", "epochs", "steps", "d", "g", "fixed", "ema", "'x'",
+            "\"",
+            "ring8", "grid25", "digits", "names", "D.0.weight", "G.0.weight.grad", ".grad", ".shape", ".T", "x[0]",
+            "x[:, 1]",
+            "E", "beta=0.5", "every=2", "loss=r1", "reconstructions", "recon", "kld", "lrE=1e-3",
+            "é", "\u{0}", "\t", "#"
+        ]
 
     func mutate(_ line: String, _ r: inout SplitMix) -> String {
         var chars = Array(line)
         switch r.below(8) {
         case 0 where !chars.isEmpty: chars.remove(at: r.below(chars.count))
-        case 1: chars.insert(r.pick(Array("()[]{},.;:=|+-*/@'\"#$%^&~`\\0123456789 eE_xG\u{7F}λ")), at: r.below(chars.count + 1))
+        case 1:
+            chars.insert(
+                r.pick(Array("()[]{},.;:=|+-*/@'\"#$%^&~`\\0123456789 eE_xG\u{7F}λ")), at: r.below(chars.count + 1))
         case 2 where !chars.isEmpty: chars = Array(chars.prefix(r.below(chars.count)))
         case 3:
             var words = line.split(separator: " ").map(String.init)
@@ -72,8 +80,12 @@ final class FuzzTests: XCTestCase {
             default: chars.insert(Character(Unicode.Scalar(UInt8(r.below(32)))), at: r.below(chars.count + 1))
             }
         default:
-            let numbers = ["0", "-1", "1e9", "100000000", "3.7", "-0", "1e-45", "65536", "9223372036854775807", "4611686018427387904", "1e38"]
-            chars = Array(line.replacingOccurrences(of: #"\b\d+\b"#, with: r.pick(numbers), options: .regularExpression))
+            let numbers = [
+                "0", "-1", "1e9", "100000000", "3.7", "-0", "1e-45", "65536", "9223372036854775807",
+                "4611686018427387904", "1e38"
+            ]
+            chars = Array(
+                line.replacingOccurrences(of: #"\b\d+\b"#, with: r.pick(numbers), options: .regularExpression))
         }
         return String(chars)
     }
@@ -136,14 +148,20 @@ final class FuzzTests: XCTestCase {
                 shell = Interpreter(options: options)
                 // Start each round from a working GAN, or every third from a VAE, so that training commands get exercised.
                 if (i / 400) % 3 == 2 {
-                    _ = shell.run("data ring8; net E = input 2 | linear 8 | relu | linear 4; net G = noise 2 | linear 8 | relu | linear 2; vae E G batch=8")
+                    _ = shell.run(
+                        "data ring8; net E = input 2 | linear 8 | relu | linear 4; net G = noise 2 | linear 8 | relu | linear 2; vae E G batch=8"
+                    )
                 } else {
-                    _ = shell.run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=8")
+                    _ = shell.run(
+                        "data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=8"
+                    )
                 }
             }
             var line: String
             switch r.below(3) {
-            case 0: line = (0..<(1 + r.below(8))).map { _ in r.pick(Self.vocabulary) }.joined(separator: r.below(2) == 0 ? " " : "")
+            case 0:
+                line = (0..<(1 + r.below(8))).map { _ in r.pick(Self.vocabulary) }.joined(
+                    separator: r.below(2) == 0 ? " " : "")
             default:
                 line = r.pick(corpus)
                 for _ in 0..<(1 + r.below(3)) { line = mutate(line, &r) }
@@ -158,10 +176,12 @@ final class FuzzTests: XCTestCase {
                 XCTAssertFalse(e.message.isEmpty, "empty message for: \(line)")
                 if let loc = e.location, e.file == nil {
                     let lines = line.split(separator: "\n", omittingEmptySubsequences: false)
-                    XCTAssertTrue(loc.line >= 1 && loc.line <= lines.count, "line \(loc.line) outside '\(line)': \(e.message)")
+                    XCTAssertTrue(
+                        loc.line >= 1 && loc.line <= lines.count, "line \(loc.line) outside '\(line)': \(e.message)")
                     if loc.line >= 1 && loc.line <= lines.count {
-                        XCTAssertTrue(loc.column >= 1 && loc.column <= lines[loc.line - 1].count + 1,
-                                      "column \(loc.column) outside '\(line)': \(e.message)")
+                        XCTAssertTrue(
+                            loc.column >= 1 && loc.column <= lines[loc.line - 1].count + 1,
+                            "column \(loc.column) outside '\(line)': \(e.message)")
                     }
                 }
                 _ = Script.format(e, file: "fuzz.gans", source: line)

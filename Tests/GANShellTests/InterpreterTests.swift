@@ -50,7 +50,9 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(tensor("h")?.item, 3.5)
         run("s = softmax([1, 2, 3])")
         let ex = [1, 2, 3].map { Foundation.exp(Float($0)) }
-        for (x, y) in zip(tensor("s")!.scalars, ex.map { $0 / ex.reduce(0, +) }) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+        for (x, y) in zip(tensor("s")!.scalars, ex.map { $0 / ex.reduce(0, +) }) {
+            XCTAssertEqual(x, y, accuracy: 1e-6)
+        }
     }
 
     func testShapeAndNameErrorsExplain() {
@@ -79,7 +81,9 @@ final class InterpreterTests: XCTestCase {
     }
 
     func testFailingStatementLeavesWorkspaceAsItWas() {
-        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D")
+        run(
+            "data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D"
+        )
         let before = shell.workspace.bindings.networks["G"]!
         let params = before.parameters.map { $0.tensor.scalars }
         // Each of these fails; nothing may change.
@@ -115,7 +119,11 @@ final class InterpreterTests: XCTestCase {
     /// Ctrl-C during `read` at the prompt stops the script read (and the line), and does not outlive the command.
     func testCtrlCStopsAReadScriptAndIsClearedAfterIt() throws {
         let scratch = try ScratchFolder()
-        try scratch.write("lesson.gans", Array("data ring8\nnet G = noise 2 | linear 8 | linear 2\nnet D = input 2 | linear 8 | linear 1\ngan G D batch=8\ntrain 50 steps\nafter = 1\ntrain 5 steps\n".utf8))
+        try scratch.write(
+            "lesson.gans",
+            Array(
+                "data ring8\nnet G = noise 2 | linear 8 | linear 2\nnet D = input 2 | linear 8 | linear 1\ngan G D batch=8\ntrain 50 steps\nafter = 1\ntrain 5 steps\n"
+                    .utf8))
         shell.options.directory = scratch.path
         var lines: [String] = []
         let runner = Runner(interpreter: shell, out: { lines.append($0) }, err: { lines.append("ERR " + $0) })
@@ -125,7 +133,9 @@ final class InterpreterTests: XCTestCase {
             reports.append((done, total))
             if total == 50, done >= 10 { Interrupt.requested = 1 }
         }
-        runner.repl(reader: ScriptedLineReader([.line("read lesson.gans; also = 2"), .line("later = 3"), .line("train 3 steps")]))
+        runner.repl(
+            reader: ScriptedLineReader([.line("read lesson.gans; also = 2"), .line("later = 3"), .line("train 3 steps")]
+            ))
         shell.progress = nil
         XCTAssertNil(shell.workspace.bindings.variables["after"], "the rest of the read script ran")
         XCTAssertNil(shell.workspace.bindings.variables["also"], "the rest of the line ran")
@@ -140,9 +150,14 @@ final class InterpreterTests: XCTestCase {
 
     /// Redefining a network the GAN uses says so; it is never a silent swap.
     func testRedefiningANetworkOfTheGANSaysSo() {
-        run("data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8; step")
+        run(
+            "data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8; step"
+        )
         let said = TextRenderer().render(run("net D = input 2 | linear 16 | relu | linear 1"))
-        XCTAssertTrue(said.contains("D is the GAN's discriminator: it now uses this new, untrained D; the 1 step taken and the other network are kept"), said)
+        XCTAssertTrue(
+            said.contains(
+                "D is the GAN's discriminator: it now uses this new, untrained D; the 1 step taken and the other network are kept"
+            ), said)
         XCTAssertTrue(said.contains("'gan G D'"), said)
         XCTAssertTrue(shell.workspace.session?.trainer.gan.discriminator === shell.workspace.bindings.networks["D"])
         let quiet = TextRenderer().render(run("net H = noise 2 | linear 2"))
@@ -153,7 +168,9 @@ final class InterpreterTests: XCTestCase {
     func testRestoreKeepsGradientsAndLoadKeepsTheRandomStream() throws {
         let scratch = try ScratchFolder()
         shell.options.directory = scratch.path
-        run("seed 5; data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8; step")
+        run(
+            "seed 5; data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8; step"
+        )
         let before = shell.workspace.bindings.networks["D"]!.parameters.map { $0.tensor.grad?.scalars }
         XCTAssertTrue(before.allSatisfy { $0 != nil })
         run("snapshot s; restore s")
@@ -170,19 +187,29 @@ final class InterpreterTests: XCTestCase {
         let scratch = try ScratchFolder()
         shell.options.directory = scratch.path
         run("x = [[1, 2.5], [3, -4]]; save x pts.csv")
-        XCTAssertEqual(String(decoding: try AtomicFile.read(scratch.path + "/pts.csv"), as: UTF8.self), "1.0,2.5\n3.0,-4.0\n")
+        XCTAssertEqual(
+            String(decoding: try AtomicFile.read(scratch.path + "/pts.csv"), as: UTF8.self), "1.0,2.5\n3.0,-4.0\n")
         let back = try Loaders.csv(scratch.path + "/pts.csv")
         XCTAssertEqual(back.samples.scalars, [1, 2.5, 3, -4])
         fails("net G = noise 2 | linear 2; save G g.csv", "writes the numbers of a tensor")
         fails("save x pts.txt", "a tensor is drawn as samples of the data; load data first")
-        fails("save x pts.pgm", "save writes .safetensors (any value), .csv (a tensor of rank 1 or 2), .txt (words) or .png")
-        run("data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8; sample 5 to s.csv")
+        fails(
+            "save x pts.pgm",
+            "save writes .safetensors (any value), .csv (a tensor of rank 1 or 2), .txt (words) or .png")
+        run(
+            "data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1; gan G D batch=8; sample 5 to s.csv"
+        )
         let lines = String(decoding: try AtomicFile.read(scratch.path + "/s.csv"), as: UTF8.self).split(separator: "\n")
         XCTAssertEqual(lines.count, 6)
         XCTAssertEqual(lines.first, "x,y")
         fails("sample 5 to s.txt", "written as .csv or .png")
-        run("data names; net N = noise 8 | linear 432 | reshape 16 27 | softmax; net M = input 16 27 | flatten | linear 1; gan N M batch=8; sample 4 to w.txt")
-        XCTAssertEqual(String(decoding: try AtomicFile.read(scratch.path + "/w.txt"), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).count, 5)
+        run(
+            "data names; net N = noise 8 | linear 432 | reshape 16 27 | softmax; net M = input 16 27 | flatten | linear 1; gan N M batch=8; sample 4 to w.txt"
+        )
+        XCTAssertEqual(
+            String(decoding: try AtomicFile.read(scratch.path + "/w.txt"), as: UTF8.self).split(
+                separator: "\n", omittingEmptySubsequences: false
+            ).count, 5)
         fails("sample 4 to w.csv", "written as .txt")
         // A tensor of the data's sequences is written as its words, and drawn as them.
         run("s = \"a b\"; save s s.txt; y = N(randn(3, 8)); save y y.txt; save y y.png; sample y to y2.txt")
@@ -190,9 +217,13 @@ final class InterpreterTests: XCTestCase {
         let words = String(decoding: try AtomicFile.read(scratch.path + "/y.txt"), as: UTF8.self)
         XCTAssertEqual(words.split(separator: "\n", omittingEmptySubsequences: false).count, 4)
         XCTAssertEqual(words, String(decoding: try AtomicFile.read(scratch.path + "/y2.txt"), as: UTF8.self))
-        let code = try XCTUnwrap({ if case .sequences(let c) = shell.workspace.data!.kind { return c }; return nil }())
+        let code = try XCTUnwrap(
+            {
+                if case .sequences(let c) = shell.workspace.data!.kind { return c }; return nil
+            }())
         guard case .tensor(let yt)? = shell.workspace.bindings.variables["y"] else { return XCTFail() }
-        XCTAssertEqual(words, try code.decode(oneHot: yt).map { $0.isEmpty ? "(empty)" : $0 }.joined(separator: "\n") + "\n")
+        XCTAssertEqual(
+            words, try code.decode(oneHot: yt).map { $0.isEmpty ? "(empty)" : $0 }.joined(separator: "\n") + "\n")
         XCTAssertEqual(Array(try AtomicFile.read(scratch.path + "/y.png").prefix(4)), [0x89, 0x50, 0x4E, 0x47])
         fails("save N n.txt", "FILE.txt writes words")
         fails("save y y.csv", "a CSV holds a tensor of rank 1 or 2; this one is [3, 16, 27]")
@@ -200,18 +231,23 @@ final class InterpreterTests: XCTestCase {
 
     /// A conditional GAN is asked for a class, or for a row of each.
     func testSampleAClassOfAConditionalGAN() throws {
-        run("data digits; net G = noise 14 | linear 64 | tanh | reshape 1 8 8; net D = input 11 8 8 | flatten | linear 16 | relu | linear 1; gan G D batch=8 cond=onehot")
+        run(
+            "data digits; net G = noise 14 | linear 64 | tanh | reshape 1 8 8; net D = input 11 8 8 | flatten | linear 16 | relu | linear 1; gan G D batch=8 cond=onehot"
+        )
         let s = shell.workspace.session!
         // class=3 is G given the one-hot label 3 for every sample.
         Random.seed(4)
         guard case .samples(.images(let threes))? = run("sample 4 class=3").first else { return XCTFail("no images") }
         Random.seed(4)
         let z = s.trainer.gan.sampleNoise(4)
-        let expected = try s.trainer.gan.generator.evaluating { try withNoGrad { try s.trainer.gan.generate(z, labels: Tensor(full: 3, shape: [4])) } }
+        let expected = try s.trainer.gan.generator.evaluating {
+            try withNoGrad { try s.trainer.gan.generate(z, labels: Tensor(full: 3, shape: [4])) }
+        }
         XCTAssertEqual(threes.scalars, s.data.kind.denormalized(expected).scalars)
         guard case .images(let grid)? = run("sample 2 class=all").first else { return XCTFail("no grid") }
         XCTAssertEqual(grid.columns, 2)
-        XCTAssertTrue(TextRenderer().render(run("show gan")).contains("G's 14 inputs are 4 noise values and 10 label values"))
+        XCTAssertTrue(
+            TextRenderer().render(run("show gan")).contains("G's 14 inputs are 4 noise values and 10 label values"))
         XCTAssertEqual(grid.images.shape[0], 20)
         fails("sample 4 class=10", "a class from 0 to 9")
         fails("sample 4 class=3 fixed", "leave out 'fixed'")
@@ -227,7 +263,9 @@ final class InterpreterTests: XCTestCase {
     }
 
     func testEditingANetworkInTheGANReassemblesIt() {
-        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
+        run(
+            "data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16"
+        )
         run("step")
         let dState = shell.workspace.session!.trainer.optimizerD.state.map { $0.tensor.scalars }
         run("G insert 2 batchnorm")
@@ -241,7 +279,9 @@ final class InterpreterTests: XCTestCase {
     }
 
     func testSnapshotRestoreGivesTheSameFuture() {
-        run("seed 5; data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
+        run(
+            "seed 5; data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16"
+        )
         run("step 3; snapshot s")
         run("step 4")
         let after = shell.workspace.bindings.networks["G"]!.parameters.map { $0.tensor.scalars }
@@ -275,8 +315,9 @@ final class InterpreterTests: XCTestCase {
         let scratch = try ScratchFolder()
         shell.options.directory = scratch.path
         run("net G = noise 2 | linear 4 | tanh; save G g.safetensors; load H g.safetensors")
-        XCTAssertEqual(shell.workspace.bindings.networks["H"]!.parameters.map { $0.tensor.scalars },
-                       shell.workspace.bindings.networks["G"]!.parameters.map { $0.tensor.scalars })
+        XCTAssertEqual(
+            shell.workspace.bindings.networks["H"]!.parameters.map { $0.tensor.scalars },
+            shell.workspace.bindings.networks["G"]!.parameters.map { $0.tensor.scalars })
         fails("load K missing.safetensors", "missing.safetensors")
         try scratch.write("bad.safetensors", Array("not a file".utf8))
         fails("load K bad.safetensors", "not a valid safetensors file")
@@ -314,9 +355,13 @@ final class InterpreterTests: XCTestCase {
     }
 
     func testVAECommands() throws {
-        run("data digits; net E = input 1 8 8 | flatten | linear 32 | relu | linear 8; net G = noise 4 | linear 32 | relu | linear 64 | tanh | reshape 1 8 8")
+        run(
+            "data digits; net E = input 1 8 8 | flatten | linear 32 | relu | linear 8; net G = noise 4 | linear 32 | relu | linear 64 | tanh | reshape 1 8 8"
+        )
         fails("vae E G loss=hinge", "unknown option")
-        fails("vae G E", "the decoder of a VAE takes a latent vector [k] (it starts with noise k), but this one takes [1, 8, 8]")
+        fails(
+            "vae G E",
+            "the decoder of a VAE takes a latent vector [k] (it starts with noise k), but this one takes [1, 8, 8]")
         run("net E3 = input 1 8 8 | flatten | linear 6")
         fails("vae E3 G", "end it with 'linear 8'")
         XCTAssertNil(shell.workspace.session)
@@ -355,7 +400,9 @@ final class InterpreterTests: XCTestCase {
     }
 
     func testMetricsOfTheMovingAverage() {
-        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
+        run(
+            "data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16"
+        )
         fails("metrics ema", "G has no moving average; set one with 'set ema 0.999'")
         fails("sample 4 fixed ema", "G has no moving average; set one with 'set ema 0.999'")
         run("set ema 0.9")
@@ -371,7 +418,9 @@ final class InterpreterTests: XCTestCase {
     }
 
     func testInterruptStopsTrainingAndKeepsSteps() {
-        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
+        run(
+            "data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16"
+        )
         // Ctrl-C sets the flag that training checks between steps; here it is already set when training starts.
         Interrupt.requested = 1
         let out = TextRenderer().render(run("train 100 steps"))
@@ -383,7 +432,9 @@ final class InterpreterTests: XCTestCase {
     /// At the prompt, Ctrl-C abandons a long command that is not training: nothing it would have
     /// changed is changed, the random generator included, and the next command is not affected.
     func testCtrlCAtThePromptAbandonsMetricsAndLeavesTheWorkspaceAsItWas() {
-        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16; train 5 steps")
+        run(
+            "data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16; train 5 steps"
+        )
         let before = Random.global
         var pieces = 0
         shell.progress = { done, total, _ in
@@ -394,10 +445,15 @@ final class InterpreterTests: XCTestCase {
         shell.progress = nil
         Interrupt.clear()
         XCTAssertEqual(r.error?.kind, .interrupted)
-        XCTAssertTrue(r.error?.message.contains("'metrics' was abandoned; the workspace is as it was") ?? false, "\(String(describing: r.error))")
+        XCTAssertTrue(
+            r.error?.message.contains("'metrics' was abandoned; the workspace is as it was") ?? false,
+            "\(String(describing: r.error))")
         XCTAssertEqual(r.error?.location?.column, 8)
         XCTAssertEqual(pieces, 2, "it went on after Ctrl-C")
-        XCTAssertTrue(r.outputs.allSatisfy { if case .table = $0 { return false }; return true }, "a table of the abandoned metrics was shown")
+        XCTAssertTrue(
+            r.outputs.allSatisfy {
+                if case .table = $0 { return false }; return true
+            }, "a table of the abandoned metrics was shown")
         XCTAssertNotNil(shell.workspace.bindings.variables["x"])
         XCTAssertNil(shell.workspace.bindings.variables["y"])
         XCTAssertEqual(Random.global, before, "the abandoned metrics drew random numbers")
@@ -407,14 +463,18 @@ final class InterpreterTests: XCTestCase {
     /// during metrics abandons them; the prompt then asks again under the same number, and nothing leaks.
     func testCtrlCAtEachPointOfThePrompt() {
         var lines: [String] = []
-        let runner = Runner(interpreter: shell, renderer: TextRenderer(showTimings: false), out: { lines.append($0) }, err: { lines.append("ERR " + $0) })
+        let runner = Runner(
+            interpreter: shell, renderer: TextRenderer(showTimings: false), out: { lines.append($0) },
+            err: { lines.append("ERR " + $0) })
         var pressAt: (total: Int, done: Int)? = nil
         shell.progress = { done, total, _ in
             if let p = pressAt, total == p.total, done >= p.done { Interrupt.requested = 1; pressAt = nil }
         }
         final class Reader: LineReader {
             var inputs: [LineInput]; var prompts: [String] = []; let before: (String) -> Void
-            init(_ inputs: [LineInput], before: @escaping (String) -> Void) { self.inputs = inputs; self.before = before }
+            init(_ inputs: [LineInput], before: @escaping (String) -> Void) {
+                self.inputs = inputs; self.before = before
+            }
             func readLine(prompt: String) -> LineInput {
                 prompts.append(prompt)
                 guard !inputs.isEmpty else { return .end }
@@ -425,11 +485,13 @@ final class InterpreterTests: XCTestCase {
             func addHistory(_ entry: String) {}
         }
         let reader = Reader([
-            .line("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16"),
-            .line("x = (1 +"), .interrupt,                  // editing: the line is dropped
-            .line("train 100 steps"),                        // training: stops after a step
-            .line("metrics 20000"),                          // a long command: abandoned
-            .line("after = 1"),
+            .line(
+                "data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16"
+            ),
+            .line("x = (1 +"), .interrupt,  // editing: the line is dropped
+            .line("train 100 steps"),  // training: stops after a step
+            .line("metrics 20000"),  // a long command: abandoned
+            .line("after = 1")
         ]) { line in
             if line == "train 100 steps" { pressAt = (100, 10) }
             if line == "metrics 20000" { pressAt = (20000, 1) }
@@ -447,13 +509,16 @@ final class InterpreterTests: XCTestCase {
         XCTAssertNotNil(shell.workspace.bindings.variables["after"], "the command after the abandoned one did not run")
         XCTAssertFalse(Interrupt.isRequested)
         // gans [1] ran, [2] was dropped while editing, [2] trained, [3] was abandoned and asked again as [3].
-        XCTAssertEqual(reader.prompts, ["gans [1]> ", "gans [2]> ", "     ...> ", "gans [2]> ", "gans [3]> ", "gans [3]> ", "gans [4]> "])
+        XCTAssertEqual(
+            reader.prompts,
+            ["gans [1]> ", "gans [2]> ", "     ...> ", "gans [2]> ", "gans [3]> ", "gans [3]> ", "gans [4]> "])
     }
 
     /// In a script the first Ctrl-C lets the current command finish and stops the script after it;
     /// a second one abandons the command at once.
     func testCtrlCInAScriptFinishesOrAbandonsTheCurrentCommand() {
-        let setup = "data ring8\nnet G = noise 2 | linear 8 | relu | linear 2\nnet D = input 2 | linear 8 | relu | linear 1\ngan G D batch=16\n"
+        let setup =
+            "data ring8\nnet G = noise 2 | linear 8 | relu | linear 2\nnet D = input 2 | linear 8 | relu | linear 1\ngan G D batch=16\n"
         for presses: Int32 in [1, 2] {
             setUp()
             var lines: [String] = []
@@ -482,10 +547,14 @@ final class InterpreterTests: XCTestCase {
 
     /// `D(x)` is what the statistics call D(x); `D.logits(x)` is the raw score.
     func testDOfXIsTheProbabilityTheStatisticsShowAndLogitsTheScore() throws {
-        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16")
+        run(
+            "data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16"
+        )
         run("z = randn(64, 2); x = G(z); p = D(G(z)); s = D.logits(G(z)); H = D; h = H(x)")
         let v = shell.workspace.bindings.variables
-        guard case .tensor(let p)? = v["p"], case .tensor(let s)? = v["s"], case .tensor(let h)? = v["h"] else { return XCTFail("missing values") }
+        guard case .tensor(let p)? = v["p"], case .tensor(let s)? = v["s"], case .tensor(let h)? = v["h"] else {
+            return XCTFail("missing values")
+        }
         // A naive σ of the raw score, and the raw score from the layers one by one.
         for (pi, si) in zip(p.scalars, s.scalars) { XCTAssertEqual(pi, 1 / (1 + exp(-si)), accuracy: 1e-6) }
         XCTAssertEqual(h.scalars, s.scalars, "a copy of D is a network like any other: its output is the score")
@@ -498,7 +567,9 @@ final class InterpreterTests: XCTestCase {
         XCTAssertTrue((0...1).contains(stats.dFake ?? -1))
         // Under a loss that is not logistic, D(x) is the score.
         run("set loss hinge; q = D(x); r = D.logits(x)")
-        guard case .tensor(let q)? = shell.workspace.bindings.variables["q"], case .tensor(let r)? = shell.workspace.bindings.variables["r"] else { return XCTFail() }
+        guard case .tensor(let q)? = shell.workspace.bindings.variables["q"],
+            case .tensor(let r)? = shell.workspace.bindings.variables["r"]
+        else { return XCTFail() }
         XCTAssertEqual(q.scalars, r.scalars)
         fails("D.logits", "D.logits is applied to a tensor: D.logits(x)")
         fails("z.logits(x)", ".logits(x) applies a network")
@@ -508,7 +579,9 @@ final class InterpreterTests: XCTestCase {
     func testConditionalClassesAndTensorsAsSamples() throws {
         let scratch = try ScratchFolder()
         shell.options.directory = scratch.path
-        run("data digits; net G = noise 42 | linear 32 | relu | linear 64 | tanh | reshape 1 8 8; net D = input 11 8 8 | flatten | linear 32 | relu | linear 1; gan G D cond=onehot batch=32; train 20 steps")
+        run(
+            "data digits; net G = noise 42 | linear 32 | relu | linear 64 | tanh | reshape 1 8 8; net D = input 11 8 8 | flatten | linear 32 | relu | linear 1; gan G D cond=onehot batch=32; train 20 steps"
+        )
         // class=all in plot samples: a row per class.
         let all = run("plot samples class=all to all.png")
         guard case .images(let grid)? = all.first else { return XCTFail("\(all)") }
@@ -530,7 +603,9 @@ final class InterpreterTests: XCTestCase {
         guard case .images(let plotted)? = run("plot samples x to x.png").first else { return XCTFail() }
         XCTAssertEqual(plotted.images.shape[0], 6)
         XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.path + "/x.png"))
-        fails("sample randn(3, 3)", "a batch of digits's samples [N, 1, 8, 8] (or one sample [1, 8, 8]) expected, found [3, 3]")
+        fails(
+            "sample randn(3, 3)",
+            "a batch of digits's samples [N, 1, 8, 8] (or one sample [1, 8, 8]) expected, found [3, 3]")
         fails("plot samples x extra", "unexpected 'extra'")
         // Per-class metrics: agreement counted against a naive count from the classifier.
         let out = run("metrics 40 class=all")
@@ -547,7 +622,9 @@ final class InterpreterTests: XCTestCase {
 
     /// Per-class agreement is the fraction of class-K samples the classifier calls K.
     func testPerClassAgreementMatchesANaiveCount() throws {
-        run("data digits; net G = noise 42 | linear 32 | relu | linear 64 | tanh | reshape 1 8 8; net D = input 11 8 8 | flatten | linear 32 | relu | linear 1; gan G D cond=onehot batch=32; train 40 steps")
+        run(
+            "data digits; net G = noise 42 | linear 32 | relu | linear 64 | tanh | reshape 1 8 8; net D = input 11 8 8 | flatten | linear 32 | relu | linear 1; gan G D cond=onehot batch=32; train 40 steps"
+        )
         let s = shell.workspace.session!
         let state = Random.global
         guard case .table(let t)? = run("metrics 50 class=4").first else { return XCTFail() }
@@ -562,7 +639,9 @@ final class InterpreterTests: XCTestCase {
 
     /// An epoch cut short by Ctrl-C is shown as the next epoch, in part, not as the epoch before it again.
     func testAnEpochCutShortIsLabelledAsPart() {
-        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=64; train 1 epoch")
+        run(
+            "data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=64; train 1 epoch"
+        )
         shell.progress = { done, total, _ in if done >= total / 2 + 3 { Interrupt.requested = 1 } }
         let out = TextRenderer().render(run("train 2 epochs"))
         shell.progress = nil
@@ -579,7 +658,9 @@ final class InterpreterTests: XCTestCase {
             XCTAssertFalse(c.examples.isEmpty, "\(c.name) has no example")
             XCTAssertTrue(c.usage.contains(c.name), c.name)
             for ex in c.examples {
-                XCTAssertNoThrow(try Parser.parse(ex, isCommand: { CommandTable.lookup($0) != nil }, isNetwork: { ["G", "D"].contains($0) }), ex)
+                XCTAssertNoThrow(
+                    try Parser.parse(
+                        ex, isCommand: { CommandTable.lookup($0) != nil }, isNetwork: { ["G", "D"].contains($0) }), ex)
             }
             let r = shell.run("help \(c.name)")
             XCTAssertNil(r.error, c.name)
@@ -591,11 +672,13 @@ final class InterpreterTests: XCTestCase {
     }
 
     func testCommandReferenceInDocsIsGeneratedFromTheTable() throws {
-        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("docs/dsl.md")
         let text = try String(contentsOf: docs, encoding: .utf8)
-        XCTAssertTrue(text.contains(Reference.commandsMarkdown()),
-                      "docs/dsl.md is out of date: scripts/docs regenerates its command reference")
+        XCTAssertTrue(
+            text.contains(Reference.commandsMarkdown()),
+            "docs/dsl.md is out of date: scripts/docs regenerates its command reference")
     }
 
     /// The rows of `set` (no arguments) as setting → value.

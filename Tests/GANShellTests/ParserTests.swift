@@ -3,7 +3,8 @@ import XCTest
 
 final class ParserTests: XCTestCase {
     func parse(_ s: String, networks: Set<String> = []) throws -> [Statement] {
-        try Parser.parse(s, isCommand: { CommandTable.lookup($0) != nil }, isNetwork: { networks.contains($0) }).map(\.statement)
+        try Parser.parse(s, isCommand: { CommandTable.lookup($0) != nil }, isNetwork: { networks.contains($0) }).map(
+            \.statement)
     }
 
     func expression(_ s: String) throws -> Expr {
@@ -20,14 +21,17 @@ final class ParserTests: XCTestCase {
         case .list(let xs, _): return "[" + xs.map(shape).joined(separator: ",") + "]"
         case .unary(let op, let x, _): return "(\(op)\(shape(x)))"
         case .binary(let op, let a, let b, _): return "(\(shape(a)) \(op) \(shape(b)))"
-        case .call(let f, let args, _): return shape(f) + "(" + args.map { ($0.label.map { $0 + "=" } ?? "") + shape($0.value) }.joined(separator: ",") + ")"
+        case .call(let f, let args, _):
+            return shape(f) + "("
+                + args.map { ($0.label.map { $0 + "=" } ?? "") + shape($0.value) }.joined(separator: ",") + ")"
         case .index(let x, let subs, _):
-            return shape(x) + "[" + subs.map { s -> String in
-                switch s {
-                case .index(let i): return shape(i)
-                case .slice(let a, let b): return (a.map(shape) ?? "") + ":" + (b.map(shape) ?? "")
-                }
-            }.joined(separator: ",") + "]"
+            return shape(x) + "["
+                + subs.map { s -> String in
+                    switch s {
+                    case .index(let i): return shape(i)
+                    case .slice(let a, let b): return (a.map(shape) ?? "") + ":" + (b.map(shape) ?? "")
+                    }
+                }.joined(separator: ",") + "]"
         case .attribute(let x, let a, _): return shape(x) + "." + a
         }
     }
@@ -46,7 +50,7 @@ final class ParserTests: XCTestCase {
             ("mean(x, axis=1)", "mean(x,axis=1)"),
             ("[[1, 2], [3, 4]]", "[[1,2],[3,4]]"),
             ("(a + b) * c", "((a + b) * c)"),
-            ("1e-3 * x", "(0.001 * x)"),
+            ("1e-3 * x", "(0.001 * x)")
         ]
         for (src, want) in cases {
             XCTAssertEqual(shape(try expression(src)), want, src)
@@ -72,7 +76,9 @@ final class ParserTests: XCTestCase {
     }
 
     func testWordsGlueTokensWithoutSpaces() throws {
-        guard case .command(_, let args) = try parse("save G ring-G.safetensors lr=1e-3 'a b'")[0] else { return XCTFail() }
+        guard case .command(_, let args) = try parse("save G ring-G.safetensors lr=1e-3 'a b'")[0] else {
+            return XCTFail()
+        }
         let words = args.words
         XCTAssertEqual(words.map(\.text), ["G", "ring-G.safetensors", "lr=1e-3", "a b"])
         XCTAssertEqual(words[2].option?.key, "lr")
@@ -90,8 +96,10 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(tokens.filter { $0.isSymbol(";") }.count, 1)
     }
 
-    func assertError(_ src: String, _ fragment: String, line: Int = 1, column: Int, incomplete: Bool = false,
-                     file: StaticString = #filePath, testLine: UInt = #line) {
+    func assertError(
+        _ src: String, _ fragment: String, line: Int = 1, column: Int, incomplete: Bool = false,
+        file: StaticString = #filePath, testLine: UInt = #line
+    ) {
         do {
             _ = try parse(src)
             XCTFail("no error for \(src)", file: file, line: testLine)
@@ -124,14 +132,19 @@ final class ParserTests: XCTestCase {
         XCTAssertFalse(Lexer.needsMoreInput("x = 1)"))
         XCTAssertFalse(Lexer.needsMoreInput("# (just a comment"))
         let chunks = Script.chunks("a = 1\nb = (1 +\n 2)\n\nnet G = noise 2 |\n linear 2\n")
-        XCTAssertEqual(chunks, [Script.Chunk(text: "a = 1", firstLine: 1), Script.Chunk(text: "b = (1 +\n 2)", firstLine: 2),
-                                Script.Chunk(text: "net G = noise 2 |\n linear 2", firstLine: 5)])
+        XCTAssertEqual(
+            chunks,
+            [
+                Script.Chunk(text: "a = 1", firstLine: 1), Script.Chunk(text: "b = (1 +\n 2)", firstLine: 2),
+                Script.Chunk(text: "net G = noise 2 |\n linear 2", firstLine: 5)
+            ])
     }
 
     func testErrorFormatHasFileLineColumnAndCaret() {
         var e = ShellError(.name, "unknown name 'zz'", at: SourceLocation(line: 2, column: 3), length: 2)
-        XCTAssertEqual(Script.format(e, file: "a.gans", source: "x = 1\nD(zz)"),
-                       "a.gans:2:3: error: unknown name 'zz'\n    D(zz)\n      ^~")
+        XCTAssertEqual(
+            Script.format(e, file: "a.gans", source: "x = 1\nD(zz)"),
+            "a.gans:2:3: error: unknown name 'zz'\n    D(zz)\n      ^~")
         e.location = SourceLocation(line: 1, column: 1)
         XCTAssertEqual(Script.format(e, file: nil, source: "zz"), "error: unknown name 'zz'\n    zz\n    ^~")
     }

@@ -4,10 +4,14 @@ import TestSupport
 import XCTest
 
 final class REPLTests: XCTestCase {
-    func session(_ inputs: [LineInput]) -> (out: [String], err: [String], reader: ScriptedLineReader, interpreter: Interpreter) {
+    func session(_ inputs: [LineInput]) -> (
+        out: [String], err: [String], reader: ScriptedLineReader, interpreter: Interpreter
+    ) {
         var out: [String] = [], err: [String] = []
         let interpreter = Interpreter()
-        let runner = Runner(interpreter: interpreter, renderer: TextRenderer(showTimings: false), out: { out.append($0) }, err: { err.append($0) })
+        let runner = Runner(
+            interpreter: interpreter, renderer: TextRenderer(showTimings: false), out: { out.append($0) },
+            err: { err.append($0) })
         let reader = ScriptedLineReader(inputs)
         runner.repl(reader: reader)
         return (out, err, reader, interpreter)
@@ -37,7 +41,8 @@ final class REPLTests: XCTestCase {
     /// The prompt counts the lines that ran: a line that failed is tried again under the same number.
     func testThePromptDoesNotCountFailedLines() {
         let s = session([.line("z = 1"), .line("z + zz"), .line("z = (1 +"), .line("2 +)"), .line("z")])
-        XCTAssertEqual(s.reader.prompts, ["gans [1]> ", "gans [2]> ", "gans [2]> ", "     ...> ", "gans [2]> ", "gans [3]> "])
+        XCTAssertEqual(
+            s.reader.prompts, ["gans [1]> ", "gans [2]> ", "gans [2]> ", "     ...> ", "gans [2]> ", "gans [3]> "])
         XCTAssertEqual(s.out, ["z = 1", "1"])
     }
 

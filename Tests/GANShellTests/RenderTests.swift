@@ -9,10 +9,13 @@ final class RenderTests: XCTestCase {
     /// Help wraps at word breaks to the width: list rows hang under their text column,
     /// paragraphs typed over several lines are reflowed, list items keep their own lines.
     func testProseWrapsAtWordsToTheWidth() {
-        let text = "Data\n  data …     loads a dataset: built-in points, digits, names or text, or your own file\n\n"
+        let text =
+            "Data\n  data …     loads a dataset: built-in points, digits, names or text, or your own file\n\n"
             + "A paragraph typed over\ntwo lines joins up.\n- an item\n- another item"
         let out = TextRenderer(width: 40).render([.prose(text)])
-        XCTAssertEqual(out, """
+        XCTAssertEqual(
+            out,
+            """
             Data
               data …     loads a dataset: built-in
                          points, digits, names or
@@ -38,7 +41,8 @@ final class RenderTests: XCTestCase {
     /// Words with spaces of their own go one to a line, numbered and quoted; plain words wrap side by side.
     func testSamplesWithSpacesAreOneToALine() {
         let r = TextRenderer(showTimings: false, width: 40)
-        XCTAssertEqual(r.render([.samples(.words(["to be o", "r not t", "o be"]))]), "1  \"to be o\"\n2  \"r not t\"\n3  \"o be\"")
+        XCTAssertEqual(
+            r.render([.samples(.words(["to be o", "r not t", "o be"]))]), "1  \"to be o\"\n2  \"r not t\"\n3  \"o be\"")
         XCTAssertEqual(r.render([.samples(.words(["anna", "bob"]))]), "anna  bob")
     }
 
@@ -51,16 +55,25 @@ final class RenderTests: XCTestCase {
             let t = try Loaders.png(path)
             XCTAssertEqual(t.shape, [3, h, w])
             let v = t.scalars
-            for y in 0..<h { for x in 0..<w { for c in 0..<3 {
-                XCTAssertEqual(UInt8((v[(c * h + y) * w + x] * 255).rounded()), rgb[(y * w + x) * 3 + c], "\(w)x\(h) at \(x),\(y),\(c)")
-            } } }
+            for y in 0..<h {
+                for x in 0..<w {
+                    for c in 0..<3 {
+                        XCTAssertEqual(
+                            UInt8((v[(c * h + y) * w + x] * 255).rounded()), rgb[(y * w + x) * 3 + c],
+                            "\(w)x\(h) at \(x),\(y),\(c)")
+                    }
+                }
+            }
         }
         XCTAssertThrowsError(try PNGEncoder.encode(rgb: [1, 2], width: 1, height: 1))
     }
 
     func testFiguresAndGridsWritePNGsOfTheirSize() throws {
-        let f = Figure(title: "t", xRange: 0...1, yRange: 0...1, series: ["a", "b"],
-                       marks: [.line([Figure.Point(0, 0), Figure.Point(1, 1)], series: 0), .points([Figure.Point(0.5, 0.5)], series: 1)])
+        let f = Figure(
+            title: "t", xRange: 0...1, yRange: 0...1, series: ["a", "b"],
+            marks: [
+                .line([Figure.Point(0, 0), Figure.Point(1, 1)], series: 0), .points([Figure.Point(0.5, 0.5)], series: 1)
+            ])
         let scratch = try ScratchFolder()
         let png = try XCTUnwrap(try PNGRenderer.png(.figure(f)))
         let t = try Loaders.png(try scratch.write("f.png", png))
@@ -70,18 +83,23 @@ final class RenderTests: XCTestCase {
         let cx = 90 + 719 / 2, cy = 50 + 419 / 2
         XCTAssertEqual([0, 1, 2].map { UInt8((t.scalars[($0 * 550 + cy) * 840 + cx] * 255).rounded()) }, [r, g, b])
         let images = Tensor((0..<(4 * 1 * 2 * 2)).map { Float($0 % 2) }, shape: [4, 1, 2, 2])
-        let grid = try Loaders.png(try scratch.write("g.png", try XCTUnwrap(try PNGRenderer.png(.images(ImageGrid(title: "", images: images))))))
+        let grid = try Loaders.png(
+            try scratch.write(
+                "g.png", try XCTUnwrap(try PNGRenderer.png(.images(ImageGrid(title: "", images: images))))))
         // 2 columns of 2×2 images at 42× zoom with 4-pixel gaps.
         XCTAssertEqual(grid.shape, [3, 2 * (84 + 4) + 4, 2 * (84 + 4) + 4])
     }
 
     /// A 10×3 character plot area: each braille cell holds 2×4 dots.
     func testBrailleScatterGolden() {
-        let f = Figure(title: "", xRange: 0...19, yRange: 0...11, series: ["real", "generated"],
-                       marks: [.points([Figure.Point(0, 11), Figure.Point(19, 0), Figure.Point(1, 10)], series: 0)])
+        let f = Figure(
+            title: "", xRange: 0...19, yRange: 0...11, series: ["real", "generated"],
+            marks: [.points([Figure.Point(0, 11), Figure.Point(19, 0), Figure.Point(1, 10)], series: 0)])
         // Empty cells are spaces; (0, 11) and (1, 10) share the top-left cell, (19, 0) is the last dot.
         let text = TextPlot(figure: f, style: TextStyle(unicode: true, colors: .none), width: 14, height: 4).render()
-        XCTAssertEqual(text, """
+        XCTAssertEqual(
+            text,
+            """
             10┤⠑
               │
               │
@@ -94,8 +112,9 @@ final class RenderTests: XCTestCase {
 
     /// A diverged D gives NaN scores: every style draws them as the midpoint instead of trapping.
     func testNonFiniteHeatmapRenders() throws {
-        let f = Figure(title: "nan", xRange: 0...1, yRange: 0...1, series: ["real", "generated"],
-                       marks: [.heatmap(values: [.nan, 1, .infinity, 0], rows: 2, columns: 2, low: 0, high: 1)])
+        let f = Figure(
+            title: "nan", xRange: 0...1, yRange: 0...1, series: ["real", "generated"],
+            marks: [.heatmap(values: [.nan, 1, .infinity, 0], rows: 2, columns: 2, low: 0, high: 1)])
         for style in [TextStyle.plain, TextStyle(unicode: true, colors: .none)] {
             let text = TextPlot(figure: f, style: style, width: 20, height: 6).render()
             XCTAssertTrue(text.hasPrefix("nan"), text)
@@ -104,13 +123,18 @@ final class RenderTests: XCTestCase {
     }
 
     func testASCIIScatterAndHeatGolden() {
-        let f = Figure(title: "map", xRange: 0...3, yRange: 0...1, series: ["real", "generated"],
-                       marks: [.heatmap(values: [0, 1, 0, 1], rows: 1, columns: 4, low: 0, high: 1),
-                               .points([Figure.Point(0, 1)], series: 1), .points([Figure.Point(3, 0)], series: 0)],
-                       heatLabel: "D(x)")
+        let f = Figure(
+            title: "map", xRange: 0...3, yRange: 0...1, series: ["real", "generated"],
+            marks: [
+                .heatmap(values: [0, 1, 0, 1], rows: 1, columns: 4, low: 0, high: 1),
+                .points([Figure.Point(0, 1)], series: 1), .points([Figure.Point(3, 0)], series: 0)
+            ],
+            heatLabel: "D(x)")
         // Four heat values over ten columns; the marks sit on top of the shades.
         let text = TextPlot(figure: f, style: .plain, width: 15, height: 4).render()
-        XCTAssertEqual(text, """
+        XCTAssertEqual(
+            text,
+            """
             map
               1|o  @@   @@
                |   @@   @@
@@ -125,11 +149,14 @@ final class RenderTests: XCTestCase {
     func testHalfBlockImagesInTrueColor() {
         // One 2×2 image: top row white, black; bottom row black, white.
         let img = Tensor([1, 0, 0, 1], shape: [1, 1, 2, 2])
-        let text = TextImages(grid: ImageGrid(title: "", images: img), style: TextStyle(unicode: true, colors: .truecolor), width: 80).render()
+        let text = TextImages(
+            grid: ImageGrid(title: "", images: img), style: TextStyle(unicode: true, colors: .truecolor), width: 80
+        ).render()
         let fgWhite = "\u{1B}[38;2;255;255;255m", bgBlack = "\u{1B}[48;2;0;0;0m"
         let fgBlack = "\u{1B}[38;2;0;0;0m", bgWhite = "\u{1B}[48;2;255;255;255m"
         // Small images are doubled: 4 columns, 2 rows of half blocks.
-        let row1 = String(repeating: fgWhite + bgWhite + "▀", count: 2) + String(repeating: fgBlack + bgBlack + "▀", count: 2)
+        let row1 =
+            String(repeating: fgWhite + bgWhite + "▀", count: 2) + String(repeating: fgBlack + bgBlack + "▀", count: 2)
         XCTAssertEqual(text.split(separator: "\n").count, 2)
         XCTAssertEqual(String(text.split(separator: "\n")[0]), row1 + "\u{1B}[0m")
         XCTAssertTrue(text.contains(fgWhite + bgBlack + "▀") == false)
@@ -167,7 +194,9 @@ final class RenderTests: XCTestCase {
 
     func testPlotCommandsOnTheRing() throws {
         let scratch = try ScratchFolder()
-        let shell = try session("data ring8; net G = noise 2 | linear 16 | relu | linear 2; net D = input 2 | linear 16 | relu | linear 1; gan G D batch=32; step 20")
+        let shell = try session(
+            "data ring8; net G = noise 2 | linear 16 | relu | linear 2; net D = input 2 | linear 16 | relu | linear 1; gan G D batch=32; step 20"
+        )
         shell.options.directory = scratch.path
         for kind in ["samples", "surface", "manifold", "arrows 50", "losses", "dx dgz"] {
             let r = shell.run("plot \(kind) to p.png")
@@ -182,20 +211,28 @@ final class RenderTests: XCTestCase {
         XCTAssertTrue(shell.run("plot loses").error!.message.contains("did you mean 'losses'?"))
         XCTAssertTrue(shell.run("plot samples to p.jpg").error!.message.contains(".png"))
         // The arrows point where G's loss decreases: moving a point a little along its arrow lowers the loss.
-        guard case .figure(let f)? = shell.run("plot arrows 20").outputs.first, case .arrows(let arrows, _)? = f.marks.last else {
+        guard case .figure(let f)? = shell.run("plot arrows 20").outputs.first,
+            case .arrows(let arrows, _)? = f.marks.last
+        else {
             return XCTFail("no arrows")
         }
         let gan = shell.workspace.session!.trainer.gan
         func loss(_ p: [Figure.Point]) throws -> Float {
-            try withNoGrad { try GANLoss.nonSaturating.generator(fake: try gan.discriminate(Tensor(p.flatMap { [$0.x, $0.y] }, shape: [p.count, 2]))).item }
+            try withNoGrad {
+                try GANLoss.nonSaturating.generator(
+                    fake: try gan.discriminate(Tensor(p.flatMap { [$0.x, $0.y] }, shape: [p.count, 2]))
+                ).item
+            }
         }
-        let start = arrows.map(\.0), moved = arrows.map { a, b in Figure.Point(a.x + (b.x - a.x) * 0.01, a.y + (b.y - a.y) * 0.01) }
+        let start = arrows.map(\.0),
+            moved = arrows.map { a, b in Figure.Point(a.x + (b.x - a.x) * 0.01, a.y + (b.y - a.y) * 0.01) }
         XCTAssertLessThan(try loss(moved), try loss(start))
     }
 
     func testNotebooksHaveTheirStructure() throws {
         let scratch = try ScratchFolder()
-        let shell = try session("data ring8; net G = noise 2 | linear 16 | relu | linear 2; net D = input 2 | linear 16 | relu | linear 1")
+        let shell = try session(
+            "data ring8; net G = noise 2 | linear 16 | relu | linear 2; net D = input 2 | linear 16 | relu | linear 1")
         _ = shell.run("gan G D batch=32")
         _ = shell.run("step 5")
         _ = shell.run("plot samples")
@@ -207,7 +244,9 @@ final class RenderTests: XCTestCase {
         XCTAssertNil(shell.run("export nb.md").error)
         XCTAssertTrue(shell.run("export nb.txt").error!.message.contains(".html, .ipynb or .md"))
 
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.path + "/nb.ipynb"))) as! [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.path + "/nb.ipynb")))
+            as! [String: Any]
         XCTAssertEqual(json["nbformat"] as? Int, 4)
         XCTAssertEqual(json["nbformat_minor"] as? Int, 5)
         let cells = json["cells"] as! [[String: Any]]
@@ -244,17 +283,27 @@ final class RenderTests: XCTestCase {
     /// at empty comment lines, indented lines on lines of their own.
     func testCommentsBecomeProse() throws {
         let shell = try session("x = 1")
-        for line in ["# Title line", "#", "# A paragraph that", "# continues here.", "#   1. an item", "#      that goes on", "#   2. another"] {
+        for line in [
+            "# Title line", "#", "# A paragraph that", "# continues here.", "#   1. an item", "#      that goes on",
+            "#   2. another"
+        ] {
             _ = shell.run(line)
         }
         _ = shell.run("y = 2")
         let blocks = Notebook.blocks(shell.cells)
         XCTAssertEqual(blocks.count, 3)
-        guard case .prose(let lines) = blocks[1], case .code(_, let n) = blocks[2] else { return XCTFail("prose then code expected") }
+        guard case .prose(let lines) = blocks[1], case .code(_, let n) = blocks[2] else {
+            return XCTFail("prose then code expected")
+        }
         XCTAssertEqual(n, 2, "prose takes no number")
-        XCTAssertEqual(Notebook.paragraphs(lines), [["Title line"], ["A paragraph that continues here.", "1. an item that goes on", "2. another"]])
+        XCTAssertEqual(
+            Notebook.paragraphs(lines),
+            [["Title line"], ["A paragraph that continues here.", "1. an item that goes on", "2. another"]])
         let html = try Notebook.html(shell.cells, title: "t")
-        XCTAssertTrue(html.contains("<div class=\"prose\"><p>Title line</p><p>A paragraph that continues here.<br>1. an item that goes on<br>2. another</p></div>"), html)
+        XCTAssertTrue(
+            html.contains(
+                "<div class=\"prose\"><p>Title line</p><p>A paragraph that continues here.<br>1. an item that goes on<br>2. another</p></div>"
+            ), html)
         let json = try JSONSerialization.jsonObject(with: Data(Notebook.ipynb(shell.cells))) as! [String: Any]
         let cells = json["cells"] as! [[String: Any]]
         XCTAssertEqual(cells.map { $0["cell_type"] as! String }, ["code", "markdown", "code"])
@@ -268,14 +317,19 @@ final class RenderTests: XCTestCase {
             throw XCTSkip("GANS_NBFORMAT_PYTHON is not set; scripts/ci-nbformat installs nbformat and sets it")
         }
         let scratch = try ScratchFolder()
-        let shell = try session("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16; step 3; plot samples; plot losses; history")
+        let shell = try session(
+            "data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16; step 3; plot samples; plot losses; history"
+        )
         _ = shell.run("# A note between cells,")
         _ = shell.run("# in two lines.")
         _ = shell.run("history 2")
         try Notebook.write(shell.cells, title: "t", to: scratch.path + "/v.ipynb")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = ["-c", "import nbformat, sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print('valid')", scratch.path + "/v.ipynb"]
+        p.arguments = [
+            "-c", "import nbformat, sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print('valid')",
+            scratch.path + "/v.ipynb"
+        ]
         let out = Pipe()
         p.standardOutput = out
         try p.run()

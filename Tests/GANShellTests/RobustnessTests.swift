@@ -32,14 +32,15 @@ final class RobustnessTests: XCTestCase {
             Array(repeating: "1", count: 50_000).joined(separator: " + "),
             Array(repeating: "x", count: 50_000).joined(separator: " * "),
             "sum(" + String(repeating: "exp(", count: 10_000) + "x" + String(repeating: ")", count: 10_001),
-            String(repeating: "time ", count: 5_000) + "seed 1",
+            String(repeating: "time ", count: 5_000) + "seed 1"
         ]
         for c in cases {
             let m = error(s, c)
             XCTAssertTrue(m.contains("deeper than") || m.contains("other than time") || m.contains("longer than"), m)
         }
         // Nesting within the limit still works, and so does the workspace.
-        XCTAssertNil(s.run("y = " + String(repeating: "(", count: 150) + "1" + String(repeating: ")", count: 150)).error)
+        XCTAssertNil(
+            s.run("y = " + String(repeating: "(", count: 150) + "1" + String(repeating: ")", count: 150)).error)
         XCTAssertNil(s.run("x" + String(repeating: ".T", count: 150)).error)
         XCTAssertEqual(s.run("y").outputs.first.map { TextRenderer().render([$0]) }, "1")
     }
@@ -68,8 +69,10 @@ final class RobustnessTests: XCTestCase {
         let scratch = try ScratchFolder()
         let s = shell()
         s.options.directory = scratch.path
-        for line in ["plot hist (1) to \(scratch.path)/a.png", "plot hist (1)", "plot hist [1e38, -1e38]",
-                     "plot hist [0, 0, 0] to \(scratch.path)/b.png", "plot hist [1e-45, 2e-45]"] {
+        for line in [
+            "plot hist (1) to \(scratch.path)/a.png", "plot hist (1)", "plot hist [1e38, -1e38]",
+            "plot hist [0, 0, 0] to \(scratch.path)/b.png", "plot hist [1e-45, 2e-45]"
+        ] {
             let r = s.run(line)
             _ = TextRenderer().render(r.outputs)
         }
@@ -99,7 +102,8 @@ final class RobustnessTests: XCTestCase {
 /// replayed through the same entry points on each test run.
 final class FuzzReplayTests: XCTestCase {
     func testSeedsAndRegressionsRunToTheirEnd() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fuzz")
         var count = 0
         for target in FuzzTarget.allCases {
             for folder in ["seeds", "regressions"] {
@@ -119,7 +123,7 @@ final class FuzzReplayTests: XCTestCase {
 /// Bounded work for bounded input in the loaders.
 final class LoaderBoundsTests: XCTestCase {
     func testAGzipBombStopsAtTheLimit() throws {
-        let zeros = [UInt8](repeating: 48, count: 8 << 20)   // 8 MiB of '0' compresses to a few KB
+        let zeros = [UInt8](repeating: 48, count: 8 << 20)  // 8 MiB of '0' compresses to a few KB
         let stream = try Gzip.compress(zeros)
         XCTAssertLessThan(stream.count, 100_000)
         XCTAssertThrowsError(try Gzip.decompress(stream, source: "bomb", maxBytes: 1 << 20)) { e in

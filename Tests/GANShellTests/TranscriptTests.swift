@@ -24,8 +24,9 @@ final class TranscriptTests: XCTestCase {
         options.directory = folder
         let interpreter = Interpreter(options: options)
         var lines: [String] = []
-        let runner = Runner(interpreter: interpreter, renderer: TextRenderer(showTimings: false, width: 80),
-                            out: { lines.append($0) }, err: { lines.append($0) })
+        let runner = Runner(
+            interpreter: interpreter, renderer: TextRenderer(showTimings: false, width: 80),
+            out: { lines.append($0) }, err: { lines.append($0) })
         runner.echo = true
         runner.keepGoing = script.hasPrefix("# keep-going")
         let ok = runner.runScript(script, file: name)
@@ -35,11 +36,13 @@ final class TranscriptTests: XCTestCase {
 
     func testTranscripts() throws {
         let folder = Self.sourceFolder
-        let scripts = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".gans") }.sorted()
+        let scripts = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".gans") }
+            .sorted()
         XCTAssertGreaterThanOrEqual(scripts.count, 8)
         let scratch = try ScratchFolder()
         for f in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
-            try FileManager.default.copyItem(atPath: folder.appendingPathComponent(f).path, toPath: scratch.path + "/" + f)
+            try FileManager.default.copyItem(
+                atPath: folder.appendingPathComponent(f).path, toPath: scratch.path + "/" + f)
         }
         let record = ProcessInfo.processInfo.environment["GANS_RECORD"] == "1"
         for name in scripts {
@@ -61,7 +64,8 @@ final class TranscriptTests: XCTestCase {
 
     /// The first lines where two texts differ, as `-want` / `+got`.
     func lineDiff(_ a: String, _ b: String) -> String {
-        let x = a.split(separator: "\n", omittingEmptySubsequences: false), y = b.split(separator: "\n", omittingEmptySubsequences: false)
+        let x = a.split(separator: "\n", omittingEmptySubsequences: false),
+            y = b.split(separator: "\n", omittingEmptySubsequences: false)
         var out: [String] = []
         for i in 0..<max(x.count, y.count) where (i < x.count ? x[i] : nil) != (i < y.count ? y[i] : nil) {
             out.append("line \(i + 1):\n-\(i < x.count ? String(x[i]) : "")\n+\(i < y.count ? String(y[i]) : "")")

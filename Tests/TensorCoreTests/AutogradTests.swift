@@ -7,7 +7,7 @@ final class AutogradTests: XCTestCase {
         let x = Tensor([1, 2, 3]).requiringGrad()
         try (x * x).sum().backward()
         XCTAssertEqual(x.grad?.scalars, [2, 4, 6])
-        try (x * 3).sum().backward()                       // accumulates, as PyTorch
+        try (x * 3).sum().backward()  // accumulates, as PyTorch
         XCTAssertEqual(x.grad?.scalars, [5, 7, 9])
         x.grad = nil
         try x.sum().backward()
@@ -17,7 +17,7 @@ final class AutogradTests: XCTestCase {
     func testSharedSubexpressionGetsSummedGradient() throws {
         let x = Tensor(3).requiringGrad()
         let y = x * 2
-        try (y * y + y).backward()                         // d/dx (4x² + 2x) = 8x + 2
+        try (y * y + y).backward()  // d/dx (4x² + 2x) = 8x + 2
         XCTAssertEqual(x.grad?.item, 26)
     }
 
@@ -31,7 +31,7 @@ final class AutogradTests: XCTestCase {
         XCTAssertNil(y.opName)
         let z = try (x * d).sum()
         try z.backward()
-        XCTAssertEqual(x.grad?.scalars, [1, 2])             // d is a constant
+        XCTAssertEqual(x.grad?.scalars, [1, 2])  // d is a constant
     }
 
     func testWhichInputsGetGradientsIsFixedWhenTheOpRuns() throws {
@@ -43,13 +43,13 @@ final class AutogradTests: XCTestCase {
         w.requiresGrad = true
         b.requiresGrad = true
         try y.sum().backward()
-        XCTAssertEqual(x.grad?.scalars, [8, 8, 8, 8])        // Σ over outputs of W · 4
+        XCTAssertEqual(x.grad?.scalars, [8, 8, 8, 8])  // Σ over outputs of W · 4
         XCTAssertNil(w.grad)
         XCTAssertNil(b.grad)
         // Recorded with w requiring a gradient, it gets one.
         let z = try x.linear(weight: w, bias: b).sum()
         try z.backward()
-        XCTAssertEqual(w.grad?.scalars, [4, 6, 4, 6, 4, 6])   // Σ rows of x, per output
+        XCTAssertEqual(w.grad?.scalars, [4, 6, 4, 6, 4, 6])  // Σ rows of x, per output
         XCTAssertEqual(b.grad?.scalars, [2, 2, 2])
     }
 
@@ -63,7 +63,8 @@ final class AutogradTests: XCTestCase {
                 let b = withBias ? Tensor.randn([9]).requiringGrad() : nil
                 let params = [x, w] + (b.map { [$0] } ?? [])
                 func forward(_ fused: Bool) throws -> Tensor {
-                    let pre = try fused ? x.linear(weight: w, bias: b, activationSlope: slope) : x.linear(weight: w, bias: b)
+                    let pre =
+                        try fused ? x.linear(weight: w, bias: b, activationSlope: slope) : x.linear(weight: w, bias: b)
                     return fused ? pre : (slope == 0 ? pre.relu() : pre.leakyRelu(slope))
                 }
                 func run(_ fused: Bool) throws -> (Tensor, [Tensor], [Tensor]) {
@@ -76,13 +77,15 @@ final class AutogradTests: XCTestCase {
                 }
                 let (y1, g1, s1) = try run(true), (y0, g0, s0) = try run(false)
                 XCTAssertEqual(y1.scalars, y0.scalars, "slope \(slope)")
-                XCTAssertTrue(y0.scalars.contains { $0 <= 0 } && y0.scalars.contains { $0 > 0 }, "both sides of the kink")
+                XCTAssertTrue(
+                    y0.scalars.contains { $0 <= 0 } && y0.scalars.contains { $0 > 0 }, "both sides of the kink")
                 for (a, b) in zip(g1, g0) { XCTAssertEqual(a.scalars, b.scalars, "slope \(slope), bias \(withBias)") }
                 for (a, b) in zip(s1, s0) { XCTAssertEqual(a.scalars, b.scalars, "slope \(slope), bias \(withBias)") }
                 XCTAssertTrue(s1[1].scalars.contains { $0 != 0 }, "the second-order gradient reaches W")
             }
         }
-        XCTAssertThrowsError(try Tensor.randn([2, 3]).linear(weight: Tensor.randn([4, 3]), bias: nil, activationSlope: -1))
+        XCTAssertThrowsError(
+            try Tensor.randn([2, 3]).linear(weight: Tensor.randn([4, 3]), bias: nil, activationSlope: -1))
     }
 
     func testBackwardErrorsThrow() {

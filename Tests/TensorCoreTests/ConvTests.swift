@@ -9,44 +9,73 @@ final class ConvTests: XCTestCase {
         let (oc, kh, kw) = (w.shape[0], w.shape[2], w.shape[3])
         let oh = (h + 2 * padding - kh) / stride + 1, ow = (wd + 2 * padding - kw) / stride + 1
         var out = [Float](repeating: 0, count: n * oc * oh * ow)
-        for b0 in 0..<n { for o in 0..<oc { for y in 0..<oh { for xo in 0..<ow {
-            var s: Float = b?[o] ?? 0
-            for ch in 0..<c { for i in 0..<kh { for j in 0..<kw {
-                let iy = y * stride - padding + i, ix = xo * stride - padding + j
-                if iy >= 0 && iy < h && ix >= 0 && ix < wd { s += x[b0, ch, iy, ix] * w[o, ch, i, j] }
-            } } }
-            out[((b0 * oc + o) * oh + y) * ow + xo] = s
-        } } } }
+        for b0 in 0..<n {
+            for o in 0..<oc {
+                for y in 0..<oh {
+                    for xo in 0..<ow {
+                        var s: Float = b?[o] ?? 0
+                        for ch in 0..<c {
+                            for i in 0..<kh {
+                                for j in 0..<kw {
+                                    let iy = y * stride - padding + i, ix = xo * stride - padding + j
+                                    if iy >= 0 && iy < h && ix >= 0 && ix < wd {
+                                        s += x[b0, ch, iy, ix] * w[o, ch, i, j]
+                                    }
+                                }
+                            }
+                        }
+                        out[((b0 * oc + o) * oh + y) * ow + xo] = s
+                    }
+                }
+            }
+        }
         return out
     }
 
     /// Transposed convolution by scattering each input pixel's kernel.
-    func naiveConvTranspose(_ x: Tensor, _ w: Tensor, _ b: Tensor? = nil, stride: Int, padding: Int,
-                            outputPadding: Int) -> ([Int], [Float]) {
+    func naiveConvTranspose(
+        _ x: Tensor, _ w: Tensor, _ b: Tensor? = nil, stride: Int, padding: Int,
+        outputPadding: Int
+    ) -> ([Int], [Float]) {
         let (n, cin, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (cout, kh, kw) = (w.shape[1], w.shape[2], w.shape[3])
-        let oh = (h - 1) * stride - 2 * padding + kh + outputPadding, ow = (wd - 1) * stride - 2 * padding + kw + outputPadding
+        let oh = (h - 1) * stride - 2 * padding + kh + outputPadding,
+            ow = (wd - 1) * stride - 2 * padding + kw + outputPadding
         var out = [Float](repeating: 0, count: n * cout * oh * ow)
         if let b { for i in out.indices { out[i] = b[(i / (oh * ow)) % cout] } }
-        for b0 in 0..<n { for ci in 0..<cin { for y in 0..<h { for xo in 0..<wd {
-            for co in 0..<cout { for i in 0..<kh { for j in 0..<kw {
-                let oy = y * stride - padding + i, ox = xo * stride - padding + j
-                if oy >= 0 && oy < oh && ox >= 0 && ox < ow {
-                    out[((b0 * cout + co) * oh + oy) * ow + ox] += x[b0, ci, y, xo] * w[ci, co, i, j]
+        for b0 in 0..<n {
+            for ci in 0..<cin {
+                for y in 0..<h {
+                    for xo in 0..<wd {
+                        for co in 0..<cout {
+                            for i in 0..<kh {
+                                for j in 0..<kw {
+                                    let oy = y * stride - padding + i, ox = xo * stride - padding + j
+                                    if oy >= 0 && oy < oh && ox >= 0 && ox < ow {
+                                        out[((b0 * cout + co) * oh + oy) * ow + ox] +=
+                                            x[b0, ci, y, xo] * w[ci, co, i, j]
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
-            } } }
-        } } } }
+            }
+        }
         return ([n, cout, oh, ow], out)
     }
 
     func testConv2dMatchesNaive() throws {
         Random.seed(1)
         var failures: [String] = []
-        for (n, c, h, w, oc, k, s, p) in [(2, 3, 7, 6, 4, 3, 1, 1), (1, 1, 28, 28, 8, 4, 2, 1), (3, 2, 5, 5, 2, 5, 1, 0), (1, 4, 9, 7, 3, 2, 3, 2)] {
+        for (n, c, h, w, oc, k, s, p) in [
+            (2, 3, 7, 6, 4, 3, 1, 1), (1, 1, 28, 28, 8, 4, 2, 1), (3, 2, 5, 5, 2, 5, 1, 0), (1, 4, 9, 7, 3, 2, 3, 2)
+        ] {
             let x = Tensor.randn([n, c, h, w]), wt = Tensor.randn([oc, c, k, k]), b = Tensor.randn([oc])
             let y = try x.conv2d(weight: wt, bias: b, stride: s, padding: p)
-            failures += GradCheck.compare("conv n\(n) c\(c) \(h)x\(w) oc\(oc) k\(k) s\(s) p\(p)",
-                                          y.scalars, naiveConv(x, wt, b, stride: s, padding: p), atol: 1e-4, rtol: 1e-4)
+            failures += GradCheck.compare(
+                "conv n\(n) c\(c) \(h)x\(w) oc\(oc) k\(k) s\(s) p\(p)",
+                y.scalars, naiveConv(x, wt, b, stride: s, padding: p), atol: 1e-4, rtol: 1e-4)
         }
         XCTAssertEqual(failures, [])
     }
@@ -54,16 +83,22 @@ final class ConvTests: XCTestCase {
     func testConvTranspose2dMatchesNaive() throws {
         Random.seed(2)
         var failures: [String] = []
-        for (n, cin, h, cout, k, s, p, op) in [(2, 3, 4, 2, 4, 2, 1, 0), (1, 2, 7, 1, 4, 2, 1, 0), (1, 2, 3, 3, 3, 2, 1, 1), (2, 1, 5, 2, 3, 1, 0, 0)] {
+        for (n, cin, h, cout, k, s, p, op) in [
+            (2, 3, 4, 2, 4, 2, 1, 0), (1, 2, 7, 1, 4, 2, 1, 0), (1, 2, 3, 3, 3, 2, 1, 1), (2, 1, 5, 2, 3, 1, 0, 0)
+        ] {
             let x = Tensor.randn([n, cin, h, h]), wt = Tensor.randn([cin, cout, k, k])
             let y = try x.convTranspose2d(weight: wt, stride: s, padding: p, outputPadding: op)
             let (shape, expected) = naiveConvTranspose(x, wt, stride: s, padding: p, outputPadding: op)
             XCTAssertEqual(y.shape, shape)
-            failures += GradCheck.compare("convT cin\(cin) \(h) cout\(cout) k\(k) s\(s) p\(p) op\(op)", y.scalars, expected, atol: 1e-4, rtol: 1e-4)
+            failures += GradCheck.compare(
+                "convT cin\(cin) \(h) cout\(cout) k\(k) s\(s) p\(p) op\(op)", y.scalars, expected, atol: 1e-4,
+                rtol: 1e-4)
             let b = Tensor.randn([cout])
             let yb = try x.convTranspose2d(weight: wt, bias: b, stride: s, padding: p, outputPadding: op)
             let (_, expectedB) = naiveConvTranspose(x, wt, b, stride: s, padding: p, outputPadding: op)
-            failures += GradCheck.compare("convT+bias cin\(cin) \(h) cout\(cout) k\(k) s\(s) p\(p) op\(op)", yb.scalars, expectedB, atol: 1e-4, rtol: 1e-4)
+            failures += GradCheck.compare(
+                "convT+bias cin\(cin) \(h) cout\(cout) k\(k) s\(s) p\(p) op\(op)", yb.scalars, expectedB, atol: 1e-4,
+                rtol: 1e-4)
         }
         XCTAssertEqual(failures, [])
     }
@@ -96,8 +131,10 @@ final class ConvTests: XCTestCase {
     /// ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩: the two are adjoint.
     func testIm2colAndCol2imAreAdjoint() throws {
         Random.seed(3)
-        for geo in [ConvGeometry(kernel: 3, stride: 1, padding: 1), ConvGeometry(kernel: 4, stride: 2, padding: 1),
-                    ConvGeometry(kernelHeight: 2, kernelWidth: 3, strideHeight: 1, strideWidth: 2, padHeight: 0, padWidth: 1)] {
+        for geo in [
+            ConvGeometry(kernel: 3, stride: 1, padding: 1), ConvGeometry(kernel: 4, stride: 2, padding: 1),
+            ConvGeometry(kernelHeight: 2, kernelWidth: 3, strideHeight: 1, strideWidth: 2, padHeight: 0, padWidth: 1)
+        ] {
             let x = Tensor.randn([2, 3, 6, 7])
             let cols = try x.im2col(geo)
             let y = Tensor.randn(cols.shape)

@@ -8,7 +8,9 @@ final class GEMMTests: XCTestCase {
     /// transpose combination, α/β variants and padded leading dimensions.
     func testBLASMatchesNaiveOnOddShapesAndAllTransposes() {
         var g = RandomGenerator(seed: 3)
-        let shapes = [(1, 1, 1), (3, 5, 7), (17, 1, 9), (1, 13, 4), (33, 31, 29), (64, 65, 63), (130, 7, 257), (5, 5, 0)]
+        let shapes = [
+            (1, 1, 1), (3, 5, 7), (17, 1, 9), (1, 13, 4), (33, 31, 29), (64, 65, 63), (130, 7, 257), (5, 5, 0)
+        ]
         var failures: [String] = []
         for (m, n, k) in shapes {
             for ta in [false, true] {
@@ -22,15 +24,17 @@ final class GEMMTests: XCTestCase {
                         let b = (0..<(br * ldb)).map { _ in g.nextUniform() * 2 - 1 }
                         let c0 = (0..<(m * ldc)).map { _ in g.nextUniform() * 2 - 1 }
                         var expected = c0
-                        BLAS.naiveGEMM(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                                       b: b, ldb: ldb, beta: beta, c: &expected, ldc: ldc)
+                        BLAS.naiveGEMM(
+                            transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                            b: b, ldb: ldb, beta: beta, c: &expected, ldc: ldc)
                         var got = c0
                         a.withUnsafeBufferPointer { pa in
                             b.withUnsafeBufferPointer { pb in
                                 got.withUnsafeMutableBufferPointer { pc in
-                                    BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha,
-                                               a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
-                                               beta: beta, c: pc.baseAddress!, ldc: ldc)
+                                    BLAS.sgemm(
+                                        transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha,
+                                        a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
+                                        beta: beta, c: pc.baseAddress!, ldc: ldc)
                                 }
                             }
                         }
@@ -57,28 +61,42 @@ final class GEMMTests: XCTestCase {
         var g = RandomGenerator(seed: 4)
         var failures: [String] = []
         for (m, n, k) in [(301, 97, 45), (21, 333, 47), (16, 16, 16), (64, 64, 9), (97, 301, 45)] {
-            for ta in [false, true] { for tb in [false, true] { for mode in ["β=0", "β=0.5", "bias"] {
-                let pad = 3
-                let lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad
-                let a = (0..<((ta ? k : m) * lda)).map { _ in g.nextUniform() - 0.5 }
-                let b = (0..<((tb ? n : k) * ldb)).map { _ in g.nextUniform() - 0.5 }
-                let bias = (0..<n).map { _ in g.nextUniform() - 0.5 }
-                var c0 = (0..<(m * ldc)).map { _ in g.nextUniform() - 0.5 }
-                if mode == "bias" { for i in 0..<m { for j in 0..<n { c0[i * ldc + j] = bias[j] } } }
-                var expected = c0
-                BLAS.naiveGEMM(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
-                               beta: mode == "β=0" ? 0 : mode == "bias" ? 1 : 0.5, c: &expected, ldc: ldc)
-                var got = c0
-                if mode == "bias" { for i in 0..<m { for j in 0..<n { got[i * ldc + j] = .nan } } }
-                a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in got.withUnsafeMutableBufferPointer { pc in
-                    bias.withUnsafeBufferPointer { pbias in
-                        BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: lda,
-                                   b: pb.baseAddress!, ldb: ldb, beta: mode == "β=0.5" ? 0.5 : 0, c: pc.baseAddress!, ldc: ldc,
-                                   rowBias: mode == "bias" ? pbias.baseAddress! : nil)
+            for ta in [false, true] {
+                for tb in [false, true] {
+                    for mode in ["β=0", "β=0.5", "bias"] {
+                        let pad = 3
+                        let lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad
+                        let a = (0..<((ta ? k : m) * lda)).map { _ in g.nextUniform() - 0.5 }
+                        let b = (0..<((tb ? n : k) * ldb)).map { _ in g.nextUniform() - 0.5 }
+                        let bias = (0..<n).map { _ in g.nextUniform() - 0.5 }
+                        var c0 = (0..<(m * ldc)).map { _ in g.nextUniform() - 0.5 }
+                        if mode == "bias" { for i in 0..<m { for j in 0..<n { c0[i * ldc + j] = bias[j] } } }
+                        var expected = c0
+                        BLAS.naiveGEMM(
+                            transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+                            beta: mode == "β=0" ? 0 : mode == "bias" ? 1 : 0.5, c: &expected, ldc: ldc)
+                        var got = c0
+                        if mode == "bias" { for i in 0..<m { for j in 0..<n { got[i * ldc + j] = .nan } } }
+                        a.withUnsafeBufferPointer { pa in
+                            b.withUnsafeBufferPointer { pb in
+                                got.withUnsafeMutableBufferPointer { pc in
+                                    bias.withUnsafeBufferPointer { pbias in
+                                        BLAS.sgemm(
+                                            transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!,
+                                            lda: lda,
+                                            b: pb.baseAddress!, ldb: ldb, beta: mode == "β=0.5" ? 0.5 : 0,
+                                            c: pc.baseAddress!, ldc: ldc,
+                                            rowBias: mode == "bias" ? pbias.baseAddress! : nil)
+                                    }
+                                }
+                            }
+                        }
+                        failures += GradCheck.compare(
+                            "split m=\(m) n=\(n) k=\(k) tA=\(ta) tB=\(tb) \(mode)", got, expected, atol: 1e-4,
+                            rtol: 1e-4)
                     }
-                } } }
-                failures += GradCheck.compare("split m=\(m) n=\(n) k=\(k) tA=\(ta) tB=\(tb) \(mode)", got, expected, atol: 1e-4, rtol: 1e-4)
-            } } }
+                }
+            }
         }
         XCTAssertEqual(failures, [])
     }
@@ -132,7 +150,9 @@ final class GEMMTests: XCTestCase {
         let info = BLAS.info
         XCTAssertFalse(info.kernel.isEmpty)
         XCTAssertFalse(info.library.isEmpty)
-        XCTAssertEqual(BLAS.preferredCoreType(cpuFlags: ["avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd", "avx2", "fma"]), "SkylakeX")
+        XCTAssertEqual(
+            BLAS.preferredCoreType(cpuFlags: ["avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd", "avx2", "fma"]
+            ), "SkylakeX")
         XCTAssertEqual(BLAS.preferredCoreType(cpuFlags: ["avx2", "fma"]), "Haswell")
         XCTAssertNil(BLAS.preferredCoreType(cpuFlags: ["sse2"]))
         if let user = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], info.library.hasPrefix("OpenBLAS") {
@@ -145,18 +165,18 @@ final class GEMMTests: XCTestCase {
     /// The processor report reads the first block of /proc/cpuinfo: a Zen 3 with AVX2 and no AVX-512.
     func testCPUReportFromCPUInfo() {
         let text = """
-        processor\t: 0
-        vendor_id\t: AuthenticAMD
-        cpu family\t: 25
-        model\t\t: 1
-        model name\t: AMD EPYC 7B13
-        flags\t\t: fpu sse2 avx avx2 fma bmi1 bmi2 movbe f16c abm
+            processor\t: 0
+            vendor_id\t: AuthenticAMD
+            cpu family\t: 25
+            model\t\t: 1
+            model name\t: AMD EPYC 7B13
+            flags\t\t: fpu sse2 avx avx2 fma bmi1 bmi2 movbe f16c abm
 
-        processor\t: 1
-        vendor_id\t: GenuineIntel
-        model name\t: other
-        flags\t\t: avx512f
-        """
+            processor\t: 1
+            vendor_id\t: GenuineIntel
+            model name\t: other
+            flags\t\t: avx512f
+            """
         let cpu = CPU.parse(text)
         XCTAssertEqual(cpu.vendor, "AuthenticAMD")
         XCTAssertEqual(cpu.modelName, "AMD EPYC 7B13")
@@ -180,10 +200,13 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(ab.shape, [2, 3, 4])
         for i in 0..<2 {
             var expected = [Float](repeating: 0, count: 12)
-            BLAS.naiveGEMM(transA: false, transB: false, m: 3, n: 4, k: 5, alpha: 1,
-                           a: Array(a.scalars[(i * 15)..<(i * 15 + 15)]), lda: 5, b: b.scalars, ldb: 4,
-                           beta: 0, c: &expected, ldc: 4)
-            XCTAssertEqual(GradCheck.compare("batch \(i)", Array(ab.scalars[(i * 12)..<(i * 12 + 12)]), expected, atol: 1e-5, rtol: 1e-5), [])
+            BLAS.naiveGEMM(
+                transA: false, transB: false, m: 3, n: 4, k: 5, alpha: 1,
+                a: Array(a.scalars[(i * 15)..<(i * 15 + 15)]), lda: 5, b: b.scalars, ldb: 4,
+                beta: 0, c: &expected, ldc: 4)
+            XCTAssertEqual(
+                GradCheck.compare(
+                    "batch \(i)", Array(ab.scalars[(i * 12)..<(i * 12 + 12)]), expected, atol: 1e-5, rtol: 1e-5), [])
         }
         let abc = try ab.matmul(c)
         XCTAssertEqual(abc.shape, [2, 3, 2])
@@ -199,7 +222,8 @@ final class GEMMTests: XCTestCase {
     func testMatmulShapeErrorNamesBothShapes() {
         let a = Tensor(zeros: [64, 784]), b = Tensor(zeros: [512, 256])
         XCTAssertThrowsError(try a.matmul(b)) { error in
-            XCTAssertEqual("\(error)", "[matmul] cannot multiply [64, 784] by [512, 256]: inner sizes 784 and 512 differ")
+            XCTAssertEqual(
+                "\(error)", "[matmul] cannot multiply [64, 784] by [512, 256]: inner sizes 784 and 512 differ")
         }
         XCTAssertThrowsError(try Tensor(zeros: [2, 3, 4]).matmul(Tensor(zeros: [3, 4, 5]))) { error in
             XCTAssertTrue("\(error)".contains("cannot broadcast"), "\(error)")

@@ -10,7 +10,7 @@ final class PenaltyTests: XCTestCase {
         let xi = x.detached().requiringGrad()
         let score = try d(params, xi)
         let gx = try grad(of: score.sum(), wrt: [xi], createGraph: true)[0]
-        let norms = try (gx * gx).sum(axes: Array(1..<gx.rank)).sqrt()   // ‖∇ₓD‖₂ per sample
+        let norms = try (gx * gx).sum(axes: Array(1..<gx.rank)).sqrt()  // ‖∇ₓD‖₂ per sample
         return try (norms - 1).pow(2).mean()
     }
 
@@ -22,7 +22,7 @@ final class PenaltyTests: XCTestCase {
         var failures: [String] = []
         for (i, param) in ps.enumerated() {
             let numeric = try GradCheck.numericGradient(ps, i, eps: 1e-2) { try penalty(d, params: $0, x: x) }
-            let analytic = param.grad?.scalars ?? [Float](repeating: 0, count: param.count)   // no path: zero
+            let analytic = param.grad?.scalars ?? [Float](repeating: 0, count: param.count)  // no path: zero
             failures += GradCheck.compare("\(name) param \(i)", analytic, numeric, atol: 3e-3, rtol: 3e-2)
         }
         XCTAssertEqual(failures, [])
@@ -32,9 +32,11 @@ final class PenaltyTests: XCTestCase {
     // measures the jump in slope, not the gradient.
     func testMLPGradientPenaltyParameterGradient() throws {
         Random.seed(5)
-        let params = [Tensor.randn([2, 8], std: 0.7), Tensor.randn([8], std: 0.1),
-                      Tensor.randn([8, 8], std: 0.5), Tensor.randn([8], std: 0.1),
-                      Tensor.randn([8, 1], std: 0.5)]
+        let params = [
+            Tensor.randn([2, 8], std: 0.7), Tensor.randn([8], std: 0.1),
+            Tensor.randn([8, 8], std: 0.5), Tensor.randn([8], std: 0.1),
+            Tensor.randn([8, 1], std: 0.5)
+        ]
         let d: ([Tensor], Tensor) throws -> Tensor = { p, x in
             let h1 = try (x.matmul(p[0]) + p[1]).tanh()
             let h2 = try (h1.matmul(p[2]) + p[3]).softplus()
@@ -45,10 +47,12 @@ final class PenaltyTests: XCTestCase {
 
     func testConvNetGradientPenaltyParameterGradient() throws {
         Random.seed(6)
-        let params = [Tensor.randn([3, 1, 3, 3], std: 0.5), Tensor.randn([3], std: 0.1),
-                      Tensor.randn([27, 1], std: 0.3)]
+        let params = [
+            Tensor.randn([3, 1, 3, 3], std: 0.5), Tensor.randn([3], std: 0.1),
+            Tensor.randn([27, 1], std: 0.3)
+        ]
         let d: ([Tensor], Tensor) throws -> Tensor = { p, x in
-            let h = try x.conv2d(weight: p[0], bias: p[1], stride: 2, padding: 1).softplus()   // [N, 3, 3, 3]
+            let h = try x.conv2d(weight: p[0], bias: p[1], stride: 2, padding: 1).softplus()  // [N, 3, 3, 3]
             return try h.flattened().matmul(p[2])
         }
         try check("conv", d, params: params, x: Tensor.randn([2, 1, 6, 6]))

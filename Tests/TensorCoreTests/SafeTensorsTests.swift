@@ -12,8 +12,9 @@ final class SafeTensorsTests: XCTestCase {
     func testRoundTripWithMetadata() throws {
         Random.seed(1)
         let a = Tensor.randn([3, 4]), b = Tensor([1.5]), s = Tensor(2), e = Tensor(zeros: [0, 7])
-        let archive = SafeTensorsArchive(tensors: [("0.weight", a), ("0.bias", b), ("scalar", s), ("empty", e)],
-                                         metadata: ["spec": "linear 4 -> 3 \"quoted\"\n", "format": "pt"])
+        let archive = SafeTensorsArchive(
+            tensors: [("0.weight", a), ("0.bias", b), ("scalar", s), ("empty", e)],
+            metadata: ["spec": "linear 4 -> 3 \"quoted\"\n", "format": "pt"])
         let path = dir + "/m.safetensors"
         try SafeTensors.write(archive, to: path)
         let back = try SafeTensors.read(from: path)
@@ -28,7 +29,10 @@ final class SafeTensorsTests: XCTestCase {
         let n = Int(bytes[0]) | Int(bytes[1]) << 8
         XCTAssertEqual(n % 8, 0)
         let header = String(decoding: bytes[8..<(8 + n)], as: UTF8.self)
-        XCTAssertTrue(header.hasPrefix("{\"__metadata__\":{\"format\":\"pt\",\"spec\":\"linear 4 -> 3 \\\"quoted\\\"\\n\"},\"0.weight\":{\"dtype\":\"F32\",\"shape\":[3,4],\"data_offsets\":[0,48]}"), header)
+        XCTAssertTrue(
+            header.hasPrefix(
+                "{\"__metadata__\":{\"format\":\"pt\",\"spec\":\"linear 4 -> 3 \\\"quoted\\\"\\n\"},\"0.weight\":{\"dtype\":\"F32\",\"shape\":[3,4],\"data_offsets\":[0,48]}"
+            ), header)
         // No temporary files are left behind.
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["m.safetensors"])
     }
@@ -36,7 +40,8 @@ final class SafeTensorsTests: XCTestCase {
     /// A file written by the reference implementation (Python safetensors),
     /// reproduced byte for byte: header padded with spaces, two tensors.
     func testReadsReferenceLayout() throws {
-        let header = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1,1],"data_offsets":[8,12]}}"#
+        let header =
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1,1],"data_offsets":[8,12]}}"#
         var h = Array(header.utf8)
         while h.count % 8 != 0 { h.append(0x20) }
         var bytes: [UInt8] = []
@@ -71,25 +76,91 @@ final class SafeTensorsTests: XCTestCase {
             ("unterminated JSON", file(header: "{\"w\":{\"dtype\":\"F32\"", data: 0), "not valid JSON"),
             ("not an object", file(header: "[1,2]", data: 0), "does not start with '{'"),
             ("entry not object", file(header: #"{"w":3}"#, data: 0), "entry \"w\" is not an object"),
-            ("unknown dtype", file(header: #"{"w":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}}"#, data: 4), "unknown dtype \"F33\""),
-            ("unsupported dtype", file(header: #"{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: 4), "gans reads F32 tensors only"),
+            (
+                "unknown dtype", file(header: #"{"w":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}}"#, data: 4),
+                "unknown dtype \"F33\""
+            ),
+            (
+                "unsupported dtype", file(header: #"{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: 4),
+                "gans reads F32 tensors only"
+            ),
             ("missing dtype", file(header: #"{"w":{"shape":[1],"data_offsets":[0,4]}}"#, data: 4), "no dtype"),
-            ("negative shape", file(header: #"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, data: 4), "not a non-negative integer"),
-            ("fractional shape", file(header: #"{"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}"#, data: 4), "not a non-negative integer"),
-            ("shape bytes mismatch", file(header: #"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: 8), "needs 3 × 4 bytes"),
-            ("offsets reversed", file(header: #"{"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}}"#, data: 8), "begin after end"),
-            ("offsets out of range", file(header: #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}"#, data: 8), "outside the 8 bytes"),
-            ("overlapping", file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, data: 12), "overlaps"),
-            ("gap", file(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#, data: 12), "belong to no tensor"),
-            ("duplicate name", file(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: 8), "appears twice"),
+            (
+                "negative shape", file(header: #"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, data: 4),
+                "not a non-negative integer"
+            ),
+            (
+                "fractional shape", file(header: #"{"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}"#, data: 4),
+                "not a non-negative integer"
+            ),
+            (
+                "shape bytes mismatch",
+                file(header: #"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: 8), "needs 3 × 4 bytes"
+            ),
+            (
+                "offsets reversed", file(header: #"{"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}}"#, data: 8),
+                "begin after end"
+            ),
+            (
+                "offsets out of range",
+                file(header: #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}"#, data: 8),
+                "outside the 8 bytes"
+            ),
+            (
+                "overlapping",
+                file(
+                    header:
+                        #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+                    data: 12), "overlaps"
+            ),
+            (
+                "gap",
+                file(
+                    header:
+                        #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#,
+                    data: 12), "belong to no tensor"
+            ),
+            (
+                "duplicate name",
+                file(
+                    header:
+                        #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                    data: 8), "appears twice"
+            ),
             ("bad metadata", file(header: #"{"__metadata__":{"k":1}}"#, data: 0), "is not a string"),
-            ("shape overflow", file(header: #"{"w":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}}"#, data: 4), "more than 2147483647"),
-            ("shape overflow in the product", file(header: #"{"w":{"dtype":"F32","shape":[2147483647,2147483647,2147483647],"data_offsets":[0,4]}}"#, data: 4), "too large"),
-            ("repeated key in metadata", file(header: #"{"__metadata__":{"a":"1","a":"2"}}"#, data: 0), "appears twice"),
-            ("repeated field", file(header: #"{"w":{"dtype":"F32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: 4), "appears twice"),
-            ("huge integer", file(header: #"{"w":{"dtype":"F32","shape":[99999999999999999999999],"data_offsets":[0,4]}}"#, data: 4), "not a non-negative integer"),
-            ("deep nesting", file(header: "{\"w\":" + String(repeating: "[", count: 100) + String(repeating: "]", count: 100) + "}", data: 0), "nested too deeply"),
-            ("bad escape", file(header: #"{"w\q":1}"#, data: 0), "invalid escape"),
+            (
+                "shape overflow",
+                file(
+                    header: #"{"w":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}}"#, data: 4),
+                "more than 2147483647"
+            ),
+            (
+                "shape overflow in the product",
+                file(
+                    header: #"{"w":{"dtype":"F32","shape":[2147483647,2147483647,2147483647],"data_offsets":[0,4]}}"#,
+                    data: 4), "too large"
+            ),
+            (
+                "repeated key in metadata", file(header: #"{"__metadata__":{"a":"1","a":"2"}}"#, data: 0),
+                "appears twice"
+            ),
+            (
+                "repeated field",
+                file(header: #"{"w":{"dtype":"F32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: 4),
+                "appears twice"
+            ),
+            (
+                "huge integer",
+                file(header: #"{"w":{"dtype":"F32","shape":[99999999999999999999999],"data_offsets":[0,4]}}"#, data: 4),
+                "not a non-negative integer"
+            ),
+            (
+                "deep nesting",
+                file(
+                    header: "{\"w\":" + String(repeating: "[", count: 100) + String(repeating: "]", count: 100) + "}",
+                    data: 0), "nested too deeply"
+            ),
+            ("bad escape", file(header: #"{"w\q":1}"#, data: 0), "invalid escape")
         ]
         for (name, bytes, expected) in corpus {
             XCTAssertThrowsError(try SafeTensors.decode(bytes, source: name), name) { e in
@@ -117,7 +188,8 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertThrowsError(try SafeTensors.read(from: dir)) { e in
             XCTAssertTrue("\(e)".contains("is a folder"), "\(e)")
         }
-        XCTAssertThrowsError(try SafeTensors.write(SafeTensorsArchive(tensors: []), to: dir + "/missing/x.safetensors")) { e in
+        XCTAssertThrowsError(try SafeTensors.write(SafeTensorsArchive(tensors: []), to: dir + "/missing/x.safetensors"))
+        { e in
             XCTAssertTrue("\(e)".contains("does not exist"), "\(e)")
         }
     }
@@ -126,7 +198,8 @@ final class SafeTensorsTests: XCTestCase {
     func testAtomicReplace() throws {
         let path = dir + "/w.safetensors"
         try SafeTensors.write(SafeTensorsArchive(tensors: [("a", Tensor([1]))]), to: path)
-        XCTAssertThrowsError(try SafeTensors.write(SafeTensorsArchive(tensors: [("a", Tensor([2])), ("a", Tensor([3]))]), to: path))
+        XCTAssertThrowsError(
+            try SafeTensors.write(SafeTensorsArchive(tensors: [("a", Tensor([2])), ("a", Tensor([3]))]), to: path))
         XCTAssertEqual(try SafeTensors.read(from: path)["a"]?.scalars, [1])
         try SafeTensors.write(SafeTensorsArchive(tensors: [("a", Tensor([2]))]), to: path)
         XCTAssertEqual(try SafeTensors.read(from: path)["a"]?.scalars, [2])

@@ -50,8 +50,9 @@ final class TensorTests: XCTestCase {
 
     func testPrintingLikePyTorch() throws {
         XCTAssertEqual("\(Tensor([1, 2, 3]))", "tensor([1., 2., 3.], shape=[3])")
-        XCTAssertEqual("\(Tensor(rows: [[0.5, -1.25], [3, 4]]))",
-                       "tensor([[ 0.5000, -1.2500],\n        [ 3.0000,  4.0000]], shape=[2, 2])")
+        XCTAssertEqual(
+            "\(Tensor(rows: [[0.5, -1.25], [3, 4]]))",
+            "tensor([[ 0.5000, -1.2500],\n        [ 3.0000,  4.0000]], shape=[2, 2])")
         XCTAssertEqual("\(Tensor(2.5))", "tensor(2.5000, shape=[])")
         XCTAssertEqual("\(Tensor([1e-6, 1]))", "tensor([1.0000e-06, 1.0000e+00], shape=[2])")
         XCTAssertEqual("\(Tensor([.nan, 1.5]))", "tensor([   nan, 1.5000], shape=[2])")
@@ -65,7 +66,9 @@ final class TensorTests: XCTestCase {
         XCTAssertTrue(big.hasSuffix("1997., 1998., 1999.]], shape=[40, 50])"), big)
         XCTAssertEqual(big.split(separator: "\n").count, 7)
         let cube = "\(try Tensor.arange(8).reshaped(to: [2, 2, 2]))"
-        XCTAssertEqual(cube, "tensor([[[0., 1.],\n         [2., 3.]],\n\n        [[4., 5.],\n         [6., 7.]]], shape=[2, 2, 2])")
+        XCTAssertEqual(
+            cube, "tensor([[[0., 1.],\n         [2., 3.]],\n\n        [[4., 5.],\n         [6., 7.]]], shape=[2, 2, 2])"
+        )
     }
 
     /// Shapes from user input never trap: every mismatch throws a message
@@ -78,17 +81,32 @@ final class TensorTests: XCTestCase {
             ("[reshape] only one dimension can be -1", { try x.reshaped(to: [-1, -1]) }),
             ("[sum] axis 2 is out of range for a tensor of rank 2", { try x.sum(axes: [2]) }),
             ("[permute] [0, 0] is not a permutation", { try x.permuted([0, 0]) }),
-            ("[concat] tensor 1 has shape [2, 4] but tensor 0 has [2, 3]: only dimension 0 may differ", { try Tensor.concat([x, Tensor(zeros: [2, 4])]) }),
+            (
+                "[concat] tensor 1 has shape [2, 4] but tensor 0 has [2, 3]: only dimension 0 may differ",
+                { try Tensor.concat([x, Tensor(zeros: [2, 4])]) }
+            ),
             ("[slice] range 1..<5 is outside 0..<3 of axis 1", { try x.slice(axis: 1, start: 1, end: 5) }),
             ("[gather] index 7.0 at position 0 is not an integer in 0..<2", { try x.gatherRows(Tensor([7])) }),
             ("[gather] index 0.5 at position 0 is not an integer", { try x.gatherRows(Tensor([0.5])) }),
-            ("[oneHot] index -1.0 at position 0 is not an integer in 0..<3", { try Tensor.oneHot(Tensor([-1]), classes: 3) }),
+            (
+                "[oneHot] index -1.0 at position 0 is not an integer in 0..<3",
+                { try Tensor.oneHot(Tensor([-1]), classes: 3) }
+            ),
             ("[softmax] axis 5 is out of range", { try x.softmax(axis: 5) }),
-            ("[max] cannot take the maximum over axis 0, which has size 0", { try Tensor(zeros: [0, 2]).max(axes: [0]) }),
+            (
+                "[max] cannot take the maximum over axis 0, which has size 0",
+                { try Tensor(zeros: [0, 2]).max(axes: [0]) }
+            ),
             ("[transpose] needs at least 2 dimensions", { try Tensor([1]).transposed() }),
-            ("[batchNorm] weight has shape [2], expected [3]", { try x.batchNorm(weight: Tensor([1, 1]), bias: nil, runningMean: nil, runningVar: nil, training: true) }),
+            (
+                "[batchNorm] weight has shape [2], expected [3]",
+                {
+                    try x.batchNorm(
+                        weight: Tensor([1, 1]), bias: nil, runningMean: nil, runningVar: nil, training: true)
+                }
+            ),
             ("[mse] target [3] does not match input [2, 3]", { try x.mseLoss(Tensor(zeros: [3])) }),
-            ("[dropout] probability must be in [0, 1), found 1.5", { try x.dropout(p: 1.5, training: true) }),
+            ("[dropout] probability must be in [0, 1), found 1.5", { try x.dropout(p: 1.5, training: true) })
         ]
         for (expected, op) in cases {
             XCTAssertThrowsError(try op(), expected) { e in
@@ -109,7 +127,7 @@ final class TensorTests: XCTestCase {
 
     func testBufferPoolPeaksCoverWhatWasLive() {
         let pool = BufferPool.shared
-        let count = 3_000_017   // a size nothing else asks for, so the pool has no buffer of it cached
+        let count = 3_000_017  // a size nothing else asks for, so the pool has no buffer of it cached
         let big = Tensor(zeros: [count])
         let (live, held) = pool.peaks
         XCTAssertGreaterThanOrEqual(live, pool.bytesInUse)

@@ -4,8 +4,10 @@ import TensorCore
 
 /// Each op on a hand-computed case.
 final class ValueTests: XCTestCase {
-    func assertValues(_ t: Tensor, _ expected: [Float], shape: [Int]? = nil, accuracy: Float = 1e-5,
-                      file: StaticString = #filePath, line: UInt = #line) {
+    func assertValues(
+        _ t: Tensor, _ expected: [Float], shape: [Int]? = nil, accuracy: Float = 1e-5,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         if let shape { XCTAssertEqual(t.shape, shape, file: file, line: line) }
         XCTAssertEqual(t.count, expected.count, file: file, line: line)
         for (a, b) in zip(t.scalars, expected) {
@@ -63,7 +65,7 @@ final class ValueTests: XCTestCase {
         assertValues(try Tensor([1, 2, 3, 4]).variance(), [1.6666666])
         assertValues(try Tensor([1, 2, 3, 4]).variance(unbiased: false), [1.25])
         assertValues(try Tensor([1, 2, 3]).logSumExp(), [3.40760596])
-        assertValues(try Tensor([1000, 1000]).logSumExp(), [1000.6931472])     // no overflow
+        assertValues(try Tensor([1000, 1000]).logSumExp(), [1000.6931472])  // no overflow
         assertValues(try a.argmax(axis: 1), [2, 1])
         // Gradients of max split evenly between ties.
         let t = Tensor([1, 3, 3]).requiringGrad()
@@ -78,7 +80,8 @@ final class ValueTests: XCTestCase {
         let x = Tensor(rows: [[1, 2, 3], [1000, 1000, 1000]])
         assertValues(try x.softmax(), [0.09003057, 0.24472847, 0.66524096, 1.0 / 3, 1.0 / 3, 1.0 / 3])
         assertValues(try x.logSoftmax(), [-2.40760596, -1.40760596, -0.40760596, -1.09861229, -1.09861229, -1.09861229])
-        assertValues(try Tensor(rows: [[1, 2], [3, 4]]).softmax(axis: 0), [0.11920292, 0.11920292, 0.88079708, 0.88079708])
+        assertValues(
+            try Tensor(rows: [[1, 2], [3, 4]]).softmax(axis: 0), [0.11920292, 0.11920292, 0.88079708, 0.88079708])
     }
 
     func testShapeOps() throws {
@@ -89,13 +92,18 @@ final class ValueTests: XCTestCase {
         let x = Tensor.arange(24)
         let p = try x.reshaped(to: [2, 3, 4]).permuted([2, 0, 1])
         XCTAssertEqual(p.shape, [4, 2, 3])
-        XCTAssertEqual(p[1, 1, 2], 21)                   // p[i, j, k] = x[j, k, i] = 12j + 4k + i
-        assertValues(try Tensor.concat([a, Tensor(rows: [[7, 8, 9]])], axis: 0), [1, -2, 3, -4, 5, -6, 7, 8, 9], shape: [3, 3])
-        assertValues(try Tensor.concat([a, Tensor(rows: [[7], [8]])], axis: 1), [1, -2, 3, 7, -4, 5, -6, 8], shape: [2, 4])
+        XCTAssertEqual(p[1, 1, 2], 21)  // p[i, j, k] = x[j, k, i] = 12j + 4k + i
+        assertValues(
+            try Tensor.concat([a, Tensor(rows: [[7, 8, 9]])], axis: 0), [1, -2, 3, -4, 5, -6, 7, 8, 9], shape: [3, 3])
+        assertValues(
+            try Tensor.concat([a, Tensor(rows: [[7], [8]])], axis: 1), [1, -2, 3, 7, -4, 5, -6, 8], shape: [2, 4])
         assertValues(try a.slice(axis: 1, start: 1, end: 3), [-2, 3, 5, -6], shape: [2, 2])
         assertValues(try Tensor([1, 2]).padded(axis: 0, before: 1, after: 2), [0, 1, 2, 0, 0])
-        assertValues(try Tensor(rows: [[1, 2], [3, 4], [5, 6]]).gatherRows(Tensor([2, 0, 2])), [5, 6, 1, 2, 5, 6], shape: [3, 2])
-        assertValues(try Tensor(rows: [[1, 1], [2, 2], [3, 3]]).scatterAddRows(Tensor([1, 0, 1]), rows: 2), [2, 2, 4, 4], shape: [2, 2])
+        assertValues(
+            try Tensor(rows: [[1, 2], [3, 4], [5, 6]]).gatherRows(Tensor([2, 0, 2])), [5, 6, 1, 2, 5, 6], shape: [3, 2])
+        assertValues(
+            try Tensor(rows: [[1, 1], [2, 2], [3, 3]]).scatterAddRows(Tensor([1, 0, 1]), rows: 2), [2, 2, 4, 4],
+            shape: [2, 2])
         assertValues(try Tensor.oneHot(Tensor([2, 0]), classes: 3), [0, 0, 1, 1, 0, 0], shape: [2, 3])
         assertValues(try Tensor([1, 2]).reshaped(to: [2, 1]).broadcast(to: [2, 3]), [1, 1, 1, 2, 2, 2])
         assertValues(try Tensor(ones: [2, 3]).sumTo([3]), [2, 2, 2])
@@ -108,7 +116,8 @@ final class ValueTests: XCTestCase {
     /// against naive index arithmetic.
     func testPermutationsAgainstNaiveIndexing() throws {
         func permutations(_ a: [Int]) -> [[Int]] {
-            a.count <= 1 ? [a] : a.indices.flatMap { i in permutations(Array(a[..<i] + a[(i + 1)...])).map { [a[i]] + $0 } }
+            a.count <= 1
+                ? [a] : a.indices.flatMap { i in permutations(Array(a[..<i] + a[(i + 1)...])).map { [a[i]] + $0 } }
         }
         let shape = [3, 4, 5, 2]
         let x = try Tensor.arange(0, Float(shape.reduce(1, *))).reshaped(to: shape)
@@ -117,11 +126,17 @@ final class ValueTests: XCTestCase {
             let y = try x.permuted(p)
             XCTAssertEqual(y.shape, p.map { shape[$0] })
             var expected: [Float] = []
-            for a in 0..<y.shape[0] { for b in 0..<y.shape[1] { for c in 0..<y.shape[2] { for d in 0..<y.shape[3] {
-                var idx = [0, 0, 0, 0]
-                idx[p[0]] = a; idx[p[1]] = b; idx[p[2]] = c; idx[p[3]] = d
-                expected.append(Float(zip(idx, strides).reduce(0) { $0 + $1.0 * $1.1 }))
-            } } } }
+            for a in 0..<y.shape[0] {
+                for b in 0..<y.shape[1] {
+                    for c in 0..<y.shape[2] {
+                        for d in 0..<y.shape[3] {
+                            var idx = [0, 0, 0, 0]
+                            idx[p[0]] = a; idx[p[1]] = b; idx[p[2]] = c; idx[p[3]] = d
+                            expected.append(Float(zip(idx, strides).reduce(0) { $0 + $1.0 * $1.1 }))
+                        }
+                    }
+                }
+            }
             XCTAssertEqual(y.scalars, expected, "permutation \(p)")
         }
         let m = try Tensor.arange(0, 70 * 45).reshaped(to: [70, 45])
@@ -152,11 +167,16 @@ final class ValueTests: XCTestCase {
         let rm = Tensor(zeros: [2]), rv = Tensor(ones: [2])
         let y = try x.batchNorm(weight: nil, bias: nil, runningMean: rm, runningVar: rv, training: true, epsilon: 0)
         assertValues(y, [-1, -1, 1, 1])
-        assertValues(rm, [0.2, 2])                        // 0.9·0 + 0.1·mean
-        assertValues(rv, [0.9 + 0.1 * 2, 0.9 + 0.1 * 200]) // unbiased variances 2 and 200
-        let ye = try x.batchNorm(weight: Tensor([2, 2]), bias: Tensor([1, 1]), runningMean: rm, runningVar: rv, training: false, epsilon: 0)
-        assertValues(ye, [1 + 2 * 0.8 / Float(1.1).squareRoot(), 1 + 2 * 8 / Float(20.9).squareRoot(),
-                          1 + 2 * 2.8 / Float(1.1).squareRoot(), 1 + 2 * 28 / Float(20.9).squareRoot()])
+        assertValues(rm, [0.2, 2])  // 0.9·0 + 0.1·mean
+        assertValues(rv, [0.9 + 0.1 * 2, 0.9 + 0.1 * 200])  // unbiased variances 2 and 200
+        let ye = try x.batchNorm(
+            weight: Tensor([2, 2]), bias: Tensor([1, 1]), runningMean: rm, runningVar: rv, training: false, epsilon: 0)
+        assertValues(
+            ye,
+            [
+                1 + 2 * 0.8 / Float(1.1).squareRoot(), 1 + 2 * 8 / Float(20.9).squareRoot(),
+                1 + 2 * 2.8 / Float(1.1).squareRoot(), 1 + 2 * 28 / Float(20.9).squareRoot()
+            ])
         // Per-channel statistics of images (35 pixels: vector lanes and a tail) against Double sums.
         Random.seed(9)
         let images = Tensor.randn([3, 4, 5, 7], mean: 2, std: 3)
@@ -213,8 +233,11 @@ final class ValueTests: XCTestCase {
         let gs = g.scalars
         func same(_ a: [Float], _ b: [Float], _ what: String) {
             XCTAssertEqual(a.count, b.count, what)
-            let bad = zip(a, b).enumerated().first { !($0.element.0 == $0.element.1 || ($0.element.0.isNaN && $0.element.1.isNaN)) }
-            XCTAssertNil(bad, "\(what): element \(bad?.offset ?? -1) is \(bad?.element.0 ?? 0), expected \(bad?.element.1 ?? 0)")
+            let bad = zip(a, b).enumerated().first {
+                !($0.element.0 == $0.element.1 || ($0.element.0.isNaN && $0.element.1.isNaN))
+            }
+            XCTAssertNil(
+                bad, "\(what): element \(bad?.offset ?? -1) is \(bad?.element.0 ?? 0), expected \(bad?.element.1 ?? 0)")
         }
         same(x.relu().scalars, xs.map { $0 < 0 ? 0 : $0 }, "relu")
         same(x.leakyRelu(0.2).scalars, xs.map { $0 < 0 ? 0.2 * $0 : $0 }, "leaky relu")

@@ -20,9 +20,11 @@ public enum GradCheck {
     /// Compares the gradient of Σ w ⊙ f(inputs) with respect to each input
     /// against central differences. Inputs are copied; only those listed in
     /// `differentiable` (all by default) are checked.
-    public static func first(_ name: String, _ inputs: [Tensor], differentiable: [Int]? = nil,
-                             eps: Float = 1e-2, atol: Float = 2e-3, rtol: Float = 2e-2,
-                             _ f: ([Tensor]) throws -> Tensor) -> [String] {
+    public static func first(
+        _ name: String, _ inputs: [Tensor], differentiable: [Int]? = nil,
+        eps: Float = 1e-2, atol: Float = 2e-3, rtol: Float = 2e-2,
+        _ f: ([Tensor]) throws -> Tensor
+    ) -> [String] {
         let which = differentiable ?? Array(inputs.indices)
         do {
             let xs = inputs.map { $0.copy() }
@@ -43,8 +45,10 @@ public enum GradCheck {
     /// Like `first`, for a computation that reads its own tensors (a layer and
     /// its parameters): the gradient with respect to those very tensors,
     /// against central differences made by perturbing them in place.
-    public static func inPlace(_ name: String, _ tensors: [Tensor], eps: Float = 1e-2, atol: Float = 2e-3,
-                               rtol: Float = 2e-2, _ f: () throws -> Tensor) -> [String] {
+    public static func inPlace(
+        _ name: String, _ tensors: [Tensor], eps: Float = 1e-2, atol: Float = 2e-3,
+        rtol: Float = 2e-2, _ f: () throws -> Tensor
+    ) -> [String] {
         do {
             let saved = tensors.map(\.requiresGrad)
             defer { for (t, r) in zip(tensors, saved) { t.requiresGrad = r } }
@@ -53,7 +57,8 @@ public enum GradCheck {
             var failures: [String] = []
             for (i, t) in tensors.enumerated() {
                 let numeric = try numericGradient(tensors, i, eps: eps) { _ in try scalarize(f()) }
-                failures += compare("\(name): tensor \(i) \(t.shape)", analytic[i].scalars, numeric, atol: atol, rtol: rtol)
+                failures += compare(
+                    "\(name): tensor \(i) \(t.shape)", analytic[i].scalars, numeric, atol: atol, rtol: rtol)
             }
             return failures
         } catch {
@@ -63,9 +68,11 @@ public enum GradCheck {
 
     /// Second order: h(x) = Σ v ⊙ ∂(Σ w ⊙ f(x))/∂x, built with `createGraph`;
     /// compares ∂h/∂x with central differences of h.
-    public static func second(_ name: String, _ inputs: [Tensor], differentiable: [Int]? = nil,
-                              eps: Float = 1e-2, atol: Float = 5e-3, rtol: Float = 5e-2,
-                              _ f: ([Tensor]) throws -> Tensor) -> [String] {
+    public static func second(
+        _ name: String, _ inputs: [Tensor], differentiable: [Int]? = nil,
+        eps: Float = 1e-2, atol: Float = 5e-3, rtol: Float = 5e-2,
+        _ f: ([Tensor]) throws -> Tensor
+    ) -> [String] {
         let which = differentiable ?? Array(inputs.indices)
         func h(_ xs: [Tensor], createGraph: Bool) throws -> Tensor {
             let loss = try scalarize(f(xs))
@@ -83,11 +90,12 @@ public enum GradCheck {
             if hx.requiresGrad {
                 analytic = try grad(of: hx, wrt: which.map { xs[$0] })
             } else {
-                analytic = which.map { Tensor(zeros: xs[$0].shape) }   // h does not depend on x: linear f
+                analytic = which.map { Tensor(zeros: xs[$0].shape) }  // h does not depend on x: linear f
             }
             for (k, i) in which.enumerated() {
                 let numeric = try numericGradient(xs, i, eps: eps) { try h($0, createGraph: false) }
-                failures += compare("\(name): second order d/dinput\(i)", analytic[k].scalars, numeric, atol: atol, rtol: rtol)
+                failures += compare(
+                    "\(name): second order d/dinput\(i)", analytic[k].scalars, numeric, atol: atol, rtol: rtol)
             }
             return failures
         } catch {
@@ -96,8 +104,10 @@ public enum GradCheck {
     }
 
     /// Central differences of a scalar function with respect to input `i`.
-    public static func numericGradient(_ xs: [Tensor], _ i: Int, eps: Float,
-                                       _ f: ([Tensor]) throws -> Tensor) throws -> [Float] {
+    public static func numericGradient(
+        _ xs: [Tensor], _ i: Int, eps: Float,
+        _ f: ([Tensor]) throws -> Tensor
+    ) throws -> [Float] {
         let x = xs[i]
         var result = [Float](repeating: 0, count: x.count)
         for j in 0..<x.count {
@@ -124,13 +134,16 @@ public enum GradCheck {
     }
 
     /// A tensor of values in ±[low, high] (away from 0, for ops with a kink there).
-    public static func values(_ shape: [Int], low: Float = 0.1, high: Float = 1.0, seed: UInt64 = 1,
-                              positive: Bool = false) -> Tensor {
+    public static func values(
+        _ shape: [Int], low: Float = 0.1, high: Float = 1.0, seed: UInt64 = 1,
+        positive: Bool = false
+    ) -> Tensor {
         var g = RandomGenerator(seed: seed)
         let n = shape.reduce(1, *)
-        return Tensor((0..<n).map { _ in
-            let m = low + (high - low) * g.nextUniform()
-            return positive || g.nextUniform() < 0.5 ? m : -m
-        }, shape: shape)
+        return Tensor(
+            (0..<n).map { _ in
+                let m = low + (high - low) * g.nextUniform()
+                return positive || g.nextUniform() < 0.5 ? m : -m
+            }, shape: shape)
     }
 }

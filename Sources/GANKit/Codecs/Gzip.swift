@@ -11,7 +11,9 @@ public enum Gzip {
     /// The whole decompressed content of gzip data (all members).
     /// Stops with an error once the output passes `maxBytes`, so a small file
     /// that expands to gigabytes costs no more than the limit.
-    public static func decompress(_ data: [UInt8], source: String = "gzip data", maxBytes: Int = 1 << 30) throws -> [UInt8] {
+    public static func decompress(_ data: [UInt8], source: String = "gzip data", maxBytes: Int = 1 << 30) throws
+        -> [UInt8]
+    {
         var stream = z_stream()
         // 15 window bits + 32: detect gzip or zlib headers.
         guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -34,12 +36,16 @@ public enum Gzip {
                 }
                 out.append(contentsOf: chunk[0..<(chunk.count - Int(stream.avail_out))])
                 if out.count > maxBytes {
-                    throw DecodeError(source: source, message: "it expands past \(maxBytes) bytes (\(maxBytes >> 20) MiB), more than gans reads")
+                    throw DecodeError(
+                        source: source,
+                        message: "it expands past \(maxBytes) bytes (\(maxBytes >> 20) MiB), more than gans reads")
                 }
                 if status == Z_STREAM_END {
                     // Another gzip member may follow.
                     if stream.avail_in == 0 { return }
-                    guard inflateReset(&stream) == Z_OK else { throw DecodeError(source: source, message: "cannot read the next member") }
+                    guard inflateReset(&stream) == Z_OK else {
+                        throw DecodeError(source: source, message: "cannot read the next member")
+                    }
                     continue
                 }
                 guard status == Z_OK else {
@@ -60,9 +66,13 @@ public enum Gzip {
         var bound = compressBound(uLong(data.count))
         var packed = [UInt8](repeating: 0, count: Int(bound))
         let status = packed.withUnsafeMutableBufferPointer { out in
-            data.withUnsafeBufferPointer { inp in compress2(out.baseAddress, &bound, inp.baseAddress, uLong(inp.count), level) }
+            data.withUnsafeBufferPointer { inp in
+                compress2(out.baseAddress, &bound, inp.baseAddress, uLong(inp.count), level)
+            }
         }
-        guard status == Z_OK else { throw DecodeError(source: "compress", message: "zlib could not compress (status \(status))") }
+        guard status == Z_OK else {
+            throw DecodeError(source: "compress", message: "zlib could not compress (status \(status))")
+        }
         packed.removeLast(packed.count - Int(bound))
         return packed
     }

@@ -7,16 +7,25 @@ extension Loaders {
     /// PGM and PPM: P2/P5 (grey) and P3/P6 (RGB), ASCII or binary, 8- or 16-bit.
     public static func netpbm(_ path: String) throws -> Tensor {
         let b = try AtomicFile.read(path)
-        func fail(_ m: String, _ at: Int) -> FileError { FileError(path, "not a valid PGM/PPM file: \(m) at byte \(at)") }
-        guard b.count >= 2, b[0] == UInt8(ascii: "P"), [UInt8(ascii: "2"), UInt8(ascii: "3"), UInt8(ascii: "5"), UInt8(ascii: "6")].contains(b[1]) else {
+        func fail(_ m: String, _ at: Int) -> FileError {
+            FileError(path, "not a valid PGM/PPM file: \(m) at byte \(at)")
+        }
+        guard b.count >= 2, b[0] == UInt8(ascii: "P"),
+            [UInt8(ascii: "2"), UInt8(ascii: "3"), UInt8(ascii: "5"), UInt8(ascii: "6")].contains(b[1])
+        else {
             throw fail("it does not start with P2, P3, P5 or P6", 0)
         }
         let kind = b[1] - UInt8(ascii: "0")
         var i = 2
         func token() throws -> Int {
             while i < b.count {
-                if b[i] == UInt8(ascii: "#") { while i < b.count && b[i] != 10 { i += 1 } }
-                else if b[i] == 32 || (9...13).contains(b[i]) { i += 1 } else { break }
+                if b[i] == UInt8(ascii: "#") {
+                    while i < b.count && b[i] != 10 { i += 1 }
+                } else if b[i] == 32 || (9...13).contains(b[i]) {
+                    i += 1
+                } else {
+                    break
+                }
             }
             let start = i
             var v = 0
@@ -41,9 +50,11 @@ extension Loaders {
                 values[k] = Float(v) / Float(maxv)
             }
         } else {
-            i += 1   // the single whitespace byte after the header
+            i += 1  // the single whitespace byte after the header
             let size = maxv > 255 ? 2 : 1
-            guard b.count - i >= n * size else { throw fail("the pixels need \(n * size) bytes, \(Swift.max(0, b.count - i)) remain", i) }
+            guard b.count - i >= n * size else {
+                throw fail("the pixels need \(n * size) bytes, \(Swift.max(0, b.count - i)) remain", i)
+            }
             for k in 0..<n {
                 let v = size == 1 ? Int(b[i + k]) : Int(b[i + 2 * k]) << 8 | Int(b[i + 2 * k + 1])
                 values[k] = Float(Swift.min(v, maxv)) / Float(maxv)
@@ -52,7 +63,9 @@ extension Loaders {
         // Interleaved pixels to [C, H, W].
         let out = Tensor(zeros: [channels, h, w])
         out.withUnsafeMutableBufferPointer { p in
-            for y in 0..<h { for x in 0..<w { for c in 0..<channels { p[(c * h + y) * w + x] = values[(y * w + x) * channels + c] } } }
+            for y in 0..<h {
+                for x in 0..<w { for c in 0..<channels { p[(c * h + y) * w + x] = values[(y * w + x) * channels + c] } }
+            }
         }
         return out
     }
@@ -75,8 +88,13 @@ extension Loaders {
             let type = String(decoding: b[(o + 4)..<(o + 8)], as: UTF8.self)
             let data = Array(b[(o + 8)..<(o + 8 + len)])
             let stored = UInt(u32(o + 8 + len))
-            let crc = b[(o + 4)..<(o + 8 + len)].withContiguousStorageIfAvailable { crc32(0, $0.baseAddress, UInt32($0.count)) }
-                ?? Array(b[(o + 4)..<(o + 8 + len)]).withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) }
+            let crc =
+                b[(o + 4)..<(o + 8 + len)].withContiguousStorageIfAvailable {
+                    crc32(0, $0.baseAddress, UInt32($0.count))
+                }
+                ?? Array(b[(o + 4)..<(o + 8 + len)]).withUnsafeBufferPointer {
+                    crc32(0, $0.baseAddress, UInt32($0.count))
+                }
             guard UInt(crc) == stored else { throw fail("chunk \(type) has a wrong CRC", o) }
             switch type {
             case "IHDR":
@@ -103,7 +121,9 @@ extension Loaders {
         guard !idat.isEmpty else { throw fail("there is no image data (IDAT)", o) }
         let raw = try Gzip.decompress(idat, source: path)
         let stride = w * channels
-        guard raw.count >= h * (stride + 1) else { throw fail("the image data holds \(raw.count) bytes, \(h * (stride + 1)) are needed", o) }
+        guard raw.count >= h * (stride + 1) else {
+            throw fail("the image data holds \(raw.count) bytes, \(h * (stride + 1)) are needed", o)
+        }
         var pixels = [UInt8](repeating: 0, count: h * stride)
         for y in 0..<h {
             let filter = raw[y * (stride + 1)]
@@ -129,7 +149,13 @@ extension Loaders {
         }
         let out = Tensor(zeros: [channels, h, w])
         out.withUnsafeMutableBufferPointer { p in
-            for y in 0..<h { for x in 0..<w { for c in 0..<channels { p[(c * h + y) * w + x] = Float(pixels[y * stride + x * channels + c]) / 255 } } }
+            for y in 0..<h {
+                for x in 0..<w {
+                    for c in 0..<channels {
+                        p[(c * h + y) * w + x] = Float(pixels[y * stride + x * channels + c]) / 255
+                    }
+                }
+            }
         }
         return out
     }
@@ -148,23 +174,30 @@ extension Loaders {
             let file = path + "/" + name
             let img = name.lowercased().hasSuffix(".png") ? try png(file) : try netpbm(file)
             let (c, h, w) = (img.shape[0], img.shape[1], img.shape[2])
-            let colour = Swift.min(c, 3) == 3 ? 3 : 1                     // drop alpha
+            let colour = Swift.min(c, 3) == 3 ? 3 : 1  // drop alpha
             let src = img.scalars
             out.withUnsafeMutableBufferPointer { p in
                 for y in 0..<size {
                     for x in 0..<size {
-                        let fy = (Float(y) + 0.5) * Float(h) / Float(size) - 0.5, fx = (Float(x) + 0.5) * Float(w) / Float(size) - 0.5
-                        let y0 = Swift.max(0, Swift.min(h - 1, Int(fy.rounded(.down)))), x0 = Swift.max(0, Swift.min(w - 1, Int(fx.rounded(.down))))
+                        let fy = (Float(y) + 0.5) * Float(h) / Float(size) - 0.5,
+                            fx = (Float(x) + 0.5) * Float(w) / Float(size) - 0.5
+                        let y0 = Swift.max(0, Swift.min(h - 1, Int(fy.rounded(.down)))),
+                            x0 = Swift.max(0, Swift.min(w - 1, Int(fx.rounded(.down))))
                         let y1 = Swift.min(h - 1, y0 + 1), x1 = Swift.min(w - 1, x0 + 1)
-                        let ty = Swift.max(0, Swift.min(1, fy - Float(y0))), tx = Swift.max(0, Swift.min(1, fx - Float(x0)))
+                        let ty = Swift.max(0, Swift.min(1, fy - Float(y0))),
+                            tx = Swift.max(0, Swift.min(1, fx - Float(x0)))
                         func at(_ ch: Int, _ yy: Int, _ xx: Int) -> Float { src[(ch * h + yy) * w + xx] }
                         func sample(_ ch: Int) -> Float {
-                            (1 - ty) * ((1 - tx) * at(ch, y0, x0) + tx * at(ch, y0, x1)) + ty * ((1 - tx) * at(ch, y1, x0) + tx * at(ch, y1, x1))
+                            (1 - ty) * ((1 - tx) * at(ch, y0, x0) + tx * at(ch, y0, x1)) + ty
+                                * ((1 - tx) * at(ch, y1, x0) + tx * at(ch, y1, x1))
                         }
                         for oc in 0..<channels {
                             let v: Float
-                            if channels == 1 { v = colour == 3 ? (sample(0) + sample(1) + sample(2)) / 3 : sample(0) }
-                            else { v = colour == 3 ? sample(oc) : sample(0) }
+                            if channels == 1 {
+                                v = colour == 3 ? (sample(0) + sample(1) + sample(2)) / 3 : sample(0)
+                            } else {
+                                v = colour == 3 ? sample(oc) : sample(0)
+                            }
                             p[((k * channels + oc) * size + y) * size + x] = v * 2 - 1
                         }
                     }

@@ -32,7 +32,7 @@ public enum BuiltinData {
             case UInt8(ascii: ","):
                 try endValue()
             case UInt8(ascii: "\n"):
-                if column == 0 && !inNumber { line += 1; continue }   // blank line
+                if column == 0 && !inNumber { line += 1; continue }  // blank line
                 try endValue()
                 guard column == columns else {
                     throw FileError(source, "line \(line): expected \(columns) values, found \(column)")
@@ -46,7 +46,9 @@ public enum BuiltinData {
         }
         if inNumber || column > 0 {
             try endValue()
-            guard column == columns else { throw FileError(source, "line \(line): expected \(columns) values, found \(column)") }
+            guard column == columns else {
+                throw FileError(source, "line \(line): expected \(columns) values, found \(column)")
+            }
             rows += 1
         }
         return (values, rows)
@@ -61,7 +63,8 @@ public enum BuiltinData {
     static var cacheFolder: String? {
         let env = ProcessInfo.processInfo.environment
         if env["GANS_NO_CACHE"] == "1" { return nil }
-        guard let base = env["XDG_CACHE_HOME"].flatMap({ $0.isEmpty ? nil : $0 }) ?? env["HOME"].map({ $0 + "/.cache" }) else { return nil }
+        guard let base = env["XDG_CACHE_HOME"].flatMap({ $0.isEmpty ? nil : $0 }) ?? env["HOME"].map({ $0 + "/.cache" })
+        else { return nil }
         return base + "/gans"
     }
 
@@ -88,9 +91,11 @@ public enum BuiltinData {
             // The cache is trusted only when its own checksum matches: a damaged one is decoded again and rewritten.
             let payload = bytes[(newline + 1)...]
             let sum = checksum(payload)
-            if head.count == 5, head[0] == "gans-images2", head[1] == stamp, let rows = Int(head[2]), rows > 0, rows <= 1 << 24,
-               Int(head[3]) == side, head[4] == String(sum), payload.count == rows * (pixels + 1),
-               payload.prefix(rows).allSatisfy({ $0 < 10 }) {
+            if head.count == 5, head[0] == "gans-images2", head[1] == stamp, let rows = Int(head[2]), rows > 0,
+                rows <= 1 << 24,
+                Int(head[3]) == side, head[4] == String(sum), payload.count == rows * (pixels + 1),
+                payload.prefix(rows).allSatisfy({ $0 < 10 })
+            {
                 let x = Tensor(zeros: [rows, 1, side, side]), y = Tensor(zeros: [rows])
                 bytes.withUnsafeBufferPointer { b in
                     let base = newline + 1

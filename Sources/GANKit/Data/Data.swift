@@ -62,7 +62,8 @@ public final class TensorDataset: DataSource {
         var largest = -1
         if let labels {
             guard labels.shape == [samples.shape[0]] else {
-                throw ShapeError("labels of shape \(shapeString(labels.shape)) do not match \(samples.shape[0]) samples")
+                throw ShapeError(
+                    "labels of shape \(shapeString(labels.shape)) do not match \(samples.shape[0]) samples")
             }
             for (i, v) in labels.scalars.enumerated() {
                 guard v.isFinite, v == v.rounded(), v >= 0, v < 1_000_000 else {
@@ -95,9 +96,12 @@ public final class TensorDataset: DataSource {
     /// A seeded split into a training set and a held-out set of about
     /// `fraction` of the samples (at least one each); the order of each part
     /// follows the original.
-    public func split(heldOut fraction: Float, seed: UInt64 = 0) throws -> (train: TensorDataset, heldOut: TensorDataset) {
+    public func split(heldOut fraction: Float, seed: UInt64 = 0) throws -> (
+        train: TensorDataset, heldOut: TensorDataset
+    ) {
         guard fraction > 0, fraction < 1, count >= 2 else {
-            throw ShapeError("a held-out split needs a fraction in (0, 1) and at least 2 samples, found \(fraction) of \(count)")
+            throw ShapeError(
+                "a held-out split needs a fraction in (0, 1) and at least 2 samples, found \(fraction) of \(count)")
         }
         var g = RandomGenerator(seed: seed)
         var order = Array(0..<count)
@@ -106,8 +110,9 @@ public final class TensorDataset: DataSource {
         let held = order.prefix(k).sorted(), kept = order.dropFirst(k).sorted()
         func part(_ idx: [Int], _ suffix: String) throws -> TensorDataset {
             let i = Tensor(idx.map(Float.init))
-            let d = try TensorDataset(name: name + suffix, samples: try samples.gatherRows(i),
-                                      labels: try labels?.gatherRows(i), classCount: classCount)
+            let d = try TensorDataset(
+                name: name + suffix, samples: try samples.gatherRows(i),
+                labels: try labels?.gatherRows(i), classCount: classCount)
             d.kind = kind
             return d
         }
@@ -140,8 +145,10 @@ public final class SampledDataset: DataSource {
     let draw: (Int) -> (Tensor, Tensor?)
 
     /// `fingerprint` describes the distribution drawn from (its parameters); by default the name.
-    public init(name: String, sampleShape: [Int], classCount: Int? = nil, stepsPerEpoch: Int = 100, fingerprint: String? = nil,
-                draw: @escaping (Int) -> (Tensor, Tensor?)) {
+    public init(
+        name: String, sampleShape: [Int], classCount: Int? = nil, stepsPerEpoch: Int = 100, fingerprint: String? = nil,
+        draw: @escaping (Int) -> (Tensor, Tensor?)
+    ) {
         self.name = name
         self.fingerprint = fingerprint ?? name
         self.sampleShape = sampleShape
@@ -172,16 +179,21 @@ public struct GaussianMixture: Sendable {
 
     /// `modes` centres evenly on a circle (the reference toy: 8, radius 2, σ 0.02).
     public static func ring(modes: Int = 8, radius: Float = 2, std: Float = 0.02) throws -> GaussianMixture {
-        guard modes >= 1, radius.isFinite else { throw ShapeError("a ring needs at least one mode and a finite radius, found \(modes) and \(radius)") }
-        return try GaussianMixture(centers: (0..<modes).map { k in
-            let a = 2 * Float.pi * Float(k) / Float(modes)
-            return (radius * Foundation.cos(a), radius * Foundation.sin(a))
-        }, std: std)
+        guard modes >= 1, radius.isFinite else {
+            throw ShapeError("a ring needs at least one mode and a finite radius, found \(modes) and \(radius)")
+        }
+        return try GaussianMixture(
+            centers: (0..<modes).map { k in
+                let a = 2 * Float.pi * Float(k) / Float(modes)
+                return (radius * Foundation.cos(a), radius * Foundation.sin(a))
+            }, std: std)
     }
 
     /// A square grid of centres (default 5×5 at −4, −2, 0, 2, 4, σ 0.05).
     public static func grid(side: Int = 5, spacing: Float = 2, std: Float = 0.05) throws -> GaussianMixture {
-        guard side >= 1, side <= 1000, spacing.isFinite else { throw ShapeError("a grid needs 1…1000 modes a side and a finite spacing, found \(side) and \(spacing)") }
+        guard side >= 1, side <= 1000, spacing.isFinite else {
+            throw ShapeError("a grid needs 1…1000 modes a side and a finite spacing, found \(side) and \(spacing)")
+        }
         let offset = Float(side - 1) / 2 * spacing
         var c: [(Float, Float)] = []
         for i in 0..<side { for j in 0..<side { c.append((Float(i) * spacing - offset, Float(j) * spacing - offset)) } }
@@ -206,7 +218,10 @@ public struct GaussianMixture: Sendable {
 
     /// A stream of fresh batches from this mixture.
     public func dataset(name: String) -> SampledDataset {
-        SampledDataset(name: name, sampleShape: [2], fingerprint: "mixture \(centers.map { "(\($0.0), \($0.1))" }.joined(separator: " ")) std \(std)") { n in
+        SampledDataset(
+            name: name, sampleShape: [2],
+            fingerprint: "mixture \(centers.map { "(\($0.0), \($0.1))" }.joined(separator: " ")) std \(std)"
+        ) { n in
             (self.sample(n).0, nil)
         }
     }

@@ -27,7 +27,9 @@ public enum Loaders {
         default: throw fail("unknown data type 0x\(String(b[2], radix: 16)) at byte 2")
         }
         let rank = Int(b[3])
-        guard rank >= 1, b.count >= 4 + 4 * rank else { throw fail("the header is cut short (\(rank) dimensions at byte 3)") }
+        guard rank >= 1, b.count >= 4 + 4 * rank else {
+            throw fail("the header is cut short (\(rank) dimensions at byte 3)")
+        }
         var shape: [Int] = []
         for d in 0..<rank {
             let o = 4 + 4 * d
@@ -37,7 +39,9 @@ public enum Loaders {
         let count = shape.reduce(1, *)
         let start = 4 + 4 * rank
         guard b.count - start == count * size else {
-            throw fail("dimensions \(shapeString(shape)) need \(count * size) bytes of data after byte \(start), the file has \(b.count - start)")
+            throw fail(
+                "dimensions \(shapeString(shape)) need \(count * size) bytes of data after byte \(start), the file has \(b.count - start)"
+            )
         }
         var values = [Float](repeating: 0, count: count)
         for i in 0..<count {
@@ -84,7 +88,9 @@ public enum Loaders {
             guard length > 0, limit > 0 else { throw FileError(path, "windows need a positive length and limit") }
             let code = CharacterCode.of(text, length: length)
             let data: TensorDataset
-            do { data = try code.windows(name: name, text: text, limit: limit) } catch { throw FileError(path, "\(error)") }
+            do { data = try code.windows(name: name, text: text, limit: limit) } catch {
+                throw FileError(path, "\(error)")
+            }
             data.kind = .sequences(code)
             return data
         }
@@ -102,10 +108,12 @@ public enum Loaders {
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty { continue }
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             let numbers = fields.map { Float($0) }
             if rows.isEmpty && width == nil && numbers.contains(where: { $0 == nil }) && i == 0 {
-                width = fields.count       // a header row
+                width = fields.count  // a header row
                 continue
             }
             if let bad = numbers.firstIndex(where: { $0 == nil || !$0!.isFinite }) {
@@ -118,7 +126,9 @@ public enum Loaders {
             rows.append(numbers.map { $0! })
             if rows.count % 4096 == 0 {
                 // Rows of arrays cost about twice their floats; refuse before memory runs out.
-                do { try Tensor.checkMemory(bytes: rows.count * fields.count * 8, op: "csv", what: "\(rows.count) rows") } catch {
+                do {
+                    try Tensor.checkMemory(bytes: rows.count * fields.count * 8, op: "csv", what: "\(rows.count) rows")
+                } catch {
                     throw FileError(path, "\(error)")
                 }
             }

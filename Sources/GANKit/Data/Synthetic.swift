@@ -33,11 +33,19 @@ public enum Synthetic2D {
         func ok(_ values: Float...) -> Bool { values.allSatisfy { $0.isFinite && $0 >= 0 } }
         switch self {
         case .ring, .grid: _ = try mixture()
-        case let .spiral(t, r, n): guard ok(t, r, n), t > 0, r > 0 else { throw ShapeError("spiral needs positive turns and radius and noise ≥ 0") }
+        case let .spiral(t, r, n):
+            guard ok(t, r, n), t > 0, r > 0 else {
+                throw ShapeError("spiral needs positive turns and radius and noise ≥ 0")
+            }
         case let .moons(n): guard ok(n) else { throw ShapeError("moons need noise ≥ 0") }
-        case let .circles(f, n): guard ok(f, n), f < 1 else { throw ShapeError("circles need a factor in [0, 1) and noise ≥ 0") }
-        case let .gaussian(mx, my, s): guard mx.isFinite, my.isFinite, ok(s), s > 0 else { throw ShapeError("a Gaussian needs a finite mean and σ > 0") }
-        case let .line(l, n): guard ok(l, n), l > 0 else { throw ShapeError("a line needs a positive length and noise ≥ 0") }
+        case let .circles(f, n):
+            guard ok(f, n), f < 1 else { throw ShapeError("circles need a factor in [0, 1) and noise ≥ 0") }
+        case let .gaussian(mx, my, s):
+            guard mx.isFinite, my.isFinite, ok(s), s > 0 else {
+                throw ShapeError("a Gaussian needs a finite mean and σ > 0")
+            }
+        case let .line(l, n):
+            guard ok(l, n), l > 0 else { throw ShapeError("a line needs a positive length and noise ≥ 0") }
         }
     }
 
@@ -61,7 +69,8 @@ public enum Synthetic2D {
                 if g.nextUniform() < 0.5 {
                     x = Foundation.cos(a) + noise * g.nextNormal(); y = Foundation.sin(a) + noise * g.nextNormal()
                 } else {
-                    x = 1 - Foundation.cos(a) + noise * g.nextNormal(); y = 0.5 - Foundation.sin(a) + noise * g.nextNormal()
+                    x = 1 - Foundation.cos(a) + noise * g.nextNormal();
+                    y = 0.5 - Foundation.sin(a) + noise * g.nextNormal()
                 }
             case let .circles(factor, noise):
                 let a = 2 * Float.pi * g.nextUniform()
@@ -83,6 +92,8 @@ public enum Synthetic2D {
     public func dataset(name: String, stepsPerEpoch: Int = 100) throws -> SampledDataset {
         try check()
         let shape = self
-        return SampledDataset(name: name, sampleShape: [2], stepsPerEpoch: stepsPerEpoch, fingerprint: "\(self)") { n in ((try? shape.sample(n)) ?? Tensor(zeros: [n, 2]), nil) }
+        return SampledDataset(name: name, sampleShape: [2], stepsPerEpoch: stepsPerEpoch, fingerprint: "\(self)") { n in
+            ((try? shape.sample(n)) ?? Tensor(zeros: [n, 2]), nil)
+        }
     }
 }

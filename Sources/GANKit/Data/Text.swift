@@ -31,7 +31,9 @@ public struct CharacterCode: Equatable, Sendable {
     public func windows(name: String, text: String, limit: Int) throws -> TensorDataset {
         let chars = Array(text)
         let n = Swift.min(limit, chars.count / Swift.max(length, 1))
-        guard length > 0, n > 0 else { throw ShapeError("the text has \(chars.count) characters, fewer than one window of \(length)") }
+        guard length > 0, n > 0 else {
+            throw ShapeError("the text has \(chars.count) characters, fewer than one window of \(length)")
+        }
         var index: [Character: Int] = [:]
         for (i, c) in symbols.enumerated() { index[c] = i }
         let v = vocabularySize
@@ -40,7 +42,9 @@ public struct CharacterCode: Equatable, Sendable {
         try x.withUnsafeMutableBufferPointer { p in
             for w in 0..<n {
                 for j in 0..<length {
-                    guard let s = index[chars[w * length + j]] else { throw ShapeError("character '\(chars[w * length + j])' is not in the vocabulary") }
+                    guard let s = index[chars[w * length + j]] else {
+                        throw ShapeError("character '\(chars[w * length + j])' is not in the vocabulary")
+                    }
                     p[(w * length + j) * v + s] = 1
                 }
             }

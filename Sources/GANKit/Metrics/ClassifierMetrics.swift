@@ -22,7 +22,8 @@ public final class ImageClassifier {
         defer { Random.global = saved }
         Random.seed(seed)
         let input = data.sampleShape
-        let net = try Network(input: input, layers: [.flatten, .linear(out: 128), .relu, .linear(out: 64), .relu, .linear(out: classes)])
+        let net = try Network(
+            input: input, layers: [.flatten, .linear(out: 128), .relu, .linear(out: 64), .relu, .linear(out: classes)])
         let opt = Adam(net.parameters.map(\.tensor), lr: 1e-3)
         let n = data.count, batch = 64
         for _ in 0..<epochs {
@@ -122,7 +123,9 @@ public final class ImageClassifier {
 public enum Fréchet {
     public static func distance(_ a: Tensor, _ b: Tensor) throws -> Double {
         guard a.rank == 2, b.rank == 2, a.shape[1] == b.shape[1], a.shape[0] > 1, b.shape[0] > 1 else {
-            throw ShapeError("Fréchet distance needs two [N, D] sets with N > 1, found \(shapeString(a.shape)) and \(shapeString(b.shape))")
+            throw ShapeError(
+                "Fréchet distance needs two [N, D] sets with N > 1, found \(shapeString(a.shape)) and \(shapeString(b.shape))"
+            )
         }
         let (m1, s1) = moments(a), (m2, s2) = moments(b)
         let d = m1.count
@@ -155,7 +158,11 @@ public enum Fréchet {
 
     static func multiply(_ a: [Double], _ b: [Double], _ d: Int) -> [Double] {
         var c = [Double](repeating: 0, count: d * d)
-        for i in 0..<d { for k in 0..<d { let aik = a[i * d + k]; if aik == 0 { continue }; for j in 0..<d { c[i * d + j] += aik * b[k * d + j] } } }
+        for i in 0..<d {
+            for k in 0..<d {
+                let aik = a[i * d + k]; if aik == 0 { continue }; for j in 0..<d { c[i * d + j] += aik * b[k * d + j] }
+            }
+        }
         return c
     }
 

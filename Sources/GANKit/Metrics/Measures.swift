@@ -58,8 +58,10 @@ public struct MeasureData {
     /// n real samples, drawn without disturbing training.
     public var realSamples: (Int) throws -> Tensor
 
-    public init(name: String, kind: DataKind, mixture: GaussianMixture?, samples: TensorDataset?, words: [String]?,
-                realSamples: @escaping (Int) throws -> Tensor) {
+    public init(
+        name: String, kind: DataKind, mixture: GaussianMixture?, samples: TensorDataset?, words: [String]?,
+        realSamples: @escaping (Int) throws -> Tensor
+    ) {
         self.name = name
         self.kind = kind
         self.mixture = mixture
@@ -88,14 +90,17 @@ public enum Measures {
     /// With `requestedClasses`, sample i was asked for class i mod that count, and the classifier's
     /// agreement with it is measured too. Ctrl-C is honoured between the long parts.
     public static func measure(_ x: Tensor, against d: MeasureData, requestedClasses: Int? = nil) throws
-        -> (context: MeasureContext, values: [Measure]) {
+        -> (context: MeasureContext, values: [Measure])
+    {
         let n = x.shape[0]
         switch d.kind {
         case .points:
             if let mix = d.mixture {
                 let c = mix.coverage(x)
-                var out = [Measure(kind: .modes, value: Float(c.modes), reading: .outOf(mix.centers.count)),
-                           Measure(kind: .hq, value: c.highQuality, reading: .percent)]
+                var out = [
+                    Measure(kind: .modes, value: Float(c.modes), reading: .outOf(mix.centers.count)),
+                    Measure(kind: .hq, value: c.highQuality, reading: .percent)
+                ]
                 if let kl = mix.reverseKL(x) { out.append(Measure(kind: .kl, value: Float(kl))) }
                 return (.modes(perMode: c.perMode), out)
             }
@@ -110,10 +115,12 @@ public enum Measures {
             let (trainPart, heldOut) = try set.split(heldOut: 0.2, seed: 0)
             let classifier = try ImageClassifier.cached(for: trainPart)
             let sc = try classifier.scores(x, real: trainPart)
-            var out = [Measure(kind: .coverage, value: Float(sc.coverage), reading: .outOf(classifier.classes)),
-                       Measure(kind: .classkl, value: Float(sc.klFromData)),
-                       Measure(kind: .score, value: Float(sc.score)),
-                       Measure(kind: .frechet, value: Float(sc.frechet))]
+            var out = [
+                Measure(kind: .coverage, value: Float(sc.coverage), reading: .outOf(classifier.classes)),
+                Measure(kind: .classkl, value: Float(sc.klFromData)),
+                Measure(kind: .score, value: Float(sc.score)),
+                Measure(kind: .frechet, value: Float(sc.frechet))
+            ]
             try Interrupt.check()
             let floor = try classifier.scores(heldOut.samples, real: trainPart).frechet
             out.append(Measure(kind: .floor, value: Float(floor), count: heldOut.count))
@@ -127,18 +134,30 @@ public enum Measures {
             let generated = try code.decode(oneHot: x)
             try Interrupt.check()
             let realWords: [String]
-            if let words = d.words { realWords = words } else if let set = d.samples {
+            if let words = d.words {
+                realWords = words
+            } else if let set = d.samples {
                 realWords = try code.decode(oneHot: try set.samples.slice(axis: 0, start: 0, end: min(set.count, 5000)))
-            } else { realWords = [] }
-            var out = [Measure(kind: .js, value: Float(TextMetrics.ngramJS(generated, realWords, n: 4))),
-                       Measure(kind: .novelty, value: Float(TextMetrics.novelty(generated, training: Set(realWords))), reading: .percent)]
+            } else {
+                realWords = []
+            }
+            var out = [
+                Measure(kind: .js, value: Float(TextMetrics.ngramJS(generated, realWords, n: 4))),
+                Measure(
+                    kind: .novelty, value: Float(TextMetrics.novelty(generated, training: Set(realWords))),
+                    reading: .percent)
+            ]
             if !realWords.isEmpty {
                 // The same divergence for as many real words: what sampling alone gives.
                 let sample = Random.permutation(realWords.count).prefix(generated.count).map { realWords[$0] }
-                out.append(Measure(kind: .jsfloor, value: Float(TextMetrics.ngramJS(sample, realWords, n: 4)), count: sample.count))
+                out.append(
+                    Measure(
+                        kind: .jsfloor, value: Float(TextMetrics.ngramJS(sample, realWords, n: 4)), count: sample.count)
+                )
             }
             if d.name == "names" {
-                out.append(Measure(kind: .wellformed, value: Float(TextMetrics.wellFormedNames(generated)), reading: .percent))
+                out.append(
+                    Measure(kind: .wellformed, value: Float(TextMetrics.wellFormedNames(generated)), reading: .percent))
             }
             return (.sequences, out)
         }

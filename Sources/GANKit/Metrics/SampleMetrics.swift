@@ -47,12 +47,13 @@ public enum SampleMetrics {
     public static func meanNearestDistance(_ generated: Tensor, training: Tensor) throws -> Float {
         let g = try generated.flattened(), t = try training.flattened()
         guard g.shape[1] == t.shape[1], t.shape[0] > 0, g.shape[0] > 0 else {
-            throw ShapeError("samples \(shapeString(generated.shape)) and \(shapeString(training.shape)) cannot be compared")
+            throw ShapeError(
+                "samples \(shapeString(generated.shape)) and \(shapeString(training.shape)) cannot be compared")
         }
         return try withNoGrad {
             let tn = try (t * t).sum(axes: [1]).reshaped(to: [1, -1])
             func nearest(_ g: Tensor) throws -> Tensor {
-                let cross = try g.matmul(t, transposeB: true)                  // [G, T]
+                let cross = try g.matmul(t, transposeB: true)  // [G, T]
                 let gn = try (g * g).sum(axes: [1], keepDims: true)
                 return try (gn + tn - cross * 2).clamp(min: 0).min(axes: [1]).sqrt()
             }
@@ -62,7 +63,8 @@ public enum SampleMetrics {
             var total = 0.0
             for start in stride(from: 0, to: n, by: piece) {
                 try Interrupt.check()
-                total += try nearest(try g.slice(axis: 0, start: start, end: min(n, start + piece))).scalars.reduce(0.0) { $0 + Double($1) }
+                total += try nearest(try g.slice(axis: 0, start: start, end: min(n, start + piece))).scalars.reduce(0.0)
+                { $0 + Double($1) }
             }
             return Float(total / Double(n))
         }

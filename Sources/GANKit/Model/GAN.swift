@@ -46,9 +46,11 @@ public final class GAN {
     /// Label embeddings of a conditional GAN with `.embedding`.
     public let labelEmbeddingG: Tensor?, labelEmbeddingD: Tensor?
 
-    public init(generator: Network, discriminator: Network, data: DataSource,
-                noise: NoiseDistribution = .normal, conditioning: Conditioning? = nil,
-                model: GenerativeModel = .adversarial) throws {
+    public init(
+        generator: Network, discriminator: Network, data: DataSource,
+        noise: NoiseDistribution = .normal, conditioning: Conditioning? = nil,
+        model: GenerativeModel = .adversarial
+    ) throws {
         self.generator = generator
         self.discriminator = discriminator
         self.model = model
@@ -77,41 +79,63 @@ public final class GAN {
         if labelDim > 0 {
             guard generator.inputShape.count == 1, generator.inputShape[0] > labelDim else {
                 let example = generator.inputShape.count == 1 ? generator.inputShape[0] : 32
-                throw ShapeError("a conditional generator takes its noise and then \(labelDim) label values as one vector [noise + \(labelDim)]; G takes \(shapeString(generator.inputShape)), which leaves no room for noise: for \(example) noise values declare G with 'noise \(example + labelDim)'")
+                throw ShapeError(
+                    "a conditional generator takes its noise and then \(labelDim) label values as one vector [noise + \(labelDim)]; G takes \(shapeString(generator.inputShape)), which leaves no room for noise: for \(example) noise values declare G with 'noise \(example + labelDim)'"
+                )
             }
         }
         if model == .variational {
-            try GAN.checkVAE(generator: generator, encoder: discriminator, data: data, noise: noise, conditioning: conditioning)
+            try GAN.checkVAE(
+                generator: generator, encoder: discriminator, data: data, noise: noise, conditioning: conditioning)
             return
         }
         guard generator.outputShape == sample else {
-            throw ShapeError("G makes samples of shape \(shapeString(generator.outputShape)) but \(data.name) holds \(shapeString(sample)); the last layers of G must end at \(shapeString(sample))")
+            throw ShapeError(
+                "G makes samples of shape \(shapeString(generator.outputShape)) but \(data.name) holds \(shapeString(sample)); the last layers of G must end at \(shapeString(sample))"
+            )
         }
         let dInput = GAN.discriminatorInput(sample: sample, labelDim: labelDim)
         guard discriminator.inputShape == dInput else {
-            throw ShapeError("D takes \(shapeString(discriminator.inputShape)) but is fed \(shapeString(dInput))" +
-                             (labelDim > 0 ? " (samples \(shapeString(sample)) with \(labelDim) label values)" : " (samples of \(data.name))"))
+            throw ShapeError(
+                "D takes \(shapeString(discriminator.inputShape)) but is fed \(shapeString(dInput))"
+                    + (labelDim > 0
+                        ? " (samples \(shapeString(sample)) with \(labelDim) label values)"
+                        : " (samples of \(data.name))"))
         }
         guard discriminator.outputShape == [1] || discriminator.outputShape == [] else {
-            throw ShapeError("D must give one score per sample, that is output [1], but ends at \(shapeString(discriminator.outputShape)); add 'linear 1' (after 'flatten' for images)")
+            throw ShapeError(
+                "D must give one score per sample, that is output [1], but ends at \(shapeString(discriminator.outputShape)); add 'linear 1' (after 'flatten' for images)"
+            )
         }
     }
 
-    static func checkVAE(generator: Network, encoder: Network, data: DataSource, noise: NoiseDistribution,
-                         conditioning: Conditioning?) throws {
+    static func checkVAE(
+        generator: Network, encoder: Network, data: DataSource, noise: NoiseDistribution,
+        conditioning: Conditioning?
+    ) throws {
         guard conditioning == nil else { throw ShapeError("a VAE here is unconditional; drop cond=") }
-        guard noise == .normal else { throw ShapeError("a VAE's prior is the standard normal; z=uniform does not apply") }
+        guard noise == .normal else {
+            throw ShapeError("a VAE's prior is the standard normal; z=uniform does not apply")
+        }
         guard generator.inputShape.count == 1, let k = generator.inputShape.first else {
-            throw ShapeError("the decoder of a VAE takes a latent vector [k] (it starts with noise k), but this one takes \(shapeString(generator.inputShape))")
+            throw ShapeError(
+                "the decoder of a VAE takes a latent vector [k] (it starts with noise k), but this one takes \(shapeString(generator.inputShape))"
+            )
         }
         guard generator.outputShape == data.sampleShape else {
-            throw ShapeError("the decoder makes samples of shape \(shapeString(generator.outputShape)) but \(data.name) holds \(shapeString(data.sampleShape))")
+            throw ShapeError(
+                "the decoder makes samples of shape \(shapeString(generator.outputShape)) but \(data.name) holds \(shapeString(data.sampleShape))"
+            )
         }
         guard encoder.inputShape == data.sampleShape else {
-            throw ShapeError("the encoder takes \(shapeString(encoder.inputShape)) but \(data.name) holds \(shapeString(data.sampleShape))")
+            throw ShapeError(
+                "the encoder takes \(shapeString(encoder.inputShape)) but \(data.name) holds \(shapeString(data.sampleShape))"
+            )
         }
         guard encoder.outputShape == [2 * k] else {
-            throw ShapeError("the encoder must give \(k) means and \(k) log-variances for G's \(k) latent values, that is output [\(2 * k)], but ends at \(shapeString(encoder.outputShape)); end it with 'linear \(2 * k)'")
+            throw ShapeError(
+                "the encoder must give \(k) means and \(k) log-variances for G's \(k) latent values, that is output [\(2 * k)], but ends at \(shapeString(encoder.outputShape)); end it with 'linear \(2 * k)'"
+            )
         }
     }
 
@@ -204,10 +228,12 @@ public final class GAN {
         var input = x
         if conditioning != nil {
             guard let labels else { throw ShapeError("a conditional discriminator needs labels") }
-            let l = try labelVectors(labels, table: labelEmbeddingD)                      // [N, L]
+            let l = try labelVectors(labels, table: labelEmbeddingD)  // [N, L]
             if x.rank == 4 {
-                let maps = try l.reshaped(to: l.shape + [1, 1]).broadcast(to: [x.shape[0], l.shape[1], x.shape[2], x.shape[3]])
-                input = try Tensor.concat([x, maps], axis: 1)                              // labels as constant channels
+                let maps = try l.reshaped(to: l.shape + [1, 1]).broadcast(to: [
+                    x.shape[0], l.shape[1], x.shape[2], x.shape[3]
+                ])
+                input = try Tensor.concat([x, maps], axis: 1)  // labels as constant channels
             } else {
                 input = try Tensor.concat([x.flattened(), l], axis: 1)
             }
@@ -217,7 +243,11 @@ public final class GAN {
     }
 
     /// Parameters G's optimizer updates (with its label embedding).
-    public var generatorParameters: [Tensor] { generator.parameters.map(\.tensor) + (labelEmbeddingG.map { [$0] } ?? []) }
+    public var generatorParameters: [Tensor] {
+        generator.parameters.map(\.tensor) + (labelEmbeddingG.map { [$0] } ?? [])
+    }
     /// Parameters D's optimizer updates (with its label embedding).
-    public var discriminatorParameters: [Tensor] { discriminator.parameters.map(\.tensor) + (labelEmbeddingD.map { [$0] } ?? []) }
+    public var discriminatorParameters: [Tensor] {
+        discriminator.parameters.map(\.tensor) + (labelEmbeddingD.map { [$0] } ?? [])
+    }
 }

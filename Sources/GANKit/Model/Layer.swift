@@ -47,7 +47,8 @@ extension LayerSpec {
         for d in output {
             let (p, o) = total.multipliedReportingOverflow(by: d)
             guard !o, d >= 0, p <= Int(Int32.max) else {
-                throw ShapeError("\(text) would make samples of shape \(shapeString(output)), more than \(Int32.max) values each")
+                throw ShapeError(
+                    "\(text) would make samples of shape \(shapeString(output)), more than \(Int32.max) values each")
             }
             total = p
         }
@@ -59,7 +60,9 @@ extension LayerSpec {
         var total = 1
         for d in shape {
             let (p, o) = total.multipliedReportingOverflow(by: d)
-            guard !o, p <= Int(Int32.max) else { throw ShapeError("\(what): shape \(shapeString(shape)) has more than \(Int32.max) values") }
+            guard !o, p <= Int(Int32.max) else {
+                throw ShapeError("\(what): shape \(shapeString(shape)) has more than \(Int32.max) values")
+            }
             total = p
         }
         return total
@@ -82,14 +85,18 @@ extension LayerSpec {
         case let .convTranspose2d(out, k, st, p, op, _):
             guard input.count == 3 else { throw ShapeError("\(text) expects [channels, height, width], found \(s)") }
             guard op < st else { throw ShapeError("\(text): output padding must be smaller than the stride") }
-            let (h1, o1) = (input[1] - 1).multipliedReportingOverflow(by: st), (w1, o2) = (input[2] - 1).multipliedReportingOverflow(by: st)
-            guard !o1, !o2, h1 <= Int(Int32.max), w1 <= Int(Int32.max) else { throw ShapeError("\(text) on \(s) gives an output too large to address") }
+            let (h1, o1) = (input[1] - 1).multipliedReportingOverflow(by: st),
+                (w1, o2) = (input[2] - 1).multipliedReportingOverflow(by: st)
+            guard !o1, !o2, h1 <= Int(Int32.max), w1 <= Int(Int32.max) else {
+                throw ShapeError("\(text) on \(s) gives an output too large to address")
+            }
             let oh = h1 - 2 * p + k + op, ow = w1 - 2 * p + k + op
             guard oh > 0, ow > 0 else { throw ShapeError("\(text) on \(s) gives an empty \(oh)x\(ow) output") }
             return [out, oh, ow]
         case .batchNorm:
             guard input.count == 1 || input.count == 3 || input.count == 2 else {
-                throw ShapeError("\(text) expects [features], [channels, length] or [channels, height, width], found \(s)")
+                throw ShapeError(
+                    "\(text) expects [features], [channels, length] or [channels, height, width], found \(s)")
             }
             return input
         case .layerNorm:
@@ -127,7 +134,8 @@ extension LayerSpec {
             try Tensor.checkShape(output, op: text)
             switch self {
             case let .linear(out, _): try Tensor.checkShape([input.last!, out], op: text)
-            case let .conv2d(out, k, _, _, _), let .convTranspose2d(out, k, _, _, _, _): try Tensor.checkShape([input[0], out, k, k], op: text)
+            case let .conv2d(out, k, _, _, _), let .convTranspose2d(out, k, _, _, _, _):
+                try Tensor.checkShape([input[0], out, k, k], op: text)
             case let .embedding(vocab, dim): try Tensor.checkShape([vocab, dim], op: text)
             default: break
             }
@@ -138,10 +146,13 @@ extension LayerSpec {
         case let .linear(out, bias):
             return Linear(inFeatures: input.last!, outFeatures: out, bias: bias, initialization: initialization)
         case let .conv2d(out, k, s, p, bias):
-            return Conv2D(inChannels: input[0], outChannels: out, kernel: k, stride: s, padding: p, bias: bias, initialization: initialization)
+            return Conv2D(
+                inChannels: input[0], outChannels: out, kernel: k, stride: s, padding: p, bias: bias,
+                initialization: initialization)
         case let .convTranspose2d(out, k, s, p, op, bias):
-            return ConvTranspose2D(inChannels: input[0], outChannels: out, kernel: k, stride: s, padding: p,
-                                   outputPadding: op, bias: bias, initialization: initialization)
+            return ConvTranspose2D(
+                inChannels: input[0], outChannels: out, kernel: k, stride: s, padding: p,
+                outputPadding: op, bias: bias, initialization: initialization)
         case let .batchNorm(m, e):
             return BatchNorm(features: input[0], momentum: m, epsilon: e, initialization: initialization)
         case let .layerNorm(e):
@@ -164,7 +175,8 @@ extension LayerSpec {
         case let .embedding(vocab, dim):
             return Embedding(vocabulary: vocab, dim: dim, initialization: initialization)
         case let .spectralNorm(inner):
-            guard let weighted = try inner.makeLayer(input: input, initialization: initialization) as? WeightedLayer else {
+            guard let weighted = try inner.makeLayer(input: input, initialization: initialization) as? WeightedLayer
+            else {
                 throw ShapeError("spectral norm wraps linear, conv or convt layers")
             }
             return SpectralNorm(weighted)
@@ -220,7 +232,7 @@ public final class Linear: WeightedLayer {
     }
 
     public func forward(_ x: Tensor, weight w: Tensor) throws -> Tensor {
-        try x.linear(weight: w, bias: bias)   // [N, in]·[out, in]ᵀ + b → [N, out]
+        try x.linear(weight: w, bias: bias)  // [N, in]·[out, in]ᵀ + b → [N, out]
     }
 }
 
@@ -228,10 +240,14 @@ public final class Linear: WeightedLayer {
 public final class Conv2D: WeightedLayer {
     public let weight: Tensor, bias: Tensor?
     public let stride: Int, padding: Int
-    public var spec: LayerSpec { .conv2d(out: weight.shape[0], kernel: weight.shape[2], stride: stride, padding: padding, bias: bias != nil) }
+    public var spec: LayerSpec {
+        .conv2d(out: weight.shape[0], kernel: weight.shape[2], stride: stride, padding: padding, bias: bias != nil)
+    }
 
-    public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, bias: Bool = true,
-                initialization: WeightInit = .pytorch) {
+    public init(
+        inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, bias: Bool = true,
+        initialization: WeightInit = .pytorch
+    ) {
         let fanIn = inChannels * kernel * kernel
         weight = Init.weight([outChannels, inChannels, kernel, kernel], fanIn: fanIn, initialization)
         self.bias = bias ? Init.bias(outChannels, fanIn: fanIn, initialization) : nil
@@ -249,12 +265,15 @@ public final class ConvTranspose2D: WeightedLayer {
     public let weight: Tensor, bias: Tensor?
     public let stride: Int, padding: Int, outputPadding: Int
     public var spec: LayerSpec {
-        .convTranspose2d(out: weight.shape[1], kernel: weight.shape[2], stride: stride, padding: padding,
-                         outputPadding: outputPadding, bias: bias != nil)
+        .convTranspose2d(
+            out: weight.shape[1], kernel: weight.shape[2], stride: stride, padding: padding,
+            outputPadding: outputPadding, bias: bias != nil)
     }
 
-    public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, outputPadding: Int = 0,
-                bias: Bool = true, initialization: WeightInit = .pytorch) {
+    public init(
+        inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, outputPadding: Int = 0,
+        bias: Bool = true, initialization: WeightInit = .pytorch
+    ) {
         // PyTorch computes fan-in from the weight's second dimension here.
         let fanIn = outChannels * kernel * kernel
         weight = Init.weight([inChannels, outChannels, kernel, kernel], fanIn: fanIn, initialization)
@@ -281,7 +300,9 @@ public final class BatchNorm: Layer {
     public let momentum: Float, epsilon: Float
     public var spec: LayerSpec { .batchNorm(momentum: momentum, epsilon: epsilon) }
     public var parameters: [(name: String, tensor: Tensor)] { [("weight", weight), ("bias", bias)] }
-    public var buffers: [(name: String, tensor: Tensor)] { [("running_mean", runningMean), ("running_var", runningVar)] }
+    public var buffers: [(name: String, tensor: Tensor)] {
+        [("running_mean", runningMean), ("running_var", runningVar)]
+    }
     public var mixesSamples: Bool { true }
 
     public init(features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, initialization: WeightInit = .pytorch) {
@@ -297,8 +318,9 @@ public final class BatchNorm: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        try x.batchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
-                        training: training, momentum: momentum, epsilon: epsilon)
+        try x.batchNorm(
+            weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+            training: training, momentum: momentum, epsilon: epsilon)
     }
 }
 
@@ -357,8 +379,8 @@ public final class Activation: Layer {
         case let .leakyRelu(a): return x.leakyRelu(a)
         case .tanh: return x.tanh()
         case .sigmoid: return x.sigmoid()
-        case .gelu: return try x * ((x * Float(0.5.squareRoot())).erf() + 1) * 0.5   // x·Φ(x), exact as PyTorch
-        case let .elu(a): return try x.relu() + (x.clamp(max: 0).exp() - 1) * a      // clamp keeps exp finite
+        case .gelu: return try x * ((x * Float(0.5.squareRoot())).erf() + 1) * 0.5  // x·Φ(x), exact as PyTorch
+        case let .elu(a): return try x.relu() + (x.clamp(max: 0).exp() - 1) * a  // clamp keeps exp finite
         case .softmax: return try x.softmax(axis: -1)
         }
     }
@@ -375,8 +397,8 @@ public final class MinibatchStd: Layer {
         let n = x.shape[0]
         // A batch of one has no spread: its feature is 0.
         let s = n > 1 ? try (x.variance(axes: [0], unbiased: false) + 1e-8).sqrt().mean() : Tensor(0)
-        let column = try Tensor(zeros: [n, 1]) + s                          // [N, 1]
-        return try Tensor.concat([x, column], axis: 1)                      // [N, F + 1]
+        let column = try Tensor(zeros: [n, 1]) + s  // [N, 1]
+        return try Tensor.concat([x, column], axis: 1)  // [N, F + 1]
     }
 }
 
@@ -398,7 +420,9 @@ public final class Embedding: Layer {
     public var parameters: [(name: String, tensor: Tensor)] { [("weight", weight)] }
 
     public init(vocabulary: Int, dim: Int, initialization: WeightInit = .pytorch) {
-        weight = (initialization == .dcgan ? Tensor.randn([vocabulary, dim], std: 0.02) : Tensor.randn([vocabulary, dim])).requiringGrad()
+        weight =
+            (initialization == .dcgan ? Tensor.randn([vocabulary, dim], std: 0.02) : Tensor.randn([vocabulary, dim]))
+            .requiringGrad()
     }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor { try weight.gatherRows(x) }
@@ -435,15 +459,15 @@ public final class SpectralNorm: Layer {
         if training {
             try withNoGrad {
                 let md = m.detached()
-                v.assign(SpectralNorm.normalized(try md.matmul(u, transposeA: true)))   // v = Wᵀu / ‖Wᵀu‖
-                u.assign(SpectralNorm.normalized(try md.matmul(v)))                     // u = Wv / ‖Wv‖
+                v.assign(SpectralNorm.normalized(try md.matmul(u, transposeA: true)))  // v = Wᵀu / ‖Wᵀu‖
+                u.assign(SpectralNorm.normalized(try md.matmul(v)))  // u = Wv / ‖Wv‖
             }
         }
         // u and v enter the graph as copies, as PyTorch clones them: a later
         // forward pass of the same step updates the buffers in place, and the
         // backward of this pass must see the values this pass used.
         let uc = u.copy(), vc = v.copy()
-        let sigma = try (uc * m.matmul(vc)).sum()                                       // σ = uᵀWv
+        let sigma = try (uc * m.matmul(vc)).sum()  // σ = uᵀWv
         return try inner.forward(x, weight: w / sigma)
     }
 }

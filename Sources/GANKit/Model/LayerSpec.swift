@@ -5,7 +5,8 @@ import TensorCore
 public enum LayerSpec: Equatable, Sendable {
     case linear(out: Int, bias: Bool = true)
     case conv2d(out: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true)
-    case convTranspose2d(out: Int, kernel: Int, stride: Int = 1, padding: Int = 0, outputPadding: Int = 0, bias: Bool = true)
+    case convTranspose2d(
+        out: Int, kernel: Int, stride: Int = 1, padding: Int = 0, outputPadding: Int = 0, bias: Bool = true)
     /// 1-D over [N, C] or 2-D over [N, C, H, W], chosen by the input's rank.
     case batchNorm(momentum: Float = 0.1, epsilon: Float = 1e-5)
     case layerNorm(epsilon: Float = 1e-5)
@@ -63,8 +64,10 @@ public enum LayerSpec: Equatable, Sendable {
     }
 
     /// Layer kinds the parser knows, for help and "did you mean".
-    public static let kinds = ["linear", "conv", "convt", "batchnorm", "layernorm", "dropout", "relu", "leakyrelu",
-                               "tanh", "sigmoid", "gelu", "elu", "softmax", "mbstd", "reshape", "flatten", "embedding", "sn"]
+    public static let kinds = [
+        "linear", "conv", "convt", "batchnorm", "layernorm", "dropout", "relu", "leakyrelu",
+        "tanh", "sigmoid", "gelu", "elu", "softmax", "mbstd", "reshape", "flatten", "embedding", "sn"
+    ]
 
     /// Parses the text form: a kind, positional numbers, then `key=value` options.
     public init(parsing text: String) throws {
@@ -82,8 +85,12 @@ public enum LayerSpec: Equatable, Sendable {
         var used = Set<String>()
         func int(_ i: Int, _ name: String) throws -> Int {
             guard i < positional.count else { throw SpecError("'\(kind)' needs \(name) (e.g. \(Self.example(kind)))") }
-            guard let v = Int(positional[i]), v > 0 else { throw SpecError("'\(kind)' needs a positive whole number for \(name), found '\(positional[i])'") }
-            guard v <= LayerSpec.maxSize else { throw SpecError("'\(kind)': \(name) must be at most \(LayerSpec.maxSize), found \(v)") }
+            guard let v = Int(positional[i]), v > 0 else {
+                throw SpecError("'\(kind)' needs a positive whole number for \(name), found '\(positional[i])'")
+            }
+            guard v <= LayerSpec.maxSize else {
+                throw SpecError("'\(kind)': \(name) must be at most \(LayerSpec.maxSize), found \(v)")
+            }
             return v
         }
         func float(_ i: Int, _ name: String, default value: Float? = nil) throws -> Float {
@@ -91,16 +98,24 @@ public enum LayerSpec: Equatable, Sendable {
                 if let value { return value }
                 throw SpecError("'\(kind)' needs \(name) (e.g. \(Self.example(kind)))")
             }
-            guard let v = Float(positional[i]), v.isFinite else { throw SpecError("'\(kind)' needs a number for \(name), found '\(positional[i])'") }
+            guard let v = Float(positional[i]), v.isFinite else {
+                throw SpecError("'\(kind)' needs a number for \(name), found '\(positional[i])'")
+            }
             return v
         }
         func opt(_ names: [String], default value: Int, min: Int = 0) throws -> Int {
-            for n in names { if let s = options[n] {
-                used.insert(n)
-                guard let v = Int(s), v >= min else { throw SpecError("option \(n)= needs a whole number ≥ \(min), found '\(s)'") }
-                guard v <= LayerSpec.maxSize else { throw SpecError("option \(n)= must be at most \(LayerSpec.maxSize), found \(v)") }
-                return v
-            } }
+            for n in names {
+                if let s = options[n] {
+                    used.insert(n)
+                    guard let v = Int(s), v >= min else {
+                        throw SpecError("option \(n)= needs a whole number ≥ \(min), found '\(s)'")
+                    }
+                    guard v <= LayerSpec.maxSize else {
+                        throw SpecError("option \(n)= must be at most \(LayerSpec.maxSize), found \(v)")
+                    }
+                    return v
+                }
+            }
             return value
         }
         func optFloat(_ name: String, default value: Float) throws -> Float {
@@ -123,15 +138,20 @@ public enum LayerSpec: Equatable, Sendable {
         case "linear", "dense":
             self = .linear(out: try int(0, "an output size"), bias: try bias()); maxPositional = 1
         case "conv", "conv2d":
-            self = .conv2d(out: try int(0, "an output channel count"), kernel: try opt(["k", "kernel"], default: 3, min: 1),
-                           stride: try opt(["s", "stride"], default: 1, min: 1), padding: try opt(["p", "padding"], default: 0),
-                           bias: try bias()); maxPositional = 1
+            self = .conv2d(
+                out: try int(0, "an output channel count"), kernel: try opt(["k", "kernel"], default: 3, min: 1),
+                stride: try opt(["s", "stride"], default: 1, min: 1), padding: try opt(["p", "padding"], default: 0),
+                bias: try bias());
+            maxPositional = 1
         case "convt", "convtranspose", "deconv":
-            self = .convTranspose2d(out: try int(0, "an output channel count"), kernel: try opt(["k", "kernel"], default: 3, min: 1),
-                                    stride: try opt(["s", "stride"], default: 1, min: 1), padding: try opt(["p", "padding"], default: 0),
-                                    outputPadding: try opt(["op", "output_padding"], default: 0), bias: try bias()); maxPositional = 1
+            self = .convTranspose2d(
+                out: try int(0, "an output channel count"), kernel: try opt(["k", "kernel"], default: 3, min: 1),
+                stride: try opt(["s", "stride"], default: 1, min: 1), padding: try opt(["p", "padding"], default: 0),
+                outputPadding: try opt(["op", "output_padding"], default: 0), bias: try bias());
+            maxPositional = 1
         case "batchnorm", "bn":
-            self = .batchNorm(momentum: try optFloat("momentum", default: 0.1), epsilon: try optFloat("eps", default: 1e-5))
+            self = .batchNorm(
+                momentum: try optFloat("momentum", default: 0.1), epsilon: try optFloat("eps", default: 1e-5))
         case "layernorm", "ln":
             self = .layerNorm(epsilon: try optFloat("eps", default: 1e-5))
         case "dropout":
@@ -145,14 +165,19 @@ public enum LayerSpec: Equatable, Sendable {
         case "gelu": self = .gelu
         case "elu": self = .elu(try float(0, "an alpha", default: 1)); maxPositional = 1
         case "reshape", "view", "unflatten":
-            guard !positional.isEmpty else { throw SpecError("'reshape' needs the per-sample shape (e.g. reshape 128 7 7)") }
-            guard positional.count <= 8 else { throw SpecError("'reshape' takes at most 8 sizes, found \(positional.count)") }
+            guard !positional.isEmpty else {
+                throw SpecError("'reshape' needs the per-sample shape (e.g. reshape 128 7 7)")
+            }
+            guard positional.count <= 8 else {
+                throw SpecError("'reshape' takes at most 8 sizes, found \(positional.count)")
+            }
             self = .reshape(try positional.indices.map { try int($0, "sizes") }); maxPositional = positional.count
         case "flatten": self = .flatten
         case "softmax": self = .softmax
         case "mbstd", "minibatchstd": self = .minibatchStd
         case "embedding", "embed":
-            self = .embedding(vocabulary: try int(0, "a vocabulary size"), dim: try int(1, "a vector size")); maxPositional = 2
+            self = .embedding(vocabulary: try int(0, "a vocabulary size"), dim: try int(1, "a vector size"));
+            maxPositional = 2
         case "sn", "spectralnorm":
             let inner = try LayerSpec(parsing: words.dropFirst().joined(separator: " "))
             switch inner {
@@ -161,10 +186,14 @@ public enum LayerSpec: Equatable, Sendable {
             }
             return
         default:
-            throw SpecError("unknown layer '\(kind)'" + (suggestion(for: kind, among: Self.kinds).map { "; did you mean '\($0)'?" } ?? ""))
+            throw SpecError(
+                "unknown layer '\(kind)'"
+                    + (suggestion(for: kind, among: Self.kinds).map { "; did you mean '\($0)'?" } ?? ""))
         }
         if positional.count > maxPositional {
-            throw SpecError("'\(kind)' takes \(maxPositional) number\(maxPositional == 1 ? "" : "s"), found \(positional.count): \(positional.joined(separator: " "))")
+            throw SpecError(
+                "'\(kind)' takes \(maxPositional) number\(maxPositional == 1 ? "" : "s"), found \(positional.count): \(positional.joined(separator: " "))"
+            )
         }
         if let unknown = options.keys.sorted().first(where: { !used.contains($0) }) {
             throw SpecError("'\(kind)' has no option '\(unknown)='")
@@ -201,7 +230,9 @@ public func editDistance(_ x: String, _ y: String) -> Int {
         for j in 1...b.count {
             let cost = a[i - 1] == b[j - 1] ? 0 : 1
             d[i][j] = Swift.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = Swift.min(d[i][j], d[i - 2][j - 2] + 1) }
+            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                d[i][j] = Swift.min(d[i][j], d[i - 2][j - 2] + 1)
+            }
         }
     }
     return d[a.count][b.count]

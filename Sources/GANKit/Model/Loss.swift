@@ -28,14 +28,21 @@ extension GANLoss {
     /// D's loss in two parts, each a scalar: on real and on fake outputs.
     /// `realTarget` below 1 is one-sided label smoothing, and `fakeTarget` above 0 smooths the fake
     /// side too (logistic and least-squares losses).
-    public func discriminator(real: Tensor, fake: Tensor, realTarget: Float = 1, fakeTarget: Float = 0) throws -> (real: Tensor, fake: Tensor) {
+    public func discriminator(real: Tensor, fake: Tensor, realTarget: Float = 1, fakeTarget: Float = 0) throws -> (
+        real: Tensor, fake: Tensor
+    ) {
         switch self {
         case .minimax, .nonSaturating, .r1:
             // BCE with logits: softplus(−l)·t + softplus(l)·(1 − t) = softplus(l) − t·l.
-            return (try (real.softplus() - real * realTarget).mean(),
-                    fakeTarget == 0 ? try fake.softplus().mean() : try (fake.softplus() - fake * fakeTarget).mean())
+            return (
+                try (real.softplus() - real * realTarget).mean(),
+                fakeTarget == 0 ? try fake.softplus().mean() : try (fake.softplus() - fake * fakeTarget).mean()
+            )
         case .leastSquares:
-            return (try (real - realTarget).pow(2).mean() * 0.5, try (fakeTarget == 0 ? fake : fake - fakeTarget).pow(2).mean() * 0.5)
+            return (
+                try (real - realTarget).pow(2).mean() * 0.5,
+                try (fakeTarget == 0 ? fake : fake - fakeTarget).pow(2).mean() * 0.5
+            )
         case .hinge:
             return ((1 - real).relu().mean(), (1 + fake).relu().mean())
         case .wasserstein, .wassersteinGP:
@@ -46,8 +53,8 @@ extension GANLoss {
     /// G's loss on D's outputs for generated samples.
     public func generator(fake: Tensor) throws -> Tensor {
         switch self {
-        case .minimax: return -fake.softplus().mean()                 // minimise log(1 − σ(l)) = −softplus(l)
-        case .nonSaturating, .r1: return (-fake).softplus().mean()    // minimise −log σ(l) = softplus(−l)
+        case .minimax: return -fake.softplus().mean()  // minimise log(1 − σ(l)) = −softplus(l)
+        case .nonSaturating, .r1: return (-fake).softplus().mean()  // minimise −log σ(l) = softplus(−l)
         case .leastSquares: return (fake - 1).pow(2).mean() * 0.5
         case .hinge, .wasserstein, .wassersteinGP: return -fake.mean()
         }

@@ -35,8 +35,10 @@ public final class Network {
 
     /// Builds layers in order; a layer whose spec and input shape are
     /// unchanged from `reusing` keeps its weights.
-    static func build(input: [Int], specs: [LayerSpec], reusing old: [(LayerSpec, [Int], Layer)],
-                      initialization: WeightInit) throws -> ([Layer], [[Int]]) {
+    static func build(
+        input: [Int], specs: [LayerSpec], reusing old: [(LayerSpec, [Int], Layer)],
+        initialization: WeightInit
+    ) throws -> ([Layer], [[Int]]) {
         var layers: [Layer] = []
         var shapes: [[Int]] = []
         var shape = input
@@ -71,7 +73,8 @@ public final class Network {
         var h = x
         var i = 0
         while i < layers.count {
-            if let linear = layers[i] as? Linear, i + 1 < layers.count, let slope = Self.fusedSlope(layers[i + 1].spec) {
+            if let linear = layers[i] as? Linear, i + 1 < layers.count, let slope = Self.fusedSlope(layers[i + 1].spec)
+            {
                 h = try h.linear(weight: linear.weight, bias: linear.bias, activationSlope: slope)
                 i += 2
             } else {
@@ -100,8 +103,9 @@ public final class Network {
             var h = input
             for layer in layers {
                 if let bn = layer as? BatchNorm {
-                    h = try h.batchNorm(weight: bn.weight, bias: bn.bias, runningMean: bn.runningMean, runningVar: bn.runningVar,
-                                        training: true, momentum: 1, epsilon: bn.epsilon)
+                    h = try h.batchNorm(
+                        weight: bn.weight, bias: bn.bias, runningMean: bn.runningMean, runningVar: bn.runningVar,
+                        training: true, momentum: 1, epsilon: bn.epsilon)
                 } else {
                     h = try layer.forward(h, training: false)
                 }
@@ -111,7 +115,9 @@ public final class Network {
 
     private func checkInput(_ x: Tensor) throws {
         guard x.rank == inputShape.count + 1, Array(x.shape.dropFirst()) == inputShape else {
-            throw ShapeError("the network takes a batch of \(shapeString(inputShape)) samples, that is [N, \(inputShape.map(String.init).joined(separator: ", "))], found \(shapeString(x.shape))")
+            throw ShapeError(
+                "the network takes a batch of \(shapeString(inputShape)) samples, that is [N, \(inputShape.map(String.init).joined(separator: ", "))], found \(shapeString(x.shape))"
+            )
         }
     }
 
@@ -119,8 +125,9 @@ public final class Network {
 
     private func rebuild(_ specs: [LayerSpec], input: [Int]? = nil) throws {
         let old = layers.indices.map { (layers[$0].spec, inputShape(ofLayer: $0), layers[$0]) }
-        let (newLayers, newShapes) = try Network.build(input: input ?? inputShape, specs: specs, reusing: old,
-                                                       initialization: initialization)
+        let (newLayers, newShapes) = try Network.build(
+            input: input ?? inputShape, specs: specs, reusing: old,
+            initialization: initialization)
         layers = newLayers
         shapes = newShapes
         if let input { inputShape = input }
@@ -139,7 +146,9 @@ public final class Network {
 
     /// Removes layer `i`.
     public func remove(at i: Int) throws {
-        guard layers.indices.contains(i) else { throw ShapeError("there is no layer \(i): the network has layers 0…\(layers.count - 1)") }
+        guard layers.indices.contains(i) else {
+            throw ShapeError("there is no layer \(i): the network has layers 0…\(layers.count - 1)")
+        }
         var s = specs
         s.remove(at: i)
         try rebuild(s)
@@ -147,7 +156,9 @@ public final class Network {
 
     /// Replaces layer `i`.
     public func replace(at i: Int, with spec: LayerSpec) throws {
-        guard layers.indices.contains(i) else { throw ShapeError("there is no layer \(i): the network has layers 0…\(layers.count - 1)") }
+        guard layers.indices.contains(i) else {
+            throw ShapeError("there is no layer \(i): the network has layers 0…\(layers.count - 1)")
+        }
         var s = specs
         s[i] = spec
         try rebuild(s)
@@ -155,7 +166,9 @@ public final class Network {
 
     /// Changes the input shape, rebuilding the layers that see a new shape.
     public func setInput(_ shape: [Int]) throws {
-        guard shape.allSatisfy({ $0 > 0 }) else { throw ShapeError("input sizes must be positive, found \(shapeString(shape))") }
+        guard shape.allSatisfy({ $0 > 0 }) else {
+            throw ShapeError("input sizes must be positive, found \(shapeString(shape))")
+        }
         try rebuild(specs, input: shape)
     }
 
@@ -194,12 +207,14 @@ public final class Network {
         }
         parts.removeFirst()
         let sizes = first.split(separator: " ").dropFirst().map { Int($0) }
-        guard !sizes.isEmpty, sizes.count <= 8, sizes.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= LayerSpec.maxSize }) else {
+        guard !sizes.isEmpty, sizes.count <= 8, sizes.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= LayerSpec.maxSize })
+        else {
             throw SpecError("'\(first)' needs 1 to 8 positive sizes, each at most \(LayerSpec.maxSize)")
         }
         _ = try LayerSpec.volume(sizes.map { $0! }, first)
-        return try Network(input: sizes.map { $0! }, layers: try parts.map { try LayerSpec(parsing: $0) },
-                           initialization: initialization)
+        return try Network(
+            input: sizes.map { $0! }, layers: try parts.map { try LayerSpec(parsing: $0) },
+            initialization: initialization)
     }
 
     /// One row per layer: index, spec, output shape, parameter count.

@@ -18,19 +18,24 @@ extension Network {
     /// Writes the weights under PyTorch's key names with the network's text
     /// form in the metadata, so `load` can rebuild it from the file alone.
     public func save(to path: String) throws {
-        try SafeTensors.write(SafeTensorsArchive(tensors: stateDict, metadata: [
-            "format": "pt", "gans.kind": "network", "gans.network": text, "gans.init": initialization.rawValue,
-        ]), to: path)
+        try SafeTensors.write(
+            SafeTensorsArchive(
+                tensors: stateDict,
+                metadata: [
+                    "format": "pt", "gans.kind": "network", "gans.network": text, "gans.init": initialization.rawValue
+                ]), to: path)
     }
 
     /// Rebuilds a network from a file written by `save`.
     public static func load(from path: String) throws -> Network {
         let archive = try SafeTensors.read(from: path)
         guard let text = archive.metadata["gans.network"] else {
-            throw CheckpointError(path: path, message: "has no gans.network metadata: it was not saved as a gans network")
+            throw CheckpointError(
+                path: path, message: "has no gans.network metadata: it was not saved as a gans network")
         }
-        let net = try Network.restore(text: text, initialization: archive.metadata["gans.init"],
-                                      tensors: archive, prefix: "", path: path)
+        let net = try Network.restore(
+            text: text, initialization: archive.metadata["gans.init"],
+            tensors: archive, prefix: "", path: path)
         try checkNoOthers(archive, used: Set(net.stateDict.map(\.name)), path: path)
         return net
     }
@@ -39,13 +44,17 @@ extension Network {
     static func checkNoOthers(_ archive: SafeTensorsArchive, used: Set<String>, path: String) throws {
         let extra = archive.names.filter { !used.contains($0) }
         guard extra.isEmpty else {
-            throw CheckpointError(path: path, message: "holds tensors that its network does not have: "
-                                  + extra.prefix(5).joined(separator: ", ") + (extra.count > 5 ? " and \(extra.count - 5) more" : ""))
+            throw CheckpointError(
+                path: path,
+                message: "holds tensors that its network does not have: "
+                    + extra.prefix(5).joined(separator: ", ") + (extra.count > 5 ? " and \(extra.count - 5) more" : ""))
         }
     }
 
-    static func restore(text: String, initialization: String?, tensors: SafeTensorsArchive, prefix: String,
-                        path: String) throws -> Network {
+    static func restore(
+        text: String, initialization: String?, tensors: SafeTensorsArchive, prefix: String,
+        path: String
+    ) throws -> Network {
         let net: Network
         // The network's weights are all in the file: building it may not take
         // much more memory than the file's tensors do, so a small file whose
@@ -59,7 +68,11 @@ extension Network {
         do {
             net = try Network.parse(text, initialization: WeightInit(rawValue: initialization ?? "") ?? .pytorch)
         } catch {
-            throw CheckpointError(path: path, message: "its network '\(text.prefix(200))' cannot be rebuilt from its \(stored) bytes of \(prefix.isEmpty ? "" : prefix + "* ")tensors: \(error)")
+            throw CheckpointError(
+                path: path,
+                message:
+                    "its network '\(text.prefix(200))' cannot be rebuilt from its \(stored) bytes of \(prefix.isEmpty ? "" : prefix + "* ")tensors: \(error)"
+            )
         }
         try net.assign(from: tensors, prefix: prefix, path: path)
         return net
@@ -84,7 +97,9 @@ extension SafeTensorsArchive {
     func tensor(_ name: String, shape: [Int], path: String) throws -> Tensor {
         guard let t = self[name] else { throw CheckpointError(path: path, message: "has no tensor \(name)") }
         guard t.shape == shape else {
-            throw CheckpointError(path: path, message: "tensor \(name) has shape \(shapeString(t.shape)), \(shapeString(shape)) is needed")
+            throw CheckpointError(
+                path: path, message: "tensor \(name) has shape \(shapeString(t.shape)), \(shapeString(shape)) is needed"
+            )
         }
         try Self.checkFinite(t, name, path: path)
         return t
@@ -93,7 +108,11 @@ extension SafeTensorsArchive {
     static func checkFinite(_ t: Tensor, _ name: String, path: String) throws {
         guard !t.allFinite else { return }
         let bad = t.scalars.filter { !$0.isFinite }.count
-        throw CheckpointError(path: path, message: "tensor \(name) holds \(bad) value\(bad == 1 ? "" : "s") that \(bad == 1 ? "is" : "are") not finite (NaN or infinite)")
+        throw CheckpointError(
+            path: path,
+            message:
+                "tensor \(name) holds \(bad) value\(bad == 1 ? "" : "s") that \(bad == 1 ? "is" : "are") not finite (NaN or infinite)"
+        )
     }
 }
 
@@ -107,7 +126,9 @@ extension Trainer {
         guard let name = words.first else { throw HyperparameterError(message: "empty optimizer description") }
         let hp: [(String, Float)] = try words.dropFirst().map { w in
             let kv = w.split(separator: "=").map(String.init)
-            guard kv.count == 2, let v = Float(kv[1]) else { throw HyperparameterError(message: "bad optimizer setting '\(w)'") }
+            guard kv.count == 2, let v = Float(kv[1]) else {
+                throw HyperparameterError(message: "bad optimizer setting '\(w)'")
+            }
             return (kv[0], v)
         }
         return try makeOptimizer(name, parameters: parameters, hyperparameters: hp)
@@ -130,7 +151,7 @@ extension Trainer {
         if let e = gan.labelEmbeddingD { tensors.append(("D.label_embedding", e)) }
         tensors += optimizerG.state.map { ("optG.\($0.name)", $0.tensor) }
         tensors += optimizerD.state.map { ("optD.\($0.name)", $0.tensor) }
-        if let ema {   // with batch-norm statistics of its own, when they can be measured
+        if let ema {  // with batch-norm statistics of its own, when they can be measured
             tensors += ((try? movingAverage()) ?? ema).stateDict.map { ("ema.\($0.name)", $0.tensor) }
         }
         tensors.append(("fixed_noise", fixedNoise))
@@ -147,12 +168,16 @@ extension Trainer {
         let metadata: [String: String] = [
             "format": "pt", "gans.kind": "training",
             "gans.G": gan.generator.text, "gans.D": gan.discriminator.text,
-            "gans.G.init": gan.generator.initialization.rawValue, "gans.D.init": gan.discriminator.initialization.rawValue,
-            "gans.model": gan.model.rawValue, "gans.data": gan.data.name, "gans.data.fingerprint": gan.data.fingerprint, "gans.noise": gan.noise.rawValue, "gans.conditioning": conditioning,
+            "gans.G.init": gan.generator.initialization.rawValue,
+            "gans.D.init": gan.discriminator.initialization.rawValue,
+            "gans.model": gan.model.rawValue, "gans.data": gan.data.name, "gans.data.fingerprint": gan.data.fingerprint,
+            "gans.noise": gan.noise.rawValue, "gans.conditioning": conditioning,
             "gans.options": options.text,
             "gans.optG": Trainer.optimizerText(optimizerG), "gans.optD": Trainer.optimizerText(optimizerD),
-            "gans.counters": "d=\(dStepCount) g=\(gStepCount) epoch=\(epoch) batches=\(batchesInEpoch) optG=\(optimizerG.stepCount) optD=\(optimizerD.stepCount) position=\(gan.data.cursor.position)",
-            "gans.rng": (rng.words.map { String($0) } + [rng.spareNormal.map { String($0.bitPattern) } ?? "-"]).joined(separator: " "),
+            "gans.counters":
+                "d=\(dStepCount) g=\(gStepCount) epoch=\(epoch) batches=\(batchesInEpoch) optG=\(optimizerG.stepCount) optD=\(optimizerD.stepCount) position=\(gan.data.cursor.position)",
+            "gans.rng": (rng.words.map { String($0) } + [rng.spareNormal.map { String($0.bitPattern) } ?? "-"]).joined(
+                separator: " ")
         ]
         return SafeTensorsArchive(tensors: tensors, metadata: metadata)
     }
@@ -165,33 +190,47 @@ extension Trainer {
     /// Continues a run from an archive made by `archive()` (`source` names it in errors).
     public static func restore(from a: SafeTensorsArchive, source path: String, data: DataSource) throws -> Trainer {
         func meta(_ key: String) throws -> String {
-            guard let v = a.metadata[key] else { throw CheckpointError(path: path, message: "has no \(key) metadata: it is not a gans training checkpoint") }
+            guard let v = a.metadata[key] else {
+                throw CheckpointError(
+                    path: path, message: "has no \(key) metadata: it is not a gans training checkpoint")
+            }
             return v
         }
-        guard try meta("gans.kind") == "training" else { throw CheckpointError(path: path, message: "holds a \(a.metadata["gans.kind"] ?? "") checkpoint, not a training one") }
+        guard try meta("gans.kind") == "training" else {
+            throw CheckpointError(
+                path: path, message: "holds a \(a.metadata["gans.kind"] ?? "") checkpoint, not a training one")
+        }
         let dataName = try meta("gans.data")
         guard dataName == data.name else {
             throw CheckpointError(path: path, message: "was trained on \(dataName), not \(data.name)")
         }
         // Written since checkpoints record it; older ones are trusted by name.
         if let f = a.metadata["gans.data.fingerprint"], f != data.fingerprint {
-            throw CheckpointError(path: path, message: "was trained on other data named \(dataName) (\(f)); the loaded data are \(data.fingerprint)")
+            throw CheckpointError(
+                path: path,
+                message: "was trained on other data named \(dataName) (\(f)); the loaded data are \(data.fingerprint)")
         }
-        let g = try Network.restore(text: try meta("gans.G"), initialization: a.metadata["gans.G.init"], tensors: a, prefix: "G.", path: path)
-        let d = try Network.restore(text: try meta("gans.D"), initialization: a.metadata["gans.D.init"], tensors: a, prefix: "D.", path: path)
+        let g = try Network.restore(
+            text: try meta("gans.G"), initialization: a.metadata["gans.G.init"], tensors: a, prefix: "G.", path: path)
+        let d = try Network.restore(
+            text: try meta("gans.D"), initialization: a.metadata["gans.D.init"], tensors: a, prefix: "D.", path: path)
         var conditioning: Conditioning? = nil
         switch try meta("gans.conditioning") {
         case "none": conditioning = nil
         case "onehot": conditioning = .oneHot
         case let c where c.hasPrefix("embedding "):
             guard let dim = Int(c.dropFirst(10)), dim > 0, dim <= 4096 else {
-                throw CheckpointError(path: path, message: "has conditioning '\(c)'; an embedding needs a size of 1…4096")
+                throw CheckpointError(
+                    path: path, message: "has conditioning '\(c)'; an embedding needs a size of 1…4096")
             }
             conditioning = .embedding(dim)
-        case let c: throw CheckpointError(path: path, message: "has unknown conditioning '\(c)'; it is none, onehot or embedding N")
+        case let c:
+            throw CheckpointError(
+                path: path, message: "has unknown conditioning '\(c)'; it is none, onehot or embedding N")
         }
         guard let model = GenerativeModel(rawValue: a.metadata["gans.model"] ?? "gan") else {
-            throw CheckpointError(path: path, message: "holds a model of unknown kind '\(a.metadata["gans.model"] ?? "")'")
+            throw CheckpointError(
+                path: path, message: "holds a model of unknown kind '\(a.metadata["gans.model"] ?? "")'")
         }
         let noiseName = try meta("gans.noise")
         guard let noise = NoiseDistribution(rawValue: noiseName) else {
@@ -199,7 +238,8 @@ extension Trainer {
         }
         let gan: GAN
         do {
-            gan = try GAN(generator: g, discriminator: d, data: data, noise: noise, conditioning: conditioning, model: model)
+            gan = try GAN(
+                generator: g, discriminator: d, data: data, noise: noise, conditioning: conditioning, model: model)
         } catch { throw CheckpointError(path: path, message: "its networks do not fit the data: \(error)") }
         if let e = gan.labelEmbeddingG { e.assign(try a.tensor("G.label_embedding", shape: e.shape, path: path)) }
         if let e = gan.labelEmbeddingD { e.assign(try a.tensor("D.label_embedding", shape: e.shape, path: path)) }
@@ -207,12 +247,16 @@ extension Trainer {
         do {
             optG = try parseOptimizer(try meta("gans.optG"), parameters: gan.generatorParameters)
             optD = try parseOptimizer(try meta("gans.optD"), parameters: gan.discriminatorParameters)
-        } catch let e as HyperparameterError { throw CheckpointError(path: path, message: "its optimizer settings are invalid: \(e.message)") }
+        } catch let e as HyperparameterError {
+            throw CheckpointError(path: path, message: "its optimizer settings are invalid: \(e.message)")
+        }
         for (opt, prefix) in [(optG, "optG."), (optD, "optD.")] {
             for (name, t) in opt.state {
                 let s = try a.tensor(prefix + name, shape: t.shape, path: path)
                 if name.hasSuffix("_sq") || name.hasSuffix("square_avg"), s.scalars.contains(where: { $0 < 0 }) {
-                    throw CheckpointError(path: path, message: "optimizer state \(prefix + name) holds negative values; it averages squares")
+                    throw CheckpointError(
+                        path: path,
+                        message: "optimizer state \(prefix + name) holds negative values; it averages squares")
                 }
                 t.assign(s)
             }
@@ -225,20 +269,29 @@ extension Trainer {
         let largest = ([g.inputShape, d.inputShape] + g.shapes + d.shapes).map { $0.reduce(1, *) }.max() ?? 1
         let (activations, overflow) = options.batchSize.multipliedReportingOverflow(by: largest)
         guard !overflow, activations <= Tensor.elementLimit else {
-            throw CheckpointError(path: path, message: "its batch of \(options.batchSize) would make activations of \(options.batchSize) × \(largest) values, more than the element limit of \(Tensor.elementLimit)")
+            throw CheckpointError(
+                path: path,
+                message:
+                    "its batch of \(options.batchSize) would make activations of \(options.batchSize) × \(largest) values, more than the element limit of \(Tensor.elementLimit)"
+            )
         }
         guard let fixed = a["fixed_noise"], fixed.rank >= 1, Array(fixed.shape.dropFirst()) == gan.noiseShape,
-              fixed.shape[0] > 0, fixed.shape[0] <= 4096 else {
-            throw CheckpointError(path: path, message: "has no fixed_noise of shape [N] + \(shapeString(gan.noiseShape)) with N from 1 to 4096")
+            fixed.shape[0] > 0, fixed.shape[0] <= 4096
+        else {
+            throw CheckpointError(
+                path: path,
+                message: "has no fixed_noise of shape [N] + \(shapeString(gan.noiseShape)) with N from 1 to 4096")
         }
         try SafeTensorsArchive.checkFinite(fixed, "fixed_noise", path: path)
-        let trainer = try Trainer(gan: gan, options: options, optimizerG: optG, optimizerD: optD, fixedSamples: fixed.shape[0])
+        let trainer = try Trainer(
+            gan: gan, options: options, optimizerG: optG, optimizerD: optD, fixedSamples: fixed.shape[0])
         trainer.fixedNoise.assign(fixed)
         if let fl = trainer.fixedLabels {
             let s = try a.tensor("fixed_labels", shape: fl.shape, path: path)
             let classes = data.classCount ?? 0
             guard s.scalars.allSatisfy({ wholeNumber($0, below: classes) != nil }) else {
-                throw CheckpointError(path: path, message: "fixed_labels holds values that are not class indices below \(classes)")
+                throw CheckpointError(
+                    path: path, message: "fixed_labels holds values that are not class indices below \(classes)")
             }
             fl.assign(s)
         }
@@ -255,8 +308,9 @@ extension Trainer {
             return r
         }
         history.numberSteps(next: counters.g + 1)
-        trainer.restoreProgress(history: history, dSteps: counters.d, gSteps: counters.g,
-                                epoch: counters.epoch, batchesInEpoch: counters.batches)
+        trainer.restoreProgress(
+            history: history, dSteps: counters.d, gSteps: counters.g,
+            epoch: counters.epoch, batchesInEpoch: counters.batches)
         var used = Set(["fixed_noise", "fixed_labels", "data.order", "G.label_embedding", "D.label_embedding"])
         used.formUnion(g.stateDict.map { "G." + $0.name })
         used.formUnion(d.stateDict.map { "D." + $0.name })
@@ -272,8 +326,10 @@ extension Trainer {
         }
         let extra = a.names.filter { !used.contains($0) && !$0.hasPrefix("history.") }
         guard extra.isEmpty else {
-            throw CheckpointError(path: path, message: "holds tensors that this run does not have: "
-                                  + extra.prefix(5).joined(separator: ", ") + (extra.count > 5 ? " and \(extra.count - 5) more" : ""))
+            throw CheckpointError(
+                path: path,
+                message: "holds tensors that this run does not have: "
+                    + extra.prefix(5).joined(separator: ", ") + (extra.count > 5 ? " and \(extra.count - 5) more" : ""))
         }
         let order = (a["data.order"]?.scalars ?? []).map { wholeNumber($0) }
         guard order.allSatisfy({ $0 != nil }) else {
@@ -281,23 +337,36 @@ extension Trainer {
         }
         let indices = order.map { $0! }
         if !(data is TensorDataset), !indices.isEmpty {
-            throw CheckpointError(path: path, message: "data.order holds \(indices.count) indices, but \(data.name) draws fresh samples and has no order")
+            throw CheckpointError(
+                path: path,
+                message:
+                    "data.order holds \(indices.count) indices, but \(data.name) draws fresh samples and has no order")
         }
         if let t = data as? TensorDataset, !indices.isEmpty {
             // An epoch's order is a permutation of the samples.
             guard indices.count == t.count, Set(indices).count == t.count, indices.allSatisfy({ $0 < t.count }) else {
-                throw CheckpointError(path: path, message: "data.order is not an order of the \(t.count) samples of \(data.name)")
+                throw CheckpointError(
+                    path: path, message: "data.order is not an order of the \(t.count) samples of \(data.name)")
             }
         }
         guard counters.position <= indices.count else {
-            throw CheckpointError(path: path, message: "gans.counters has position \(counters.position), past the \(indices.count) samples of data.order")
+            throw CheckpointError(
+                path: path,
+                message:
+                    "gans.counters has position \(counters.position), past the \(indices.count) samples of data.order")
         }
         data.cursor = DataCursor(order: indices, position: counters.position)
         let rngWords = try meta("gans.rng").split(separator: " ").map(String.init)
         let words = rngWords.prefix(4).compactMap { UInt64($0) }
-        let spare: Float?? = rngWords.count == 5 ? (rngWords[4] == "-" ? .some(nil) : UInt32(rngWords[4]).map { Float(bitPattern: $0) }) : nil
+        let spare: Float?? =
+            rngWords.count == 5
+            ? (rngWords[4] == "-" ? .some(nil) : UInt32(rngWords[4]).map { Float(bitPattern: $0) }) : nil
         guard rngWords.count == 5, words.count == 4, let spare, spare?.isFinite ?? true else {
-            throw CheckpointError(path: path, message: "has a malformed random state: 4 whole numbers and a spare normal expected, found '\(try meta("gans.rng"))'")
+            throw CheckpointError(
+                path: path,
+                message:
+                    "has a malformed random state: 4 whole numbers and a spare normal expected, found '\(try meta("gans.rng"))'"
+            )
         }
         do { try Random.global.restore(RandomGenerator.State(words: words, spareNormal: spare)) } catch {
             throw CheckpointError(path: path, message: "has a malformed random state: \(error)")
@@ -312,22 +381,32 @@ extension Trainer {
 
     /// The run's counters: every one present once, each a whole number from 0 to 2⁴⁰.
     static func counters(_ text: String, path: String) throws -> Counters {
-        let keys: [(String, WritableKeyPath<Counters, Int>)] = [("d", \.d), ("g", \.g), ("epoch", \.epoch), ("batches", \.batches),
-                                                                ("optG", \.optG), ("optD", \.optD), ("position", \.position)]
+        let keys: [(String, WritableKeyPath<Counters, Int>)] = [
+            ("d", \.d), ("g", \.g), ("epoch", \.epoch), ("batches", \.batches),
+            ("optG", \.optG), ("optD", \.optD), ("position", \.position)
+        ]
         var counters = Counters()
         var seen = Set<String>()
         for w in text.split(separator: " ") {
             let kv = w.split(separator: "=", maxSplits: 1).map(String.init)
             guard kv.count == 2, let field = keys.first(where: { $0.0 == kv[0] })?.1, seen.insert(kv[0]).inserted else {
-                throw CheckpointError(path: path, message: "gans.counters has '\(w)'; expected each of \(keys.map(\.0).joined(separator: ", ")) once as key=N")
+                throw CheckpointError(
+                    path: path,
+                    message:
+                        "gans.counters has '\(w)'; expected each of \(keys.map(\.0).joined(separator: ", ")) once as key=N"
+                )
             }
             guard let v = Int(kv[1]), v >= 0, v <= 1 << 40 else {
-                throw CheckpointError(path: path, message: "gans.counters has \(kv[0])=\(kv[1]); a count is a whole number from 0 to \(1 << 40)")
+                throw CheckpointError(
+                    path: path,
+                    message: "gans.counters has \(kv[0])=\(kv[1]); a count is a whole number from 0 to \(1 << 40)")
             }
             counters[keyPath: field] = v
         }
         let missing = keys.map(\.0).filter { !seen.contains($0) }
-        guard missing.isEmpty else { throw CheckpointError(path: path, message: "gans.counters lacks \(missing.joined(separator: ", "))") }
+        guard missing.isEmpty else {
+            throw CheckpointError(path: path, message: "gans.counters lacks \(missing.joined(separator: ", "))")
+        }
         return counters
     }
 
@@ -348,7 +427,7 @@ extension Trainer {
             ("history.wasserstein", col(\.wasserstein)), ("history.seconds", col { Float($0.seconds) }),
             ("history.grad_norm_counts", Tensor(counts)), ("history.grad_norm_layers", Tensor(layers)),
             ("history.grad_norms", Tensor(norms)),
-            ("history.reconstruction", col(\.reconstruction)), ("history.kl", col(\.kl)),
+            ("history.reconstruction", col(\.reconstruction)), ("history.kl", col(\.kl))
         ]
     }
 
@@ -356,7 +435,8 @@ extension Trainer {
         guard let part = a["history.part"] else {
             // No history at all is a run saved without one; a part of one is a damaged file.
             if let other = a.names.first(where: { $0.hasPrefix("history.") }) {
-                throw CheckpointError(path: path, message: "has \(other) but no history.part: its history is incomplete")
+                throw CheckpointError(
+                    path: path, message: "has \(other) but no history.part: its history is incomplete")
             }
             return []
         }
@@ -365,38 +445,45 @@ extension Trainer {
         }
         let n = part.count
         func col(_ name: String) throws -> [Float] {
-            guard let t = a["history.\(name)"], t.count == n else { throw CheckpointError(path: path, message: "history column \(name) is missing or short") }
+            guard let t = a["history.\(name)"], t.count == n else {
+                throw CheckpointError(path: path, message: "history column \(name) is missing or short")
+            }
             return t.scalars
         }
         func opt(_ v: Float) -> Float? { v.isNaN ? nil : v }
         let number = try col("number"), epoch = try col("epoch"), dLoss = try col("d_loss"), dReal = try col("d_real")
-        let dlr = try col("d_loss_real"), dlf = try col("d_loss_fake"), pen = try col("penalty"), gLoss = try col("g_loss")
+        let dlr = try col("d_loss_real"), dlf = try col("d_loss_fake"), pen = try col("penalty"),
+            gLoss = try col("g_loss")
         let dFake = try col("d_fake"), w = try col("wasserstein"), secs = try col("seconds")
         let counts = a["history.grad_norm_counts"]?.scalars ?? [], layers = a["history.grad_norm_layers"]?.scalars ?? []
         let norms = a["history.grad_norms"]?.scalars ?? []
         // Written since VAEs: absent in older checkpoints.
         let recon = a["history.reconstruction"].map(\.scalars) ?? [], kl = a["history.kl"].map(\.scalars) ?? []
         guard recon.isEmpty && kl.isEmpty || recon.count == n && kl.count == n else {
-            throw CheckpointError(path: path, message: "history columns reconstruction and kl are short, or one is missing")
+            throw CheckpointError(
+                path: path, message: "history columns reconstruction and kl are short, or one is missing")
         }
         guard counts.count == n, layers.count == norms.count,
-              counts.allSatisfy({ wholeNumber($0) != nil }), counts.reduce(0, { $0 + wholeNumber($1)! }) == norms.count else {
+            counts.allSatisfy({ wholeNumber($0) != nil }), counts.reduce(0, { $0 + wholeNumber($1)! }) == norms.count
+        else {
             throw CheckpointError(path: path, message: "history gradient norms are inconsistent")
         }
         let bad = CheckpointError(path: path, message: "history holds values that are not step numbers")
         guard counts.allSatisfy({ wholeNumber($0) != nil }), layers.allSatisfy({ wholeNumber($0) != nil }),
-              number.allSatisfy({ wholeNumber($0) != nil }), epoch.allSatisfy({ wholeNumber($0) != nil }) else { throw bad }
+            number.allSatisfy({ wholeNumber($0) != nil }), epoch.allSatisfy({ wholeNumber($0) != nil })
+        else { throw bad }
         var k = 0
         return (0..<n).map { i in
             let c = wholeNumber(counts[i])!
             let gn = (k..<(k + c)).map { LayerGradientNorm(layer: wholeNumber(layers[$0])!, spec: "", norm: norms[$0]) }
             k += c
-            return StepStats(part: part.scalars[i] == 0 ? .discriminator : .generator, number: wholeNumber(number[i])!,
-                             epoch: wholeNumber(epoch[i])!,
-                             dLoss: opt(dLoss[i]), dLossReal: opt(dlr[i]), dLossFake: opt(dlf[i]), penalty: opt(pen[i]),
-                             gLoss: opt(gLoss[i]), dReal: opt(dReal[i]), dFake: opt(dFake[i]), wasserstein: opt(w[i]),
-                             gradientNorms: gn, seconds: Double(secs[i]),
-                             reconstruction: recon.isEmpty ? nil : opt(recon[i]), kl: kl.isEmpty ? nil : opt(kl[i]))
+            return StepStats(
+                part: part.scalars[i] == 0 ? .discriminator : .generator, number: wholeNumber(number[i])!,
+                epoch: wholeNumber(epoch[i])!,
+                dLoss: opt(dLoss[i]), dLossReal: opt(dlr[i]), dLossFake: opt(dlf[i]), penalty: opt(pen[i]),
+                gLoss: opt(gLoss[i]), dReal: opt(dReal[i]), dFake: opt(dFake[i]), wasserstein: opt(w[i]),
+                gradientNorms: gn, seconds: Double(secs[i]),
+                reconstruction: recon.isEmpty ? nil : opt(recon[i]), kl: kl.isEmpty ? nil : opt(kl[i]))
         }
     }
 }

@@ -58,11 +58,15 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
 }
 
 /// Builds an optimizer by name (`adam`, `sgd`, `rmsprop`) with hyperparameters by name.
-public func makeOptimizer(_ name: String, parameters: [Tensor], hyperparameters: [(String, Float)] = []) throws -> Optimizer {
+public func makeOptimizer(_ name: String, parameters: [Tensor], hyperparameters: [(String, Float)] = []) throws
+    -> Optimizer
+{
     guard let kind = OptimizerKind(rawValue: name.lowercased()) else {
         let names = OptimizerKind.allCases.map(\.rawValue)
-        throw HyperparameterError(message: "unknown optimizer '\(name)'; there are \(names.dropLast().joined(separator: ", ")) and \(names.last!)"
-                                  + (suggestion(for: name, among: names).map { " (did you mean '\($0)'?)" } ?? ""))
+        throw HyperparameterError(
+            message:
+                "unknown optimizer '\(name)'; there are \(names.dropLast().joined(separator: ", ")) and \(names.last!)"
+                + (suggestion(for: name, among: names).map { " (did you mean '\($0)'?)" } ?? ""))
     }
     let opt = kind.make(parameters)
     for (k, v) in hyperparameters { try opt.set(k, v) }
@@ -86,14 +90,20 @@ func vectorSqrt(_ x: Float) -> Float {
 /// Raw pointers to a parameter, its gradient and two state tensors of the
 /// same size, for update loops the compiler can vectorise.
 @inline(__always)
-func withPointers(_ p: Tensor, _ g: Tensor, _ a: Tensor, _ b: Tensor,
-                  _ body: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
-                           UnsafeMutablePointer<Float>, Int) -> Void) {
+func withPointers(
+    _ p: Tensor, _ g: Tensor, _ a: Tensor, _ b: Tensor,
+    _ body: (
+        UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+        UnsafeMutablePointer<Float>, Int
+    ) -> Void
+) {
     p.withUnsafeMutableBufferPointer { w in
         g.withUnsafeBufferPointer { gr in
             a.withUnsafeMutableBufferPointer { ab in
                 b.withUnsafeMutableBufferPointer { bb in
-                    guard let w0 = w.baseAddress, let g0 = gr.baseAddress, let a0 = ab.baseAddress, let b0 = bb.baseAddress else { return }
+                    guard let w0 = w.baseAddress, let g0 = gr.baseAddress, let a0 = ab.baseAddress,
+                        let b0 = bb.baseAddress
+                    else { return }
                     body(w0, g0, a0, b0, Swift.min(w.count, gr.count))
                 }
             }
@@ -134,13 +144,19 @@ public class HyperparameterSet {
     public func set(_ name: String, _ value: Float) throws {
         guard let i = values.firstIndex(where: { $0.name == name }) else {
             let names = values.map(\.name)
-            throw HyperparameterError(message: "this optimizer has no '\(name)'; it has \(names.joined(separator: ", "))"
-                                      + (suggestion(for: name, among: names).map { " (did you mean '\($0)'?)" } ?? ""))
+            throw HyperparameterError(
+                message: "this optimizer has no '\(name)'; it has \(names.joined(separator: ", "))"
+                    + (suggestion(for: name, among: names).map { " (did you mean '\($0)'?)" } ?? ""))
         }
         guard value.isFinite, values[i].valid.contains(value) else {
             let range = values[i].valid
-            let low = range.lowerBound == Float.leastNonzeroMagnitude ? "above 0" : "in \(range.lowerBound)…\(range.upperBound)"
-            throw HyperparameterError(message: "\(name) must be \(low)\(range.lowerBound == Float.leastNonzeroMagnitude ? " and at most \(range.upperBound)" : ""), found \(value)")
+            let low =
+                range.lowerBound == Float.leastNonzeroMagnitude
+                ? "above 0" : "in \(range.lowerBound)…\(range.upperBound)"
+            throw HyperparameterError(
+                message:
+                    "\(name) must be \(low)\(range.lowerBound == Float.leastNonzeroMagnitude ? " and at most \(range.upperBound)" : ""), found \(value)"
+            )
         }
         values[i].value = value
     }
@@ -156,11 +172,14 @@ public final class SGD: HyperparameterSet, Optimizer {
     let buffers: [Tensor]
 
     /// `nesterov` is a hyperparameter of 0 or 1, so it can be set and saved like the others.
-    public init(_ parameters: [Tensor], lr: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
+    public init(_ parameters: [Tensor], lr: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false)
+    {
         self.parameters = parameters
         buffers = parameters.map { Tensor(zeros: $0.shape) }
-        super.init([("lr", lr, 0...10), ("momentum", momentum, 0...1), ("weight_decay", weightDecay, 0...1),
-                    ("nesterov", nesterov ? 1 : 0, 0...1)])
+        super.init([
+            ("lr", lr, 0...10), ("momentum", momentum, 0...1), ("weight_decay", weightDecay, 0...1),
+            ("nesterov", nesterov ? 1 : 0, 0...1)
+        ])
     }
 
     public var state: [(name: String, tensor: Tensor)] { buffers.enumerated().map { ("\($0).momentum_buffer", $1) } }
@@ -206,13 +225,17 @@ public final class Adam: HyperparameterSet, Optimizer {
     public var stepCount = 0
     let m: [Tensor], v: [Tensor]
 
-    public init(_ parameters: [Tensor], lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                epsilon: Float = 1e-8, weightDecay: Float = 0) {
+    public init(
+        _ parameters: [Tensor], lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+        epsilon: Float = 1e-8, weightDecay: Float = 0
+    ) {
         self.parameters = parameters
         m = parameters.map { Tensor(zeros: $0.shape) }
         v = parameters.map { Tensor(zeros: $0.shape) }
-        super.init([("lr", lr, 0...10), ("beta1", beta1, 0...0.99999), ("beta2", beta2, 0...0.999999),
-                    ("eps", epsilon, HyperparameterSet.positive), ("weight_decay", weightDecay, 0...1)])
+        super.init([
+            ("lr", lr, 0...10), ("beta1", beta1, 0...0.99999), ("beta2", beta2, 0...0.999999),
+            ("eps", epsilon, HyperparameterSet.positive), ("weight_decay", weightDecay, 0...1)
+        ])
     }
 
     public var state: [(name: String, tensor: Tensor)] {
@@ -230,8 +253,12 @@ public final class Adam: HyperparameterSet, Optimizer {
         let (b1, b2, eps, wd, stepSize, c2root) = constants(step: Float(stepCount + 1))
         for (k, p) in parameters.enumerated() {
             guard let g = p.grad else { continue }
-            if !Tensor.adamUpdateIsFinite(weights: p, gradient: g, firstMoment: m[k], secondMoment: v[k], beta1: b1, beta2: b2,
-                                          eps: eps, weightDecay: wd, stepSize: stepSize, c2root: c2root) { return k }
+            if !Tensor.adamUpdateIsFinite(
+                weights: p, gradient: g, firstMoment: m[k], secondMoment: v[k], beta1: b1, beta2: b2,
+                eps: eps, weightDecay: wd, stepSize: stepSize, c2root: c2root)
+            {
+                return k
+            }
         }
         return nil
     }
@@ -244,8 +271,9 @@ public final class Adam: HyperparameterSet, Optimizer {
         let stepSize = lr / c1, c2root = c2.squareRoot()
         for (k, p) in parameters.enumerated() {
             guard let g = p.grad else { continue }
-            Tensor.adamUpdate(weights: p, gradient: g, firstMoment: m[k], secondMoment: v[k], beta1: b1, beta2: b2,
-                              eps: eps, weightDecay: wd, stepSize: stepSize, c2root: c2root)
+            Tensor.adamUpdate(
+                weights: p, gradient: g, firstMoment: m[k], secondMoment: v[k], beta1: b1, beta2: b2,
+                eps: eps, weightDecay: wd, stepSize: stepSize, c2root: c2root)
         }
     }
 }
@@ -257,10 +285,15 @@ public final class RMSprop: HyperparameterSet, Optimizer {
     public var stepCount = 0
     let squares: [Tensor]
 
-    public init(_ parameters: [Tensor], lr: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8, weightDecay: Float = 0) {
+    public init(
+        _ parameters: [Tensor], lr: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8, weightDecay: Float = 0
+    ) {
         self.parameters = parameters
         squares = parameters.map { Tensor(zeros: $0.shape) }
-        super.init([("lr", lr, 0...10), ("alpha", alpha, 0...1), ("eps", epsilon, HyperparameterSet.positive), ("weight_decay", weightDecay, 0...1)])
+        super.init([
+            ("lr", lr, 0...10), ("alpha", alpha, 0...1), ("eps", epsilon, HyperparameterSet.positive),
+            ("weight_decay", weightDecay, 0...1)
+        ])
     }
 
     public var state: [(name: String, tensor: Tensor)] { squares.enumerated().map { ("\($0).square_avg", $1) } }

@@ -90,9 +90,14 @@ public struct NonFiniteError: Error, CustomStringConvertible {
     public var inUpdate = false
     public var description: String {
         let value = loss.isNaN ? "NaN" : (loss.isInfinite ? (loss > 0 ? "inf" : "-inf") : "\(loss)")
-        let what = inUpdate ? "the optimizer's update of \(layer ?? "a parameter") would not be finite (loss \(value))"
-            : loss.isFinite ? "the gradient of \(layer ?? "a parameter") is not finite (loss \(value))" : "the \(part.rawValue) loss is \(value)"
-        return "\(part.rawValue) step \(step): \(what); the step was not applied and the networks are as they were before it. Try a smaller learning rate, a gradient penalty, or restoring a snapshot."
+        let what =
+            inUpdate
+            ? "the optimizer's update of \(layer ?? "a parameter") would not be finite (loss \(value))"
+            : loss.isFinite
+                ? "the gradient of \(layer ?? "a parameter") is not finite (loss \(value))"
+                : "the \(part.rawValue) loss is \(value)"
+        return
+            "\(part.rawValue) step \(step): \(what); the step was not applied and the networks are as they were before it. Try a smaller learning rate, a gradient penalty, or restoring a snapshot."
     }
 }
 
@@ -118,8 +123,10 @@ public final class Trainer {
     /// Checked between steps: returning true stops a long command cleanly after the current step.
     public var shouldStop: () -> Bool = { false }
 
-    public init(gan: GAN, options: TrainingOptions = TrainingOptions(), optimizerG: Optimizer, optimizerD: Optimizer,
-                fixedSamples: Int = 64) throws {
+    public init(
+        gan: GAN, options: TrainingOptions = TrainingOptions(), optimizerG: Optimizer, optimizerD: Optimizer,
+        fixedSamples: Int = 64
+    ) throws {
         guard options.batchSize > 0 else { throw ShapeError("batch size must be positive, found \(options.batchSize)") }
         self.gan = gan
         self.options = options
@@ -154,7 +161,10 @@ public final class Trainer {
     /// One discriminator step on a fresh real batch and a fresh fake batch.
     @discardableResult
     public func discriminatorStep() throws -> StepStats {
-        guard gan.model == .adversarial else { throw ModelError("a VAE has no discriminator step: its encoder and decoder learn together in one step ('step')") }
+        guard gan.model == .adversarial else {
+            throw ModelError(
+                "a VAE has no discriminator step: its encoder and decoder learn together in one step ('step')")
+        }
         let real = try drawReal()
         let z = gan.sampleNoise(real.x.shape[0])
         let fake = try withNoGrad { try gan.generate(z, labels: real.labels) }
@@ -173,8 +183,9 @@ public final class Trainer {
             let (dReal, dFake) = try frozen(gan.generatorParameters) {
                 try scoreRealAndFake(realIn, fakeIn, labels: real.labels)
             }
-            let parts = try loss.discriminator(real: dReal, fake: dFake, realTarget: 1 - options.labelSmoothing,
-                                                 fakeTarget: options.fakeLabelSmoothing)
+            let parts = try loss.discriminator(
+                real: dReal, fake: dFake, realTarget: 1 - options.labelSmoothing,
+                fakeTarget: options.fakeLabelSmoothing)
             var total = try parts.real + parts.fake
             var penalty: Tensor? = nil
             switch loss {
@@ -194,26 +205,31 @@ public final class Trainer {
             default: break
             }
             if let penalty { total = try total + penalty }
-            let params = gan.discriminatorParameters.filter(\.requiresGrad)   // frozen ones are left alone
+            let params = gan.discriminatorParameters.filter(\.requiresGrad)  // frozen ones are left alone
             let grads = try grad(of: total, wrt: params)
             let number = dStepCount + 1
             try guardFinite(.discriminator, number, total.item, params, grads, gan.discriminator)
-            for p in gan.discriminatorParameters { p.grad = nil }   // a frozen parameter keeps no stale gradient
+            for p in gan.discriminatorParameters { p.grad = nil }  // a frozen parameter keeps no stale gradient
             for (p, g) in zip(params, grads) { p.grad = g }
             try guardUpdate(.discriminator, number, total.item, optimizerD, gan.discriminator)
             optimizerD.step()
             if loss == .wasserstein {
                 let c = options.clip
-                for p in params { p.withUnsafeMutableBufferPointer { b in for i in 0..<b.count { b[i] = Swift.min(Swift.max(b[i], -c), c) } } }
+                for p in params {
+                    p.withUnsafeMutableBufferPointer { b in
+                        for i in 0..<b.count { b[i] = Swift.min(Swift.max(b[i], -c), c) }
+                    }
+                }
             }
             dStepCount = number
             let meanReal = try readout(dReal), meanFake = try readout(dFake)
-            let stats = StepStats(part: .discriminator, number: number, epoch: epoch, dLoss: total.item,
-                                  dLossReal: parts.real.item, dLossFake: parts.fake.item, penalty: penalty?.item,
-                                  gLoss: nil, dReal: meanReal, dFake: meanFake,
-                                  wasserstein: loss.isWasserstein ? (try dReal.mean() - dFake.mean()).item : nil,
-                                  gradientNorms: layerNorms(gan.discriminator), seconds: Date().timeIntervalSince(t0),
-                                  step: gStepCount + 1)
+            let stats = StepStats(
+                part: .discriminator, number: number, epoch: epoch, dLoss: total.item,
+                dLossReal: parts.real.item, dLossFake: parts.fake.item, penalty: penalty?.item,
+                gLoss: nil, dReal: meanReal, dFake: meanFake,
+                wasserstein: loss.isWasserstein ? (try dReal.mean() - dFake.mean()).item : nil,
+                gradientNorms: layerNorms(gan.discriminator), seconds: Date().timeIntervalSince(t0),
+                step: gStepCount + 1)
             history.append(stats)
             return stats
         } catch {
@@ -225,7 +241,10 @@ public final class Trainer {
     /// One generator step on fresh noise.
     @discardableResult
     public func generatorStep() throws -> StepStats {
-        guard gan.model == .adversarial else { throw ModelError("a VAE has no generator step of its own: its encoder and decoder learn together in one step ('step')") }
+        guard gan.model == .adversarial else {
+            throw ModelError(
+                "a VAE has no generator step of its own: its encoder and decoder learn together in one step ('step')")
+        }
         let n = options.batchSize
         let labels = gan.sampleLabels(n)
         let fake = try gan.generate(gan.sampleNoise(n), labels: labels)
@@ -238,7 +257,9 @@ public final class Trainer {
         do {
             // D's weights get no gradient in a G step: frozen, the backward
             // pass through D computes only what flows on to G.
-            let dFake = try frozen(gan.discriminatorParameters) { try gan.discriminate(try noisy(fake), labels: labels) }
+            let dFake = try frozen(gan.discriminatorParameters) {
+                try gan.discriminate(try noisy(fake), labels: labels)
+            }
             let lossG = try options.loss.generator(fake: dFake)
             let params = gan.generatorParameters.filter(\.requiresGrad)
             let grads = try grad(of: lossG, wrt: params)
@@ -250,10 +271,11 @@ public final class Trainer {
             optimizerG.step()
             gStepCount = number
             updateEMA()
-            let stats = StepStats(part: .generator, number: number, epoch: epoch, dLoss: nil, dLossReal: nil,
-                                  dLossFake: nil, penalty: nil, gLoss: lossG.item, dReal: nil, dFake: try readout(dFake),
-                                  wasserstein: nil, gradientNorms: layerNorms(gan.generator),
-                                  seconds: Date().timeIntervalSince(t0), step: number)
+            let stats = StepStats(
+                part: .generator, number: number, epoch: epoch, dLoss: nil, dLossReal: nil,
+                dLossFake: nil, penalty: nil, gLoss: lossG.item, dReal: nil, dFake: try readout(dFake),
+                wasserstein: nil, gradientNorms: layerNorms(gan.generator),
+                seconds: Date().timeIntervalSince(t0), step: number)
             history.append(stats)
             return stats
         } catch {
@@ -277,7 +299,7 @@ public final class Trainer {
                 out.append(try discriminatorStep(real: real, fake: fake))
                 out.append(try generatorStep(fake: fake, labels: real.labels))
             } catch {
-                restore(gan.generator, buffersG)   // G's forward updated its batch-norm statistics
+                restore(gan.generator, buffersG)  // G's forward updated its batch-norm statistics
                 throw error
             }
         } else {
@@ -349,10 +371,12 @@ public final class Trainer {
             optimizerG.step()
             gStepCount = number
             updateEMA()
-            let stats = StepStats(part: .generator, number: number, epoch: epoch, dLoss: nil, dLossReal: nil, dLossFake: nil,
-                                  penalty: nil, gLoss: total.item, dReal: nil, dFake: nil, wasserstein: nil,
-                                  gradientNorms: layerNorms(decoder), seconds: Date().timeIntervalSince(t0),
-                                  reconstruction: reconstruction.item, kl: kl.item, encoderGradientNorms: layerNorms(encoder), step: number)
+            let stats = StepStats(
+                part: .generator, number: number, epoch: epoch, dLoss: nil, dLossReal: nil, dLossFake: nil,
+                penalty: nil, gLoss: total.item, dReal: nil, dFake: nil, wasserstein: nil,
+                gradientNorms: layerNorms(decoder), seconds: Date().timeIntervalSince(t0),
+                reconstruction: reconstruction.item, kl: kl.item, encoderGradientNorms: layerNorms(encoder),
+                step: number)
             history.append(stats)
             return stats
         } catch {
@@ -377,12 +401,14 @@ public final class Trainer {
     /// samples of a batch, one pass over both batches together gives the
     /// same values with half the calls and larger GEMMs.
     func scoreRealAndFake(_ real: Tensor, _ fake: Tensor, labels: Tensor?) throws -> (Tensor, Tensor) {
-        guard !gan.discriminator.layers.contains(where: \.mixesSamples), real.shape == fake.shape, !real.requiresGrad else {
+        guard !gan.discriminator.layers.contains(where: \.mixesSamples), real.shape == fake.shape, !real.requiresGrad
+        else {
             return (try gan.discriminate(real, labels: labels), try gan.discriminate(fake, labels: labels))
         }
         let n = real.shape[0]
-        let both = try gan.discriminate(Tensor.concat([real, fake], axis: 0),
-                                        labels: try labels.map { try Tensor.concat([$0, $0], axis: 0) })
+        let both = try gan.discriminate(
+            Tensor.concat([real, fake], axis: 0),
+            labels: try labels.map { try Tensor.concat([$0, $0], axis: 0) })
         return (try both.slice(axis: 0, start: 0, end: n), try both.slice(axis: 0, start: n, end: 2 * n))
     }
 
@@ -399,8 +425,10 @@ public final class Trainer {
         }
     }
 
-    func guardFinite(_ part: StepStats.Part, _ number: Int, _ loss: Float, _ params: [Tensor], _ grads: [Tensor],
-                     _ net: Network) throws {
+    func guardFinite(
+        _ part: StepStats.Part, _ number: Int, _ loss: Float, _ params: [Tensor], _ grads: [Tensor],
+        _ net: Network
+    ) throws {
         guard loss.isFinite else { throw NonFiniteError(part: part, step: number, loss: loss, layer: nil) }
         guard grads.allSatisfy(\.allFinite) else {
             var name = "a label embedding"
@@ -422,17 +450,21 @@ public final class Trainer {
     static func safeNorm(_ g: Tensor) throws -> Tensor {
         let squares = try (g * g).sum(axes: Array(1..<g.rank))
         let positive = try squares.greater(Tensor(0))
-        let safe = try Tensor.where(positive, squares, Tensor(1))                    // 1 where the norm is 0
+        let safe = try Tensor.where(positive, squares, Tensor(1))  // 1 where the norm is 0
         return try Tensor.where(positive, safe.sqrt(), Tensor(0))
     }
 
     /// Refuses a step whose update would leave a parameter or the optimizer's state non-finite.
-    func guardUpdate(_ part: StepStats.Part, _ number: Int, _ loss: Float, _ optimizer: Optimizer, _ net: Network) throws {
+    func guardUpdate(_ part: StepStats.Part, _ number: Int, _ loss: Float, _ optimizer: Optimizer, _ net: Network)
+        throws
+    {
         guard let k = optimizer.firstNonFiniteUpdate() else { return }
         let p = optimizer.parameters[k]
         var name = "a label embedding"
         outer: for (i, layer) in net.layers.enumerated() {
-            for (pname, q) in layer.parameters where q === p { name = "\(part.rawValue).\(i).\(pname) (\(layer.spec.text))"; break outer }
+            for (pname, q) in layer.parameters where q === p {
+                name = "\(part.rawValue).\(i).\(pname) (\(layer.spec.text))"; break outer
+            }
         }
         for q in optimizer.parameters { q.grad = nil }
         var e = NonFiniteError(part: part, step: number, loss: loss, layer: name)
@@ -461,7 +493,8 @@ public final class Trainer {
         let decay = Self.emaDecay(asked, afterSteps: gStepCount)
         for ((_, e), (_, p)) in zip(ema.parameters, gan.generator.parameters) {
             e.withUnsafeMutableBufferPointer { eb in
-                p.withUnsafeBufferPointer { pb in for i in 0..<eb.count { eb[i] = decay * eb[i] + (1 - decay) * pb[i] } }
+                p.withUnsafeBufferPointer { pb in for i in 0..<eb.count { eb[i] = decay * eb[i] + (1 - decay) * pb[i] }
+                }
             }
         }
         emaStatisticsCurrent = false
@@ -488,23 +521,27 @@ public final class Trainer {
     /// counters, fixed noise and history carried over. Throws, changing
     /// nothing, when the edited networks no longer fit together.
     public func reassembled(generator: Network? = nil, discriminator: Network? = nil) throws -> Trainer {
-        let newGAN = try GAN(generator: generator ?? gan.generator, discriminator: discriminator ?? gan.discriminator,
-                             data: gan.data, noise: gan.noise, conditioning: gan.conditioning, model: gan.model)
+        let newGAN = try GAN(
+            generator: generator ?? gan.generator, discriminator: discriminator ?? gan.discriminator,
+            data: gan.data, noise: gan.noise, conditioning: gan.conditioning, model: gan.model)
         if let e = gan.labelEmbeddingG, let n = newGAN.labelEmbeddingG, e.shape == n.shape { n.assign(e) }
         if let e = gan.labelEmbeddingD, let n = newGAN.labelEmbeddingD, e.shape == n.shape { n.assign(e) }
         func rebuilt(_ old: Optimizer, _ params: [Tensor]) throws -> Optimizer {
-            let o = try makeOptimizer(old.name, parameters: params, hyperparameters: old.hyperparameters.map { ($0.name, $0.value) })
+            let o = try makeOptimizer(
+                old.name, parameters: params, hyperparameters: old.hyperparameters.map { ($0.name, $0.value) })
             if old.parameters.map(\.shape) == params.map(\.shape) { o.loadState(from: old) }
             return o
         }
-        let t = try Trainer(gan: newGAN, options: options,
-                            optimizerG: try rebuilt(optimizerG, newGAN.generatorParameters),
-                            optimizerD: try rebuilt(optimizerD, newGAN.discriminatorParameters),
-                            fixedSamples: fixedNoise.shape[0])
+        let t = try Trainer(
+            gan: newGAN, options: options,
+            optimizerG: try rebuilt(optimizerG, newGAN.generatorParameters),
+            optimizerD: try rebuilt(optimizerD, newGAN.discriminatorParameters),
+            fixedSamples: fixedNoise.shape[0])
         // The fixed batch carries over unless G now takes noise of another shape.
         if t.fixedNoise.shape == fixedNoise.shape { t.fixedNoise.assign(fixedNoise) }
         if let a = fixedLabels, let b = t.fixedLabels, a.shape == b.shape { b.assign(a) }
-        t.restoreProgress(history: history, dSteps: dStepCount, gSteps: gStepCount, epoch: epoch, batchesInEpoch: batchesInEpoch)
+        t.restoreProgress(
+            history: history, dSteps: dStepCount, gSteps: gStepCount, epoch: epoch, batchesInEpoch: batchesInEpoch)
         if generator == nil, let ema { t.ema = ema }
         t.shouldStop = shouldStop
         return t

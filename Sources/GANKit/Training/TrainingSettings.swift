@@ -36,71 +36,98 @@ public struct TrainingSetting {
         choice("loss", \.loss, help: "the game D and G play (explain losses)", models: [.adversarial]),
         whole("batch", \.batchSize, max: 1 << 20, help: "samples in each batch"),
         whole("dsteps", \.dSteps, max: 1000, help: "D steps per G step", models: [.adversarial]),
-        number("lambda", \.gpLambda, atLeast: 0, help: "weight of the WGAN-GP gradient penalty", models: [.adversarial]),
+        number(
+            "lambda", \.gpLambda, atLeast: 0, help: "weight of the WGAN-GP gradient penalty", models: [.adversarial]),
         number("gamma", \.r1Gamma, atLeast: 0, help: "weight of the R1 penalty", models: [.adversarial]),
-        whole("every", \.r1Every, max: 1000, help: "R1 on every n-th D step only, weighted n times", models: [.adversarial]),
+        whole(
+            "every", \.r1Every, max: 1000, help: "R1 on every n-th D step only, weighted n times",
+            models: [.adversarial]),
         number("clip", \.clip, above: 0, help: "bound of the WGAN critic's weights", models: [.adversarial]),
-        fraction("smooth", \.labelSmoothing, help: "one-sided label smoothing: D aims at 1 − smooth for real data", models: [.adversarial]),
-        fraction("smoothfake", \.fakeLabelSmoothing, help: "smoothing of the fake side: D aims at smoothfake for generated data",
-                 models: [.adversarial]),
-        number("noise", \.instanceNoise, atLeast: 0, help: "σ of the instance noise added to all D sees", models: [.adversarial]),
+        fraction(
+            "smooth", \.labelSmoothing, help: "one-sided label smoothing: D aims at 1 − smooth for real data",
+            models: [.adversarial]),
+        fraction(
+            "smoothfake", \.fakeLabelSmoothing,
+            help: "smoothing of the fake side: D aims at smoothfake for generated data",
+            models: [.adversarial]),
+        number(
+            "noise", \.instanceNoise, atLeast: 0, help: "σ of the instance noise added to all D sees",
+            models: [.adversarial]),
         number("beta", \.beta, atLeast: 0, help: "weight of the KL term of a VAE", models: [.variational]),
-        TrainingSetting(name: "ema", help: "decay of a moving average of G's weights (off by default)",
-                        models: [.adversarial, .variational], choices: [], rule: "in [0, 1)",
-                        read: { $0.emaDecay.map { "\($0)" } },
-                        write: { o, text in o.emaDecay = try parse(text, "ema", "in [0, 1)") { $0 >= 0 && $0 < 1 } }),
-        choice("z", \.noise, help: "the distribution of G's noise", models: [.adversarial]),
+        TrainingSetting(
+            name: "ema", help: "decay of a moving average of G's weights (off by default)",
+            models: [.adversarial, .variational], choices: [], rule: "in [0, 1)",
+            read: { $0.emaDecay.map { "\($0)" } },
+            write: { o, text in o.emaDecay = try parse(text, "ema", "in [0, 1)") { $0 >= 0 && $0 < 1 } }),
+        choice("z", \.noise, help: "the distribution of G's noise", models: [.adversarial])
     ]
 
     static func parse(_ text: String, _ name: String, _ rule: String, _ valid: (Float) -> Bool) throws -> Float {
-        guard let v = Float(text), v.isFinite else { throw HyperparameterError(message: "\(name) needs a number, found '\(text)'") }
+        guard let v = Float(text), v.isFinite else {
+            throw HyperparameterError(message: "\(name) needs a number, found '\(text)'")
+        }
         guard valid(v) else { throw HyperparameterError(message: "\(name) must be \(rule), found \(v)") }
         return v
     }
 
-    static func number(_ name: String, _ path: WritableKeyPath<TrainingOptions, Float>, atLeast low: Float? = nil, above: Float? = nil,
-                       help: String, models: Set<GenerativeModel> = [.adversarial, .variational]) -> TrainingSetting {
+    static func number(
+        _ name: String, _ path: WritableKeyPath<TrainingOptions, Float>, atLeast low: Float? = nil, above: Float? = nil,
+        help: String, models: Set<GenerativeModel> = [.adversarial, .variational]
+    ) -> TrainingSetting {
         let rule = low != nil ? "zero or more" : "above zero"
-        return TrainingSetting(name: name, help: help, models: models, choices: [], rule: rule,
-                               read: { "\($0[keyPath: path])" },
-                               write: { o, text in
-                                   o[keyPath: path] = try parse(text, name, rule) { v in low.map { v >= $0 } ?? above.map { v > $0 } ?? true }
-                               })
+        return TrainingSetting(
+            name: name, help: help, models: models, choices: [], rule: rule,
+            read: { "\($0[keyPath: path])" },
+            write: { o, text in
+                o[keyPath: path] = try parse(text, name, rule) { v in
+                    low.map { v >= $0 } ?? above.map { v > $0 } ?? true
+                }
+            })
     }
 
-    static func fraction(_ name: String, _ path: WritableKeyPath<TrainingOptions, Float>, help: String,
-                         models: Set<GenerativeModel>) -> TrainingSetting {
-        TrainingSetting(name: name, help: help, models: models, choices: [], rule: "in [0, 1)",
-                        read: { "\($0[keyPath: path])" },
-                        write: { o, text in o[keyPath: path] = try parse(text, name, "in [0, 1)") { $0 >= 0 && $0 < 1 } })
+    static func fraction(
+        _ name: String, _ path: WritableKeyPath<TrainingOptions, Float>, help: String,
+        models: Set<GenerativeModel>
+    ) -> TrainingSetting {
+        TrainingSetting(
+            name: name, help: help, models: models, choices: [], rule: "in [0, 1)",
+            read: { "\($0[keyPath: path])" },
+            write: { o, text in o[keyPath: path] = try parse(text, name, "in [0, 1)") { $0 >= 0 && $0 < 1 } })
     }
 
-    static func whole(_ name: String, _ path: WritableKeyPath<TrainingOptions, Int>, max: Int, help: String,
-                      models: Set<GenerativeModel> = [.adversarial, .variational]) -> TrainingSetting {
-        TrainingSetting(name: name, help: help, models: models, choices: [], rule: "a whole number 1…\(max)",
-                        read: { "\($0[keyPath: path])" },
-                        write: { o, text in
-                            guard let v = Int(text), v > 0 else {
-                                throw HyperparameterError(message: "\(name) needs a positive whole number, found '\(text)'")
-                            }
-                            guard v <= max else { throw HyperparameterError(message: "\(name) must be 1…\(max), found \(v)") }
-                            o[keyPath: path] = v
-                        })
+    static func whole(
+        _ name: String, _ path: WritableKeyPath<TrainingOptions, Int>, max: Int, help: String,
+        models: Set<GenerativeModel> = [.adversarial, .variational]
+    ) -> TrainingSetting {
+        TrainingSetting(
+            name: name, help: help, models: models, choices: [], rule: "a whole number 1…\(max)",
+            read: { "\($0[keyPath: path])" },
+            write: { o, text in
+                guard let v = Int(text), v > 0 else {
+                    throw HyperparameterError(message: "\(name) needs a positive whole number, found '\(text)'")
+                }
+                guard v <= max else { throw HyperparameterError(message: "\(name) must be 1…\(max), found \(v)") }
+                o[keyPath: path] = v
+            })
     }
 
-    static func choice<Value: RawRepresentable & CaseIterable>(_ name: String, _ path: WritableKeyPath<TrainingOptions, Value>,
-                                                               help: String, models: Set<GenerativeModel>) -> TrainingSetting
+    static func choice<Value: RawRepresentable & CaseIterable>(
+        _ name: String, _ path: WritableKeyPath<TrainingOptions, Value>,
+        help: String, models: Set<GenerativeModel>
+    ) -> TrainingSetting
     where Value.RawValue == String {
         let names = Value.allCases.map(\.rawValue)
-        return TrainingSetting(name: name, help: help, models: models, choices: names, rule: "one of " + names.joined(separator: ", "),
-                               read: { $0[keyPath: path].rawValue },
-                               write: { o, text in
-                                   guard let v = Value(rawValue: text) else {
-                                       throw HyperparameterError(message: "unknown \(name) '\(text)'; there are \(names.joined(separator: ", "))"
-                                                                 + (suggestion(for: text, among: names).map { " (did you mean '\($0)'?)" } ?? ""))
-                                   }
-                                   o[keyPath: path] = v
-                               })
+        return TrainingSetting(
+            name: name, help: help, models: models, choices: names, rule: "one of " + names.joined(separator: ", "),
+            read: { $0[keyPath: path].rawValue },
+            write: { o, text in
+                guard let v = Value(rawValue: text) else {
+                    throw HyperparameterError(
+                        message: "unknown \(name) '\(text)'; there are \(names.joined(separator: ", "))"
+                            + (suggestion(for: text, among: names).map { " (did you mean '\($0)'?)" } ?? ""))
+                }
+                o[keyPath: path] = v
+            })
     }
 }
 
@@ -114,8 +141,9 @@ extension TrainingOptions {
     public mutating func set(_ key: String, _ value: String) throws {
         guard let setting = TrainingSetting.named(key) else {
             let keys = TrainingSetting.all.map(\.name)
-            throw HyperparameterError(message: "unknown training option '\(key)'"
-                                      + (suggestion(for: key, among: keys).map { "; did you mean '\($0)'?" } ?? ""))
+            throw HyperparameterError(
+                message: "unknown training option '\(key)'"
+                    + (suggestion(for: key, among: keys).map { "; did you mean '\($0)'?" } ?? ""))
         }
         var copy = self
         try setting.write(&copy, value)

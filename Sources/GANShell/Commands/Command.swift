@@ -21,8 +21,10 @@ public struct Command {
     public let words: [String]
     let run: (Interpreter, Arguments, Token) throws -> [Output]
 
-    init(_ name: String, aliases: [String] = [], group: Group, usage: String, summary: String, details: String = "",
-         examples: [String], words: [String] = [], run: @escaping (Interpreter, Arguments, Token) throws -> [Output]) {
+    init(
+        _ name: String, aliases: [String] = [], group: Group, usage: String, summary: String, details: String = "",
+        examples: [String], words: [String] = [], run: @escaping (Interpreter, Arguments, Token) throws -> [Output]
+    ) {
         self.name = name
         self.aliases = aliases
         self.group = group
@@ -37,15 +39,23 @@ public struct Command {
     /// The help text: usage, summary, details and examples.
     public var help: String {
         var s = "\(usage)\n  \(summary)"
-        if !details.isEmpty { s += "\n\n" + details.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") }
+        if !details.isEmpty {
+            s +=
+                "\n\n"
+                + details.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(
+                    separator: "\n")
+        }
         if !aliases.isEmpty { s += "\n\n  Also: " + aliases.joined(separator: ", ") }
-        s += "\n\n  Example" + (examples.count > 1 ? "s" : "") + ":\n" + examples.map { "    " + $0 }.joined(separator: "\n")
+        s +=
+            "\n\n  Example" + (examples.count > 1 ? "s" : "") + ":\n"
+            + examples.map { "    " + $0 }.joined(separator: "\n")
         return s
     }
 }
 
 public enum CommandTable {
-    public static let all: [Command] = dataCommands + networkCommands + trainingCommands + inspectionCommands
+    public static let all: [Command] =
+        dataCommands + networkCommands + trainingCommands + inspectionCommands
         + expectCommands + plotCommands + sessionCommands + exportCommands + helpCommands
 
     static let byName: [String: Command] = {
@@ -74,8 +84,13 @@ struct CommandWords {
         for w in args.words {
             if let o = w.option {
                 guard allowed.contains(o.key) else {
-                    let list = allowed.isEmpty ? "takes no key=value options" : "knows the options " + allowed.map { $0 + "=" }.joined(separator: " ")
-                    throw ShellError(.name, "unknown option '\(o.key)': \(command) \(list)" + didYouMean(o.key, among: allowed), at: w.first)
+                    let list =
+                        allowed.isEmpty
+                        ? "takes no key=value options"
+                        : "knows the options " + allowed.map { $0 + "=" }.joined(separator: " ")
+                    throw ShellError(
+                        .name, "unknown option '\(o.key)': \(command) \(list)" + didYouMean(o.key, among: allowed),
+                        at: w.first)
                 }
                 options.append((o.key, o.value, w))
             } else {
@@ -90,7 +105,9 @@ struct CommandWords {
         guard i < positional.count else {
             // The caret goes just past the last word given, or to the end of the line.
             let previous = i > 0 ? positional[i - 1] : nil
-            let at = previous.map { SourceLocation(line: $0.location.line, column: $0.location.column + $0.length) } ?? end.location
+            let at =
+                previous.map { SourceLocation(line: $0.location.line, column: $0.location.column + $0.length) }
+                ?? end.location
             throw ShellError(.syntax, "\(command): \(what) expected", at: at)
         }
         return positional[i]
@@ -101,10 +118,14 @@ struct CommandWords {
     func int(_ i: Int, _ what: String, min low: Int = 1, max high: Int = 1 << 40) throws -> Int {
         let w = try word(i, what)
         guard let v = w.int, v >= low else {
-            throw ShellError(.value, "\(command): \(what) must be a whole number ≥ \(low), found '\(w.text)'", at: w.location, length: w.length)
+            throw ShellError(
+                .value, "\(command): \(what) must be a whole number ≥ \(low), found '\(w.text)'", at: w.location,
+                length: w.length)
         }
         guard v <= high else {
-            throw ShellError(.limit, "\(command): \(what) must be at most \(Format.count(high)), found \(Format.count(v))", at: w.location, length: w.length)
+            throw ShellError(
+                .limit, "\(command): \(what) must be at most \(Format.count(high)), found \(Format.count(v))",
+                at: w.location, length: w.length)
         }
         return v
     }
@@ -119,7 +140,8 @@ struct CommandWords {
     func float(_ key: String) throws -> Float? {
         guard let o = options.last(where: { $0.key == key }) else { return nil }
         guard let v = Float(o.value), v.isFinite else {
-            throw ShellError(.value, "\(key) needs a number, found '\(o.value)'", at: o.word.location, length: o.word.length)
+            throw ShellError(
+                .value, "\(key) needs a number, found '\(o.value)'", at: o.word.location, length: o.word.length)
         }
         return v
     }
@@ -127,7 +149,9 @@ struct CommandWords {
     func intOption(_ key: String, min low: Int = 1, max high: Int = 1 << 30) throws -> Int? {
         guard let o = options.last(where: { $0.key == key }) else { return nil }
         guard let v = Int(o.value), v >= low, v <= high else {
-            throw ShellError(.value, "\(key) needs a whole number in \(low)…\(high), found '\(o.value)'", at: o.word.location, length: o.word.length)
+            throw ShellError(
+                .value, "\(key) needs a whole number in \(low)…\(high), found '\(o.value)'", at: o.word.location,
+                length: o.word.length)
         }
         return v
     }

@@ -3,14 +3,17 @@ import GANKit
 import TensorCore
 
 extension CommandTable {
-    static let builtinData = ["ring8", "grid25", "ring", "grid", "spiral", "moons", "circles", "gaussian", "line",
-                              "digits", "mnist5k", "names", "shakespeare"]
+    static let builtinData = [
+        "ring8", "grid25", "ring", "grid", "spiral", "moons", "circles", "gaussian", "line",
+        "digits", "mnist5k", "names", "shakespeare"
+    ]
     static let fileData = ["csv", "text", "mnist", "images"]
 
     static let dataCommands: [Command] = [
-        Command("data", group: .data, usage: "data NAME [key=value …] | data csv|text|mnist|images PATH [key=value …]",
-                summary: "loads a dataset: built-in points, digits, names or text, or your own file",
-                details: """
+        Command(
+            "data", group: .data, usage: "data NAME [key=value …] | data csv|text|mnist|images PATH [key=value …]",
+            summary: "loads a dataset: built-in points, digits, names or text, or your own file",
+            details: """
                 Built-in points (fresh samples every batch): ring8 (8 Gaussians on a circle), grid25 (5×5 Gaussians),
                 ring modes= radius= std=, grid side= spacing= std=, spiral turns= radius= noise=, moons noise=,
                 circles factor= noise=, gaussian std=, line length= noise=.
@@ -21,20 +24,27 @@ extension CommandTable {
                 gzip), images PATH size=28 channels=1 (a folder of PNG/PGM/PPM).
                 Images are scaled to [−1, 1]. A GAN keeps the data it was assembled with.
                 """,
-                examples: ["data ring8", "data ring modes=6 radius=1.5", "data digits", "data csv points.csv label=none"],
-                words: builtinData + fileData + ["modes=", "radius=", "std=", "side=", "spacing=", "turns=", "noise=", "factor=",
-                                                 "length=", "limit=", "label=", "labels=", "size=", "channels=", "lines"]) { shell, args, _ in
+            examples: ["data ring8", "data ring modes=6 radius=1.5", "data digits", "data csv points.csv label=none"],
+            words: builtinData + fileData + [
+                "modes=", "radius=", "std=", "side=", "spacing=", "turns=", "noise=", "factor=",
+                "length=", "limit=", "label=", "labels=", "size=", "channels=", "lines"
+            ]
+        ) { shell, args, _ in
             try shell.loadData(args)
-        },
+        }
     ]
 }
 
 extension Interpreter {
     func loadData(_ args: Arguments) throws -> [Output] {
-        let allowed = ["modes", "radius", "std", "side", "spacing", "turns", "noise", "factor", "length", "limit",
-                       "label", "labels", "size", "channels", "steps"]
+        let allowed = [
+            "modes", "radius", "std", "side", "spacing", "turns", "noise", "factor", "length", "limit",
+            "label", "labels", "size", "channels", "steps"
+        ]
         let w = try CommandWords(args, command: "data", allowed: allowed)
-        let nameWord = try w.word(0, "a dataset name (" + CommandTable.builtinData.joined(separator: ", ") + ") or csv/text/mnist/images PATH")
+        let nameWord = try w.word(
+            0, "a dataset name (" + CommandTable.builtinData.joined(separator: ", ") + ") or csv/text/mnist/images PATH"
+        )
         let name = nameWord.text
         let steps = try w.intOption("steps", max: 1_000_000) ?? 100
         func f(_ key: String, _ d: Float) throws -> Float { try w.float(key) ?? d }
@@ -59,9 +69,12 @@ extension Interpreter {
         case "grid":
             let s = try w.intOption("side", max: 100) ?? 5
             entry = try synthetic(.grid(side: s, spacing: try f("spacing", 2), std: try f("std", 0.05)), "grid\(s * s)")
-        case "spiral": entry = try synthetic(.spiral(turns: try f("turns", 1.5), radius: try f("radius", 3), noise: try f("noise", 0.05)), "spiral")
+        case "spiral":
+            entry = try synthetic(
+                .spiral(turns: try f("turns", 1.5), radius: try f("radius", 3), noise: try f("noise", 0.05)), "spiral")
         case "moons": entry = try synthetic(.moons(noise: try f("noise", 0.05)), "moons")
-        case "circles": entry = try synthetic(.circles(factor: try f("factor", 0.5), noise: try f("noise", 0.03)), "circles")
+        case "circles":
+            entry = try synthetic(.circles(factor: try f("factor", 0.5), noise: try f("noise", 0.03)), "circles")
         case "gaussian": entry = try synthetic(.gaussian(std: try f("std", 1)), "gaussian")
         case "line": entry = try synthetic(.line(length: try f("length", 4), noise: try f("noise", 0.02)), "line")
         case "digits": entry = set(try BuiltinData.digits())
@@ -81,7 +94,11 @@ extension Interpreter {
             case "first": label = .first
             case "last": label = .last
             case let s:
-                guard let i = Int(s), i >= 0 else { throw ShellError(.value, "label must be first, last, none or a column number, found '\(s)'", at: nameWord.location) }
+                guard let i = Int(s), i >= 0 else {
+                    throw ShellError(
+                        .value, "label must be first, last, none or a column number, found '\(s)'",
+                        at: nameWord.location)
+                }
                 label = .index(i)
             }
             let (x, y) = try Loaders.csv(p, label: label)
@@ -90,40 +107,58 @@ extension Interpreter {
         case "text":
             let p = try path()
             let lines = w.positional.count > 2 && w.positional[2].text == "lines"
-            let mode: Loaders.TextMode = lines ? .lines(length: try w.intOption("length", min: 2, max: 256))
-                : .characters(length: try w.intOption("length", min: 2, max: 256) ?? 16, limit: try w.intOption("limit", max: 1_000_000) ?? 10_000)
+            let mode: Loaders.TextMode =
+                lines
+                ? .lines(length: try w.intOption("length", min: 2, max: 256))
+                : .characters(
+                    length: try w.intOption("length", min: 2, max: 256) ?? 16,
+                    limit: try w.intOption("limit", max: 1_000_000) ?? 10_000)
             let d = try Loaders.text(p, mode: mode)
             var words: [String]? = nil
-            if lines { words = String(decoding: try AtomicFile.read(p), as: UTF8.self).split(separator: "\n").map(String.init) }
+            if lines {
+                words = String(decoding: try AtomicFile.read(p), as: UTF8.self).split(separator: "\n").map(String.init)
+            }
             entry = set(d, words: words)
         case "mnist":
             let p = try path()
             var x = try Loaders.idx(p)
-            guard x.rank == 3 else { throw ShellError(.file, "\(p): an image IDX file holds [N, H, W], found \(Format.shape(x.shape))") }
+            guard x.rank == 3 else {
+                throw ShellError(.file, "\(p): an image IDX file holds [N, H, W], found \(Format.shape(x.shape))")
+            }
             let maxValue = max(x.scalars.max() ?? 1, 1)
             x = try (x * (2 / maxValue) - 1).reshaped(to: [x.shape[0], 1, x.shape[1], x.shape[2]])
             var labels: Tensor? = nil
             if let lp = w.option("labels") {
                 let l = try Loaders.idx(resolve(lp))
-                guard l.shape == [x.shape[0]] else { throw ShellError(.file, "\(lp): expected \(x.shape[0]) labels, found \(Format.shape(l.shape))") }
+                guard l.shape == [x.shape[0]] else {
+                    throw ShellError(.file, "\(lp): expected \(x.shape[0]) labels, found \(Format.shape(l.shape))")
+                }
                 labels = l
             }
             let d = try TensorDataset(name: fileName(p), samples: x, labels: labels)
             d.kind = .images
             entry = set(d)
         case "images":
-            let d = try Loaders.imageFolder(try path(), size: try w.intOption("size", max: 1024) ?? 28,
-                                            channels: try w.intOption("channels", max: 3) ?? 1)
+            let d = try Loaders.imageFolder(
+                try path(), size: try w.intOption("size", max: 1024) ?? 28,
+                channels: try w.intOption("channels", max: 3) ?? 1)
             entry = set(d)
         default:
-            throw ShellError(.name, "unknown dataset '\(name)'" + (nearest(to: name, among: CommandTable.builtinData + CommandTable.fileData).map { "; did you mean '\($0)'?" }
-                             ?? "; built in: " + CommandTable.builtinData.joined(separator: ", ") + "; files: csv, text, mnist, images"),
-                             at: nameWord.location, length: nameWord.length)
+            throw ShellError(
+                .name,
+                "unknown dataset '\(name)'"
+                    + (nearest(to: name, among: CommandTable.builtinData + CommandTable.fileData).map {
+                        "; did you mean '\($0)'?"
+                    }
+                        ?? "; built in: " + CommandTable.builtinData.joined(separator: ", ")
+                        + "; files: csv, text, mnist, images"),
+                at: nameWord.location, length: nameWord.length)
         }
         workspace.bindings.data = entry
         var out = describe(entry)
         if let s = workspace.session, s.data !== entry {
-            out += "\n(the GAN keeps training on \(s.data.name); assemble a new one with 'gan \(s.generatorName) \(s.discriminatorName)' to use these data)"
+            out +=
+                "\n(the GAN keeps training on \(s.data.name); assemble a new one with 'gan \(s.generatorName) \(s.discriminatorName)' to use these data)"
         }
         return [.text(out)]
     }
@@ -136,7 +171,11 @@ extension Interpreter {
         case .images: s += "images \(shape)"
         case .sequences(let code): s += "sequences \(shape) (\(code.length) characters of \(code.vocabularySize))"
         }
-        if let set = d.samples { s += ", \(Format.count(set.count)) samples" } else { s += ", fresh samples every batch" }
+        if let set = d.samples {
+            s += ", \(Format.count(set.count)) samples"
+        } else {
+            s += ", fresh samples every batch"
+        }
         if let c = d.source.classCount { s += ", \(c) classes" }
         if let m = d.mixture { s += ", \(m.centers.count) modes" }
         return s

@@ -4,59 +4,82 @@ import TensorCore
 
 extension CommandTable {
     static let layerHelp = """
-    Layers: linear N, conv C k= s= p=, convt C k= s= p=, batchnorm, layernorm, dropout P, relu, leakyrelu A,
-    tanh, sigmoid, gelu, elu A, softmax (over the last axis), mbstd (appends the batch's spread as a feature),
-    reshape D…, flatten, embedding N D, and 'sn' before linear or conv for
-    spectral normalisation. A network starts with 'noise N' (a generator) or 'input D…'.
-    """
+        Layers: linear N, conv C k= s= p=, convt C k= s= p=, batchnorm, layernorm, dropout P, relu, leakyrelu A,
+        tanh, sigmoid, gelu, elu A, softmax (over the last axis), mbstd (appends the batch's spread as a feature),
+        reshape D…, flatten, embedding N D, and 'sn' before linear or conv for
+        spectral normalisation. A network starts with 'noise N' (a generator) or 'input D…'.
+        """
 
-    static let editNote = "Editing a network that is part of the GAN reassembles the GAN; an edit that would break it is refused."
+    static let editNote =
+        "Editing a network that is part of the GAN reassembles the GAN; an edit that would break it is refused."
 
     static let networkCommands: [Command] = [
-        Command("net", group: .networks, usage: "net NAME = noise N | LAYER | LAYER … [init=pytorch|dcgan]",
-                summary: "builds a network in one line and shows its shape flow",
-                details: layerHelp + "\ninit=dcgan draws weights from N(0, 0.02) as in the DCGAN paper; the default is PyTorch's.",
-                examples: ["net G = noise 2 | linear 128 | relu | linear 2", "net D = input 1 28 28 | conv 32 k=4 s=2 p=1 | leakyrelu 0.2 | flatten | linear 1"],
-                words: ["noise", "input", "init=dcgan", "init=pytorch"]) { shell, args, _ in
+        Command(
+            "net", group: .networks, usage: "net NAME = noise N | LAYER | LAYER … [init=pytorch|dcgan]",
+            summary: "builds a network in one line and shows its shape flow",
+            details: layerHelp
+                + "\ninit=dcgan draws weights from N(0, 0.02) as in the DCGAN paper; the default is PyTorch's.",
+            examples: [
+                "net G = noise 2 | linear 128 | relu | linear 2",
+                "net D = input 1 28 28 | conv 32 k=4 s=2 p=1 | leakyrelu 0.2 | flatten | linear 1"
+            ],
+            words: ["noise", "input", "init=dcgan", "init=pytorch"]
+        ) { shell, args, _ in
             try shell.defineNetwork(args)
         },
-        Command("add", group: .networks, usage: "NET add LAYER", summary: "appends a layer to a network",
-                details: editNote, examples: ["G add batchnorm", "D add linear 1"]) { _, _, t in
+        Command(
+            "add", group: .networks, usage: "NET add LAYER", summary: "appends a layer to a network",
+            details: editNote, examples: ["G add batchnorm", "D add linear 1"]
+        ) { _, _, t in
             throw ShellError(.syntax, "name the network first: NET add LAYER (for example 'G add relu')", at: t)
         },
-        Command("insert", group: .networks, usage: "NET insert INDEX LAYER", summary: "inserts a layer before layer INDEX",
-                details: editNote, examples: ["G insert 2 dropout 0.3"]) { _, _, t in
-            throw ShellError(.syntax, "name the network first: NET insert INDEX LAYER (for example 'G insert 2 dropout 0.3')", at: t)
+        Command(
+            "insert", group: .networks, usage: "NET insert INDEX LAYER", summary: "inserts a layer before layer INDEX",
+            details: editNote, examples: ["G insert 2 dropout 0.3"]
+        ) { _, _, t in
+            throw ShellError(
+                .syntax, "name the network first: NET insert INDEX LAYER (for example 'G insert 2 dropout 0.3')", at: t)
         },
-        Command("remove", group: .networks, usage: "NET remove INDEX", summary: "removes layer INDEX",
-                details: editNote, examples: ["G remove 4"]) { _, _, t in
+        Command(
+            "remove", group: .networks, usage: "NET remove INDEX", summary: "removes layer INDEX",
+            details: editNote, examples: ["G remove 4"]
+        ) { _, _, t in
             throw ShellError(.syntax, "name the network first: NET remove INDEX (for example 'G remove 4')", at: t)
         },
-        Command("replace", group: .networks, usage: "NET replace INDEX LAYER", summary: "replaces layer INDEX by another",
-                details: editNote, examples: ["D replace 1 leakyrelu 0.2"]) { _, _, t in
-            throw ShellError(.syntax, "name the network first: NET replace INDEX LAYER (for example 'D replace 1 leakyrelu 0.2')", at: t)
+        Command(
+            "replace", group: .networks, usage: "NET replace INDEX LAYER", summary: "replaces layer INDEX by another",
+            details: editNote, examples: ["D replace 1 leakyrelu 0.2"]
+        ) { _, _, t in
+            throw ShellError(
+                .syntax, "name the network first: NET replace INDEX LAYER (for example 'D replace 1 leakyrelu 0.2')",
+                at: t)
         },
-        Command("gan", group: .networks, usage: "gan G D [key=value …]",
-                summary: "assembles a GAN from a generator, a discriminator and the loaded data, checking their shapes",
-                details: """
+        Command(
+            "gan", group: .networks, usage: "gan G D [key=value …]",
+            summary: "assembles a GAN from a generator, a discriminator and the loaded data, checking their shapes",
+            details: """
                 Training settings, each changeable later with 'set':
 
                 """ + settingsHelp(.adversarial) + """
 
 
-                Optimizer: opt=\(OptimizerKind.allCases.map(\.rawValue).joined(separator: "|")) (default adam) and its
-                settings \(OptimizerKind.hyperparameterNames.map { $0 + "=" }.joined(separator: ", ")) for both networks;
-                lrG= and lrD= for one. cond=onehot|embed:N makes a conditional GAN: labels reach G and D; G's input
-                holds the noise and then the label values, so 'noise 42' with 10 classes and cond=onehot is 32 noise
-                values, and the GAN's summary says so.
-                """,
-                examples: ["gan G D loss=nonsat opt=adam lr=1e-3 beta1=0.5 batch=256", "gan G D loss=wgan-gp lambda=10 dsteps=5"],
-                words: ganOptions.map { $0 + "=" }) { shell, args, _ in
+                    Optimizer: opt=\(OptimizerKind.allCases.map(\.rawValue).joined(separator: "|")) (default adam) and its
+                    settings \(OptimizerKind.hyperparameterNames.map { $0 + "=" }.joined(separator: ", ")) for both networks;
+                    lrG= and lrD= for one. cond=onehot|embed:N makes a conditional GAN: labels reach G and D; G's input
+                    holds the noise and then the label values, so 'noise 42' with 10 classes and cond=onehot is 32 noise
+                    values, and the GAN's summary says so.
+                    """,
+            examples: [
+                "gan G D loss=nonsat opt=adam lr=1e-3 beta1=0.5 batch=256", "gan G D loss=wgan-gp lambda=10 dsteps=5"
+            ],
+            words: ganOptions.map { $0 + "=" }
+        ) { shell, args, _ in
             try shell.assembleGAN(args)
         },
-        Command("vae", group: .networks, usage: "vae E G [key=value …]",
-                summary: "assembles a variational autoencoder: encoder E, decoder G, the loaded data",
-                details: """
+        Command(
+            "vae", group: .networks, usage: "vae E G [key=value …]",
+            summary: "assembles a variational autoencoder: encoder E, decoder G, the loaded data",
+            details: """
                 E maps a sample to k means and k log-variances (output [2k]) for G's k latent values; G is the
                 decoder and, as in a GAN, the generator: samples are G(z) with z ~ N(0, I). Each step encodes a
                 real batch, draws z = μ + σ·ε, decodes, and steps both networks on the squared reconstruction
@@ -65,13 +88,14 @@ extension CommandTable {
                 """ + settingsHelp(.variational) + """
 
 
-                The optimizer settings of 'gan', with lrG= and lrE= for one network (optD is E's optimizer; later,
-                set E.lr). Then step, train, sample, metrics and plot work as for a GAN (explain vae).
-                """,
-                examples: ["vae E G beta=1 lr=1e-3 batch=128"],
-                words: vaeOptions.map { $0 + "=" }) { shell, args, _ in
+                    The optimizer settings of 'gan', with lrG= and lrE= for one network (optD is E's optimizer; later,
+                    set E.lr). Then step, train, sample, metrics and plot work as for a GAN (explain vae).
+                    """,
+            examples: ["vae E G beta=1 lr=1e-3 batch=128"],
+            words: vaeOptions.map { $0 + "=" }
+        ) { shell, args, _ in
             try shell.assembleGAN(args, model: .variational)
-        },
+        }
     ]
 
     /// A list item per training setting of `model` (`- name=default: help`), from `TrainingSetting.all`.
@@ -79,7 +103,9 @@ extension CommandTable {
         TrainingSetting.all.filter { $0.applies(to: model) }.map { s in
             guard let value = s.defaultValue else { return "- \(s.name)=…: \(s.help), \(s.rule)" }
             let shown = s.choices.isEmpty ? Format.number(Float(value) ?? .nan) : value
-            return "- \(s.name)=\(shown)" + (s.choices.isEmpty ? "" : " (or \(s.choices.filter { $0 != value }.joined(separator: ", ")))") + ": \(s.help)"
+            return "- \(s.name)=\(shown)"
+                + (s.choices.isEmpty ? "" : " (or \(s.choices.filter { $0 != value }.joined(separator: ", ")))")
+                + ": \(s.help)"
         }.joined(separator: "\n")
     }
 
@@ -97,7 +123,8 @@ extension Interpreter {
     func defineNetwork(_ args: Arguments) throws -> [Output] {
         let tokens = args.tokens
         guard let nameToken = tokens.first, let name = nameToken.identifier else {
-            throw ShellError(.syntax, "net: a name expected, as in 'net G = noise 2 | linear 2'", at: tokens.first ?? args.end)
+            throw ShellError(
+                .syntax, "net: a name expected, as in 'net G = noise 2 | linear 2'", at: tokens.first ?? args.end)
         }
         guard tokens.count > 1, tokens[1].isSymbol("=") else {
             throw ShellError(.syntax, "net: '=' expected after the name", at: tokens.count > 1 ? tokens[1] : args.end)
@@ -114,7 +141,8 @@ extension Interpreter {
             text = String(text[..<r.lowerBound])
         }
         guard !text.isEmpty else {
-            throw ShellError(.syntax, "net: layers expected after '=', starting with 'noise N' or 'input D…'", at: args.end)
+            throw ShellError(
+                .syntax, "net: layers expected after '=', starting with 'noise N' or 'input D…'", at: args.end)
         }
         let net: Network
         do { net = try Network.parse(text, initialization: initialization) } catch {
@@ -122,15 +150,24 @@ extension Interpreter {
         }
         var note: [Output] = []
         if let s = workspace.session, s.generatorName == name || s.discriminatorName == name {
-            let t = try s.trainer.reassembled(generator: s.generatorName == name ? net : nil,
-                                              discriminator: s.discriminatorName == name ? net : nil)
-            workspace.bindings.session = Session(trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
+            let t = try s.trainer.reassembled(
+                generator: s.generatorName == name ? net : nil,
+                discriminator: s.discriminatorName == name ? net : nil)
+            workspace.bindings.session = Session(
+                trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
             // Never a silent swap: say what the GAN now holds.
-            let role = s.trainer.gan.model == .variational ? (s.generatorName == name ? "decoder" : "encoder")
+            let role =
+                s.trainer.gan.model == .variational
+                ? (s.generatorName == name ? "decoder" : "encoder")
                 : (s.generatorName == name ? "generator" : "discriminator")
             let taken = s.trainer.gStepCount
-            note = [.text("\(name) is the \(s.trainer.gan.model == .variational ? "VAE" : "GAN")'s \(role): it now uses this new, untrained \(name)"
-                          + (taken > 0 ? "; the \(Format.count(taken)) step\(taken == 1 ? "" : "s") taken and the other network are kept. For a fresh run, assemble it again with '\(s.trainer.gan.model == .variational ? "vae" : "gan") \(s.trainer.gan.model == .variational ? s.discriminatorName + " " + s.generatorName : s.generatorName + " " + s.discriminatorName)'" : ""))]
+            note = [
+                .text(
+                    "\(name) is the \(s.trainer.gan.model == .variational ? "VAE" : "GAN")'s \(role): it now uses this new, untrained \(name)"
+                        + (taken > 0
+                            ? "; the \(Format.count(taken)) step\(taken == 1 ? "" : "s") taken and the other network are kept. For a fresh run, assemble it again with '\(s.trainer.gan.model == .variational ? "vae" : "gan") \(s.trainer.gan.model == .variational ? s.discriminatorName + " " + s.generatorName : s.generatorName + " " + s.discriminatorName)'"
+                            : ""))
+            ]
         }
         workspace.bindings.variables[name] = nil
         workspace.bindings.networks[name] = net
@@ -143,25 +180,38 @@ extension Interpreter {
         for r in net.summary {
             rows.append([String(r.index), r.layer, Format.shape(r.output), Format.count(r.parameters)])
         }
-        return Table(title: "\(name): \(Format.shape(net.inputShape)) → \(Format.shape(net.outputShape)), \(Format.count(net.parameterCount)) parameters",
-                     columns: ["#", "layer", "output", "params"], rows: rows, rightAligned: [true, false, false, true])
+        return Table(
+            title:
+                "\(name): \(Format.shape(net.inputShape)) → \(Format.shape(net.outputShape)), \(Format.count(net.parameterCount)) parameters",
+            columns: ["#", "layer", "output", "params"], rows: rows, rightAligned: [true, false, false, true])
     }
 
     func editNetwork(_ netToken: Token, _ verb: Token, _ args: Arguments) throws -> [Output] {
         let name = netToken.text
-        guard let net = workspace.bindings.networks[name] else { throw ShellError(.name, "unknown network '\(name)'", at: netToken) }
+        guard let net = workspace.bindings.networks[name] else {
+            throw ShellError(.name, "unknown network '\(name)'", at: netToken)
+        }
         let words = args.words
         func index(_ w: Arguments.Word?, count: Int) throws -> Int {
             guard let w else { throw ShellError(.syntax, "\(verb.text): a layer index expected", at: args.end) }
-            guard let i = w.int else { throw ShellError(.value, "\(verb.text): a layer index expected, found '\(w.text)'", at: w.location, length: w.length) }
+            guard let i = w.int else {
+                throw ShellError(
+                    .value, "\(verb.text): a layer index expected, found '\(w.text)'", at: w.location, length: w.length)
+            }
             guard i >= 0 && i < count else {
-                throw ShellError(.value, "\(name) has layers 0…\(net.layers.count - 1); \(i) is not one" + (verb.text == "insert" ? " (insert takes 0…\(net.layers.count))" : ""),
-                                 at: w.location, length: w.length)
+                throw ShellError(
+                    .value,
+                    "\(name) has layers 0…\(net.layers.count - 1); \(i) is not one"
+                        + (verb.text == "insert" ? " (insert takes 0…\(net.layers.count))" : ""),
+                    at: w.location, length: w.length)
             }
             return i
         }
         func spec(from k: Int) throws -> LayerSpec {
-            guard k < words.count else { throw ShellError(.syntax, "\(verb.text): a layer expected (for example 'linear 64' or 'relu')", at: args.end) }
+            guard k < words.count else {
+                throw ShellError(
+                    .syntax, "\(verb.text): a layer expected (for example 'linear 64' or 'relu')", at: args.end)
+            }
             let text = args.rawText(from: args.tokens.firstIndex { $0.offset == words[k].first.offset } ?? 0)
             do { return try LayerSpec(parsing: text) } catch {
                 throw ShellError(.value, "\(error)", at: words[k].location, length: text.count)
@@ -183,7 +233,11 @@ extension Interpreter {
                 described = "inserted \(s.text) as layer \(i)"
             case "remove":
                 let i = try index(words.first, count: net.layers.count)
-                if words.count > 1 { throw ShellError(.syntax, "remove: unexpected '\(words[1].text)'", at: words[1].location, length: words[1].length) }
+                if words.count > 1 {
+                    throw ShellError(
+                        .syntax, "remove: unexpected '\(words[1].text)'", at: words[1].location, length: words[1].length
+                    )
+                }
                 let old = net.layers[i].spec.text
                 try target.remove(at: i)
                 described = "removed layer \(i) (\(old))"
@@ -200,13 +254,16 @@ extension Interpreter {
         if inSession, let s = workspace.session {
             let t: Trainer
             do {
-                t = try s.trainer.reassembled(generator: s.generatorName == name ? target : nil,
-                                              discriminator: s.discriminatorName == name ? target : nil)
+                t = try s.trainer.reassembled(
+                    generator: s.generatorName == name ? target : nil,
+                    discriminator: s.discriminatorName == name ? target : nil)
             } catch {
-                throw ShellError(.shape, "\(name) is part of the GAN, and after this edit: \(error); \(name) is unchanged", at: verb)
+                throw ShellError(
+                    .shape, "\(name) is part of the GAN, and after this edit: \(error); \(name) is unchanged", at: verb)
             }
             workspace.bindings.networks[name] = target
-            workspace.bindings.session = Session(trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
+            workspace.bindings.session = Session(
+                trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
         }
         var table = flow(name, target)
         table.title = "\(described)\n" + (table.title ?? "")
@@ -216,7 +273,8 @@ extension Interpreter {
     func assembleGAN(_ args: Arguments, model: GenerativeModel = .adversarial) throws -> [Output] {
         let vae = model == .variational
         let command = vae ? "vae" : "gan"
-        let w = try CommandWords(args, command: command, allowed: vae ? CommandTable.vaeOptions : CommandTable.ganOptions)
+        let w = try CommandWords(
+            args, command: command, allowed: vae ? CommandTable.vaeOptions : CommandTable.ganOptions)
         let first = try w.word(0, vae ? "the encoder's name" : "the generator's name")
         let second = try w.word(1, vae ? "the decoder's name" : "the discriminator's name")
         try w.noMoreThan(2)
@@ -224,26 +282,47 @@ extension Interpreter {
         func network(_ word: Arguments.Word, _ role: String) throws -> Network {
             guard let n = workspace.bindings.networks[word.text] else {
                 let nets = workspace.bindings.networks.keys.sorted()
-                throw ShellError(.name, "\(role): no network named '\(word.text)'" + (nearest(to: word.text, among: nets).map { "; did you mean '\($0)'?" }
-                                 ?? (nets.isEmpty ? "; build one first with 'net'" : "; networks: " + nets.joined(separator: ", "))),
-                                 at: word.location, length: word.length)
+                throw ShellError(
+                    .name,
+                    "\(role): no network named '\(word.text)'"
+                        + (nearest(to: word.text, among: nets).map { "; did you mean '\($0)'?" }
+                            ?? (nets.isEmpty
+                                ? "; build one first with 'net'" : "; networks: " + nets.joined(separator: ", "))),
+                    at: word.location, length: word.length)
             }
             return n
         }
-        let g = try network(gWord, vae ? "the decoder" : "the generator"), d = try network(dWord, vae ? "the encoder" : "the discriminator")
-        guard g !== d else { throw ShellError(.value, vae ? "the encoder and the decoder must be two different networks" : "G and D must be two different networks", at: second.location) }
-        guard let data = workspace.data else { throw ShellError(.value, "\(command): load data first (for example 'data digits')", at: first.location) }
+        let g = try network(gWord, vae ? "the decoder" : "the generator"),
+            d = try network(dWord, vae ? "the encoder" : "the discriminator")
+        guard g !== d else {
+            throw ShellError(
+                .value,
+                vae
+                    ? "the encoder and the decoder must be two different networks"
+                    : "G and D must be two different networks", at: second.location)
+        }
+        guard let data = workspace.data else {
+            throw ShellError(.value, "\(command): load data first (for example 'data digits')", at: first.location)
+        }
         var options = TrainingOptions()
         for (key, value, word) in w.options where TrainingSetting.named(key) != nil {
-            do { try options.set(key, value) } catch { throw ShellError(.value, "\(error)", at: word.location, length: word.length) }
+            do { try options.set(key, value) } catch {
+                throw ShellError(.value, "\(error)", at: word.location, length: word.length)
+            }
         }
         var conditioning: Conditioning? = nil
         if let c = w.option("cond") {
-            if c == "onehot" { conditioning = .oneHot } else if c.hasPrefix("embed:"), let k = Int(c.dropFirst(6)), k > 0, k <= 4096 {
+            if c == "onehot" {
+                conditioning = .oneHot
+            } else if c.hasPrefix("embed:"), let k = Int(c.dropFirst(6)), k > 0, k <= 4096 {
                 conditioning = .embedding(k)
-            } else { throw ShellError(.value, "cond must be onehot or embed:N, found '\(c)'") }
+            } else {
+                throw ShellError(.value, "cond must be onehot or embed:N, found '\(c)'")
+            }
         }
-        let gan = try GAN(generator: g, discriminator: d, data: data.source, noise: options.noise, conditioning: conditioning, model: model)
+        let gan = try GAN(
+            generator: g, discriminator: d, data: data.source, noise: options.noise, conditioning: conditioning,
+            model: model)
         let optName = w.option("opt") ?? "adam"
         let probe: Optimizer
         do { probe = try makeOptimizer(optName, parameters: []) } catch {
@@ -255,13 +334,22 @@ extension Interpreter {
             guard let v = try w.float(key), let word = w.options.last(where: { $0.key == key })?.word else { continue }
             let name = key.hasPrefix("lr") ? "lr" : key
             do { try probe.set(name, v) } catch {
-                throw ShellError(.value, "\(error)" + (probe.value(of: name) == nil ? " (\(optName) has " + probe.hyperparameters.map(\.name).joined(separator: ", ") + ")" : ""),
-                                 at: word.location, length: word.length)
+                throw ShellError(
+                    .value,
+                    "\(error)"
+                        + (probe.value(of: name) == nil
+                            ? " (\(optName) has " + probe.hyperparameters.map(\.name).joined(separator: ", ") + ")"
+                            : ""),
+                    at: word.location, length: word.length)
             }
             if !key.hasPrefix("lr") || key == "lr" { shared.append((key, v)) }
         }
-        let optG = try makeOptimizer(optName, parameters: gan.generatorParameters, hyperparameters: shared + (try w.float("lrG").map { [("lr", $0)] } ?? []))
-        let optD = try makeOptimizer(optName, parameters: gan.discriminatorParameters, hyperparameters: shared + (try w.float(vae ? "lrE" : "lrD").map { [("lr", $0)] } ?? []))
+        let optG = try makeOptimizer(
+            optName, parameters: gan.generatorParameters,
+            hyperparameters: shared + (try w.float("lrG").map { [("lr", $0)] } ?? []))
+        let optD = try makeOptimizer(
+            optName, parameters: gan.discriminatorParameters,
+            hyperparameters: shared + (try w.float(vae ? "lrE" : "lrD").map { [("lr", $0)] } ?? []))
         try checkBatch(options.batchSize, gan)
         let trainer = try Trainer(gan: gan, options: options, optimizerG: optG, optimizerD: optD)
         let session = Session(trainer: trainer, generatorName: gWord.text, discriminatorName: dWord.text, data: data)
@@ -271,51 +359,73 @@ extension Interpreter {
 
     /// A batch whose largest activation would exceed the tensor size limit is refused before training.
     func checkBatch(_ batch: Int, _ gan: GAN) throws {
-        let largest = ([gan.generator.inputShape, gan.discriminator.inputShape] + gan.generator.shapes + gan.discriminator.shapes)
+        let largest =
+            ([gan.generator.inputShape, gan.discriminator.inputShape] + gan.generator.shapes + gan.discriminator.shapes)
             .map { $0.reduce(1, *) }.max() ?? 1
         let (total, overflow) = batch.multipliedReportingOverflow(by: largest)
         guard !overflow, total <= options.maxElements else {
-            throw ShellError(.limit, "a batch of \(Format.count(batch)) would make activations of \(Format.count(batch)) × \(Format.count(largest)) values, more than maxelements (\(Format.count(options.maxElements)))")
+            throw ShellError(
+                .limit,
+                "a batch of \(Format.count(batch)) would make activations of \(Format.count(batch)) × \(Format.count(largest)) values, more than maxelements (\(Format.count(options.maxElements)))"
+            )
         }
     }
 
     func describe(_ s: Session) -> String {
         let t = s.trainer, gan = t.gan
-        func opt(_ o: Optimizer) -> String { o.name + " " + o.hyperparameters.map { "\($0.name)=\(Format.number($0.value))" }.joined(separator: " ") }
+        func opt(_ o: Optimizer) -> String {
+            o.name + " " + o.hyperparameters.map { "\($0.name)=\(Format.number($0.value))" }.joined(separator: " ")
+        }
         if gan.model == .variational {
-            var lines = ["VAE: encoder \(s.discriminatorName) \(Format.shape(gan.discriminator.inputShape)) → \(Format.shape(gan.discriminator.outputShape)), "
-                         + "decoder \(s.generatorName) \(Format.shape(gan.generator.inputShape)) → \(Format.shape(gan.generator.outputShape)), on \(s.data.name)"]
-            lines.append("  β \(Format.number(t.options.beta)), batch \(t.options.batchSize), prior N(0, I) over \(Format.shape(gan.noiseShape))"
-                         + (t.options.emaDecay.map { ", EMA of \(s.generatorName) \(Format.number($0))" } ?? ""))
+            var lines = [
+                "VAE: encoder \(s.discriminatorName) \(Format.shape(gan.discriminator.inputShape)) → \(Format.shape(gan.discriminator.outputShape)), "
+                    + "decoder \(s.generatorName) \(Format.shape(gan.generator.inputShape)) → \(Format.shape(gan.generator.outputShape)), on \(s.data.name)"
+            ]
+            lines.append(
+                "  β \(Format.number(t.options.beta)), batch \(t.options.batchSize), prior N(0, I) over \(Format.shape(gan.noiseShape))"
+                    + (t.options.emaDecay.map { ", EMA of \(s.generatorName) \(Format.number($0))" } ?? ""))
             lines.append("  optG (\(s.generatorName)) \(opt(t.optimizerG))")
             lines.append("  optD (\(s.discriminatorName)) \(opt(t.optimizerD))")
             lines.append("  \(t.gStepCount) steps taken, epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)")
             return lines.joined(separator: "\n")
         }
-        var lines = ["GAN: \(s.generatorName) \(Format.shape(gan.generator.inputShape)) → \(Format.shape(gan.generator.outputShape)), "
-                     + "\(s.discriminatorName) \(Format.shape(gan.discriminator.inputShape)) → \(Format.shape(gan.discriminator.outputShape)), on \(s.data.name)"]
-        lines.append("  loss \(t.options.loss.rawValue), batch \(t.options.batchSize), \(t.options.dSteps) D step\(t.options.dSteps == 1 ? "" : "s") per G step, noise \(gan.noise.rawValue) \(Format.shape(gan.noiseShape))")
+        var lines = [
+            "GAN: \(s.generatorName) \(Format.shape(gan.generator.inputShape)) → \(Format.shape(gan.generator.outputShape)), "
+                + "\(s.discriminatorName) \(Format.shape(gan.discriminator.inputShape)) → \(Format.shape(gan.discriminator.outputShape)), on \(s.data.name)"
+        ]
+        lines.append(
+            "  loss \(t.options.loss.rawValue), batch \(t.options.batchSize), \(t.options.dSteps) D step\(t.options.dSteps == 1 ? "" : "s") per G step, noise \(gan.noise.rawValue) \(Format.shape(gan.noiseShape))"
+        )
         var extras: [String] = []
         switch t.options.loss {
         case .wassersteinGP: extras.append("λ \(Format.number(t.options.gpLambda))")
-        case .r1: extras.append("γ \(Format.number(t.options.r1Gamma))" + (t.options.r1Every > 1 ? " every \(t.options.r1Every) D steps" : ""))
+        case .r1:
+            extras.append(
+                "γ \(Format.number(t.options.r1Gamma))"
+                    + (t.options.r1Every > 1 ? " every \(t.options.r1Every) D steps" : ""))
         case .wasserstein: extras.append("clip \(Format.number(t.options.clip))")
         default: break
         }
         if t.options.labelSmoothing > 0 { extras.append("label smoothing \(Format.number(t.options.labelSmoothing))") }
-        if t.options.fakeLabelSmoothing > 0 { extras.append("fake targets \(Format.number(t.options.fakeLabelSmoothing))") }
+        if t.options.fakeLabelSmoothing > 0 {
+            extras.append("fake targets \(Format.number(t.options.fakeLabelSmoothing))")
+        }
         if t.options.instanceNoise > 0 { extras.append("instance noise \(Format.number(t.options.instanceNoise))") }
         if let e = t.options.emaDecay { extras.append("EMA of G \(Format.number(e))") }
         if let c = gan.conditioning {
             // Say how G's input is shared, so a smaller noise than typed is never a surprise.
             let inputs = gan.generator.inputShape.reduce(1, *), noise = gan.noiseShape.reduce(1, *)
-            extras.append((c == .oneHot ? "conditional (one-hot labels)" : "conditional (label embedding)")
-                          + ": \(s.generatorName)'s \(inputs) inputs are \(noise) noise values and \(inputs - noise) label values")
+            extras.append(
+                (c == .oneHot ? "conditional (one-hot labels)" : "conditional (label embedding)")
+                    + ": \(s.generatorName)'s \(inputs) inputs are \(noise) noise values and \(inputs - noise) label values"
+            )
         }
         if !extras.isEmpty { lines.append("  " + extras.joined(separator: ", ")) }
         lines.append("  optG \(opt(t.optimizerG))")
         lines.append("  optD \(opt(t.optimizerD))")
-        lines.append("  \(t.gStepCount) step\(t.gStepCount == 1 ? "" : "s") taken (\(t.dStepCount) D and \(t.gStepCount) G), epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)")
+        lines.append(
+            "  \(t.gStepCount) step\(t.gStepCount == 1 ? "" : "s") taken (\(t.dStepCount) D and \(t.gStepCount) G), epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)"
+        )
         return lines.joined(separator: "\n")
     }
 }

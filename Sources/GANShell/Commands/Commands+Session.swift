@@ -4,9 +4,12 @@ import TensorCore
 
 extension CommandTable {
     static let sessionCommands: [Command] = [
-        Command("snapshot", group: .session, usage: "snapshot NAME",
-                summary: "keeps the whole state in memory: networks, optimizers, tensors, the random generator and the history",
-                examples: ["snapshot before-hinge"]) { shell, args, _ in
+        Command(
+            "snapshot", group: .session, usage: "snapshot NAME",
+            summary:
+                "keeps the whole state in memory: networks, optimizers, tensors, the random generator and the history",
+            examples: ["snapshot before-hinge"]
+        ) { shell, args, _ in
             let w = try CommandWords(args, command: "snapshot", allowed: [])
             let name = try w.word(0, "a snapshot name").text
             try w.noMoreThan(1)
@@ -14,21 +17,33 @@ extension CommandTable {
             // Steps are counted as everywhere: a step is the D steps before a G step and that G step.
             return [.text("snapshot \(name)" + (shell.workspace.session.map { " " + shell.stepLabel($0) } ?? ""))]
         },
-        Command("restore", group: .session, usage: "restore NAME", summary: "goes back to a snapshot (it stays available); names made since are kept",
-                examples: ["restore before-hinge"]) { shell, args, _ in
+        Command(
+            "restore", group: .session, usage: "restore NAME",
+            summary: "goes back to a snapshot (it stays available); names made since are kept",
+            examples: ["restore before-hinge"]
+        ) { shell, args, _ in
             let w = try CommandWords(args, command: "restore", allowed: [])
             let word = try w.word(0, "a snapshot name")
             try w.noMoreThan(1)
             guard let snap = shell.workspace.bindings.snapshots[word.text] else {
                 let names = shell.workspace.bindings.snapshots.keys.sorted()
-                throw ShellError(.name, "no snapshot named '\(word.text)'" + (nearest(to: word.text, among: names).map { "; did you mean '\($0)'?" }
-                                 ?? (names.isEmpty ? "; take one with 'snapshot NAME'" : "; there are " + names.joined(separator: ", "))),
-                                 at: word.location, length: word.length)
+                throw ShellError(
+                    .name,
+                    "no snapshot named '\(word.text)'"
+                        + (nearest(to: word.text, among: names).map { "; did you mean '\($0)'?" }
+                            ?? (names.isEmpty
+                                ? "; take one with 'snapshot NAME'" : "; there are " + names.joined(separator: ", "))),
+                    at: word.location, length: word.length)
             }
             try shell.workspace.restore(snap)
-            return [.text("restored \(word.text)" + (shell.workspace.session.map { " (" + shell.stepLabel($0) + ")" } ?? ""))]
+            return [
+                .text(
+                    "restored \(word.text)" + (shell.workspace.session.map { " (" + shell.stepLabel($0) + ")" } ?? ""))
+            ]
         },
-        Command("snapshots", group: .session, usage: "snapshots", summary: "lists the snapshots", examples: ["snapshots"]) { shell, args, _ in
+        Command(
+            "snapshots", group: .session, usage: "snapshots", summary: "lists the snapshots", examples: ["snapshots"]
+        ) { shell, args, _ in
             try CommandWords(args, command: "snapshots", allowed: []).noMoreThan(0)
             let snaps = shell.workspace.bindings.snapshots
             guard !snaps.isEmpty else { return [.text("no snapshots; take one with 'snapshot NAME'")] }
@@ -36,58 +51,86 @@ extension CommandTable {
                 let s = snaps[k]!
                 return [k, s.networks.keys.sorted().joined(separator: " "), s.training != nil ? String(s.steps) : ""]
             }
-            return [.table(Table(columns: ["snapshot", "networks", "steps"], rows: rows, rightAligned: [false, false, true]))]
+            return [
+                .table(
+                    Table(columns: ["snapshot", "networks", "steps"], rows: rows, rightAligned: [false, false, true]))
+            ]
         },
-        Command("save", group: .session, usage: "save NAME FILE | save gan FILE | save vae FILE",
-                summary: "writes a network, a tensor, or the whole training run (gan) to a safetensors file",
-                details: "Networks keep PyTorch's state-dict names and their layer text in the metadata, so 'load' rebuilds them from the file alone. 'save gan' keeps both networks, both optimizers, the counters, the random generator and the history: loading it continues exactly. The extension says what is written: .safetensors (any value), .csv (a tensor of rank 1 or 2 as plain numbers, one row a line), .txt (words: a string, or a tensor of the data's one-hot sequences, one word a line), .png (a tensor of the data's samples drawn as 'sample' draws them: images in a grid, points over the data, words); any other ending is refused. Files are written atomically, and a read-only file is not replaced.",
-                examples: ["save G ring-G.safetensors", "save gan ring-run.safetensors"]) { shell, args, _ in
+        Command(
+            "save", group: .session, usage: "save NAME FILE | save gan FILE | save vae FILE",
+            summary: "writes a network, a tensor, or the whole training run (gan) to a safetensors file",
+            details:
+                "Networks keep PyTorch's state-dict names and their layer text in the metadata, so 'load' rebuilds them from the file alone. 'save gan' keeps both networks, both optimizers, the counters, the random generator and the history: loading it continues exactly. The extension says what is written: .safetensors (any value), .csv (a tensor of rank 1 or 2 as plain numbers, one row a line), .txt (words: a string, or a tensor of the data's one-hot sequences, one word a line), .png (a tensor of the data's samples drawn as 'sample' draws them: images in a grid, points over the data, words); any other ending is refused. Files are written atomically, and a read-only file is not replaced.",
+            examples: ["save G ring-G.safetensors", "save gan ring-run.safetensors"]
+        ) { shell, args, _ in
             try shell.save(args)
         },
-        Command("load", group: .session, usage: "load NAME PATH | load gan PATH [G D] | load vae PATH [E G]",
-                summary: "reads a network or tensor saved by 'save' into NAME, or continues a saved training run on the loaded data",
-                details: "A run's networks are bound to G and D (a VAE's to E and G) unless other names follow the path. Nothing in the file is trusted: its header is checked against its size before the data are read; repeated keys, weights, optimizer state, moving average or fixed noise that are not finite, counters, options and layer text out of their ranges, missing or extra tensors, and a run trained on other data are each refused with an error naming the problem, and the workspace is left as it was. A plain tensor may hold NaN or infinities: load says how many.",
-                examples: ["load G ring-G.safetensors", "load gan ring-run.safetensors"]) { shell, args, _ in
+        Command(
+            "load", group: .session, usage: "load NAME PATH | load gan PATH [G D] | load vae PATH [E G]",
+            summary:
+                "reads a network or tensor saved by 'save' into NAME, or continues a saved training run on the loaded data",
+            details:
+                "A run's networks are bound to G and D (a VAE's to E and G) unless other names follow the path. Nothing in the file is trusted: its header is checked against its size before the data are read; repeated keys, weights, optimizer state, moving average or fixed noise that are not finite, counters, options and layer text out of their ranges, missing or extra tensors, and a run trained on other data are each refused with an error naming the problem, and the workspace is left as it was. A plain tensor may hold NaN or infinities: load says how many.",
+            examples: ["load G ring-G.safetensors", "load gan ring-run.safetensors"]
+        ) { shell, args, _ in
             try shell.load(args)
         },
-        Command("read", group: .session, usage: "read FILE.gans", summary: "runs the commands of a script file here (scripts may read others, up to a depth limit)",
-                examples: ["read setup.gans"]) { shell, args, t in
+        Command(
+            "read", group: .session, usage: "read FILE.gans",
+            summary: "runs the commands of a script file here (scripts may read others, up to a depth limit)",
+            examples: ["read setup.gans"]
+        ) { shell, args, t in
             let w = try CommandWords(args, command: "read", allowed: [])
             let p = try w.word(0, "a script path")
             try w.noMoreThan(1)
             return try shell.readScript(p)
         },
-        Command("record", group: .session, usage: "record FILE.gans", summary: "writes the commands of this session that succeeded, so that the file replays it",
-                examples: ["record my-session.gans"]) { shell, args, _ in
+        Command(
+            "record", group: .session, usage: "record FILE.gans",
+            summary: "writes the commands of this session that succeeded, so that the file replays it",
+            examples: ["record my-session.gans"]
+        ) { shell, args, _ in
             let w = try CommandWords(args, command: "record", allowed: [])
             let p = try w.word(0, "a file path")
             try w.noMoreThan(1)
             guard p.text.lowercased().hasSuffix(".gans") else {
-                throw ShellError(.value, "record writes a script: the path must end in .gans, found '\(p.text)'", at: p.location, length: p.length)
+                throw ShellError(
+                    .value, "record writes a script: the path must end in .gans, found '\(p.text)'", at: p.location,
+                    length: p.length)
             }
             let lines = shell.workspace.succeeded
             let text = "# recorded by gans\n" + lines.joined(separator: "\n") + "\n"
             try AtomicFile.write(Array(text.utf8), to: shell.resolve(p.text))
             return [.text("wrote \(lines.count) command\(lines.count == 1 ? "" : "s") to \(p.text)")]
         },
-        Command("seed", group: .session, usage: "seed N", summary: "seeds the random generator: the same commands then give the same numbers",
-                examples: ["seed 42"]) { shell, args, _ in
+        Command(
+            "seed", group: .session, usage: "seed N",
+            summary: "seeds the random generator: the same commands then give the same numbers",
+            examples: ["seed 42"]
+        ) { shell, args, _ in
             let w = try CommandWords(args, command: "seed", allowed: [])
             let n = try w.int(0, "a seed", min: 0, max: Int.max)
             try w.noMoreThan(1)
             Random.seed(UInt64(n))
             return [.text("seed \(n)")]
         },
-        Command("reset", group: .session, usage: "reset", summary: "forgets every name, the data, the GAN and the snapshots",
-                examples: ["reset"]) { shell, args, _ in
+        Command(
+            "reset", group: .session, usage: "reset",
+            summary: "forgets every name, the data, the GAN and the snapshots",
+            examples: ["reset"]
+        ) { shell, args, _ in
             try CommandWords(args, command: "reset", allowed: []).noMoreThan(0)
             shell.workspace.bindings = Workspace.Bindings()
             return [.text("the workspace is empty")]
         },
-        Command("time", group: .session, usage: "time COMMAND", summary: "runs a command and says how long it took",
-                examples: ["time step 100"]) { shell, args, t in
+        Command(
+            "time", group: .session, usage: "time COMMAND", summary: "runs a command and says how long it took",
+            examples: ["time step 100"]
+        ) { shell, args, t in
             guard !args.isEmpty else { throw ShellError(.syntax, "time: a command expected", at: args.end) }
-            guard args.tokens[0].text != "time" else { throw ShellError(.syntax, "time: a command other than time expected", at: args.tokens[0]) }
+            guard args.tokens[0].text != "time" else {
+                throw ShellError(.syntax, "time: a command other than time expected", at: args.tokens[0])
+            }
             let start = Date()
             var p = Parser(tokens: args.tokens + [args.end], source: args.source)
             p.isCommand = shell.isCommand
@@ -95,11 +138,13 @@ extension CommandTable {
             let out = try shell.execute(try p.statement())
             return out + [.timing("time:", Date().timeIntervalSince(start))]
         },
-        Command("quit", aliases: ["exit"], group: .session, usage: "quit", summary: "leaves the shell (Ctrl-D too)",
-                examples: ["quit"]) { shell, _, _ in
+        Command(
+            "quit", aliases: ["exit"], group: .session, usage: "quit", summary: "leaves the shell (Ctrl-D too)",
+            examples: ["quit"]
+        ) { shell, _, _ in
             shell.quitRequested = true
             return []
-        },
+        }
     ]
 }
 
@@ -112,7 +157,9 @@ struct NestedScriptError: Error {
 extension Interpreter {
     /// A tensor of rank 0, 1 or 2 as CSV: one row per line (a vector is one value per line), values as Swift prints floats.
     static func csv(_ t: Tensor) throws -> String {
-        guard t.rank <= 2 else { throw ShellError(.value, "a CSV holds a tensor of rank 1 or 2; this one is \(Format.shape(t.shape))") }
+        guard t.rank <= 2 else {
+            throw ShellError(.value, "a CSV holds a tensor of rank 1 or 2; this one is \(Format.shape(t.shape))")
+        }
         let columns = t.rank == 2 ? t.shape[1] : 1
         let values = t.scalars
         guard columns > 0 else { return "" }
@@ -132,7 +179,10 @@ extension Interpreter {
         let path = resolve(p.text)
         if p.text.lowercased().hasSuffix(".csv") {
             guard case .tensor(let t)? = workspace.lookup(what.text) else {
-                throw ShellError(.value, "save … FILE.csv writes the numbers of a tensor; \(what.text) is not one (use .safetensors)", at: what.location, length: what.length)
+                throw ShellError(
+                    .value,
+                    "save … FILE.csv writes the numbers of a tensor; \(what.text) is not one (use .safetensors)",
+                    at: what.location, length: what.length)
             }
             try AtomicFile.write(Array(try Interpreter.csv(t).utf8), to: path)
             return [.text("wrote \(what.text) \(Format.shape(t.shape)) to \(p.text) as CSV")]
@@ -148,18 +198,30 @@ extension Interpreter {
                 let (x, d) = try asSamples(t, command: "save \(what.text) \(p.text)", at: what.first)
                 if lower.hasSuffix(".txt") {
                     try AtomicFile.write(Array(try samplesText(x, d, lower, p).utf8), to: path)
-                    return [.text("wrote \(what.text) \(Format.shape(t.shape)) to \(p.text) as \(Format.count(x.shape[0])) words")]
+                    return [
+                        .text(
+                            "wrote \(what.text) \(Format.shape(t.shape)) to \(p.text) as \(Format.count(x.shape[0])) words"
+                        )
+                    ]
                 }
                 _ = try writePNG(try plotSamples(x, d, title: "\(what.text) \(Format.shape(t.shape))"), to: p)
                 return [.text("wrote \(what.text) \(Format.shape(t.shape)) to \(p.text) as a picture")]
             case let v?:
-                throw ShellError(.value, "save … \(lower.hasSuffix(".txt") ? "FILE.txt writes words (a string or a tensor of the data's sequences)" : "FILE.png draws a tensor of the data's samples"); \(what.text) is \(v.typeName)", at: what.location, length: what.length)
+                throw ShellError(
+                    .value,
+                    "save … \(lower.hasSuffix(".txt") ? "FILE.txt writes words (a string or a tensor of the data's sequences)" : "FILE.png draws a tensor of the data's samples"); \(what.text) is \(v.typeName)",
+                    at: what.location, length: what.length)
             case nil:
-                throw ShellError(.name, "nothing named '\(what.text)'" + didYouMean(what.text, among: workspace.names), at: what.location, length: what.length)
+                throw ShellError(
+                    .name, "nothing named '\(what.text)'" + didYouMean(what.text, among: workspace.names),
+                    at: what.location, length: what.length)
             }
         }
         guard lower.hasSuffix(".safetensors") else {
-            throw ShellError(.value, "save writes .safetensors (any value), .csv (a tensor of rank 1 or 2), .txt (words) or .png (a tensor of the data's samples); found '\(p.text)'", at: p.location, length: p.length)
+            throw ShellError(
+                .value,
+                "save writes .safetensors (any value), .csv (a tensor of rank 1 or 2), .txt (words) or .png (a tensor of the data's samples); found '\(p.text)'",
+                at: p.location, length: p.length)
         }
         switch workspace.lookup(what.text) {
         case .network(_, let n)?:
@@ -169,12 +231,17 @@ extension Interpreter {
             try s.trainer.save(to: path)
             return [.text("saved the training run (\(s.trainer.history.count) steps) to \(p.text)")]
         case .tensor(let t)?:
-            try SafeTensors.write(SafeTensorsArchive(tensors: [(what.text, t)], metadata: ["gans.kind": "tensor"]), to: path)
+            try SafeTensors.write(
+                SafeTensorsArchive(tensors: [(what.text, t)], metadata: ["gans.kind": "tensor"]), to: path)
             return [.text("saved \(what.text) \(Format.shape(t.shape)) to \(p.text)")]
         case let v?:
-            throw ShellError(.value, "save writes networks, tensors and gan; \(what.text) is \(v.typeName)", at: what.location, length: what.length)
+            throw ShellError(
+                .value, "save writes networks, tensors and gan; \(what.text) is \(v.typeName)", at: what.location,
+                length: what.length)
         case nil:
-            throw ShellError(.name, "nothing named '\(what.text)'" + didYouMean(what.text, among: workspace.names), at: what.location, length: what.length)
+            throw ShellError(
+                .name, "nothing named '\(what.text)'" + didYouMean(what.text, among: workspace.names),
+                at: what.location, length: what.length)
         }
     }
 
@@ -185,7 +252,10 @@ extension Interpreter {
         let path = resolve(p.text)
         if target.text == "gan" || target.text == "vae" {
             try w.noMoreThan(4)
-            guard let data = workspace.data else { throw ShellError(.value, "load \(target.text): load the data the run was trained on first", at: target.location) }
+            guard let data = workspace.data else {
+                throw ShellError(
+                    .value, "load \(target.text): load the data the run was trained on first", at: target.location)
+            }
             let t = try Trainer.load(from: path, data: data.source)
             let vae = t.gan.model == .variational
             let first = w.positional.count > 2 ? w.positional[2].text : (vae ? "E" : "G")
@@ -201,7 +271,8 @@ extension Interpreter {
         }
         try w.noMoreThan(2)
         guard target.first.identifier != nil, target.tokens.count == 1 else {
-            throw ShellError(.name, "load: '\(target.text)' cannot be a name", at: target.location, length: target.length)
+            throw ShellError(
+                .name, "load: '\(target.text)' cannot be a name", at: target.location, length: target.length)
         }
         if let why = reservedName(target.text, for: "what is loaded") {
             throw ShellError(.name, "load: " + why, at: target.location, length: target.length)
@@ -211,34 +282,47 @@ extension Interpreter {
         case "network":
             let net = try Network.load(from: path)
             if let s = workspace.session, s.generatorName == target.text || s.discriminatorName == target.text {
-                let t = try s.trainer.reassembled(generator: s.generatorName == target.text ? net : nil,
-                                                  discriminator: s.discriminatorName == target.text ? net : nil)
-                workspace.bindings.session = Session(trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
+                let t = try s.trainer.reassembled(
+                    generator: s.generatorName == target.text ? net : nil,
+                    discriminator: s.discriminatorName == target.text ? net : nil)
+                workspace.bindings.session = Session(
+                    trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
             }
             workspace.bindings.variables[target.text] = nil
             workspace.bindings.networks[target.text] = net
             return [.text("loaded \(target.text) from \(p.text)"), .table(flow(target.text, net))]
         case "training":
-            throw ShellError(.value, "\(p.text) holds a training run: load it with 'load gan \(p.text)'", at: p.location, length: p.length)
+            throw ShellError(
+                .value, "\(p.text) holds a training run: load it with 'load gan \(p.text)'", at: p.location,
+                length: p.length)
         case let kind? where kind != "tensor":
-            throw ShellError(.file, "\(p.text) says it holds a '\(kind)'; gans writes network, training and tensor files", at: p.location, length: p.length)
+            throw ShellError(
+                .file, "\(p.text) says it holds a '\(kind)'; gans writes network, training and tensor files",
+                at: p.location, length: p.length)
         default:
             guard archive.tensors.count == 1, let t = archive.tensors.first?.tensor else {
-                throw ShellError(.file, "\(p.text) holds \(archive.tensors.count) tensors and no gans network; load reads one tensor or a network saved by gans",
-                                 at: p.location, length: p.length)
+                throw ShellError(
+                    .file,
+                    "\(p.text) holds \(archive.tensors.count) tensors and no gans network; load reads one tensor or a network saved by gans",
+                    at: p.location, length: p.length)
             }
             workspace.bindings.networks[target.text] = nil
             workspace.bindings.variables[target.text] = .tensor(t)
             // A plain tensor may hold NaN or infinities on purpose; say so, never silently.
             let bad = t.allFinite ? 0 : t.scalars.filter { !$0.isFinite }.count
-            return [.text("loaded \(target.text) \(Format.shape(t.shape)) from \(p.text)"
-                          + (bad > 0 ? " (\(Format.count(bad)) of its values are NaN or infinite)" : ""))]
+            return [
+                .text(
+                    "loaded \(target.text) \(Format.shape(t.shape)) from \(p.text)"
+                        + (bad > 0 ? " (\(Format.count(bad)) of its values are NaN or infinite)" : ""))
+            ]
         }
     }
 
     func readScript(_ p: Arguments.Word) throws -> [Output] {
         guard readDepth < options.maxReadDepth else {
-            throw ShellError(.limit, "read: scripts nest more than \(options.maxReadDepth) deep (does a script read itself?)", at: p.location, length: p.length)
+            throw ShellError(
+                .limit, "read: scripts nest more than \(options.maxReadDepth) deep (does a script read itself?)",
+                at: p.location, length: p.length)
         }
         var path = resolve(p.text)
         if !path.hasPrefix("/"), let current = currentFile {
@@ -271,7 +355,10 @@ extension Interpreter {
             // Ctrl-C stops the whole script after the current step; the flag stays set
             // so that every script reading this one stops too.
             if Interrupt.isRequested {
-                outputs.append(.text("interrupted: \(p.text) stopped after line \(chunk.firstLine + chunk.text.filter { $0 == "\n" }.count); the rest of it did not run"))
+                outputs.append(
+                    .text(
+                        "interrupted: \(p.text) stopped after line \(chunk.firstLine + chunk.text.filter { $0 == "\n" }.count); the rest of it did not run"
+                    ))
                 break
             }
         }
@@ -283,18 +370,23 @@ extension Interpreter {
 
 extension CommandTable {
     static let exportCommands: [Command] = [
-        Command("export", group: .session, usage: "export FILE.html | FILE.ipynb | FILE.md",
-                summary: "writes the session so far as a notebook: each command a cell, its outputs text or images",
-                details: "HTML is one self-contained file (images embedded); .ipynb is Jupyter's nbformat 4; Markdown writes its images to FILE_files/ beside it. From the command line: gans FILE.gans --html OUT.html --ipynb OUT.ipynb --md OUT.md.",
-                examples: ["export ring.html", "export ring.ipynb"]) { shell, args, _ in
+        Command(
+            "export", group: .session, usage: "export FILE.html | FILE.ipynb | FILE.md",
+            summary: "writes the session so far as a notebook: each command a cell, its outputs text or images",
+            details:
+                "HTML is one self-contained file (images embedded); .ipynb is Jupyter's nbformat 4; Markdown writes its images to FILE_files/ beside it. From the command line: gans FILE.gans --html OUT.html --ipynb OUT.ipynb --md OUT.md.",
+            examples: ["export ring.html", "export ring.ipynb"]
+        ) { shell, args, _ in
             let w = try CommandWords(args, command: "export", allowed: [])
             let p = try w.word(0, "a file path ending in .html, .ipynb or .md")
             try w.noMoreThan(1)
             guard Notebook.format(of: p.text) != nil else {
-                throw ShellError(.value, "export writes .html, .ipynb or .md, found '\(p.text)'", at: p.location, length: p.length)
+                throw ShellError(
+                    .value, "export writes .html, .ipynb or .md, found '\(p.text)'", at: p.location, length: p.length)
             }
-            try Notebook.write(shell.cells, title: "gans session", to: shell.resolve(p.text), timings: shell.options.timings)
+            try Notebook.write(
+                shell.cells, title: "gans session", to: shell.resolve(p.text), timings: shell.options.timings)
             return [.text("wrote \(shell.cells.count) cell\(shell.cells.count == 1 ? "" : "s") to \(p.text)")]
-        },
+        }
     ]
 }

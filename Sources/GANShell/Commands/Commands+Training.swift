@@ -7,47 +7,66 @@ extension CommandTable {
     static let shellSettings = ["maxelements", "maxmemory"]
 
     static let trainingCommands: [Command] = [
-        Command("set", group: .training, usage: "set KEY VALUE | set KEY=VALUE … | set",
-                summary: "changes a training setting between steps, or lists them all",
-                details: """
+        Command(
+            "set", group: .training, usage: "set KEY VALUE | set KEY=VALUE … | set",
+            summary: "changes a training setting between steps, or lists them all",
+            details: """
                 Training: \(TrainingSetting.all.map(\.name).joined(separator: ", ")) (see 'help gan' and 'help vae'; a VAE
                 has \(trainingKeys(.variational).joined(separator: ", "))).
                 Optimizers: \(OptimizerKind.hyperparameterNames.joined(separator: ", ")) for both networks,
                 or G.lr, D.beta1, … for one. Also maxelements (the largest tensor the shell will make) and
                 maxmemory (MiB that all tensors may hold when a command makes one).
                 """,
-                examples: ["set lr 2e-4", "set loss hinge", "set D.lr 4e-4 ", "set dsteps=5 lambda=10"],
-                words: TrainingSetting.all.map(\.name) + OptimizerKind.hyperparameterNames + shellSettings) { shell, args, _ in
+            examples: ["set lr 2e-4", "set loss hinge", "set D.lr 4e-4 ", "set dsteps=5 lambda=10"],
+            words: TrainingSetting.all.map(\.name) + OptimizerKind.hyperparameterNames + shellSettings
+        ) { shell, args, _ in
             try shell.setOptions(args)
         },
-        Command("step", group: .training, usage: "step [d | g | N]",
-                summary: "takes one training step: D's steps then G's; 'step d' or 'step g' for one network, 'step N' for N",
-                details: "A step is dsteps D steps (each on its own batch) and then one G step; 'step 7 D' is a D step of the seventh step. Every count of steps — train N steps, show gan, history, plots, snapshots — counts these. Each step reports D's loss (with its real and fake parts), G's loss, mean D(x) and mean D(G(z)) — probabilities for the logistic losses, raw scores otherwise — and the Wasserstein estimate for the WGAN losses.",
-                examples: ["step", "step d", "step g", "step 100"], words: ["d", "g"]) { shell, args, _ in
+        Command(
+            "step", group: .training, usage: "step [d | g | N]",
+            summary:
+                "takes one training step: D's steps then G's; 'step d' or 'step g' for one network, 'step N' for N",
+            details:
+                "A step is dsteps D steps (each on its own batch) and then one G step; 'step 7 D' is a D step of the seventh step. Every count of steps — train N steps, show gan, history, plots, snapshots — counts these. Each step reports D's loss (with its real and fake parts), G's loss, mean D(x) and mean D(G(z)) — probabilities for the logistic losses, raw scores otherwise — and the Wasserstein estimate for the WGAN losses.",
+            examples: ["step", "step d", "step g", "step 100"], words: ["d", "g"]
+        ) { shell, args, _ in
             try shell.step(args)
         },
-        Command("train", group: .training, usage: "train N epochs | train N [steps]",
-                summary: "trains for N epochs (a line each) or N steps; Ctrl-C stops after the current step and keeps what was done",
-                details: "A step is dsteps D steps and one G step (see 'help step'); an epoch is as many D steps as the data has batches. An epoch cut short by Ctrl-C shows as '3 (part)'. In quick mode (gans --quick, for lessons in CI) train takes a tenth of N (at least 1).",
-                examples: ["train 3 epochs", "train 500 steps"], words: ["epochs", "steps"]) { shell, args, _ in
+        Command(
+            "train", group: .training, usage: "train N epochs | train N [steps]",
+            summary:
+                "trains for N epochs (a line each) or N steps; Ctrl-C stops after the current step and keeps what was done",
+            details:
+                "A step is dsteps D steps and one G step (see 'help step'); an epoch is as many D steps as the data has batches. An epoch cut short by Ctrl-C shows as '3 (part)'. In quick mode (gans --quick, for lessons in CI) train takes a tenth of N (at least 1).",
+            examples: ["train 3 epochs", "train 500 steps"], words: ["epochs", "steps"]
+        ) { shell, args, _ in
             try shell.train(args)
         },
-        Command("grads", group: .training, usage: "grads", summary: "the gradient norm of every layer in the last D step and the last G step",
-                examples: ["grads"]) { shell, args, _ in
+        Command(
+            "grads", group: .training, usage: "grads",
+            summary: "the gradient norm of every layer in the last D step and the last G step",
+            examples: ["grads"]
+        ) { shell, args, _ in
             try CommandWords(args, command: "grads", allowed: []).noMoreThan(0)
             return try shell.gradients()
         },
-        Command("history", group: .training, usage: "history [N]", summary: "the statistics of the last N D and G steps (10 by default), each with the step it belongs to, and the totals",
-                examples: ["history", "history 50"]) { shell, args, _ in
+        Command(
+            "history", group: .training, usage: "history [N]",
+            summary:
+                "the statistics of the last N D and G steps (10 by default), each with the step it belongs to, and the totals",
+            examples: ["history", "history 50"]
+        ) { shell, args, _ in
             try shell.history(args)
-        },
+        }
     ]
 }
 
 extension Interpreter {
     func requireSession(_ what: String) throws -> Session {
         guard let s = workspace.session else {
-            throw ShellError(.value, "\(what) needs a GAN: build G and D with 'net', load data, then 'gan G D' (or a VAE: 'vae E G')")
+            throw ShellError(
+                .value, "\(what) needs a GAN: build G and D with 'net', load data, then 'gan G D' (or a VAE: 'vae E G')"
+            )
         }
         return s
     }
@@ -60,7 +79,9 @@ extension Interpreter {
             pairs = words.map { ($0.option!.key, $0.option!.value, $0) }
         } else {
             guard words.count == 2 else {
-                throw ShellError(.syntax, "set KEY VALUE (or KEY=VALUE …), found \(words.count) word\(words.count == 1 ? "" : "s")", at: words[0].location)
+                throw ShellError(
+                    .syntax, "set KEY VALUE (or KEY=VALUE …), found \(words.count) word\(words.count == 1 ? "" : "s")",
+                    at: words[0].location)
             }
             pairs = [(words[0].text, words[1].text, words[0])]
         }
@@ -74,29 +95,39 @@ extension Interpreter {
         for (key, value, word) in pairs {
             func fail(_ m: String) -> ShellError { ShellError(.value, m, at: word.location, length: word.length) }
             if key == "maxelements" {
-                guard let v = Int(value), v >= 1, v <= 1 << 28 else { throw fail("maxelements must be 1…\(1 << 28), found '\(value)'") }
+                guard let v = Int(value), v >= 1, v <= 1 << 28 else {
+                    throw fail("maxelements must be 1…\(1 << 28), found '\(value)'")
+                }
                 maxElements = v
                 changed.append("maxelements \(v)")
                 continue
             }
             if key == "maxmemory" {
-                guard let v = Int(value), v >= 1, v <= 1 << 20 else { throw fail("maxmemory must be 1…\(1 << 20) MiB, found '\(value)'") }
+                guard let v = Int(value), v >= 1, v <= 1 << 20 else {
+                    throw fail("maxmemory must be 1…\(1 << 20) MiB, found '\(value)'")
+                }
                 maxMemory = v << 20
                 changed.append("maxmemory \(v) MiB")
                 continue
             }
-            guard let session = s else { throw fail("set \(key): there is no GAN yet; its settings are given with 'gan G D \(key)=…'") }
+            guard let session = s else {
+                throw fail("set \(key): there is no GAN yet; its settings are given with 'gan G D \(key)=…'")
+            }
             let model = session.trainer.gan.model
             if let setting = TrainingSetting.named(key) {
                 guard setting.applies(to: model) else {
-                    throw fail("set \(key): a VAE has no \(key == "z" ? "choice of noise (its prior is N(0, I))" : "adversarial setting '\(key)'"); "
-                               + "its settings are \(CommandTable.trainingKeys(.variational).joined(separator: ", ")) and the optimizers'")
+                    throw fail(
+                        "set \(key): a VAE has no \(key == "z" ? "choice of noise (its prior is N(0, I))" : "adversarial setting '\(key)'"); "
+                            + "its settings are \(CommandTable.trainingKeys(.variational).joined(separator: ", ")) and the optimizers'"
+                    )
                 }
                 do { try options!.set(key, value) } catch { throw fail("\(error)") }
                 changed.append("\(key) \(value)")
             } else {
                 let vae = model == .variational
-                var targets: [(String, Optimizer)] = [("G", session.trainer.optimizerG), (vae ? "E" : "D", session.trainer.optimizerD)]
+                var targets: [(String, Optimizer)] = [
+                    ("G", session.trainer.optimizerG), (vae ? "E" : "D", session.trainer.optimizerD)
+                ]
                 var name = key
                 if targets.contains(where: { key.hasPrefix($0.0 + ".") }) {
                     targets = targets.filter { $0.0 == String(key.prefix(1)) }
@@ -105,7 +136,9 @@ extension Interpreter {
                 let known = Set(targets.flatMap { $0.1.hyperparameters.map(\.name) })
                 guard known.contains(name) else {
                     let all = CommandTable.trainingKeys(model) + known.sorted() + CommandTable.shellSettings
-                    throw fail("unknown setting '\(key)'; settings are " + all.joined(separator: ", ") + didYouMean(name, among: all))
+                    throw fail(
+                        "unknown setting '\(key)'; settings are " + all.joined(separator: ", ")
+                            + didYouMean(name, among: all))
                 }
                 guard let v = Float(value), v.isFinite else { throw fail("\(key) needs a number, found '\(value)'") }
                 for (label, o) in targets where o.value(of: name) != nil {
@@ -128,15 +161,20 @@ extension Interpreter {
     }
 
     func settings() throws -> [Output] {
-        var rows: [[String]] = [["maxelements", Format.count(options.maxElements)],
-                                ["maxmemory", "\(Format.count(options.maxMemory >> 20)) MiB"]]
+        var rows: [[String]] = [
+            ["maxelements", Format.count(options.maxElements)],
+            ["maxmemory", "\(Format.count(options.maxMemory >> 20)) MiB"]
+        ]
         if let s = workspace.session {
             let o = s.trainer.options, model = s.trainer.gan.model
             for setting in TrainingSetting.all where setting.applies(to: model) {
                 let value = setting.value(in: o)
-                rows.append([setting.name, value.map { setting.choices.isEmpty ? Format.number(Float($0) ?? .nan) : $0 } ?? "off"])
+                rows.append([
+                    setting.name, value.map { setting.choices.isEmpty ? Format.number(Float($0) ?? .nan) : $0 } ?? "off"
+                ])
             }
-            for (label, opt) in [("G", s.trainer.optimizerG), (model == .variational ? "E" : "D", s.trainer.optimizerD)] {
+            for (label, opt) in [("G", s.trainer.optimizerG), (model == .variational ? "E" : "D", s.trainer.optimizerD)]
+            {
                 rows += opt.hyperparameters.map { ["\(label).\($0.name)", Format.number($0.value)] }
             }
         }
@@ -160,7 +198,10 @@ extension Interpreter {
         }
         if t.gan.model == .variational { return [.steps(try t.step())] }
         guard t.options.dSteps + 1 <= options.maxSteps else {
-            throw ShellError(.limit, "a step of \(t.options.dSteps) D steps and a G step is more than the \(options.maxSteps) steps one command may take")
+            throw ShellError(
+                .limit,
+                "a step of \(t.options.dSteps) D steps and a G step is more than the \(options.maxSteps) steps one command may take"
+            )
         }
         return [.steps(try t.step())]
     }
@@ -169,7 +210,10 @@ extension Interpreter {
         let vae = s.trainer.gan.model == .variational
         let parts = vae ? 1 : s.trainer.options.dSteps + 1
         guard n <= options.maxSteps / parts else {
-            throw ShellError(.limit, "one command takes at most \(Format.count(options.maxSteps)) D and G steps; \(Format.count(n)) steps of \(parts) (D and G) are more")
+            throw ShellError(
+                .limit,
+                "one command takes at most \(Format.count(options.maxSteps)) D and G steps; \(Format.count(n)) steps of \(parts) (D and G) are more"
+            )
         }
         let t = s.trainer
         let start = Date()
@@ -184,7 +228,13 @@ extension Interpreter {
         if n <= 5 {
             out.append(.steps(all))
         } else {
-            out.append(.text("\(done) step\(done == 1 ? "" : "s")" + (vae ? "" : " (\(all.filter { $0.part == .discriminator }.count) D, \(all.filter { $0.part == .generator }.count) G)") + "; the last:"))
+            out.append(
+                .text(
+                    "\(done) step\(done == 1 ? "" : "s")"
+                        + (vae
+                            ? ""
+                            : " (\(all.filter { $0.part == .discriminator }.count) D, \(all.filter { $0.part == .generator }.count) G)")
+                        + "; the last:"))
             out.append(.steps(last))
         }
         if done < n { out.append(.text("interrupted after \(done) of \(n) steps; the steps taken are kept")) }
@@ -209,8 +259,10 @@ extension Interpreter {
             let vae = t.gan.model == .variational
             guard n <= options.maxSteps / max(1, t.batchesPerEpoch * (vae ? 1 : t.options.dSteps + 1)) else {
                 let (batches, overflow) = n.multipliedReportingOverflow(by: t.batchesPerEpoch)
-                throw ShellError(.limit, "at most \(Format.count(options.maxSteps)) steps per command; \(Format.count(n)) epochs are "
-                                 + (overflow ? "more batches than can be counted" : "\(Format.count(batches)) batches"))
+                throw ShellError(
+                    .limit,
+                    "at most \(Format.count(options.maxSteps)) steps per command; \(Format.count(n)) epochs are "
+                        + (overflow ? "more batches than can be counted" : "\(Format.count(batches)) batches"))
             }
             var rows: [[String]] = []
             let start = Date()
@@ -220,7 +272,9 @@ extension Interpreter {
             for _ in 0..<n {
                 let before = t.history.count, epochBefore = t.epoch
                 let t0 = Date()
-                let done = try t.trainEpoch { k, _ in self.progress?(finished + k, total, Date().timeIntervalSince(start)) }
+                let done = try t.trainEpoch { k, _ in
+                    self.progress?(finished + k, total, Date().timeIntervalSince(start))
+                }
                 finished += done
                 let steps = t.history[before...]
                 func mean(_ f: (StepStats) -> Float?) -> String {
@@ -230,15 +284,24 @@ extension Interpreter {
                 // An epoch cut short by Ctrl-C is the next epoch, in part.
                 let label = t.epoch == epochBefore ? "\(t.epoch + 1) (part)" : String(t.epoch)
                 if vae {
-                    rows.append([label, String(done), mean(\.gLoss), mean(\.reconstruction), mean(\.kl), Format.seconds(Date().timeIntervalSince(t0))])
+                    rows.append([
+                        label, String(done), mean(\.gLoss), mean(\.reconstruction), mean(\.kl),
+                        Format.seconds(Date().timeIntervalSince(t0))
+                    ])
                 } else {
-                    rows.append([label, String(done), mean(\.dLoss), mean(\.gLoss), mean(\.dReal), mean(\.dFake),
-                                 t.options.loss.isWasserstein ? mean(\.wasserstein) : "", Format.seconds(Date().timeIntervalSince(t0))])
+                    rows.append([
+                        label, String(done), mean(\.dLoss), mean(\.gLoss), mean(\.dReal), mean(\.dFake),
+                        t.options.loss.isWasserstein ? mean(\.wasserstein) : "",
+                        Format.seconds(Date().timeIntervalSince(t0))
+                    ])
                 }
                 if Interrupt.isRequested { stopped = true; break }
             }
             let wasserstein = t.options.loss.isWasserstein
-            var columns = vae ? ["epoch", "steps", "loss", "recon", "KL", "time"] : ["epoch", "steps", "D loss", "G loss", "D(x)", "D(G(z))", "W", "time"]
+            var columns =
+                vae
+                ? ["epoch", "steps", "loss", "recon", "KL", "time"]
+                : ["epoch", "steps", "D loss", "G loss", "D(x)", "D(G(z))", "W", "time"]
             var keep = columns.indices.filter { vae || wasserstein || $0 != 6 }
             if !options.timings { keep.removeAll { $0 == columns.count - 1 } }
             columns = keep.map { columns[$0] }
@@ -247,17 +310,24 @@ extension Interpreter {
             var title = "means over each epoch"
             if rows.count > 12 {
                 let k = (rows.count + 9) / 10
-                rows = rows.enumerated().filter { ($0.offset + 1) % k == 0 || $0.offset == 0 || $0.offset == rows.count - 1 }.map(\.element)
+                rows = rows.enumerated().filter {
+                    ($0.offset + 1) % k == 0 || $0.offset == 0 || $0.offset == rows.count - 1
+                }.map(\.element)
                 title = "means over each epoch (a row every \(k) epochs, and the last)"
             }
-            var out: [Output] = [.table(Table(title: title, columns: columns, rows: rows,
-                                              rightAligned: columns.map { _ in true }))]
+            var out: [Output] = [
+                .table(
+                    Table(
+                        title: title, columns: columns, rows: rows,
+                        rightAligned: columns.map { _ in true }))
+            ]
             if stopped { out.append(.text("interrupted; the steps taken are kept")) }
             out.append(.timing("took", Date().timeIntervalSince(start)))
             return out
         default:
             let word = w.positional[1]
-            throw ShellError(.value, "train N epochs or train N steps, found '\(word.text)'", at: word.location, length: word.length)
+            throw ShellError(
+                .value, "train N epochs or train N steps, found '\(word.text)'", at: word.location, length: word.length)
         }
     }
 
@@ -267,10 +337,15 @@ extension Interpreter {
         if s.trainer.gan.model == .variational {
             guard let last = s.trainer.history.last else { return [.text("no steps yet")] }
             var out: [Output] = []
-            for (name, norms) in [(s.discriminatorName, last.encoderGradientNorms ?? []), (s.generatorName, last.gradientNorms)] {
+            for (name, norms) in [
+                (s.discriminatorName, last.encoderGradientNorms ?? []), (s.generatorName, last.gradientNorms)
+            ] {
                 let rows = norms.map { [String($0.layer), $0.spec, Format.number($0.norm)] }
-                out.append(.table(Table(title: "\(name) after step \(last.number): gradient norm per layer",
-                                        columns: ["#", "layer", "‖grad‖"], rows: rows, rightAligned: [true, false, true])))
+                out.append(
+                    .table(
+                        Table(
+                            title: "\(name) after step \(last.number): gradient norm per layer",
+                            columns: ["#", "layer", "‖grad‖"], rows: rows, rightAligned: [true, false, true])))
             }
             return out
         }
@@ -280,8 +355,11 @@ extension Interpreter {
                 continue
             }
             let rows = last.gradientNorms.map { [String($0.layer), $0.spec, Format.number($0.norm)] }
-            out.append(.table(Table(title: "\(name) after \(part.rawValue) step \(last.number): gradient norm per layer",
-                                    columns: ["#", "layer", "‖grad‖"], rows: rows, rightAligned: [true, false, true])))
+            out.append(
+                .table(
+                    Table(
+                        title: "\(name) after \(part.rawValue) step \(last.number): gradient norm per layer",
+                        columns: ["#", "layer", "‖grad‖"], rows: rows, rightAligned: [true, false, true])))
         }
         return out
     }
@@ -295,24 +373,37 @@ extension Interpreter {
         guard !h.isEmpty else { return [.text("no steps yet")] }
         if s.trainer.gan.model == .variational {
             let rows = h.suffix(n).map { st -> [String] in
-                [String(st.number), String(st.epoch)] + [st.gLoss, st.reconstruction, st.kl].map { $0.map { Format.number($0) } ?? "" }
+                [String(st.number), String(st.epoch)]
+                    + [st.gLoss, st.reconstruction, st.kl].map { $0.map { Format.number($0) } ?? "" }
             }
-            return [.table(Table(title: "last \(min(n, h.count)) of \(h.count) steps", columns: ["step", "epoch", "loss", "recon", "KL"],
-                                 rows: rows, rightAligned: [true, true, true, true, true]))]
+            return [
+                .table(
+                    Table(
+                        title: "last \(min(n, h.count)) of \(h.count) steps",
+                        columns: ["step", "epoch", "loss", "recon", "KL"],
+                        rows: rows, rightAligned: [true, true, true, true, true]))
+            ]
         }
         let rows = h.suffix(n).map { st -> [String] in
-            [String(st.step), st.part.rawValue, String(st.epoch),
-             (st.dLoss ?? st.gLoss).map { Format.number($0) } ?? "",
-             st.dReal.map { Format.number($0) } ?? "", st.dFake.map { Format.number($0) } ?? "",
-             st.wasserstein.map { Format.number($0) } ?? ""]
+            [
+                String(st.step), st.part.rawValue, String(st.epoch),
+                (st.dLoss ?? st.gLoss).map { Format.number($0) } ?? "",
+                st.dReal.map { Format.number($0) } ?? "", st.dFake.map { Format.number($0) } ?? "",
+                st.wasserstein.map { Format.number($0) } ?? ""
+            ]
         }
         let dCount = h.filter { $0.part == .discriminator }.count
         var columns = ["step", "part", "epoch", "loss", "D(x)", "D(G(z))", "W"]
         let keep = columns.indices.filter { c in rows.contains { !$0[c].isEmpty } }
         columns = keep.map { columns[$0] }
         let steps = s.trainer.gStepCount
-        return [.table(Table(title: "the last \(min(n, h.count)) of \(h.count) D and G steps (\(dCount) D, \(h.count - dCount) G; \(steps) step\(steps == 1 ? "" : "s"))",
-                             columns: columns, rows: rows.map { r in keep.map { r[$0] } },
-                             rightAligned: keep.map { $0 != 1 }))]
+        return [
+            .table(
+                Table(
+                    title:
+                        "the last \(min(n, h.count)) of \(h.count) D and G steps (\(dCount) D, \(h.count - dCount) G; \(steps) step\(steps == 1 ? "" : "s"))",
+                    columns: columns, rows: rows.map { r in keep.map { r[$0] } },
+                    rightAligned: keep.map { $0 != 1 }))
+        ]
     }
 }

@@ -25,8 +25,10 @@ extension Interpreter {
                 throw ShellError(.name, "'\(n)' is a command; commands start a line (help \(n))", at: t)
             }
             let known = workspace.names + Functions.all.map(\.name) + CommandTable.names
-            let hint = nearest(to: n, among: known).map { "; did you mean '\($0)'?" }
-                ?? (workspace.names.isEmpty ? "; nothing is defined yet" : "; defined: " + workspace.names.sorted().joined(separator: ", "))
+            let hint =
+                nearest(to: n, among: known).map { "; did you mean '\($0)'?" }
+                ?? (workspace.names.isEmpty
+                    ? "; nothing is defined yet" : "; defined: " + workspace.names.sorted().joined(separator: ", "))
             throw ShellError(.name, "unknown name '\(n)'\(hint)", at: t)
         case .list(let items, let t):
             return .tensor(try listTensor(items, t))
@@ -37,7 +39,9 @@ extension Interpreter {
             if op == "**" {
                 let b = try tensor(r)
                 guard b.rank == 0 || b.count == 1 else {
-                    throw ShellError(.shape, "the exponent of '**' must be one number, found a tensor \(Format.shape(b.shape))", at: t)
+                    throw ShellError(
+                        .shape, "the exponent of '**' must be one number, found a tensor \(Format.shape(b.shape))",
+                        at: t)
                 }
                 return .tensor(a.pow(b.scalars[0]))
             }
@@ -50,7 +54,10 @@ extension Interpreter {
                 case "/": return .tensor(try a / b)
                 case "@":
                     guard a.rank >= 1, b.rank >= 1 else {
-                        throw ShellError(.shape, "'@' multiplies matrices or vectors, found \(Format.shape(a.shape)) @ \(Format.shape(b.shape)); use '*' for numbers", at: t)
+                        throw ShellError(
+                            .shape,
+                            "'@' multiplies matrices or vectors, found \(Format.shape(a.shape)) @ \(Format.shape(b.shape)); use '*' for numbers",
+                            at: t)
                     }
                     return .tensor(try a.matmul(b))
                 case "<": return .tensor(try a.less(b))
@@ -62,7 +69,10 @@ extension Interpreter {
                 default: throw ShellError(.syntax, "unknown operator '\(op)'", at: t)
                 }
             } catch let error as TensorError {
-                throw ShellError(.shape, "'\(op)' cannot combine \(Format.shape(a.shape)) and \(Format.shape(b.shape)): \(error.message)", at: t)
+                throw ShellError(
+                    .shape,
+                    "'\(op)' cannot combine \(Format.shape(a.shape)) and \(Format.shape(b.shape)): \(error.message)",
+                    at: t)
             }
         case .call(let callee, let args, let t):
             return try call(callee, args, t)
@@ -77,7 +87,8 @@ extension Interpreter {
     func tensor(_ e: Expr, _ role: String = "a tensor") throws -> Tensor {
         let v = try eval(e)
         guard case .tensor(let t) = v else {
-            throw ShellError(.value, "\(role) expected, found \(v.typeName)" + (e.path.map { " ('\($0)')" } ?? ""), at: e.token)
+            throw ShellError(
+                .value, "\(role) expected, found \(v.typeName)" + (e.path.map { " ('\($0)')" } ?? ""), at: e.token)
         }
         return t
     }
@@ -86,7 +97,10 @@ extension Interpreter {
     func integer(_ e: Expr, _ role: String) throws -> Int {
         let t = try tensor(e, role)
         guard t.count == 1, let v = t.scalars.first, v.isFinite, v == v.rounded(), abs(v) < 1e9 else {
-            throw ShellError(.value, "\(role) must be a whole number, found \(t.count == 1 ? Format.number(t.scalars[0]) : "a tensor \(Format.shape(t.shape))")", at: e.token)
+            throw ShellError(
+                .value,
+                "\(role) must be a whole number, found \(t.count == 1 ? Format.number(t.scalars[0]) : "a tensor \(Format.shape(t.shape))")",
+                at: e.token)
         }
         return Int(v)
     }
@@ -95,7 +109,10 @@ extension Interpreter {
         let parts = try items.map { try tensor($0, "a list element") }
         guard let first = parts.first else { return Tensor([Float]()) }
         guard parts.allSatisfy({ $0.shape == first.shape }) else {
-            throw ShellError(.shape, "the elements of a list must have one shape; found " + parts.map { Format.shape($0.shape) }.joined(separator: ", "), at: t)
+            throw ShellError(
+                .shape,
+                "the elements of a list must have one shape; found "
+                    + parts.map { Format.shape($0.shape) }.joined(separator: ", "), at: t)
         }
         try Tensor.checkShape([parts.count] + first.shape, op: "list")
         return try Tensor.stack(parts)
@@ -103,7 +120,8 @@ extension Interpreter {
 
     func index(_ x: Tensor, _ subs: [Subscript], _ t: Token) throws -> Tensor {
         guard subs.count <= x.rank else {
-            throw ShellError(.shape, "\(subs.count) subscripts for a tensor of rank \(x.rank) \(Format.shape(x.shape))", at: t)
+            throw ShellError(
+                .shape, "\(subs.count) subscripts for a tensor of rank \(x.rank) \(Format.shape(x.shape))", at: t)
         }
         var result = x
         var axis = 0
@@ -119,7 +137,9 @@ extension Interpreter {
                 let raw = try integer(e, "an index")
                 let i = raw < 0 ? raw + n : raw
                 guard i >= 0 && i < n else {
-                    throw ShellError(.shape, "index \(raw) is outside axis \(axis) of size \(n) (valid: \(-n)…\(n - 1))", at: e.token)
+                    throw ShellError(
+                        .shape, "index \(raw) is outside axis \(axis) of size \(n) (valid: \(-n)…\(n - 1))", at: e.token
+                    )
                 }
                 var shape = result.shape
                 shape.remove(at: axis)
@@ -140,15 +160,23 @@ extension Interpreter {
             switch name {
             case "grad":
                 guard let g = x.grad else {
-                    throw ShellError(.value, "\(what) has no gradient yet: gradients appear after a training step (step d, step g)", at: t)
+                    throw ShellError(
+                        .value, "\(what) has no gradient yet: gradients appear after a training step (step d, step g)",
+                        at: t)
                 }
                 return .tensor(g.detached())
             case "shape": return .tensor(Tensor(x.shape.map(Float.init)))
             case "T":
-                guard x.rank == 2 else { throw ShellError(.shape, ".T transposes a matrix; \(what) has shape \(Format.shape(x.shape))", at: t) }
+                guard x.rank == 2 else {
+                    throw ShellError(
+                        .shape, ".T transposes a matrix; \(what) has shape \(Format.shape(x.shape))", at: t)
+                }
                 return .tensor(try x.transposed())
             default:
-                throw ShellError(.name, "a tensor has .grad, .shape and .T, not .\(name)" + didYouMean(name, among: ["grad", "shape", "T"]), at: t)
+                throw ShellError(
+                    .name,
+                    "a tensor has .grad, .shape and .T, not .\(name)" + didYouMean(name, among: ["grad", "shape", "T"]),
+                    at: t)
             }
         case .network(let n, let net):
             if let i = Int(name) {
@@ -157,14 +185,24 @@ extension Interpreter {
                 }
                 return .layer(n, net, i)
             }
-            if name == "logits" { throw ShellError(.value, "\(n).logits is applied to a tensor: \(n).logits(x)", at: t) }
-            throw ShellError(.name, "after '\(n).' comes a layer number (0…\(max(0, net.layers.count - 1))) or logits(x), as in \(n).0.weight; found '\(name)'", at: t)
+            if name == "logits" {
+                throw ShellError(.value, "\(n).logits is applied to a tensor: \(n).logits(x)", at: t)
+            }
+            throw ShellError(
+                .name,
+                "after '\(n).' comes a layer number (0…\(max(0, net.layers.count - 1))) or logits(x), as in \(n).0.weight; found '\(name)'",
+                at: t)
         case .layer(let n, let net, let i):
             let prefix = "\(i)."
-            let names = net.stateDict.filter { $0.name.hasPrefix(prefix) }.map { String($0.name.dropFirst(prefix.count)) }
+            let names = net.stateDict.filter { $0.name.hasPrefix(prefix) }.map {
+                String($0.name.dropFirst(prefix.count))
+            }
             guard let tensor = net.tensor(named: prefix + name) else {
                 let has = names.isEmpty ? "no parameters" : names.joined(separator: ", ")
-                throw ShellError(.name, "\(n).\(i) (\(net.layers[i].spec.text)) has \(has), not '\(name)'" + didYouMean(name, among: names), at: t)
+                throw ShellError(
+                    .name,
+                    "\(n).\(i) (\(net.layers[i].spec.text)) has \(has), not '\(name)'" + didYouMean(name, among: names),
+                    at: t)
             }
             return .tensor(tensor)
         case .gan(let s):
@@ -182,7 +220,10 @@ extension Interpreter {
     func call(_ callee: Expr, _ args: [ExprArgument], _ t: Token) throws -> Value {
         if case .name(let n, _) = callee, workspace.lookup(n) == nil {
             guard let f = Functions.lookup(n) else {
-                throw ShellError(.name, "unknown function '\(n)'" + didYouMean(n, among: Functions.all.map(\.name) + workspace.names), at: t)
+                throw ShellError(
+                    .name,
+                    "unknown function '\(n)'" + didYouMean(n, among: Functions.all.map(\.name) + workspace.names), at: t
+                )
             }
             return try f.run(self, args, t)
         }
@@ -190,7 +231,10 @@ extension Interpreter {
         var raw = false, target: Value
         if case .attribute(let base, "logits", let at) = callee {
             let b = try eval(base)
-            guard case .network = b else { throw ShellError(.name, ".logits(x) applies a network and gives its raw output; this is \(b.typeName)", at: at) }
+            guard case .network = b else {
+                throw ShellError(
+                    .name, ".logits(x) applies a network and gives its raw output; this is \(b.typeName)", at: at)
+            }
             raw = true
             target = b
         } else {
@@ -201,7 +245,8 @@ extension Interpreter {
         case .network(let n, let x): net = x; label = n; range = 0..<x.layers.count
         case .layer(let n, let x, let i): net = x; label = "\(n).\(i)"; range = i..<(i + 1)
         default:
-            throw ShellError(.value, "only functions, networks and layers can be called; this is \(target.typeName)", at: t)
+            throw ShellError(
+                .value, "only functions, networks and layers can be called; this is \(target.typeName)", at: t)
         }
         guard args.count == 1, args[0].label == nil else {
             throw ShellError(.value, "\(label)(x) takes one tensor, found \(args.count) arguments", at: t)
@@ -210,13 +255,17 @@ extension Interpreter {
         let input = net.inputShape(ofLayer: range.lowerBound)
         let single = x.shape == input
         guard single || (x.rank == input.count + 1 && Array(x.shape.dropFirst()) == input) else {
-            throw ShellError(.shape, "\(label) takes a batch [N, \(input.map(String.init).joined(separator: ", "))] (or one sample \(Format.shape(input))), found \(Format.shape(x.shape))", at: args[0].value.token)
+            throw ShellError(
+                .shape,
+                "\(label) takes a batch [N, \(input.map(String.init).joined(separator: ", "))] (or one sample \(Format.shape(input))), found \(Format.shape(x.shape))",
+                at: args[0].value.token)
         }
         var h = single ? try x.reshaped(to: [1] + input) : x
         try net.evaluating { for i in range { h = try net.layers[i].forward(h, training: false) } }
         // The GAN's D under a logistic loss gives D(x) as the statistics do: the probability σ(score).
         if !raw, case .network = target, let s = workspace.session, net === s.trainer.gan.discriminator,
-           s.trainer.gan.model != .variational, s.trainer.options.loss.isLogistic {
+            s.trainer.gan.model != .variational, s.trainer.options.loss.isLogistic
+        {
             h = h.sigmoid()
         }
         return .tensor(single ? try h.reshaped(to: Array(h.shape.dropFirst())) : h)

@@ -23,7 +23,9 @@ struct CallArguments {
 
     func count(_ range: ClosedRange<Int>) throws {
         guard range.contains(args.count) else {
-            let want = range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
+            let want =
+                range.lowerBound == range.upperBound
+                ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
             throw fail("takes \(want) argument\(range.upperBound == 1 ? "" : "s"), found \(args.count)")
         }
         if let labelled = args.first(where: { $0.label != nil }) {
@@ -31,11 +33,15 @@ struct CallArguments {
         }
     }
 
-    func tensor(_ i: Int) throws -> Tensor { try interpreter.tensor(args[i].value, "argument \(i + 1) of \(function.name)") }
+    func tensor(_ i: Int) throws -> Tensor {
+        try interpreter.tensor(args[i].value, "argument \(i + 1) of \(function.name)")
+    }
     func int(_ i: Int) throws -> Int { try interpreter.integer(args[i].value, "argument \(i + 1) of \(function.name)") }
     func float(_ i: Int) throws -> Float {
         let t = try tensor(i)
-        guard t.count == 1 else { throw fail("argument \(i + 1) must be a number, found a tensor \(Format.shape(t.shape))") }
+        guard t.count == 1 else {
+            throw fail("argument \(i + 1) must be a number, found a tensor \(Format.shape(t.shape))")
+        }
         return t.scalars[0]
     }
 
@@ -44,13 +50,17 @@ struct CallArguments {
         var dims: [Int]
         if args.count == 1, let t = try? tensor(0), t.rank == 1 {
             dims = try t.scalars.map { v in
-                guard v.isFinite, v == v.rounded(), Swift.abs(v) < 1e9 else { throw fail("sizes must be whole numbers, found \(Format.number(v))") }
+                guard v.isFinite, v == v.rounded(), Swift.abs(v) < 1e9 else {
+                    throw fail("sizes must be whole numbers, found \(Format.number(v))")
+                }
                 return Int(v)
             }
         } else {
             dims = try args.indices.map { try int($0) }
         }
-        guard dims.allSatisfy({ $0 >= 0 }) else { throw fail("sizes must be zero or more, found \(Format.shape(dims))") }
+        guard dims.allSatisfy({ $0 >= 0 }) else {
+            throw fail("sizes must be zero or more, found \(Format.shape(dims))")
+        }
         try Tensor.checkShape(dims, op: function.name)
         return dims
     }
@@ -67,8 +77,10 @@ enum Functions {
     static func lookup(_ name: String) -> Function? { table[name] }
     static let table: [String: Function] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
-    static func make(_ name: String, _ usage: String, _ summary: String,
-                     _ body: @escaping (CallArguments) throws -> Tensor) -> Function {
+    static func make(
+        _ name: String, _ usage: String, _ summary: String,
+        _ body: @escaping (CallArguments) throws -> Tensor
+    ) -> Function {
         var f: Function! = nil
         f = Function(name: name, usage: usage, summary: summary) { interp, args, token in
             .tensor(try body(CallArguments(interpreter: interp, function: f, args: args, token: token)))
@@ -77,10 +89,14 @@ enum Functions {
     }
 
     static func elementwise(_ name: String, _ summary: String, _ op: @escaping (Tensor) -> Tensor) -> Function {
-        make(name, "\(name)(x)", summary) { a in try a.count(1...1); return op(try a.tensor(0)) }
+        make(name, "\(name)(x)", summary) { a in
+            try a.count(1...1); return op(try a.tensor(0))
+        }
     }
 
-    static func reduction(_ name: String, _ summary: String, _ op: @escaping (Tensor, [Int]?) throws -> Tensor) -> Function {
+    static func reduction(_ name: String, _ summary: String, _ op: @escaping (Tensor, [Int]?) throws -> Tensor)
+        -> Function
+    {
         make(name, "\(name)(x) or \(name)(x, axis)", summary) { a in
             try a.count(1...2)
             let x = try a.tensor(0)
@@ -89,7 +105,8 @@ enum Functions {
     }
 
     /// `f(x)` or `f(x, axis)` on one axis, the last by default.
-    static func alongAxis(_ name: String, _ summary: String, _ op: @escaping (Tensor, Int) throws -> Tensor) -> Function {
+    static func alongAxis(_ name: String, _ summary: String, _ op: @escaping (Tensor, Int) throws -> Tensor) -> Function
+    {
         make(name, "\(name)(x) or \(name)(x, axis)", summary) { a in
             try a.count(1...2)
             let x = try a.tensor(0)
@@ -108,7 +125,10 @@ enum Functions {
         make("rand", "rand(d1, d2, …)", "samples uniform in [0, 1)") { a in .rand(try a.shape()) },
         make("zeros", "zeros(d1, d2, …)", "a tensor of zeros") { a in Tensor(zeros: try a.shape()) },
         make("ones", "ones(d1, d2, …)", "a tensor of ones") { a in Tensor(zeros: try a.shape()) + 1 },
-        make("arange", "arange(n) or arange(start, end) or arange(start, end, step)", "evenly spaced values in [start, end)") { a in
+        make(
+            "arange", "arange(n) or arange(start, end) or arange(start, end, step)",
+            "evenly spaced values in [start, end)"
+        ) { a in
             try a.count(1...3)
             if a.args.count == 1 { return try Tensor.arange(0, try a.float(0)) }
             return try Tensor.arange(try a.float(0), try a.float(1), step: a.args.count == 3 ? try a.float(2) : 1)
@@ -126,7 +146,9 @@ enum Functions {
         reduction("var", "the variance (unbiased), of all values or along an axis") { try $0.variance(axes: $1) },
         reduction("min", "the smallest value, or the smallest along an axis") { try $0.min(axes: $1) },
         reduction("max", "the largest value, or the largest along an axis") { try $0.max(axes: $1) },
-        alongAxis("argmax", "the index of the largest value along the last axis (or the given one)") { try $0.argmax(axis: $1) },
+        alongAxis("argmax", "the index of the largest value along the last axis (or the given one)") {
+            try $0.argmax(axis: $1)
+        },
         make("norm", "norm(x)", "the Euclidean norm of all values") { a in
             try a.count(1...1)
             return Tensor(try a.tensor(0).sumOfSquares.squareRoot())
@@ -139,7 +161,9 @@ enum Functions {
         elementwise("sigmoid", "logistic sigmoid 1/(1+e^-x)") { $0.sigmoid() },
         elementwise("relu", "max(x, 0)") { $0.relu() },
         elementwise("softplus", "log(1 + e^x)") { $0.softplus() },
-        alongAxis("softmax", "exponentials normalised to sum to 1 along the last axis (or the given one)") { try $0.softmax(axis: $1) },
+        alongAxis("softmax", "exponentials normalised to sum to 1 along the last axis (or the given one)") {
+            try $0.softmax(axis: $1)
+        },
         make("reshape", "reshape(x, d1, d2, …)", "the same values in another shape (one size may be -1)") { a in
             guard a.args.count >= 2 else { throw a.fail("needs a tensor and the new sizes") }
             let x = try a.tensor(0)
@@ -158,7 +182,8 @@ enum Functions {
             guard x.rank >= 1 else { throw a.fail("needs at least one axis") }
             return try x.flattened(from: 1)
         },
-        make("concat", "concat(a, b, …) or concat(a, b, …, axis=k)", "joins tensors along an axis (0 by default)") { a in
+        make("concat", "concat(a, b, …) or concat(a, b, …, axis=k)", "joins tensors along an axis (0 by default)") {
+            a in
             var axis = 0
             var parts: [Tensor] = []
             for (i, arg) in a.args.enumerated() {
@@ -172,7 +197,9 @@ enum Functions {
         make("onehot", "onehot(labels, classes)", "rows of zeros with a 1 at each label") { a in
             try a.count(2...2)
             let classes = try a.int(1)
-            guard classes >= 1 && classes <= 100_000 else { throw a.fail("classes must be in 1…100000, found \(classes)") }
+            guard classes >= 1 && classes <= 100_000 else {
+                throw a.fail("classes must be in 1…100000, found \(classes)")
+            }
             return try Tensor.oneHot(try a.tensor(0), classes: classes)
         },
         make("noise", "noise(n)", "n noise vectors as the GAN's generator takes them") { a in
@@ -195,7 +222,7 @@ enum Functions {
             guard n >= 1 else { throw a.fail("n must be at least 1") }
             try Tensor.checkShape([n] + d.source.sampleShape, op: "real")
             return try d.realSamples(n)
-        },
+        }
     ]
 }
 
@@ -203,9 +230,11 @@ extension Interpreter {
     /// The moving average of G, ready to sample, or an error saying why there is none.
     func movingAverage(_ s: Session) throws -> Network {
         guard let g = try s.trainer.movingAverage() else {
-            throw ShellError(.value, s.trainer.options.emaDecay == nil
-                             ? "\(s.generatorName) has no moving average; set one with 'set ema 0.999' and train"
-                             : "the moving average of \(s.generatorName) starts with the first G step; train first")
+            throw ShellError(
+                .value,
+                s.trainer.options.emaDecay == nil
+                    ? "\(s.generatorName) has no moving average; set one with 'set ema 0.999' and train"
+                    : "the moving average of \(s.generatorName) starts with the first G step; train first")
         }
         return g
     }
@@ -220,7 +249,10 @@ extension Interpreter {
         let largest = ([gan.generator.inputShape] + gan.generator.shapes).map { $0.reduce(1, *) }.max() ?? 1
         let (values, overflow) = n.multipliedReportingOverflow(by: largest)
         guard !overflow, values <= options.maxElements else {
-            throw ShellError(.limit, "\(Format.count(n)) samples would make activations of \(Format.count(n)) × \(Format.count(largest)) values in G, more than maxelements (\(Format.count(options.maxElements))); ask for fewer")
+            throw ShellError(
+                .limit,
+                "\(Format.count(n)) samples would make activations of \(Format.count(n)) × \(Format.count(largest)) values in G, more than maxelements (\(Format.count(options.maxElements))); ask for fewer"
+            )
         }
         try Tensor.checkMemory(bytes: values * 4 * 2, op: "sample", what: "\(Format.count(n)) samples")
         let g = ema ? try movingAverage(s) : gan.generator
@@ -228,7 +260,9 @@ extension Interpreter {
         let z = gan.sampleNoise(n)
         // Many samples are made a piece at a time, so that Ctrl-C can abandon them between pieces.
         let piece = 4096
-        guard n > piece else { return try g.evaluating { try withNoGrad { try gan.generate(z, labels: labels, using: g) } } }
+        guard n > piece else {
+            return try g.evaluating { try withNoGrad { try gan.generate(z, labels: labels, using: g) } }
+        }
         var parts: [Tensor] = []
         let began = Date()
         for start in stride(from: 0, to: n, by: piece) {

@@ -59,7 +59,7 @@ public final class Interpreter {
     /// network or loaded file may take one. The one list of reserved names.
     static let builtinNames: [(name: String, meaning: String)] = [
         ("gan", "the GAN or VAE"), ("data", "the loaded data"), ("optG", "G's optimizer"), ("optD", "D's optimizer"),
-        ("quick", "1 in quick mode, else 0"),
+        ("quick", "1 in quick mode, else 0")
     ]
 
     /// Why `name` cannot name `what` (a command or a built-in name), or nil when it can.
@@ -77,8 +77,13 @@ public final class Interpreter {
         if readDepth == 0 {
             var shown = result.error
             // The cell's caret counts lines from the cell's first line.
-            if let loc = shown?.location, shown?.file == nil { shown?.location = SourceLocation(line: loc.line - firstLine + 1, column: loc.column) }
-            cells.append(Cell(source: source, outputs: result.outputs, error: shown.map { Script.format($0, file: nil, source: source) }))
+            if let loc = shown?.location, shown?.file == nil {
+                shown?.location = SourceLocation(line: loc.line - firstLine + 1, column: loc.column)
+            }
+            cells.append(
+                Cell(
+                    source: source, outputs: result.outputs,
+                    error: shown.map { Script.format($0, file: nil, source: source) }))
         }
         return result
     }
@@ -95,7 +100,8 @@ public final class Interpreter {
         for statement in pending {
             let p: ParsedStatement
             do {
-                p = try statement.parse(isCommand: isCommand, isNetwork: { [workspace] in workspace.bindings.networks[$0] != nil })
+                p = try statement.parse(
+                    isCommand: isCommand, isNetwork: { [workspace] in workspace.bindings.networks[$0] != nil })
             } catch {
                 result.error = shellError(error, at: nil)
                 return result
@@ -109,7 +115,8 @@ public final class Interpreter {
                 let out = try execute(p.statement)
                 result.outputs += out
                 if readDepth == 0 {
-                    if case .command(let t, _) = p.statement, ["record", "quit", "exit"].contains(t.text) {} else {
+                    if case .command(let t, _) = p.statement, ["record", "quit", "exit"].contains(t.text) {
+                    } else {
                         workspace.succeeded.append(p.text)
                     }
                 }
@@ -123,7 +130,9 @@ public final class Interpreter {
                 workspace.bindings = saved
                 Random.global = savedRandom
                 let first = p.statement.firstToken
-                result.error = ShellError(.interrupted, "interrupted: '\(first.text)' was abandoned; the workspace is as it was before it", at: first)
+                result.error = ShellError(
+                    .interrupted, "interrupted: '\(first.text)' was abandoned; the workspace is as it was before it",
+                    at: first)
                 return result
             } catch {
                 workspace.bindings = saved
@@ -140,7 +149,9 @@ public final class Interpreter {
     /// Any error as a located shell error.
     func shellError(_ error: Error, at token: Token?) -> ShellError {
         if let e = error as? ShellError {
-            if e.location == nil, let token { var e = e; e.location = token.location; e.length = token.text.count; return e }
+            if e.location == nil, let token {
+                var e = e; e.location = token.location; e.length = token.text.count; return e
+            }
             return e
         }
         let kind: ShellError.Kind
@@ -151,7 +162,9 @@ public final class Interpreter {
         default: kind = .value
         }
         var message = "\(error)"
-        if let e = error as? TensorError, e.message.contains("elements"), message.contains("limit") { message += " (see 'set maxelements')" }
+        if let e = error as? TensorError, e.message.contains("elements"), message.contains("limit") {
+            message += " (see 'set maxelements')"
+        }
         if let token { return ShellError(kind, message, at: token) }
         return ShellError(kind, message)
     }
@@ -167,7 +180,9 @@ public final class Interpreter {
                 workspace.bindings.networks[n] = nil
                 // A parameter is copied: the name keeps this value while training goes on.
                 workspace.bindings.variables[n] = .tensor(t.requiresGrad ? t.copy() : t)
-                return [.text(t.rank == 0 ? "\(n) = \(Format.number(t.item))" : "\(n) = tensor \(Format.shape(t.shape))")]
+                return [
+                    .text(t.rank == 0 ? "\(n) = \(Format.number(t.item))" : "\(n) = tensor \(Format.shape(t.shape))")
+                ]
             case .network(_, let net):
                 workspace.bindings.variables[n] = nil
                 workspace.bindings.networks[n] = net.copy()
@@ -177,7 +192,8 @@ public final class Interpreter {
                 workspace.bindings.variables[n] = .string(s)
                 return [.text("\(n) = \"\(s)\"")]
             default:
-                throw ShellError(.value, "only tensors, strings and networks can be named; this is \(v.typeName)", at: e.token)
+                throw ShellError(
+                    .value, "only tensors, strings and networks can be named; this is \(v.typeName)", at: e.token)
             }
         case .expression(let e):
             return try display(try evaluate(e))

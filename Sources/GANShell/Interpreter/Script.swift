@@ -25,7 +25,9 @@ public enum Script {
             do { try lexer.feed(String(line) + "\n"); more = lexer.needsMore } catch { more = false }
             if !more || i == lines.count - 1 {
                 let joined = pending.joined(separator: "\n")
-                if !joined.trimmingCharacters(in: .whitespaces).isEmpty { out.append(Chunk(text: joined, firstLine: first)) }
+                if !joined.trimmingCharacters(in: .whitespaces).isEmpty {
+                    out.append(Chunk(text: joined, firstLine: first))
+                }
                 pending = []
             }
         }
@@ -59,7 +61,9 @@ public enum Script {
                 column = column - start + (start > 0 ? 1 : 0)
             }
             lines.append("    " + shown)
-            lines.append("    " + String(repeating: " ", count: column - 1) + "^" + String(repeating: "~", count: max(0, min(e.length, shown.count + 1 - column + 1) - 1)))
+            lines.append(
+                "    " + String(repeating: " ", count: column - 1) + "^"
+                    + String(repeating: "~", count: max(0, min(e.length, shown.count + 1 - column + 1) - 1)))
         }
         for t in e.trace { lines.append("  " + t) }
         return lines.joined(separator: "\n")

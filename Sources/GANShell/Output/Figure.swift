@@ -35,8 +35,10 @@ public struct Figure {
     /// Keep one unit of x as long as one unit of y (scatter plots of the plane).
     public var equalAspect: Bool
 
-    public init(title: String, xRange: ClosedRange<Float>, yRange: ClosedRange<Float>, series: [String], marks: [Mark],
-                heatLabel: String? = nil, equalAspect: Bool = false) {
+    public init(
+        title: String, xRange: ClosedRange<Float>, yRange: ClosedRange<Float>, series: [String], marks: [Mark],
+        heatLabel: String? = nil, equalAspect: Bool = false
+    ) {
         self.title = title
         self.xRange = xRange
         self.yRange = yRange
@@ -83,22 +85,27 @@ public struct ImageGrid {
     public var images: Tensor
     /// Images per row (nil: a square-ish grid).
     public var columns: Int?
-    public init(title: String, images: Tensor, columns: Int? = nil) { self.title = title; self.images = images; self.columns = columns }
+    public init(title: String, images: Tensor, columns: Int? = nil) {
+        self.title = title; self.images = images; self.columns = columns
+    }
 }
 
 /// Colours shared by every renderer, so a figure looks the same in the terminal and in a PNG.
 public enum Palette {
     /// Real data, generated samples, then further series.
     public static let series: [(UInt8, UInt8, UInt8)] = [
-        (46, 160, 67), (148, 60, 200), (255, 127, 14), (31, 119, 180), (214, 39, 40), (140, 86, 75),
+        (46, 160, 67), (148, 60, 200), (255, 127, 14), (31, 119, 180), (214, 39, 40), (140, 86, 75)
     ]
 
-    public static func color(_ series: Int) -> (UInt8, UInt8, UInt8) { Self.series[((series % Self.series.count) + Self.series.count) % Self.series.count] }
+    public static func color(_ series: Int) -> (UInt8, UInt8, UInt8) {
+        Self.series[((series % Self.series.count) + Self.series.count) % Self.series.count]
+    }
 
     /// Heat from 0 (pale purple: "fake") through near-white to 1 (pale green: "real").
     public static func heat(_ t: Float) -> (UInt8, UInt8, UInt8) {
         let v = t.isFinite ? min(max(t, 0), 1) : 0.5
-        let low: (Float, Float, Float) = (196, 160, 222), mid: (Float, Float, Float) = (246, 246, 246), high: (Float, Float, Float) = (150, 215, 160)
+        let low: (Float, Float, Float) = (196, 160, 222), mid: (Float, Float, Float) = (246, 246, 246),
+            high: (Float, Float, Float) = (150, 215, 160)
         let (a, b, s) = v < 0.5 ? (low, mid, v * 2) : (mid, high, (v - 0.5) * 2)
         return (UInt8(a.0 + (b.0 - a.0) * s), UInt8(a.1 + (b.1 - a.1) * s), UInt8(a.2 + (b.2 - a.2) * s))
     }

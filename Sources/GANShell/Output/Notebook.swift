@@ -111,7 +111,8 @@ public enum Notebook {
                 continue
             }
             let k = paragraphs.count - 1
-            let continues = !paragraphs[k].isEmpty && (indent == 0 ? lastIndent == 0 : lastIndent > 0 && indent > lastIndent)
+            let continues =
+                !paragraphs[k].isEmpty && (indent == 0 ? lastIndent == 0 : lastIndent > 0 && indent > lastIndent)
             if continues {
                 paragraphs[k][paragraphs[k].count - 1] += " " + text
             } else {
@@ -123,7 +124,8 @@ public enum Notebook {
     }
 
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+            of: ">", with: "&gt;")
     }
 
     public static func html(_ cells: [Cell], title: String, timings: Bool = true) throws -> String {
@@ -131,11 +133,15 @@ public enum Notebook {
         for block in blocks(cells) {
             guard case .code(let c, let i) = block else {
                 if case .prose(let lines) = block {
-                    body += "<div class=\"prose\">" + paragraphs(lines).map { "<p>" + $0.map(escape).joined(separator: "<br>") + "</p>" }.joined() + "</div>\n"
+                    body +=
+                        "<div class=\"prose\">"
+                        + paragraphs(lines).map { "<p>" + $0.map(escape).joined(separator: "<br>") + "</p>" }.joined()
+                        + "</div>\n"
                 }
                 continue
             }
-            body += "<div class=\"cell\">\n<div class=\"in\"><span class=\"n\">[\(i)]</span><pre>\(escape(c.source))</pre></div>\n"
+            body +=
+                "<div class=\"cell\">\n<div class=\"in\"><span class=\"n\">[\(i)]</span><pre>\(escape(c.source))</pre></div>\n"
             for p in try pieces(c, timings: timings) {
                 switch p {
                 case .text(let s):
@@ -144,41 +150,45 @@ public enum Notebook {
                     body += "<table>" + (t.title.map { "<caption>\(escape($0))</caption>" } ?? "")
                     body += "<tr>" + t.columns.map { "<th>\(escape($0))</th>" }.joined() + "</tr>"
                     for r in t.rows {
-                        body += "<tr>" + r.enumerated().map { "<td\(t.rightAligned[$0] ? " class=\"r\"" : "")>\(escape($1))</td>" }.joined() + "</tr>"
+                        body +=
+                            "<tr>"
+                            + r.enumerated().map { "<td\(t.rightAligned[$0] ? " class=\"r\"" : "")>\(escape($1))</td>" }
+                            .joined() + "</tr>"
                     }
                     body += "</table>\n"
                 case .image(let png, let alt):
-                    body += "<img alt=\"\(escape(alt))\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">\n"
+                    body +=
+                        "<img alt=\"\(escape(alt))\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">\n"
                 }
             }
             body += "</div>\n"
         }
         return """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
-        <style>
-        body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; max-width: 920px; margin: 2em auto; padding: 0 1em; color: #222; }
-        h1 { font-weight: 600; font-size: 1.5em; }
-        .cell { margin: 1.2em 0; }
-        .prose { margin: 1.4em 0 1em 3.1em; line-height: 1.5; }
-        .prose p { margin: .5em 0; }
-        .in { display: flex; gap: .6em; }
-        .n { color: #888; font: 13px monospace; padding-top: .55em; min-width: 2.5em; text-align: right; }
-        pre { margin: 0; padding: .5em .7em; font: 13px/1.35 "DejaVu Sans Mono", Menlo, Consolas, monospace; white-space: pre-wrap; }
-        .in pre { background: #f4f5f7; border-left: 3px solid #7c5cbf; flex: 1; }
-        .out { margin-left: 3.1em; }
-        .err { color: #b00020; }
-        table { margin: .4em 0 .4em 3.6em; border-collapse: collapse; font: 13px monospace; }
-        caption { text-align: left; padding-bottom: .3em; color: #444; }
-        th, td { padding: .15em .7em; border-bottom: 1px solid #e3e3e3; text-align: left; }
-        td.r { text-align: right; }
-        img { display: block; margin: .5em 0 .5em 3.6em; max-width: calc(100% - 3.6em); }
-        </style></head>
-        <body>
-        <h1>\(escape(title))</h1>
-        \(body)</body></html>
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+            <style>
+            body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; max-width: 920px; margin: 2em auto; padding: 0 1em; color: #222; }
+            h1 { font-weight: 600; font-size: 1.5em; }
+            .cell { margin: 1.2em 0; }
+            .prose { margin: 1.4em 0 1em 3.1em; line-height: 1.5; }
+            .prose p { margin: .5em 0; }
+            .in { display: flex; gap: .6em; }
+            .n { color: #888; font: 13px monospace; padding-top: .55em; min-width: 2.5em; text-align: right; }
+            pre { margin: 0; padding: .5em .7em; font: 13px/1.35 "DejaVu Sans Mono", Menlo, Consolas, monospace; white-space: pre-wrap; }
+            .in pre { background: #f4f5f7; border-left: 3px solid #7c5cbf; flex: 1; }
+            .out { margin-left: 3.1em; }
+            .err { color: #b00020; }
+            table { margin: .4em 0 .4em 3.6em; border-collapse: collapse; font: 13px monospace; }
+            caption { text-align: left; padding-bottom: .3em; color: #444; }
+            th, td { padding: .15em .7em; border-bottom: 1px solid #e3e3e3; text-align: left; }
+            td.r { text-align: right; }
+            img { display: block; margin: .5em 0 .5em 3.6em; max-width: calc(100% - 3.6em); }
+            </style></head>
+            <body>
+            <h1>\(escape(title))</h1>
+            \(body)</body></html>
 
-        """
+            """
     }
 
     static func lines(_ s: String) -> [String] {
@@ -192,8 +202,10 @@ public enum Notebook {
             guard case .code(let c, let i) = block else {
                 if case .prose(let lines) = block {
                     let text = paragraphs(lines).map { $0.joined(separator: "  \n") }.joined(separator: "\n\n")
-                    jsonCells.append(["cell_type": "markdown", "id": String(format: "cell-%04d", k + 1), "metadata": [String: Any](),
-                                      "source": Notebook.lines(text)])
+                    jsonCells.append([
+                        "cell_type": "markdown", "id": String(format: "cell-%04d", k + 1), "metadata": [String: Any](),
+                        "source": Notebook.lines(text)
+                    ])
                 }
                 continue
             }
@@ -208,20 +220,28 @@ public enum Notebook {
                     }
                 case .table(let t):
                     let text = TextRenderer(width: 100).render(t)
-                    outputs.append(["output_type": "display_data", "metadata": [String: Any](), "data": ["text/plain": lines(text)]])
+                    outputs.append([
+                        "output_type": "display_data", "metadata": [String: Any](), "data": ["text/plain": lines(text)]
+                    ])
                 case .image(let png, let alt):
-                    outputs.append(["output_type": "display_data", "metadata": [String: Any](),
-                                    "data": ["image/png": Data(png).base64EncodedString(), "text/plain": [alt]]])
+                    outputs.append([
+                        "output_type": "display_data", "metadata": [String: Any](),
+                        "data": ["image/png": Data(png).base64EncodedString(), "text/plain": [alt]]
+                    ])
                 }
             }
-            jsonCells.append(["cell_type": "code", "id": String(format: "cell-%04d", k + 1), "execution_count": i,
-                              "metadata": [String: Any](), "source": lines(c.source), "outputs": outputs])
+            jsonCells.append([
+                "cell_type": "code", "id": String(format: "cell-%04d", k + 1), "execution_count": i,
+                "metadata": [String: Any](), "source": lines(c.source), "outputs": outputs
+            ])
         }
         let notebook: [String: Any] = [
             "nbformat": 4, "nbformat_minor": 5,
-            "metadata": ["kernelspec": ["name": "gans", "display_name": "gans", "language": "gans"],
-                         "language_info": ["name": "gans", "file_extension": ".gans"]],
-            "cells": jsonCells,
+            "metadata": [
+                "kernelspec": ["name": "gans", "display_name": "gans", "language": "gans"],
+                "language_info": ["name": "gans", "file_extension": ".gans"]
+            ],
+            "cells": jsonCells
         ]
         let data = try JSONSerialization.data(withJSONObject: notebook, options: [.prettyPrinted, .sortedKeys])
         return Array(data) + [10]
@@ -236,7 +256,8 @@ public enum Notebook {
         for block in blocks(cells) {
             guard case .code(let c, let i) = block else {
                 if case .prose(let lines) = block {
-                    text += "\n" + paragraphs(lines).map { $0.joined(separator: "  \n") }.joined(separator: "\n\n") + "\n"
+                    text +=
+                        "\n" + paragraphs(lines).map { $0.joined(separator: "  \n") }.joined(separator: "\n\n") + "\n"
                 }
                 continue
             }
@@ -246,7 +267,10 @@ public enum Notebook {
                 case .text(let s): text += "\n```text\n\(s)\n```\n"
                 case .table(let t): text += "\n```text\n\(TextRenderer(width: 100).render(t))\n```\n"
                 case .image(let png, let alt):
-                    if !made { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true); made = true }
+                    if !made {
+                        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true);
+                        made = true
+                    }
                     let name = "cell-\(i)-\(k + 1).png"
                     try AtomicFile.write(png, to: (folder as NSString).appendingPathComponent(name))
                     text += "\n![\(alt.replacingOccurrences(of: "]", with: ")"))](\(base)_files/\(name))\n"

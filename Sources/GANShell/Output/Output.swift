@@ -87,7 +87,9 @@ public struct TensorView {
         let n = Float(Swift.max(finite.count, 1))
         let m = finite.reduce(0, +) / n
         mean = finite.isEmpty ? .nan : m
-        std = finite.count > 1 ? (finite.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Float(finite.count - 1)).squareRoot() : 0
+        std =
+            finite.count > 1
+            ? (finite.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Float(finite.count - 1)).squareRoot() : 0
         min = finite.min() ?? .nan
         max = finite.max() ?? .nan
         requiresGrad = t.requiresGrad

@@ -11,7 +11,9 @@ struct Raster {
         self.width = width
         self.height = height
         pixels = [UInt8](repeating: 0, count: width * height * 3)
-        for i in 0..<(width * height) { pixels[3 * i] = background.0; pixels[3 * i + 1] = background.1; pixels[3 * i + 2] = background.2 }
+        for i in 0..<(width * height) {
+            pixels[3 * i] = background.0; pixels[3 * i + 1] = background.1; pixels[3 * i + 2] = background.2
+        }
     }
 
     mutating func set(_ x: Int, _ y: Int, _ c: (UInt8, UInt8, UInt8)) {
@@ -67,7 +69,8 @@ public enum PNGRenderer {
         case .figure(let f): return try figure(f).png()
         case .images(let g): return try images(g).png()
         case .samples(.images(let t)): return try images(ImageGrid(title: "", images: t)).png()
-        case .samples(.points(let g, let real)): return try figure(scatter(generated: g, real: real, title: "samples")).png()
+        case .samples(.points(let g, let real)):
+            return try figure(scatter(generated: g, real: real, title: "samples")).png()
         case .samples(.words(let w)): return try words(w, title: "\(w.count) samples").png()
         default: return nil
         }
@@ -83,7 +86,8 @@ public enum PNGRenderer {
         var marks: [Figure.Mark] = []
         if !r.isEmpty { marks.append(.points(r, series: 0)) }
         marks.append(.points(g, series: 1))
-        return Figure(title: title, xRange: xr, yRange: yr, series: ["real", "generated"], marks: marks, equalAspect: true)
+        return Figure(
+            title: title, xRange: xr, yRange: yr, series: ["real", "generated"], marks: marks, equalAspect: true)
     }
 
     static func figure(_ f: Figure) -> Raster {
@@ -93,7 +97,8 @@ public enum PNGRenderer {
         var r = Raster(width: left + plotW + right, height: top + plotH + bottom)
         var fig = f
         if fig.equalAspect {
-            let ux = (fig.xRange.upperBound - fig.xRange.lowerBound) / Float(plotW), uy = (fig.yRange.upperBound - fig.yRange.lowerBound) / Float(plotH)
+            let ux = (fig.xRange.upperBound - fig.xRange.lowerBound) / Float(plotW),
+                uy = (fig.yRange.upperBound - fig.yRange.lowerBound) / Float(plotH)
             if ux > uy {
                 let c = (fig.yRange.lowerBound + fig.yRange.upperBound) / 2, half = ux * Float(plotH) / 2
                 fig.yRange = (c - half)...(c + half)
@@ -102,25 +107,40 @@ public enum PNGRenderer {
                 fig.xRange = (c - half)...(c + half)
             }
         }
-        let x0 = fig.xRange.lowerBound, x1 = fig.xRange.upperBound, y0 = fig.yRange.lowerBound, y1 = fig.yRange.upperBound
+        let x0 = fig.xRange.lowerBound, x1 = fig.xRange.upperBound, y0 = fig.yRange.lowerBound,
+            y1 = fig.yRange.upperBound
         func px(_ p: Figure.Point) -> (Int, Int) {
             let cx = min(max(p.x, x0), x1), cy = min(max(p.y, y0), y1)
-            return (left + cell((cx - x0) / (x1 - x0) * Float(plotW - 1)), top + cell((y1 - cy) / (y1 - y0) * Float(plotH - 1)))
+            return (
+                left + cell((cx - x0) / (x1 - x0) * Float(plotW - 1)),
+                top + cell((y1 - cy) / (y1 - y0) * Float(plotH - 1))
+            )
         }
-        func inside(_ p: Figure.Point) -> Bool { p.x.isFinite && p.y.isFinite && p.x >= x0 && p.x <= x1 && p.y >= y0 && p.y <= y1 }
+        func inside(_ p: Figure.Point) -> Bool {
+            p.x.isFinite && p.y.isFinite && p.x >= x0 && p.x <= x1 && p.y >= y0 && p.y <= y1
+        }
         r.fill(left, top, plotW, plotH, (252, 252, 252))
         for m in fig.marks {
             if case let .heatmap(values, rows, columns, low, high) = m {
-                for y in 0..<plotH { for x in 0..<plotW {
-                    let v = values[min(rows - 1, y * rows / plotH) * columns + min(columns - 1, x * columns / plotW)]
-                    r.set(left + x, top + y, Palette.heat(high > low ? (v - low) / (high - low) : 0.5))
-                } }
+                for y in 0..<plotH {
+                    for x in 0..<plotW {
+                        let v = values[
+                            min(rows - 1, y * rows / plotH) * columns + min(columns - 1, x * columns / plotW)]
+                        r.set(left + x, top + y, Palette.heat(high > low ? (v - low) / (high - low) : 0.5))
+                    }
+                }
             }
         }
         // Grid lines at the ticks.
         let xt = Figure.ticks(fig.xRange, count: 6), yt = Figure.ticks(fig.yRange, count: 6)
-        for t in xt { let (x, _) = px(Figure.Point(t, y0)); for y in stride(from: top, to: top + plotH, by: 4) { r.set(x, y, (215, 215, 215)) } }
-        for t in yt { let (_, y) = px(Figure.Point(x0, t)); for x in stride(from: left, to: left + plotW, by: 4) { r.set(x, y, (215, 215, 215)) } }
+        for t in xt {
+            let (x, _) = px(Figure.Point(t, y0));
+            for y in stride(from: top, to: top + plotH, by: 4) { r.set(x, y, (215, 215, 215)) }
+        }
+        for t in yt {
+            let (_, y) = px(Figure.Point(x0, t));
+            for x in stride(from: left, to: left + plotW, by: 4) { r.set(x, y, (215, 215, 215)) }
+        }
         for m in fig.marks {
             switch m {
             case .heatmap: break
@@ -128,11 +148,14 @@ public enum PNGRenderer {
                 let radius = ps.count > 2000 ? 1 : 2
                 for p in ps where inside(p) { let (x, y) = px(p); r.disc(x, y, radius: radius, Palette.color(s)) }
             case let .line(ps, s):
-                for (a, b) in zip(ps, ps.dropFirst()) where a.x.isFinite && a.y.isFinite && b.x.isFinite && b.y.isFinite {
+                for (a, b) in zip(ps, ps.dropFirst()) where a.x.isFinite && a.y.isFinite && b.x.isFinite && b.y.isFinite
+                {
                     r.line(px(a), px(b), Palette.color(s), thick: 2)
                 }
             case let .segments(segs, s):
-                for (a, b) in segs where a.x.isFinite && b.x.isFinite && a.y.isFinite && b.y.isFinite { r.line(px(a), px(b), Palette.color(s)) }
+                for (a, b) in segs where a.x.isFinite && b.x.isFinite && a.y.isFinite && b.y.isFinite {
+                    r.line(px(a), px(b), Palette.color(s))
+                }
             case let .arrows(segs, s):
                 for (a, b) in segs where inside(a) && b.x.isFinite && b.y.isFinite {
                     let pa = px(a), pb = px(b)
@@ -203,19 +226,24 @@ public enum PNGRenderer {
         let n = t.shape[0], c = t.shape[1], h = t.shape[2], w = t.shape[3]
         // Each image about 56–112 pixels across, in a square-ish grid.
         let zoom = max(1, 84 / max(w, h))
-        let columns = max(1, min(n, g.columns ?? Int(Double(n).squareRoot().rounded(.up)))), rows = (n + columns - 1) / columns
+        let columns = max(1, min(n, g.columns ?? Int(Double(n).squareRoot().rounded(.up)))),
+            rows = (n + columns - 1) / columns
         let gap = 4, titleHeight = g.title.isEmpty ? 0 : 30
         let titleWidth = g.title.isEmpty ? 0 : Raster.textWidth(g.title, scale: 2) + 2 * gap
-        var r = Raster(width: max(columns * (w * zoom + gap) + gap, titleWidth), height: rows * (h * zoom + gap) + gap + titleHeight, background: (235, 235, 235))
+        var r = Raster(
+            width: max(columns * (w * zoom + gap) + gap, titleWidth),
+            height: rows * (h * zoom + gap) + gap + titleHeight, background: (235, 235, 235))
         if !g.title.isEmpty { r.text(g.title, gap, 8, (20, 20, 20), scale: 2) }
         let v = t.scalars
         for k in 0..<n {
             let ox = gap + (k % columns) * (w * zoom + gap), oy = titleHeight + gap + (k / columns) * (h * zoom + gap)
-            for y in 0..<h { for x in 0..<w {
-                func ch(_ i: Int) -> UInt8 { UInt8(min(max(v[((k * c + i) * h + y) * w + x], 0), 1) * 255 + 0.5) }
-                let p = c >= 3 ? (ch(0), ch(1), ch(2)) : (ch(0), ch(0), ch(0))
-                r.fill(ox + x * zoom, oy + y * zoom, zoom, zoom, p)
-            } }
+            for y in 0..<h {
+                for x in 0..<w {
+                    func ch(_ i: Int) -> UInt8 { UInt8(min(max(v[((k * c + i) * h + y) * w + x], 0), 1) * 255 + 0.5) }
+                    let p = c >= 3 ? (ch(0), ch(1), ch(2)) : (ch(0), ch(0), ch(0))
+                    r.fill(ox + x * zoom, oy + y * zoom, zoom, zoom, p)
+                }
+            }
         }
         return r
     }

@@ -61,7 +61,8 @@ struct TextPlot {
         let h = max(4, height)
         if f.equalAspect {
             // Only as wide as the data need: a cell is about twice as tall as wide.
-            let ratio = (f.xRange.upperBound - f.xRange.lowerBound) / max(f.yRange.upperBound - f.yRange.lowerBound, 1e-12)
+            let ratio =
+                (f.xRange.upperBound - f.xRange.lowerBound) / max(f.yRange.upperBound - f.yRange.lowerBound, 1e-12)
             w = min(w, max(10, cell((Float(h) * 2 * ratio).rounded(.up))))
         }
         let (dx, dy) = style.unicode ? (2, 4) : (1, 1)
@@ -71,7 +72,8 @@ struct TextPlot {
             let unitsX = (f.xRange.upperBound - f.xRange.lowerBound) / Float(px)
             let unitsY = (f.yRange.upperBound - f.yRange.lowerBound) / Float(py) / (style.unicode ? 1 : 2)
             if unitsX > unitsY {
-                let c = (f.yRange.lowerBound + f.yRange.upperBound) / 2, half = unitsX * Float(py) * (style.unicode ? 1 : 2) / 2
+                let c = (f.yRange.lowerBound + f.yRange.upperBound) / 2,
+                    half = unitsX * Float(py) * (style.unicode ? 1 : 2) / 2
                 f.yRange = (c - half)...(c + half)
             } else {
                 let c = (f.xRange.lowerBound + f.xRange.upperBound) / 2, half = unitsY * Float(px) / 2
@@ -122,13 +124,15 @@ struct TextPlot {
         for m in f.marks {
             switch m {
             case let .heatmap(values, rows, columns, low, high):
-                for r in 0..<h { for c in 0..<w {
-                    let vr = min(rows - 1, r * rows / h), vc = min(columns - 1, c * columns / w)
-                    let v = values[vr * columns + vc]
-                    // A non-finite score (a diverged D) shows as the midpoint, never as a trap below.
-                    let t = high > low ? (v - low) / (high - low) : 0.5
-                    heat[r * w + c] = t.isFinite ? min(max(t, 0), 1) : 0.5
-                } }
+                for r in 0..<h {
+                    for c in 0..<w {
+                        let vr = min(rows - 1, r * rows / h), vc = min(columns - 1, c * columns / w)
+                        let v = values[vr * columns + vc]
+                        // A non-finite score (a diverged D) shows as the midpoint, never as a trap below.
+                        let t = high > low ? (v - low) / (high - low) : 0.5
+                        heat[r * w + c] = t.isFinite ? min(max(t, 0), 1) : 0.5
+                    }
+                }
             case let .points(ps, s):
                 for p in ps { if let (c, r) = dot(p) { plot(c, r, s) } }
             case let .line(points, s):
@@ -137,9 +141,14 @@ struct TextPlot {
                 if ps.count > px {
                     let per = Double(ps.count) / Double(px)
                     ps = (0..<px).compactMap { k -> Figure.Point? in
-                        let part = ps[Int(Double(k) * per)..<min(ps.count, max(Int(Double(k) * per) + 1, Int(Double(k + 1) * per)))]
+                        let part = ps[
+                            Int(
+                                Double(k) * per)..<min(
+                                    ps.count, max(Int(Double(k) * per) + 1, Int(Double(k + 1) * per)))]
                         guard !part.isEmpty else { return nil }
-                        return Figure.Point(part.map(\.x).reduce(0, +) / Float(part.count), part.map(\.y).reduce(0, +) / Float(part.count))
+                        return Figure.Point(
+                            part.map(\.x).reduce(0, +) / Float(part.count),
+                            part.map(\.y).reduce(0, +) / Float(part.count))
                     }
                 }
                 for (a, b) in zip(ps, ps.dropFirst()) { if let a = clipped(a), let b = clipped(b) { line(a, b, s) } }
@@ -161,14 +170,17 @@ struct TextPlot {
         // Compose the lines: y labels, the plot area, the x axis and its labels, the legend.
         var out: [String] = []
         if !f.title.isEmpty { out.append(f.title) }
-        let tickRows = Dictionary(yTicks.enumerated().map { (i, t) in
-            (cell(((y1 - t) / (y1 - y0) * Float(h - 1)).rounded()), yLabels[i])
-        }, uniquingKeysWith: { a, _ in a })
+        let tickRows = Dictionary(
+            yTicks.enumerated().map { (i, t) in
+                (cell(((y1 - t) / (y1 - y0) * Float(h - 1)).rounded()), yLabels[i])
+            }, uniquingKeysWith: { a, _ in a })
         let vertical = style.unicode ? "┤" : "|", plainVertical = style.unicode ? "│" : "|"
         let shades = Array(" .:-=+*#%@")
         for r in 0..<h {
             let label = tickRows[r] ?? ""
-            var row = String(repeating: " ", count: margin - 1 - label.count) + label + (tickRows[r] != nil ? vertical : plainVertical)
+            var row =
+                String(repeating: " ", count: margin - 1 - label.count) + label
+                + (tickRows[r] != nil ? vertical : plainVertical)
             var lastStyle = ""
             for c in 0..<w {
                 let i = r * w + c
@@ -196,7 +208,9 @@ struct TextPlot {
             if !lastStyle.isEmpty { row += style.reset }
             out.append(row.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
         }
-        out.append(String(repeating: " ", count: margin - 1) + (style.unicode ? "└" + String(repeating: "─", count: w) : "+" + String(repeating: "-", count: w)))
+        out.append(
+            String(repeating: " ", count: margin - 1)
+                + (style.unicode ? "└" + String(repeating: "─", count: w) : "+" + String(repeating: "-", count: w)))
         // x tick labels placed under their columns, skipping any that would overlap.
         var labelLine = [Character](repeating: " ", count: margin + w + 8)
         var free = 0
@@ -215,8 +229,11 @@ struct TextPlot {
             legend.append(style.fg(Palette.color(i)) + key + style.reset + " " + name)
         }
         if let label = f.heatLabel {
-            legend.append(style.colors == .none ? "background: \(label), light to dark 0 to 1"
-                          : style.bg(Palette.heat(0)) + "  " + style.reset + "…" + style.bg(Palette.heat(1)) + "  " + style.reset + " " + label + " 0…1")
+            legend.append(
+                style.colors == .none
+                    ? "background: \(label), light to dark 0 to 1"
+                    : style.bg(Palette.heat(0)) + "  " + style.reset + "…" + style.bg(Palette.heat(1)) + "  "
+                        + style.reset + " " + label + " 0…1")
         }
         if !legend.isEmpty { out.append(String(repeating: " ", count: margin) + legend.joined(separator: "   ")) }
         return out.joined(separator: "\n")

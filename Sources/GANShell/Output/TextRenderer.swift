@@ -99,7 +99,8 @@ public struct TextRenderer {
         if let g = v.gradShape { head += ", grad \(Format.shape(g))" }
         var lines = [head]
         if v.shape.reduce(1, *) > 1 {
-            var s = "mean \(Format.number(v.mean))  std \(Format.number(v.std))  min \(Format.number(v.min))  max \(Format.number(v.max))"
+            var s =
+                "mean \(Format.number(v.mean))  std \(Format.number(v.std))  min \(Format.number(v.min))  max \(Format.number(v.max))"
             if v.nonFinite > 0 { s += "  non-finite \(v.nonFinite)" }
             lines.append(s)
         }
@@ -123,7 +124,9 @@ public struct TextRenderer {
             if style.unicode {
                 // Eighths of a block for a smooth end.
                 let eighths = cell((Float(c) / Float(peak) * Float(bar * 8)).rounded())
-                bars = String(repeating: "█", count: eighths / 8) + (eighths % 8 > 0 ? String(Array("▏▎▍▌▋▊▉")[eighths % 8 - 1]) : "")
+                bars =
+                    String(repeating: "█", count: eighths / 8)
+                    + (eighths % 8 > 0 ? String(Array("▏▎▍▌▋▊▉")[eighths % 8 - 1]) : "")
             } else {
                 bars = String(repeating: "#", count: max(0, cell((Float(c) / Float(peak) * Float(bar)).rounded())))
             }
@@ -139,12 +142,18 @@ public struct TextRenderer {
         var parts = ["step \(s.step)" + (s.reconstruction != nil ? "" : " " + s.part.rawValue)]
         if let l = s.dLoss {
             var t = "loss \(Format.number(l))"
-            if let r = s.dLossReal, let f = s.dLossFake { t += " (real \(Format.number(r)), fake \(Format.number(f))" + (s.penalty.map { ", penalty \(Format.number($0))" } ?? "") + ")" }
+            if let r = s.dLossReal, let f = s.dLossFake {
+                t +=
+                    " (real \(Format.number(r)), fake \(Format.number(f))"
+                    + (s.penalty.map { ", penalty \(Format.number($0))" } ?? "") + ")"
+            }
             parts.append(t)
         }
         if let l = s.gLoss {
             var t = "loss \(Format.number(l))"
-            if let r = s.reconstruction, let k = s.kl { t += " (reconstruction \(Format.number(r)), KL \(Format.number(k)))" }
+            if let r = s.reconstruction, let k = s.kl {
+                t += " (reconstruction \(Format.number(r)), KL \(Format.number(k)))"
+            }
             parts.append(t)
         }
         if let r = s.dReal { parts.append("D(x) \(Format.number(r))") }
@@ -157,8 +166,13 @@ public struct TextRenderer {
         switch s {
         case .points(let g, _):
             let v = g.scalars
-            let rows = (0..<g.shape[0]).map { i in [String(i)] + (0..<g.shape[1]).map { j in Format.number(v[i * g.shape[1] + j]) } }
-            return render(Table(columns: ["#"] + (0..<g.shape[1]).map { "x\($0)" }, rows: rows, rightAligned: [Bool](repeating: true, count: g.shape[1] + 1)))
+            let rows = (0..<g.shape[0]).map { i in
+                [String(i)] + (0..<g.shape[1]).map { j in Format.number(v[i * g.shape[1] + j]) }
+            }
+            return render(
+                Table(
+                    columns: ["#"] + (0..<g.shape[1]).map { "x\($0)" }, rows: rows,
+                    rightAligned: [Bool](repeating: true, count: g.shape[1] + 1)))
         case .images(let t):
             return TextImages(grid: ImageGrid(title: "", images: t), style: style, width: width).render()
         case .words(let w):
@@ -204,7 +218,9 @@ public struct TextRenderer {
             let lead = chars.prefix { $0 == " " }.count
             // A list item's continuation lines hang under its text.
             var hang = chars.dropFirst(lead).starts(with: ["-", " "]) ? lead + 2 : lead
-            if let gap = (lead..<max(lead, chars.count - 2)).first(where: { chars[$0] == " " && chars[$0 + 1] == " " && chars[$0 + 2] != " " && $0 > lead }) {
+            if let gap = (lead..<max(lead, chars.count - 2)).first(where: {
+                chars[$0] == " " && chars[$0 + 1] == " " && chars[$0 + 2] != " " && $0 > lead
+            }) {
                 var k = gap
                 while k < chars.count, chars[k] == " " { k += 1 }
                 if k <= width - 24 { hang = k }
@@ -235,14 +251,17 @@ public struct TextRenderer {
         // A list item starts a line of its own.
         func isItem(_ l: Substring) -> Bool {
             let t = l.drop { $0 == " " }
-            return t.hasPrefix("- ") || t.hasPrefix("• ") || t.hasPrefix("* ") || (t.first?.isNumber == true && t.dropFirst().prefix(2).contains { $0 == "." || $0 == ")" })
+            return t.hasPrefix("- ") || t.hasPrefix("• ") || t.hasPrefix("* ")
+                || (t.first?.isNumber == true && t.dropFirst().prefix(2).contains { $0 == "." || $0 == ")" })
         }
         func indent(_ l: Substring) -> Int { l.prefix { $0 == " " }.count }
         var out: [String] = []
         var previous: Substring? = nil
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if let p = previous, !p.trimmingCharacters(in: .whitespaces).isEmpty, !line.trimmingCharacters(in: .whitespaces).isEmpty,
-               !isRow(p), !isRow(line), !isItem(line), indent(p) == indent(line), indent(line) < 4, !p.hasSuffix(":") {
+            if let p = previous, !p.trimmingCharacters(in: .whitespaces).isEmpty,
+                !line.trimmingCharacters(in: .whitespaces).isEmpty,
+                !isRow(p), !isRow(line), !isItem(line), indent(p) == indent(line), indent(line) < 4, !p.hasSuffix(":")
+            {
                 out[out.count - 1] += " " + line.drop { $0 == " " }
             } else {
                 out.append(String(line))
@@ -259,7 +278,8 @@ public struct TextRenderer {
             let digits = String(words.count).count
             return words.enumerated().map { i, w in
                 let n = String(i + 1)
-                return String(repeating: " ", count: digits - n.count) + n + "  \"" + w.replacingOccurrences(of: "\n", with: "⏎") + "\""
+                return String(repeating: " ", count: digits - n.count) + n + "  \""
+                    + w.replacingOccurrences(of: "\n", with: "⏎") + "\""
             }.joined(separator: "\n")
         }
         var lines: [String] = [], line = ""

@@ -14,7 +14,8 @@ public struct Completer {
     func value(ofPath path: String) -> Value? {
         let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard let first = parts.first, var v = interpreter.workspace.lookup(first) else { return nil }
-        let token = Token(kind: .end, text: "", location: SourceLocation(line: 1, column: 1), offset: 0, spaceBefore: true)
+        let token = Token(
+            kind: .end, text: "", location: SourceLocation(line: 1, column: 1), offset: 0, spaceBefore: true)
         for p in parts.dropFirst() {
             guard let next = try? interpreter.attribute(v, p, token, path: nil) else { return nil }
             v = next
@@ -28,7 +29,9 @@ public struct Completer {
         let statement = before.split(separator: ";", omittingEmptySubsequences: false).last.map(String.init) ?? ""
         // A file path: its characters (/ - .) break words for the line editor, so the path
         // begins at the last space; candidates replace only the part after the break.
-        let headStart = statement.lastIndex(where: { $0 == " " || $0 == "\t" }).map { statement.index(after: $0) } ?? statement.startIndex
+        let headStart =
+            statement.lastIndex(where: { $0 == " " || $0 == "\t" }).map { statement.index(after: $0) }
+            ?? statement.startIndex
         let head = String(statement[headStart...])
         let wordsBefore = statement[..<headStart].split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         if Self.takesPath(wordsBefore) {
@@ -43,16 +46,21 @@ public struct Completer {
             guard let value = value(ofPath: base) else { return [] }
             var fields: [String] = []
             switch value {
-            case .network(_, let n): fields = n.layers.indices.map(String.init) + (partial.hasPrefix("l") ? ["logits("] : [])
+            case .network(_, let n):
+                fields = n.layers.indices.map(String.init) + (partial.hasPrefix("l") ? ["logits("] : [])
             case .layer(_, let n, let i):
-                fields = n.stateDict.filter { $0.name.hasPrefix("\(i).") }.map { String($0.name.dropFirst("\(i).".count)) }
+                fields = n.stateDict.filter { $0.name.hasPrefix("\(i).") }.map {
+                    String($0.name.dropFirst("\(i).".count))
+                }
             case .tensor: fields = ["grad", "shape", "T"]
             case .gan: fields = ["G", "D", "fixed"]
             default: fields = []
             }
             return fields.filter { $0.hasPrefix(partial) }.map { base + "." + $0 }.sorted()
         }
-        if before.hasSuffix("|") || before.hasSuffix("| ") || previous.last == "add" || (previous.count >= 3 && ["insert", "replace"].contains(previous[previous.count - 2])) {
+        if before.hasSuffix("|") || before.hasSuffix("| ") || previous.last == "add"
+            || (previous.count >= 3 && ["insert", "replace"].contains(previous[previous.count - 2]))
+        {
             pool = Self.layerKinds
         } else if previous.isEmpty {
             pool = CommandTable.names + names + Functions.all.map(\.name)
@@ -73,13 +81,20 @@ public struct Completer {
                 // What to plot first (networks and tensors are not plot kinds); names may follow.
                 pool = previous.count == 1 ? c.words.filter { $0 != "to" } : c.words + names
             case "data":
-                if let eq = word.firstIndex(of: "="), word[..<eq] == "label" { return ["first", "last", "none"].map { "label=" + $0 } }
-                pool = previous.count == 1 ? CommandTable.builtinData + CommandTable.fileData : c.words.filter { $0.hasSuffix("=") || $0 == "lines" }
+                if let eq = word.firstIndex(of: "="), word[..<eq] == "label" {
+                    return ["first", "last", "none"].map { "label=" + $0 }
+                }
+                pool =
+                    previous.count == 1
+                    ? CommandTable.builtinData + CommandTable.fileData
+                    : c.words.filter { $0.hasSuffix("=") || $0 == "lines" }
             case "gan":
                 if let eq = word.firstIndex(of: "=") {
                     let key = String(word[..<eq])
-                    let values: [String] = TrainingSetting.named(key)?.choices
-                        ?? (key == "opt" ? OptimizerKind.allCases.map(\.rawValue) : key == "cond" ? ["onehot", "embed:"] : [])
+                    let values: [String] =
+                        TrainingSetting.named(key)?.choices
+                        ?? (key == "opt"
+                            ? OptimizerKind.allCases.map(\.rawValue) : key == "cond" ? ["onehot", "embed:"] : [])
                     return values.map { key + "=" + $0 }.filter { $0.hasPrefix(word) }
                 }
                 pool = previous.count < 3 ? Array(ws.bindings.networks.keys) : c.words

@@ -3,7 +3,7 @@ import Foundation
 import TensorCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The terminal line reader on libedit (its readline interface): emacs key
@@ -50,7 +50,10 @@ public final class EditLineReader: LineReader {
         // matches[0] is what replaces the word: the longest common prefix.
         var common = matches[0]
         for m in matches.dropFirst() { while !m.hasPrefix(common) { common.removeLast() } }
-        rl_completion_append_character = matches.count == 1 && !(common.hasSuffix("=") || common.hasSuffix(":") || common.hasSuffix("/") || common.hasSuffix("(")) ? 32 : 0
+        rl_completion_append_character =
+            matches.count == 1
+                && !(common.hasSuffix("=") || common.hasSuffix(":") || common.hasSuffix("/") || common.hasSuffix("("))
+            ? 32 : 0
         let list = [common] + (matches.count > 1 ? matches : [])
         let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: list.count + 1)
         for (i, s) in list.enumerated() { array[i] = strdup(s) }
@@ -80,9 +83,9 @@ public final class EditLineReader: LineReader {
 public func installInterruptHandler() {
     var action = sigaction()
     #if os(Linux)
-    action.__sigaction_handler.sa_handler = { _ in Interrupt.requested &+= 1 }
+        action.__sigaction_handler.sa_handler = { _ in Interrupt.requested &+= 1 }
     #else
-    action.__sigaction_u.__sa_handler = { _ in Interrupt.requested &+= 1 }
+        action.__sigaction_u.__sa_handler = { _ in Interrupt.requested &+= 1 }
     #endif
     sigemptyset(&action.sa_mask)
     action.sa_flags = 0

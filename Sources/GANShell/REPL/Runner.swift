@@ -39,7 +39,10 @@ public final class Runner {
             // At most ten redraws a second, and none for commands shorter than half a second.
             guard seconds >= 0.5, seconds - self.lastProgress >= 0.1 || done == total else { return }
             self.lastProgress = seconds
-            sink("\r" + Runner.progressLine(done: done, total: total, seconds: seconds, width: min(self.renderer.width, 100)) + "\u{1B}[K")
+            sink(
+                "\r"
+                    + Runner.progressLine(
+                        done: done, total: total, seconds: seconds, width: min(self.renderer.width, 100)) + "\u{1B}[K")
             self.progressShown = true
         }
     }
@@ -50,11 +53,13 @@ public final class Runner {
         let rate = seconds > 0 ? Double(done) / seconds : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let percent = String(Int(fraction * 100))
-        let tail = " " + String(repeating: " ", count: 3 - percent.count) + percent
+        let tail =
+            " " + String(repeating: " ", count: 3 - percent.count) + percent
             + "%  \(Format.count(done))/\(Format.count(total)) steps  \(Format.count(Int(rate)))/s  ETA \(Format.seconds(eta))"
         let barWidth = max(10, width - tail.count - 2)
         let filled = Int(fraction * Double(barWidth))
-        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: barWidth - filled) + "]" + tail
+        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: barWidth - filled) + "]"
+            + tail
     }
 
     func clearProgress() {
@@ -65,8 +70,10 @@ public final class Runner {
     let out: (String) -> Void
     let err: (String) -> Void
 
-    public init(interpreter: Interpreter, renderer: TextRenderer = TextRenderer(),
-                out: @escaping (String) -> Void, err: @escaping (String) -> Void) {
+    public init(
+        interpreter: Interpreter, renderer: TextRenderer = TextRenderer(),
+        out: @escaping (String) -> Void, err: @escaping (String) -> Void
+    ) {
         self.interpreter = interpreter
         self.renderer = renderer
         self.out = out
@@ -105,7 +112,11 @@ public final class Runner {
         Interrupt.abandonAt = 2
         defer { Interrupt.abandonAt = savedAbandon }
         for chunk in Script.chunks(text) {
-            if echo { out(chunk.text.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n")) }
+            if echo {
+                out(
+                    chunk.text.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(
+                        separator: "\n"))
+            }
             let r = interpreter.run(chunk.text, firstLine: chunk.firstLine)
             clearProgress()
             emit(r.outputs)
@@ -118,7 +129,9 @@ public final class Runner {
             if r.quit { break }
             if Interrupt.isRequested {
                 let last = chunk.firstLine + chunk.text.filter { $0 == "\n" }.count
-                err("\(file ?? "gans"):\(last): interrupted: the script stopped after this line; what ran before stays done")
+                err(
+                    "\(file ?? "gans"):\(last): interrupted: the script stopped after this line; what ran before stays done"
+                )
                 interrupted = true
                 ok = false
                 break
@@ -155,7 +168,7 @@ public final class Runner {
             Interrupt.clear()
             let r = interpreter.run(buffer, firstLine: 1)
             clearProgress()
-            if Interrupt.isRequested { out("") }   // after the terminal's ^C
+            if Interrupt.isRequested { out("") }  // after the terminal's ^C
             emit(r.outputs)
             if let e = r.error { report(e, file: nil, source: buffer) }
             // Whatever happened, no interrupt outlives its command.

@@ -18,7 +18,7 @@ public indirect enum Expr {
     public var token: Token {
         switch self {
         case .number(_, let t), .string(_, let t), .name(_, let t), .list(_, let t), .unary(_, _, let t),
-             .binary(_, _, _, let t), .call(_, _, let t), .index(_, _, let t), .attribute(_, _, let t):
+            .binary(_, _, _, let t), .call(_, _, let t), .index(_, _, let t), .attribute(_, _, let t):
             return t
         }
     }
@@ -119,7 +119,9 @@ public struct Arguments {
     public func expression(from index: Int = 0) throws -> Expr {
         var p = Parser(tokens: Array(tokens[index...]) + [end], source: source)
         let e = try p.expression()
-        guard p.peek.isEnd else { throw ShellError(.syntax, "end of the expression expected, found '\(p.peek.text)'", at: p.peek) }
+        guard p.peek.isEnd else {
+            throw ShellError(.syntax, "end of the expression expected, found '\(p.peek.text)'", at: p.peek)
+        }
         return e
     }
 }

@@ -52,7 +52,8 @@ struct Lexer {
     }
 
     mutating func emit(_ kind: Token.Kind, from start: Int, at loc: SourceLocation, space: Bool) {
-        tokens.append(Token(kind: kind, text: String(chars[start..<i]), location: loc, offset: start, spaceBefore: space))
+        tokens.append(
+            Token(kind: kind, text: String(chars[start..<i]), location: loc, offset: start, spaceBefore: space))
     }
 
     // tokens := (space | comment | newline | token)* END
@@ -81,15 +82,20 @@ struct Lexer {
             }
             let loc = here, start = i
             if column > Lexer.maxLineLength {
-                throw ShellError(.syntax, "line \(line) is longer than \(Lexer.maxLineLength) characters", at: SourceLocation(line: line, column: 1))
+                throw ShellError(
+                    .syntax, "line \(line) is longer than \(Lexer.maxLineLength) characters",
+                    at: SourceLocation(line: line, column: 1))
             }
             if c.isASCII && c.isNumber {
                 try number(afterDot: tokens.last?.isSymbol(".") == true && !space)
                 let text = String(chars[start..<i])
-                guard let v = Float(text) else { throw ShellError(.syntax, "'\(text)' is not a number", at: loc, length: text.count) }
+                guard let v = Float(text) else {
+                    throw ShellError(.syntax, "'\(text)' is not a number", at: loc, length: text.count)
+                }
                 emit(.number(v), from: start, at: loc, space: space)
             } else if c == "_" || (c.isLetter && c.isASCII) {
-                while i < chars.count, chars[i] == "_" || ((chars[i].isLetter || chars[i].isNumber) && chars[i].isASCII) { advance() }
+                while i < chars.count, chars[i] == "_" || ((chars[i].isLetter || chars[i].isNumber) && chars[i].isASCII)
+                { advance() }
                 emit(.identifier(String(chars[start..<i])), from: start, at: loc, space: space)
             } else if c == "\"" || c == "'" {
                 advance()
@@ -99,7 +105,8 @@ struct Lexer {
                     value.append(chars[i]); advance()
                 }
                 guard i < chars.count, chars[i] == c else {
-                    throw ShellError(.syntax, "unterminated string: expected \(c) to close the string that starts here", at: loc)
+                    throw ShellError(
+                        .syntax, "unterminated string: expected \(c) to close the string that starts here", at: loc)
                 }
                 advance()
                 emit(.string(value), from: start, at: loc, space: space)
@@ -112,7 +119,9 @@ struct Lexer {
 
     mutating func finish() throws -> [Token] {
         if let (bracket, loc) = open.last {
-            var e = ShellError(.syntax, "'\(bracket)' is never closed: '\(closing(bracket))' expected before the end of the input", at: loc)
+            var e = ShellError(
+                .syntax, "'\(bracket)' is never closed: '\(closing(bracket))' expected before the end of the input",
+                at: loc)
             e.incomplete = true
             throw e
         }
@@ -161,13 +170,16 @@ struct Lexer {
                 throw ShellError(.syntax, "unexpected '\(c)': no bracket is open", at: loc)
             }
             guard closing(o) == c else {
-                throw ShellError(.syntax, "'\(closing(o))' expected (to close '\(o)' at \(oloc)), found '\(c)'", at: loc)
+                throw ShellError(
+                    .syntax, "'\(closing(o))' expected (to close '\(o)' at \(oloc)), found '\(c)'", at: loc)
             }
             open.removeLast()
         case "+", "-", "*", "/", "@", ",", ".", "=", "|", ":", ";", "<", ">", "~":
             break
         default:
-            let shown = c.isASCII && !c.isWhitespace && c.asciiValue.map({ $0 >= 32 }) == true ? "'\(c)'" : "U+" + String(c.unicodeScalars.first!.value, radix: 16, uppercase: true)
+            let shown =
+                c.isASCII && !c.isWhitespace && c.asciiValue.map({ $0 >= 32 }) == true
+                ? "'\(c)'" : "U+" + String(c.unicodeScalars.first!.value, radix: 16, uppercase: true)
             throw ShellError(.syntax, "unexpected character \(shown)", at: loc)
         }
         advance()

@@ -37,7 +37,8 @@ public struct Parser {
     }
 
     func tooDeep(at t: Token) -> ShellError {
-        ShellError(.syntax, "the expression nests deeper than \(Parser.maxDepth) levels; split it into named steps", at: t)
+        ShellError(
+            .syntax, "the expression nests deeper than \(Parser.maxDepth) levels; split it into named steps", at: t)
     }
 
     /// Runs a parse function one level deeper, refusing input nested past `maxDepth`.
@@ -55,9 +56,11 @@ public struct Parser {
 
     /// Parses a chunk of source into statements, all at once (each with the
     /// same view of which names are networks).
-    public static func parse(_ source: String, firstLine: Int = 1,
-                             isCommand: @escaping (String) -> Bool = { _ in false },
-                             isNetwork: @escaping (String) -> Bool = { _ in false }) throws -> [ParsedStatement] {
+    public static func parse(
+        _ source: String, firstLine: Int = 1,
+        isCommand: @escaping (String) -> Bool = { _ in false },
+        isNetwork: @escaping (String) -> Bool = { _ in false }
+    ) throws -> [ParsedStatement] {
         try split(source, firstLine: firstLine).map { try $0.parse(isCommand: isCommand, isNetwork: isNetwork) }
     }
 
@@ -69,7 +72,9 @@ public struct Parser {
         let source: [Character]
         public let text: String
 
-        public func parse(isCommand: @escaping (String) -> Bool, isNetwork: @escaping (String) -> Bool) throws -> ParsedStatement {
+        public func parse(isCommand: @escaping (String) -> Bool, isNetwork: @escaping (String) -> Bool) throws
+            -> ParsedStatement
+        {
             var sub = Parser(tokens: tokens, source: source)
             sub.isCommand = isCommand
             sub.isNetwork = isNetwork
@@ -116,7 +121,8 @@ public struct Parser {
             while !tokens[position].isEnd, !tokens[position].isSymbol(";") { position += 1 }
             let end = tokens[position]
             let text = String(source[tokens[start].offset..<end.offset]).trimmingCharacters(in: .whitespacesAndNewlines)
-            out.append(Pending(tokens: Array(tokens[start..<position]) + [endToken(at: end)], source: source, text: text))
+            out.append(
+                Pending(tokens: Array(tokens[start..<position]) + [endToken(at: end)], source: source, text: text))
         }
         return out
     }
@@ -149,8 +155,16 @@ public struct Parser {
                 return .command(first, rest())
             }
             // `stpe 10`: a word then another word or number can only be a mistyped command.
-            if second.spaceBefore, !isNetwork(name), second.identifier != nil || second.number != nil || { if case .string = second.kind { return true } else { return false } }() {
-                throw ShellError(.name, "unknown command '\(name)'" + (nearest(to: name, among: CommandTable.names).map { "; did you mean '\($0)'?" } ?? "; 'help' lists the commands"), at: first)
+            if second.spaceBefore, !isNetwork(name),
+                second.identifier != nil || second.number != nil
+                    || { if case .string = second.kind { return true } else { return false } }()
+            {
+                throw ShellError(
+                    .name,
+                    "unknown command '\(name)'"
+                        + (nearest(to: name, among: CommandTable.names).map { "; did you mean '\($0)'?" }
+                            ?? "; 'help' lists the commands"),
+                    at: first)
             }
         }
         let e = try expression()
@@ -251,7 +265,8 @@ public struct Parser {
                 position += 1
                 let t = next()
                 guard Parser.isAttributeName(t) else {
-                    throw ShellError(.syntax, "a name or a layer number expected after '.', found \(describe(t))", at: t)
+                    throw ShellError(
+                        .syntax, "a name or a layer number expected after '.', found \(describe(t))", at: t)
                 }
                 e = try node(.attribute(e, t.text, t), over: depth)
             } else {

@@ -16,8 +16,10 @@ public final class DataEntry {
     /// The words of a word list (novelty of generated names).
     public let words: [String]?
 
-    public init(name: String, command: String, source: DataSource, kind: DataKind,
-                mixture: GaussianMixture? = nil, samples: TensorDataset? = nil, words: [String]? = nil) {
+    public init(
+        name: String, command: String, source: DataSource, kind: DataKind,
+        mixture: GaussianMixture? = nil, samples: TensorDataset? = nil, words: [String]? = nil
+    ) {
         self.name = name
         self.command = command
         self.source = source
@@ -139,7 +141,8 @@ public final class Workspace {
     static func lastStatistic(_ name: String, _ history: [StepStats]) -> Float? {
         let last = history.reversed()
         func norm(_ part: StepStats.Part) -> Float? {
-            last.first { $0.part == part }.map { s in s.gradientNorms.reduce(0) { $0 + $1.norm * $1.norm }.squareRoot() }
+            last.first { $0.part == part }.map { s in s.gradientNorms.reduce(0) { $0 + $1.norm * $1.norm }.squareRoot()
+            }
         }
         switch name {
         case "dloss": return last.first { $0.dLoss != nil }?.dLoss
@@ -167,8 +170,9 @@ public final class Workspace {
             a.tensors = a.tensors.map { ($0.name, $0.tensor.copy()) }
             training = (a, s.generatorName, s.discriminatorName, s.data)
         }
-        return Snapshot(variables: vars, networks: nets, training: training, dataCursor: bindings.data?.source.cursor,
-                        random: Random.global.state, steps: bindings.session?.trainer.gStepCount ?? 0)
+        return Snapshot(
+            variables: vars, networks: nets, training: training, dataCursor: bindings.data?.source.cursor,
+            random: Random.global.state, steps: bindings.session?.trainer.gStepCount ?? 0)
     }
 
     func restore(_ s: Snapshot) throws {
