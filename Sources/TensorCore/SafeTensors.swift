@@ -2,6 +2,8 @@
 public struct SafeTensorsArchive {
     public var tensors: [(name: String, tensor: Tensor)]
     public var metadata: [String: String]
+    /// Tensors of another dtype than F32 that the reader was told to leave out (their names).
+    public var skipped: [String] = []
 
     public init(tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) {
         self.tensors = tensors
@@ -76,12 +78,14 @@ public enum SafeTensors {
     }
 
     /// One tensor's place in the data, as the header gives it.
-    struct Entry { var name: String; var shape: [Int]; var begin: Int; var end: Int }
+    struct Entry { var name: String; var shape: [Int]; var begin: Int; var end: Int; var skip = false }
 
     /// Reads and checks a header (the JSON after the 8-byte length) against a
     /// data section of `dataLength` bytes: dtypes, shapes, ranges that tile the
     /// data, and sizes within `Tensor.elementLimit` and `Tensor.memoryBudget`.
-    static func parseHeader(_ header: [UInt8], dataLength: Int, source: String) throws -> (
+    static func parseHeader(
+        _ header: [UInt8], dataLength: Int, source: String, skipping: (String) -> Bool = { _ in false }
+    ) throws -> (
         metadata: [String: String], entries: [Entry]
     ) {
         func fail(_ m: String) -> SafeTensorsError { SafeTensorsError(source: source, message: m) }
@@ -145,6 +149,11 @@ public enum SafeTensors {
                 throw fail(
                     "tensor \"\(key)\" has data_offsets [\(begin), \(end)] outside the \(dataLength) bytes of data")
             }
+            if dtype != "F32", skipping(key) {
+                // Still part of the data's tiling, but not read.
+                entries.append(Entry(name: key, shape: shape, begin: begin, end: end, skip: true))
+                continue
+            }
             guard dtype == "F32" else {
                 throw fail("tensor \"\(key)\" has dtype \(dtype) (\(size) bytes); gans reads F32 tensors only")
             }
@@ -189,7 +198,7 @@ public enum SafeTensors {
     }
 
     static func tensors(_ entries: [Entry], data: UnsafeRawBufferPointer) -> [(name: String, tensor: Tensor)] {
-        entries.map { e in
+        entries.filter { !$0.skip }.map { e in
             let t = Tensor(uninitialized: e.shape)
             guard t.count > 0, let base = data.baseAddress else { return (e.name, t) }
             let src = base + e.begin
@@ -220,14 +229,19 @@ public enum SafeTensors {
     /// Reads a file header first: the length and the header are checked
     /// against the file's size and the limits before the data is read, so a
     /// small file that claims large tensors costs nothing.
-    public static func read(from path: String) throws -> SafeTensorsArchive {
+    /// `skipping` names tensors whose dtype is not F32 that may be left out rather than
+    /// refused (PyTorch's I64 `num_batches_tracked` counters, say); they are listed in `skipped`.
+    public static func read(from path: String, skipping: (String) -> Bool = { _ in false }) throws -> SafeTensorsArchive {
         let size = try AtomicFile.regularFileSize(path)
         let headerLen = try headerLength(
             try AtomicFile.read(path, range: 0..<min(8, size)), fileSize: size, source: path)
         let header = try AtomicFile.read(path, range: 8..<(8 + headerLen))
-        let (metadata, entries) = try parseHeader(header, dataLength: size - 8 - headerLen, source: path)
+        let (metadata, entries) = try parseHeader(
+            header, dataLength: size - 8 - headerLen, source: path, skipping: skipping)
         let data = try AtomicFile.read(path, range: (8 + headerLen)..<size)
         let tensors = data.withUnsafeBytes { Self.tensors(entries, data: $0) }
-        return SafeTensorsArchive(tensors: tensors, metadata: metadata)
+        var archive = SafeTensorsArchive(tensors: tensors, metadata: metadata)
+        archive.skipped = entries.filter(\.skip).map(\.name)
+        return archive
     }
 }

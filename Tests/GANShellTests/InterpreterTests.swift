@@ -746,4 +746,28 @@ final class InterpreterTests: XCTestCase {
         fails("load optG x.safetensors", "'optG' is a built-in name")
         XCTAssertNil(shell.workspace.lookup("quick"))
     }
+
+    /// A PyTorch state dict (Tests/Fixtures/torch/make_fixture.py: nn.Sequential with BatchNorm1d,
+    /// saved with safetensors.torch.save_file) loads with the layers it fits, and gives PyTorch's outputs.
+    func testAPyTorchStateDictLoadsWithItsLayers() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/torch/torch-D.safetensors").path
+        let out = run("load D \"\(file)\" spec=\"input 2 | linear 8 | batchnorm | relu | linear 1\"")
+        guard case .text(let said)? = out.first else { return XCTFail("load said nothing") }
+        XCTAssertTrue(said.contains("ignored its counter 1.num_batches_tracked"), said)
+        let d = try XCTUnwrap(shell.workspace.bindings.networks["D"])
+        let y = try d.evaluating { try d(Tensor([0.5, -1, 2, 0.25, -1.5, 1], shape: [3, 2])) }
+        // PyTorch 2.15's outputs for these inputs (printed by make_fixture.py).
+        for (a, b) in zip(y.scalars, [-0.1951811, -0.2707242, -0.1812145] as [Float]) { XCTAssertEqual(a, b, accuracy: 2e-6) }
+        // Layers that do not fit are refused with every key named, and D is left as it was.
+        fails("load D \"\(file)\" spec=\"input 2 | linear 4 | batchnorm | relu | linear 1\"",
+              "of the wrong shape: 0.weight is [8, 2], the layers need [4, 2]")
+        fails("load D \"\(file)\" spec=\"input 2 | linear 8 | relu | linear 1\"",
+              "missing 2.weight [1, 8], 2.bias [1]; not in the layers: 1.bias, 1.running_mean")
+        fails("load D \"\(file)\" spec=\"input 2 | linaer 8\"", "do not make a network")
+        XCTAssertTrue(shell.workspace.bindings.networks["D"] === d)
+        // Without the layers, load says how to give them.
+        fails("load E \"\(file)\"", "spec=\"LAYERS\"")
+        fails("load gan \"\(file)\" spec=\"input 2 | linear 1\"", "spec= loads one network")
+    }
 }

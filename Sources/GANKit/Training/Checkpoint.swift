@@ -40,6 +40,45 @@ extension Network {
         return net
     }
 
+    /// Builds the network `spec` (layer text, as typed after `net NAME =`) and fills it
+    /// from a plain state dict in safetensors, such as PyTorch's `save_file(model.state_dict())`
+    /// writes: no gans metadata needed. Batch norm's I64 `num_batches_tracked` counters are
+    /// ignored (returned as `ignored`); any key missing, extra or of the wrong shape is refused,
+    /// with all of them named.
+    public static func load(from path: String, spec: String, initialization: WeightInit = .pytorch) throws
+        -> (network: Network, ignored: [String]) {
+        let archive = try SafeTensors.read(from: path, skipping: { $0.hasSuffix("num_batches_tracked") })
+        let net: Network
+        do { net = try Network.parse(spec, initialization: initialization) } catch {
+            throw CheckpointError(path: path, message: "the layers '\(spec)' do not make a network: \(error)")
+        }
+        let wanted = net.stateDict
+        let have = Dictionary(archive.tensors.map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a })
+        let wantedNames = Set(wanted.map(\.name))
+        let missing = wanted.filter { have[$0.name] == nil }.map { "\($0.name) \(shapeText($0.tensor.shape))" }
+        let wrong = wanted.compactMap { w in
+            have[w.name].flatMap { $0 == w.tensor.shape ? nil : "\(w.name) is \(shapeText($0)), the layers need \(shapeText(w.tensor.shape))" }
+        }
+        let extra = archive.names.filter { !wantedNames.contains($0) }
+        var problems: [String] = []
+        func list(_ items: [String]) -> String {
+            items.prefix(6).joined(separator: ", ") + (items.count > 6 ? " and \(items.count - 6) more" : "")
+        }
+        if !missing.isEmpty { problems.append("missing \(list(missing))") }
+        if !wrong.isEmpty { problems.append("of the wrong shape: \(list(wrong))") }
+        if !extra.isEmpty { problems.append("not in the layers: \(list(extra))") }
+        guard problems.isEmpty else {
+            throw CheckpointError(
+                path: path,
+                message: "does not fit '\(spec)': tensors " + problems.joined(separator: "; ")
+                    + " (the layers' keys are " + list(wanted.map(\.name)) + ")")
+        }
+        try net.assign(from: archive, prefix: "", path: path)
+        return (net, archive.skipped)
+    }
+
+    static func shapeText(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+
     /// Refuses an archive holding tensors that nothing reads (a layer text with fewer layers than the tensors, say).
     static func checkNoOthers(_ archive: SafeTensorsArchive, used: Set<String>, path: String) throws {
         let extra = archive.names.filter { !used.contains($0) }

@@ -66,12 +66,17 @@ extension CommandTable {
             try shell.save(args)
         },
         Command(
-            "load", group: .session, usage: "load NAME PATH | load gan PATH [G D] | load vae PATH [E G]",
+            "load", group: .session,
+            usage: "load NAME PATH | load NAME PATH spec=\"LAYERS\" | load gan PATH [G D] | load vae PATH [E G]",
             summary:
                 "reads a network or tensor saved by 'save' into NAME, or continues a saved training run on the loaded data",
             details:
-                "A run's networks are bound to G and D (a VAE's to E and G) unless other names follow the path. Nothing in the file is trusted: its header is checked against its size before the data are read; repeated keys, weights, optimizer state, moving average or fixed noise that are not finite, counters, options and layer text out of their ranges, missing or extra tensors, and a run trained on other data are each refused with an error naming the problem, and the workspace is left as it was. A plain tensor may hold NaN or infinities: load says how many.",
-            examples: ["load G ring-G.safetensors", "load gan ring-run.safetensors"]
+                "A run's networks are bound to G and D (a VAE's to E and G) unless other names follow the path. Nothing in the file is trusted: its header is checked against its size before the data are read; repeated keys, weights, optimizer state, moving average or fixed noise that are not finite, counters, options and layer text out of their ranges, missing or extra tensors, and a run trained on other data are each refused with an error naming the problem, and the workspace is left as it was. A plain tensor may hold NaN or infinities: load says how many. With spec=\"LAYERS\" (the layers as typed after 'net NAME ='), the file may be any state dict in safetensors, such as PyTorch's safetensors.torch.save_file(model.state_dict(), PATH) writes for an nn.Sequential of the same layers: its keys must be the layers' (0.weight, 2.running_mean, …), batch norm's num_batches_tracked counters are ignored, and every key missing, extra or of the wrong shape is named.",
+            examples: [
+                "load G ring-G.safetensors", "load gan ring-run.safetensors",
+                "load D torch-D.safetensors spec=\"input 2 | linear 128 | relu | linear 1\"",
+            ],
+            words: ["spec="]
         ) { shell, args, _ in
             try shell.load(args)
         },
@@ -246,10 +251,13 @@ extension Interpreter {
     }
 
     func load(_ args: Arguments) throws -> [Output] {
-        let w = try CommandWords(args, command: "load", allowed: [])
+        let w = try CommandWords(args, command: "load", allowed: ["spec"])
         let target = try w.word(0, "a name to load into (or gan)")
         let p = try w.word(1, "a file path")
         let path = resolve(p.text)
+        if let spec = w.options.last(where: { $0.key == "spec" }) {
+            return try loadStateDict(target, p, spec: spec.value, at: spec.word, w)
+        }
         if target.text == "gan" || target.text == "vae" {
             try w.noMoreThan(4)
             guard let data = workspace.data else {
@@ -277,7 +285,7 @@ extension Interpreter {
         if let why = reservedName(target.text, for: "what is loaded") {
             throw ShellError(.name, "load: " + why, at: target.location, length: target.length)
         }
-        let archive = try SafeTensors.read(from: path)
+        let archive = try SafeTensors.read(from: path, skipping: { $0.hasSuffix("num_batches_tracked") })
         switch archive.metadata["gans.kind"] {
         case "network":
             let net = try Network.load(from: path)
@@ -300,10 +308,11 @@ extension Interpreter {
                 .file, "\(p.text) says it holds a '\(kind)'; gans writes network, training and tensor files",
                 at: p.location, length: p.length)
         default:
-            guard archive.tensors.count == 1, let t = archive.tensors.first?.tensor else {
+            guard archive.tensors.count == 1, archive.skipped.isEmpty, let t = archive.tensors.first?.tensor else {
                 throw ShellError(
                     .file,
-                    "\(p.text) holds \(archive.tensors.count) tensors and no gans network; load reads one tensor or a network saved by gans",
+                    "\(p.text) holds \(archive.tensors.count + archive.skipped.count) tensors and no gans network; load reads one tensor or a network saved by gans, "
+                        + "and a state dict (PyTorch's, say) with the layers it fits: load \(target.text) \(p.text) spec=\"LAYERS\"",
                     at: p.location, length: p.length)
             }
             workspace.bindings.networks[target.text] = nil
@@ -316,6 +325,38 @@ extension Interpreter {
                         + (bad > 0 ? " (\(Format.count(bad)) of its values are NaN or infinite)" : ""))
             ]
         }
+    }
+
+    /// `load NAME FILE spec="LAYERS"`: a plain state dict (PyTorch's, say) into a network built from the layers.
+    func loadStateDict(_ target: Arguments.Word, _ p: Arguments.Word, spec: String, at word: Arguments.Word, _ w: CommandWords)
+        throws -> [Output] {
+        try w.noMoreThan(2)
+        guard target.first.identifier != nil, target.tokens.count == 1, target.text != "gan", target.text != "vae" else {
+            throw ShellError(
+                .name, "load: spec= loads one network; '\(target.text)' cannot be its name", at: target.location,
+                length: target.length)
+        }
+        if let why = reservedName(target.text, for: "what is loaded") {
+            throw ShellError(.name, "load: " + why, at: target.location, length: target.length)
+        }
+        var text = spec
+        var initialization = WeightInit.pytorch
+        if let r = text.range(of: #"\s*init=(\S*)\s*$"#, options: .regularExpression) {
+            initialization = WeightInit(rawValue: String(text[r].trimmingCharacters(in: .whitespaces).dropFirst(5))) ?? .pytorch
+            text = String(text[..<r.lowerBound])
+        }
+        let (net, ignored) = try Network.load(from: resolve(p.text), spec: text, initialization: initialization)
+        if let s = workspace.session, s.generatorName == target.text || s.discriminatorName == target.text {
+            let t = try s.trainer.reassembled(
+                generator: s.generatorName == target.text ? net : nil,
+                discriminator: s.discriminatorName == target.text ? net : nil)
+            workspace.bindings.session = Session(
+                trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
+        }
+        workspace.bindings.variables[target.text] = nil
+        workspace.bindings.networks[target.text] = net
+        let note = ignored.isEmpty ? "" : " (ignored \(ignored.count == 1 ? "its counter" : "\(ignored.count) counters") \(ignored.joined(separator: ", ")))"
+        return [.text("loaded \(target.text) from the state dict \(p.text)" + note), .table(flow(target.text, net))]
     }
 
     func readScript(_ p: Arguments.Word) throws -> [Output] {
