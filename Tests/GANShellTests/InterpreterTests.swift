@@ -15,6 +15,11 @@ final class InterpreterTests: XCTestCase {
         shell = Interpreter(options: o)
     }
 
+    /// The workspace goes with its test (XCTest keeps test cases alive; the tensor budget counts every live tensor).
+    override func tearDown() {
+        shell = nil
+    }
+
     @discardableResult
     func run(_ s: String, file: StaticString = #filePath, line: UInt = #line) -> [Output] {
         let r = shell.run(s)
@@ -769,5 +774,47 @@ final class InterpreterTests: XCTestCase {
         // Without the layers, load says how to give them.
         fails("load E \"\(file)\"", "spec=\"LAYERS\"")
         fails("load gan \"\(file)\" spec=\"input 2 | linear 1\"", "spec= loads one network")
+    }
+
+    /// export torch writes modules with every layer kind, the weights under the network's keys, and
+    /// gans' outputs for its check inputs; it does not move the random stream. (scripts/check-torch-export
+    /// runs the written models.py under PyTorch.)
+    func testExportTorchWritesModulesWeightsAndACheck() throws {
+        let scratch = try ScratchFolder()
+        shell.options.directory = scratch.path
+        run("data mnist5k")
+        run("net G = noise 16 | linear 392 | reshape 8 7 7 | batchnorm | relu | convt 4 k=4 s=2 p=1 | batchnorm | leakyrelu 0.2 | convt 1 k=3 s=2 p=1 op=1 | tanh")
+        run("net D = input 1 28 28 | sn conv 4 k=4 s=2 p=1 | elu 1 | conv 8 k=4 s=2 p=1 bias=false | batchnorm | gelu | flatten | layernorm | dropout 0.3 | sn linear 16 | sigmoid | mbstd | linear 1")
+        run("gan G D ema=0.9 batch=16; train 2 steps")
+        let before = Random.global
+        run("export torch out")
+        XCTAssertEqual(Random.global.nextNormal(), { var r = before; return r.nextNormal() }(), "export moved the random stream")
+        let models = try String(contentsOfFile: scratch.path + "/out/models.py", encoding: .utf8)
+        for line in ["class Generator(nn.Sequential):", "class Discriminator(nn.Sequential):", "class GeneratorEma(nn.Sequential):",
+                     "nn.BatchNorm2d(8, eps=1e-05, momentum=0.1),  # 2: batchnorm",
+                     "nn.ConvTranspose2d(4, 1, 3, stride=2, padding=1, output_padding=1, bias=True),  # 7: convt 1 k=3 s=2 p=1 op=1",
+                     "nn.utils.spectral_norm(nn.Conv2d(1, 4, 4, stride=2, padding=1, bias=True)),  # 0: sn conv 4 k=4 s=2 p=1",
+                     "nn.Conv2d(4, 8, 4, stride=2, padding=1, bias=False),", "nn.LayerNorm(392, eps=1e-05),", "MinibatchStd(),  # 10: mbstd",
+                     "nn.Linear(17, 1, bias=True),  # 11: linear 1", "Reshape(8, 7, 7),"] {
+            XCTAssertTrue(models.contains(line), "models.py lacks '\(line)'")
+        }
+        let weights = try SafeTensors.read(from: scratch.path + "/out/weights.safetensors")
+        let g = try XCTUnwrap(shell.workspace.bindings.networks["G"]), d = try XCTUnwrap(shell.workspace.bindings.networks["D"])
+        for (prefix, net) in [("generator.", g), ("discriminator.", d)] {
+            for (name, t) in net.stateDict { XCTAssertEqual(weights[prefix + name]?.scalars, t.scalars, prefix + name) }
+        }
+        XCTAssertNotNil(weights["discriminator.0.weight_orig"])
+        XCTAssertNotNil(weights["discriminator.0.weight_v"])
+        XCTAssertEqual(weights.names.filter { $0.hasPrefix("generator_ema.") }.count, g.stateDict.count)
+        // The check holds D's outputs in eval mode for its input, as gans computes them now.
+        let check = try SafeTensors.read(from: scratch.path + "/out/check.safetensors")
+        let x = try XCTUnwrap(check["discriminator.input"])
+        XCTAssertEqual(x.shape, [4, 1, 28, 28])
+        let y = try d.evaluating { try withNoGrad { try d(x) } }
+        XCTAssertEqual(check["discriminator.output"]?.scalars, y.scalars)
+        XCTAssertTrue(d.training, "export left D in eval mode")
+        fails("export torch", "a folder for the PyTorch files")
+        let readme = try String(contentsOfFile: scratch.path + "/out/README.md", encoding: .utf8)
+        XCTAssertTrue(readme.contains("a GAN on mnist5k after 2 steps"), readme)
     }
 }

@@ -327,6 +327,41 @@ extension Interpreter {
         }
     }
 
+    /// `export torch DIR`: the session's networks as PyTorch modules, their weights and a check.
+    func exportTorch(to dir: Arguments.Word) throws -> [Output] {
+        let s = try requireSession("export torch")
+        let t = s.trainer, gan = t.gan
+        var parts: [TorchExport.Part]
+        if gan.model == .variational {
+            parts = [TorchExport.Part(role: "encoder", shellName: s.discriminatorName, network: gan.discriminator),
+                     TorchExport.Part(role: "decoder", shellName: s.generatorName, network: gan.generator)]
+        } else {
+            parts = [TorchExport.Part(role: "generator", shellName: s.generatorName, network: gan.generator),
+                     TorchExport.Part(role: "discriminator", shellName: s.discriminatorName, network: gan.discriminator)]
+        }
+        if let ema = try t.movingAverage() {
+            parts.append(TorchExport.Part(role: "generator_ema", shellName: s.generatorName + " (moving average)", network: ema))
+        }
+        // Check inputs: noise for G, G's samples for D (data-shaped), drawn without moving the training stream.
+        let saved = Random.global
+        defer { Random.global = saved }
+        Random.seed(20261202)
+        let noise = Tensor.randn([4] + gan.generator.inputShape)
+        let samples = try gan.generator.evaluating { try withNoGrad { try gan.generator(noise) } }
+        let inputs = parts.map { $0.network === gan.discriminator ? samples : noise }
+        let path = resolve(dir.text)
+        let written: [String]
+        do {
+            written = try TorchExport.write(
+                parts, checkInputs: inputs,
+                description: "\(gan.model == .variational ? "a VAE" : "a GAN") on \(s.data.name) after \(t.gStepCount) steps",
+                to: path)
+        } catch let e as ShellError { throw e } catch {
+            throw ShellError(.file, "export torch: \(error)", at: dir.location, length: dir.length)
+        }
+        return [.text("wrote " + written.joined(separator: ", ") + " to \(dir.text) (" + parts.map { "\($0.role) \($0.shellName)" }.joined(separator: ", ") + ")")]
+    }
+
     /// `load NAME FILE spec="LAYERS"`: a plain state dict (PyTorch's, say) into a network built from the layers.
     func loadStateDict(_ target: Arguments.Word, _ p: Arguments.Word, spec: String, at word: Arguments.Word, _ w: CommandWords)
         throws -> [Output] {
@@ -412,14 +447,19 @@ extension Interpreter {
 extension CommandTable {
     static let exportCommands: [Command] = [
         Command(
-            "export", group: .session, usage: "export FILE.html | FILE.ipynb | FILE.md",
-            summary: "writes the session so far as a notebook: each command a cell, its outputs text or images",
+            "export", group: .session, usage: "export FILE.html | FILE.ipynb | FILE.md | export torch DIR",
+            summary: "writes the session so far as a notebook, or the GAN's networks as PyTorch modules",
             details:
-                "HTML is one self-contained file (images embedded); .ipynb is Jupyter's nbformat 4; Markdown writes its images to FILE_files/ beside it. From the command line: gans FILE.gans --html OUT.html --ipynb OUT.ipynb --md OUT.md.",
-            examples: ["export ring.html", "export ring.ipynb"]
+                "HTML is one self-contained file (images embedded); .ipynb is Jupyter's nbformat 4; Markdown writes its images to FILE_files/ beside it. From the command line: gans FILE.gans --html OUT.html --ipynb OUT.ipynb --md OUT.md. 'export torch DIR' writes DIR/models.py (an nn.Sequential per network with the keys gans writes, so load_state_dict(strict=True) takes them; a comment per layer gives its gans text), DIR/weights.safetensors (G, D and the moving average of G; a VAE's encoder and decoder), DIR/check.safetensors (inputs and gans' outputs, which 'python models.py' compares) and DIR/README.md.",
+            examples: ["export ring.html", "export ring.ipynb", "export torch ring-torch"]
         ) { shell, args, _ in
             let w = try CommandWords(args, command: "export", allowed: [])
-            let p = try w.word(0, "a file path ending in .html, .ipynb or .md")
+            let p = try w.word(0, "a file path ending in .html, .ipynb or .md, or torch DIR")
+            if p.text == "torch" {
+                let dir = try w.word(1, "a folder for the PyTorch files")
+                try w.noMoreThan(2)
+                return try shell.exportTorch(to: dir)
+            }
             try w.noMoreThan(1)
             guard Notebook.format(of: p.text) != nil else {
                 throw ShellError(

@@ -1,0 +1,217 @@
+import Foundation
+import TensorCore
+
+/// Writes the networks of a training run as a small PyTorch project: `models.py`
+/// (one `nn.Sequential` per network, built from its layers, with the state-dict
+/// keys gans writes, so `load_state_dict(strict=True)` works), `weights.safetensors`
+/// and `check.safetensors` (inputs and the outputs gans computed for them, which
+/// `python models.py` compares), and a README.
+public enum TorchExport {
+    /// One network of the export: the role it plays, its name in the shell, the network.
+    public struct Part {
+        public var role: String
+        public var shellName: String
+        public var network: Network
+        public init(role: String, shellName: String, network: Network) {
+            self.role = role
+            self.shellName = shellName
+            self.network = network
+        }
+        /// The Python class name of the role (`generator` → `Generator`).
+        var className: String { role.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined() }
+    }
+
+    /// The PyTorch module of one layer, given its per-sample input shape.
+    static func module(_ spec: LayerSpec, input: [Int]) -> String {
+        func py(_ b: Bool) -> String { b ? "True" : "False" }
+        func num(_ f: Float) -> String { "\(f)" }
+        switch spec {
+        case let .linear(out, bias): return "nn.Linear(\(input.last ?? 1), \(out), bias=\(py(bias)))"
+        case let .conv2d(out, k, s, p, bias):
+            return "nn.Conv2d(\(input[0]), \(out), \(k), stride=\(s), padding=\(p), bias=\(py(bias)))"
+        case let .convTranspose2d(out, k, s, p, op, bias):
+            return "nn.ConvTranspose2d(\(input[0]), \(out), \(k), stride=\(s), padding=\(p), output_padding=\(op), bias=\(py(bias)))"
+        case let .batchNorm(m, e):
+            return "nn.BatchNorm\(input.count == 3 ? "2d" : "1d")(\(input[0]), eps=\(num(e)), momentum=\(num(m)))"
+        case let .layerNorm(e): return "nn.LayerNorm(\(input.last ?? 1), eps=\(num(e)))"
+        case let .dropout(p): return "nn.Dropout(\(num(p)))"
+        case .relu: return "nn.ReLU()"
+        case let .leakyRelu(a): return "nn.LeakyReLU(\(num(a)))"
+        case .tanh: return "nn.Tanh()"
+        case .sigmoid: return "nn.Sigmoid()"
+        case .gelu: return "nn.GELU()"
+        case let .elu(a): return "nn.ELU(\(num(a)))"
+        case .softmax: return "nn.Softmax(dim=-1)"
+        case .minibatchStd: return "MinibatchStd()"
+        case let .reshape(target): return "Reshape(\(target.map(String.init).joined(separator: ", ")))"
+        case .flatten: return "nn.Flatten()"
+        case let .embedding(v, d): return "Embedding(\(v), \(d))"
+        case let .spectralNorm(inner): return "nn.utils.spectral_norm(\(module(inner, input: input)))"
+        }
+    }
+
+    /// The Python class of one network: an `nn.Sequential` of its layers, each with the shell's text beside it.
+    static func pythonClass(_ part: Part) -> String {
+        let net = part.network
+        var lines = [
+            "class \(part.className)(nn.Sequential):",
+            "    \"\"\"\(part.shellName) in gans: \(net.text)",
+            "",
+            "    Input [N, \(net.inputShape.map(String.init).joined(separator: ", "))], output [N, \(net.outputShape.map(String.init).joined(separator: ", "))].",
+            "    \"\"\"",
+            "",
+            "    def __init__(self):",
+            "        super().__init__(",
+        ]
+        var input = net.inputShape
+        for (i, layer) in net.layers.enumerated() {
+            lines.append("            \(module(layer.spec, input: input)),  # \(i): \(layer.spec.text)")
+            input = net.shapes[i]
+        }
+        lines.append("        )")
+        return lines.joined(separator: "\n")
+    }
+
+    static let header = """
+        # PyTorch modules of a gans training run, written by `export torch`.
+        # Each network is an nn.Sequential whose state-dict keys are the ones gans
+        # writes, so load_state_dict(strict=True) takes the exported weights.
+        # `python models.py` loads them and compares the outputs with gans' own.
+        import sys
+
+        import torch
+        from torch import nn
+
+
+        class Reshape(nn.Module):
+            \"\"\"gans `reshape D…`: each sample to the given shape.\"\"\"
+
+            def __init__(self, *shape):
+                super().__init__()
+                self.shape = shape
+
+            def forward(self, x):
+                return x.reshape(x.shape[0], *self.shape)
+
+
+        class MinibatchStd(nn.Module):
+            \"\"\"gans `mbstd`: [N, F] to [N, F + 1]; the extra feature is the mean over features of
+            each feature's standard deviation across the batch (0 for a batch of one).\"\"\"
+
+            def forward(self, x):
+                if x.shape[0] > 1:
+                    s = (x.var(0, unbiased=False) + 1e-8).sqrt().mean()
+                else:
+                    s = x.new_zeros(())
+                return torch.cat([x, s.expand(x.shape[0], 1)], 1)
+
+
+        class Embedding(nn.Embedding):
+            \"\"\"gans `embedding N D`: token ids stored as floats to vectors.\"\"\"
+
+            def forward(self, x):
+                return super().forward(x.long())
+        """
+
+    static func footer(_ parts: [Part]) -> String {
+        let roles = parts.map { "\"\($0.role)\": \($0.className)" }.joined(separator: ", ")
+        return """
+            NETWORKS = {\(roles)}
+
+
+            def load(path="weights.safetensors"):
+                \"\"\"The exported networks, by role, with their weights (strict: every key must match).\"\"\"
+                from safetensors.torch import load_file
+
+                state = load_file(path)
+                nets = {}
+                for role, cls in NETWORKS.items():
+                    net = cls()
+                    prefix = role + "."
+                    net.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}, strict=True)
+                    nets[role] = net
+                return nets
+
+
+            def check(weights="weights.safetensors", reference="check.safetensors", tolerance=1e-4):
+                \"\"\"Runs each network (eval mode) on the inputs gans saved and compares with gans' outputs.\"\"\"
+                from safetensors.torch import load_file
+
+                ref = load_file(reference)
+                worst = 0.0
+                for role, net in load(weights).items():
+                    net.eval()
+                    with torch.no_grad():
+                        out = net(ref[role + ".input"])
+                    diff = (out - ref[role + ".output"]).abs().max().item()
+                    worst = max(worst, diff)
+                    print(f"{role}: largest difference from gans {diff:.3g}")
+                return worst <= tolerance
+
+
+            if __name__ == "__main__":
+                sys.exit(0 if check() else 1)
+
+            """
+    }
+
+    /// `models.py` for the parts.
+    public static func modelsPy(_ parts: [Part]) -> String {
+        ([header] + parts.map(pythonClass) + [footer(parts)]).joined(separator: "\n\n\n")
+    }
+
+    /// Writes models.py, weights.safetensors, check.safetensors and README.md into `directory`
+    /// (made if missing; each file written atomically). `inputs` gives each part's check input.
+    public static func write(_ parts: [Part], checkInputs: [Tensor], description: String, to directory: String) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var weights: [(name: String, tensor: Tensor)] = []
+        var check: [(name: String, tensor: Tensor)] = []
+        for (part, x) in zip(parts, checkInputs) {
+            weights += part.network.stateDict.map { (part.role + "." + $0.name, $0.tensor) }
+            let y = try part.network.evaluating { try withNoGrad { try part.network(x) } }
+            check += [(part.role + ".input", x), (part.role + ".output", y)]
+        }
+        let texts = Dictionary(uniqueKeysWithValues: parts.map { ("gans.\($0.role)", $0.network.text) })
+        let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
+        try AtomicFile.write(Array(modelsPy(parts).utf8), to: path("models.py"))
+        try SafeTensors.write(SafeTensorsArchive(tensors: weights, metadata: texts.merging(["format": "pt"]) { a, _ in a }),
+                              to: path("weights.safetensors"))
+        try SafeTensors.write(SafeTensorsArchive(tensors: check, metadata: ["format": "pt"]), to: path("check.safetensors"))
+        try AtomicFile.write(Array(readme(parts, description: description).utf8), to: path("README.md"))
+        return ["models.py", "weights.safetensors", "check.safetensors", "README.md"]
+    }
+
+    static func readme(_ parts: [Part], description: String) -> String {
+        let list = parts.map { "- `\($0.className)` (key prefix `\($0.role).`): \($0.shellName) in gans, `\($0.network.text)`" }
+            .joined(separator: "\n")
+        return """
+            # PyTorch modules of a gans run
+
+            Written by `export torch` in gans: \(description).
+
+            \(list)
+
+            `models.py` builds each network as an `nn.Sequential` of the same layers, with the
+            state-dict keys gans writes (`0.weight`, `2.running_mean`, …); `weights.safetensors`
+            holds their weights, each key prefixed by the network's role. With PyTorch and the
+            `safetensors` package installed:
+
+            ```
+            python models.py                 # loads the weights and compares outputs with gans'
+            ```
+
+            ```python
+            import models
+            nets = models.load("weights.safetensors")   # {"generator": …, "discriminator": …}
+            ```
+
+            `check.safetensors` holds an input for each network and the output gans computed
+            for it (eval mode: batch norm with its running statistics, dropout off);
+            `python models.py` reports the largest difference and exits with 1 above 1e-4.
+            Networks trained in PyTorch come back to gans with
+            `load NAME FILE spec="LAYERS"` on a file written by
+            `safetensors.torch.save_file(net.state_dict(), FILE)`.
+
+            """
+    }
+}
