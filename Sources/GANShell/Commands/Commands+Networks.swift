@@ -119,6 +119,16 @@ extension CommandTable {
     static let vaeOptions = trainingKeys(.variational) + optimizerKeys + ["lrG", "lrE"]
 }
 
+/// An unknown name: "did you mean" the nearest of `names`, else what there is, else how to make one.
+func notFound(
+    _ message: String, _ word: Arguments.Word, among names: some Collection<String>, ifNone: String, listed: String
+) -> ShellError {
+    let sorted = names.sorted()
+    let hint = nearest(to: word.text, among: sorted).map { "; did you mean '\($0)'?" }
+        ?? (sorted.isEmpty ? "; " + ifNone : "; " + listed + sorted.joined(separator: ", "))
+    return ShellError(.name, message + hint, at: word.location, length: word.length)
+}
+
 extension Interpreter {
     func defineNetwork(_ args: Arguments) throws -> [Output] {
         let tokens = args.tokens
@@ -150,11 +160,6 @@ extension Interpreter {
         }
         var note: [Output] = []
         if let s = workspace.session, s.generatorName == name || s.discriminatorName == name {
-            let t = try s.trainer.reassembled(
-                generator: s.generatorName == name ? net : nil,
-                discriminator: s.discriminatorName == name ? net : nil)
-            workspace.bindings.session = Session(
-                trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
             // Never a silent swap: say what the GAN now holds.
             let role =
                 s.trainer.gan.model == .variational
@@ -169,8 +174,7 @@ extension Interpreter {
                             : ""))
             ]
         }
-        workspace.bindings.variables[name] = nil
-        workspace.bindings.networks[name] = net
+        try bind(loaded: net, to: name)
         return [.table(flow(name, net))] + note
     }
 
@@ -281,14 +285,9 @@ extension Interpreter {
         let (gWord, dWord) = vae ? (second, first) : (first, second)
         func network(_ word: Arguments.Word, _ role: String) throws -> Network {
             guard let n = workspace.bindings.networks[word.text] else {
-                let nets = workspace.bindings.networks.keys.sorted()
-                throw ShellError(
-                    .name,
-                    "\(role): no network named '\(word.text)'"
-                        + (nearest(to: word.text, among: nets).map { "; did you mean '\($0)'?" }
-                            ?? (nets.isEmpty
-                                ? "; build one first with 'net'" : "; networks: " + nets.joined(separator: ", "))),
-                    at: word.location, length: word.length)
+                throw notFound(
+                    "\(role): no network named '\(word.text)'", word, among: workspace.bindings.networks.keys,
+                    ifNone: "build one first with 'net'", listed: "networks: ")
             }
             return n
         }

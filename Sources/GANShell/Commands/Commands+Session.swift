@@ -26,14 +26,9 @@ extension CommandTable {
             let word = try w.word(0, "a snapshot name")
             try w.noMoreThan(1)
             guard let snap = shell.workspace.bindings.snapshots[word.text] else {
-                let names = shell.workspace.bindings.snapshots.keys.sorted()
-                throw ShellError(
-                    .name,
-                    "no snapshot named '\(word.text)'"
-                        + (nearest(to: word.text, among: names).map { "; did you mean '\($0)'?" }
-                            ?? (names.isEmpty
-                                ? "; take one with 'snapshot NAME'" : "; there are " + names.joined(separator: ", "))),
-                    at: word.location, length: word.length)
+                throw notFound(
+                    "no snapshot named '\(word.text)'", word, among: shell.workspace.bindings.snapshots.keys,
+                    ifNone: "take one with 'snapshot NAME'", listed: "there are ")
             }
             try shell.workspace.restore(snap)
             return [
@@ -289,15 +284,7 @@ extension Interpreter {
         switch archive.metadata["gans.kind"] {
         case "network":
             let net = try Network.load(from: path)
-            if let s = workspace.session, s.generatorName == target.text || s.discriminatorName == target.text {
-                let t = try s.trainer.reassembled(
-                    generator: s.generatorName == target.text ? net : nil,
-                    discriminator: s.discriminatorName == target.text ? net : nil)
-                workspace.bindings.session = Session(
-                    trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
-            }
-            workspace.bindings.variables[target.text] = nil
-            workspace.bindings.networks[target.text] = net
+            try bind(loaded: net, to: target.text)
             return [.text("loaded \(target.text) from \(p.text)"), .table(flow(target.text, net))]
         case "training":
             throw ShellError(
@@ -362,6 +349,19 @@ extension Interpreter {
         return [.text("wrote " + written.joined(separator: ", ") + " to \(dir.text) (" + parts.map { "\($0.role) \($0.shellName)" }.joined(separator: ", ") + ")")]
     }
 
+    /// Binds a network (built or loaded) to `name`; when the GAN uses a network of that name, the GAN takes it.
+    func bind(loaded net: Network, to name: String) throws {
+        if let s = workspace.session, s.generatorName == name || s.discriminatorName == name {
+            let t = try s.trainer.reassembled(
+                generator: s.generatorName == name ? net : nil,
+                discriminator: s.discriminatorName == name ? net : nil)
+            workspace.bindings.session = Session(
+                trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
+        }
+        workspace.bindings.variables[name] = nil
+        workspace.bindings.networks[name] = net
+    }
+
     /// `load NAME FILE spec="LAYERS"`: a plain state dict (PyTorch's, say) into a network built from the layers.
     func loadStateDict(_ target: Arguments.Word, _ p: Arguments.Word, spec: String, at word: Arguments.Word, _ w: CommandWords)
         throws -> [Output] {
@@ -381,15 +381,7 @@ extension Interpreter {
             text = String(text[..<r.lowerBound])
         }
         let (net, ignored) = try Network.load(from: resolve(p.text), spec: text, initialization: initialization)
-        if let s = workspace.session, s.generatorName == target.text || s.discriminatorName == target.text {
-            let t = try s.trainer.reassembled(
-                generator: s.generatorName == target.text ? net : nil,
-                discriminator: s.discriminatorName == target.text ? net : nil)
-            workspace.bindings.session = Session(
-                trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
-        }
-        workspace.bindings.variables[target.text] = nil
-        workspace.bindings.networks[target.text] = net
+        try bind(loaded: net, to: target.text)
         let note = ignored.isEmpty ? "" : " (ignored \(ignored.count == 1 ? "its counter" : "\(ignored.count) counters") \(ignored.joined(separator: ", ")))"
         return [.text("loaded \(target.text) from the state dict \(p.text)" + note), .table(flow(target.text, net))]
     }
