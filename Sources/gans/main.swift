@@ -58,6 +58,9 @@ struct Gans: ParsableCommand {
     @Option(help: "After the script, write it as Markdown, its images in a folder beside it.")
     var md: String?
 
+    @Option(help: "After the script, write its GAN's networks as PyTorch modules with their weights into this folder (export torch).")
+    var torch: String?
+
     mutating func run() throws {
         if reference {
             print(Reference.commandsMarkdown())
@@ -133,10 +136,14 @@ struct Gans: ParsableCommand {
                 }
             }
             guard ok else { throw ExitCode(runner.interrupted ? 130 : 1) }
+            if let torch {
+                let quoted = "\"" + torch.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+                guard runner.runScript("export torch " + quoted, file: nil) else { throw ExitCode(1) }
+            }
             return
         }
-        if html != nil || ipynb != nil || md != nil {
-            throw ValidationError("--html, --ipynb and --md export a script: give its path")
+        if html != nil || ipynb != nil || md != nil || torch != nil {
+            throw ValidationError("--html, --ipynb, --md and --torch export a script: give its path")
         }
         if isatty(STDIN_FILENO) == 1 {
             if !quiet {

@@ -174,6 +174,26 @@ final class FileSafetyTests: XCTestCase {
         XCTAssertEqual(try AtomicFile.read(data), Array("1,2\n3,4\n".utf8))
     }
 
+    /// `gans FILE.gans --torch DIR` runs the script, then exports its GAN for PyTorch.
+    func testTorchFlagExportsAfterTheScript() throws {
+        let scratch = try ScratchFolder()
+        let script = try scratch.write(
+            "ring.gans",
+            Array("data ring8\nnet G = noise 2 | linear 8 | relu | linear 2\nnet D = input 2 | linear 8 | relu | linear 1\ngan G D batch=8\ntrain 2 steps\n".utf8))
+        let dir = scratch.path + "/with \"quote\" and space"
+        let r = try gans([script, "--quiet", "--torch", dir])
+        XCTAssertEqual(r.status, 0, r.err)
+        for file in ["models.py", "weights.safetensors", "check.safetensors", "README.md"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + file), file)
+        }
+        let none = try gans(["--torch", dir])
+        XCTAssertNotEqual(none.status, 0)
+        XCTAssertTrue(none.err.contains("--torch export a script"), none.err)
+        let noGAN = try gans([try scratch.write("x.gans", Array("x = 1\n".utf8)), "--torch", dir])
+        XCTAssertEqual(noGAN.status, 1)
+        XCTAssertTrue(noGAN.err.contains("export torch needs a GAN"), noGAN.err)
+    }
+
     /// SIGTERM in the middle of training: what was printed before it reaches the pipe.
     func testSIGTERMLosesNoPrintedLine() throws {
         let p = Process()
