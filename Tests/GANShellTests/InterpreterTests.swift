@@ -817,4 +817,43 @@ final class InterpreterTests: XCTestCase {
         let readme = try String(contentsOfFile: scratch.path + "/out/README.md", encoding: .utf8)
         XCTAssertTrue(readme.contains("a GAN on mnist5k after 2 steps"), readme)
     }
+
+    /// train.py carries the session's settings (read back from its JSON) and its data: a mixture's
+    /// centres, or a fixed set written beside it; a VAE gets none, and says so.
+    func testExportTorchWritesTheTrainingScript() throws {
+        let scratch = try ScratchFolder()
+        shell.options.directory = scratch.path
+        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1")
+        run("gan G D loss=wgan-gp lambda=5 dsteps=3 opt=rmsprop lr=2e-4 batch=32 ema=0.99 z=uniform noise=0.05; train 2 steps")
+        run("export torch ring")
+        let script = try String(contentsOfFile: scratch.path + "/ring/train.py", encoding: .utf8)
+        let json = try XCTUnwrap(script.components(separatedBy: "\"\"\"").dropFirst().first)
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        XCTAssertEqual(config["loss"] as? String, "wgan-gp")
+        XCTAssertEqual(config["lambda"] as? Double, 5)
+        XCTAssertEqual(config["dsteps"] as? Int, 3)
+        XCTAssertEqual(config["batch"] as? Int, 32)
+        XCTAssertEqual(config["z"] as? String, "uniform")
+        XCTAssertEqual(config["noise"] as? Double ?? 0, 0.05, accuracy: 1e-7)
+        XCTAssertEqual(config["ema"] as? Double ?? 0, 0.99, accuracy: 1e-7)
+        XCTAssertEqual(config["steps_taken"] as? Int, 2)
+        let optG = try XCTUnwrap(config["optG"] as? [String: Any])
+        XCTAssertEqual(optG["name"] as? String, "rmsprop")
+        XCTAssertEqual(optG["lr"] as? Double ?? 0, 2e-4, accuracy: 1e-9)
+        let data = try XCTUnwrap(config["data"] as? [String: Any])
+        XCTAssertEqual(data["kind"] as? String, "mixture")
+        XCTAssertEqual((data["centers"] as? [[Double]])?.count, 8)
+        XCTAssertTrue(script.contains("torch.nn.parallel.DistributedDataParallel"))
+        let readme = try String(contentsOfFile: scratch.path + "/ring/README.md", encoding: .utf8)
+        XCTAssertTrue(readme.contains("load G out/generator.safetensors spec=\"noise 2 | linear 8 | relu | linear 2\""), readme)
+        // A fixed set of samples is written beside the script.
+        run("data digits; net G2 = noise 4 | linear 64 | tanh | reshape 1 8 8; net D2 = input 1 8 8 | flatten | linear 1")
+        run("gan G2 D2; export torch digits")
+        let samples = try SafeTensors.read(from: scratch.path + "/digits/data.safetensors")["samples"]
+        XCTAssertEqual(samples?.shape, [1797, 1, 8, 8])
+        run("net E = input 1 8 8 | flatten | linear 8; vae E G2")
+        guard case .text(let said)? = run("export torch vae").first else { return XCTFail("export said nothing") }
+        XCTAssertTrue(said.contains("train.py is written for GANs, not VAEs"), said)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.path + "/vae/train.py"))
+    }
 }

@@ -162,7 +162,8 @@ public enum TorchExport {
 
     /// Writes models.py, weights.safetensors, check.safetensors and README.md into `directory`
     /// (made if missing; each file written atomically). `inputs` gives each part's check input.
-    public static func write(_ parts: [Part], checkInputs: [Tensor], description: String, to directory: String) throws -> [String] {
+    public static func write(_ parts: [Part], checkInputs: [Tensor], description: String, train: TrainScript? = nil,
+                             to directory: String) throws -> [String] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var weights: [(name: String, tensor: Tensor)] = []
         var check: [(name: String, tensor: Tensor)] = []
@@ -177,11 +178,21 @@ public enum TorchExport {
         try SafeTensors.write(SafeTensorsArchive(tensors: weights, metadata: texts.merging(["format": "pt"]) { a, _ in a }),
                               to: path("weights.safetensors"))
         try SafeTensors.write(SafeTensorsArchive(tensors: check, metadata: ["format": "pt"]), to: path("check.safetensors"))
-        try AtomicFile.write(Array(readme(parts, description: description).utf8), to: path("README.md"))
-        return ["models.py", "weights.safetensors", "check.safetensors", "README.md"]
+        var written = ["models.py", "weights.safetensors", "check.safetensors"]
+        if let train {
+            try AtomicFile.write(Array(train.text.utf8), to: path("train.py"))
+            written.append("train.py")
+            if case .samples(let x) = train.data {
+                try SafeTensors.write(SafeTensorsArchive(tensors: [("samples", x)], metadata: ["gans.data": train.dataName]),
+                                      to: path("data.safetensors"))
+                written.append("data.safetensors")
+            }
+        }
+        try AtomicFile.write(Array(readme(parts, description: description, train: train).utf8), to: path("README.md"))
+        return written + ["README.md"]
     }
 
-    static func readme(_ parts: [Part], description: String) -> String {
+    static func readme(_ parts: [Part], description: String, train: TrainScript?) -> String {
         let list = parts.map { "- `\($0.className)` (key prefix `\($0.role).`): \($0.shellName) in gans, `\($0.network.text)`" }
             .joined(separator: "\n")
         return """
@@ -212,6 +223,32 @@ public enum TorchExport {
             `load NAME FILE spec="LAYERS"` on a file written by
             `safetensors.torch.save_file(net.state_dict(), FILE)`.
 
-            """
+            """ + (train.map { t in
+                let g = parts.first { $0.role == "generator" }, d = parts.first { $0.role == "discriminator" }
+                return """
+
+                    ## Training on
+
+                    `train.py` trains the GAN as gans did (loss \(t.options.loss.rawValue), batch \(t.options.batchSize), \(t.options.dSteps) D step(s) per G step, \(t.optimizerG.name) for both networks, the same settings), on \(t.dataName)\(t.data.isSamples ? " (written beside it as `data.safetensors`)" : " (drawn fresh each batch)"), starting from the exported weights:
+
+                    ```
+                    python train.py --steps 1000                        # one process
+                    torchrun --nproc_per_node=2 train.py --steps 1000   # DistributedDataParallel, one shard of the data per rank
+                    python train.py --steps 1000 --device cuda          # a GPU
+                    python train.py --steps 1000 --resume out           # go on from what train.py wrote
+                    ```
+
+                    Each rank keeps the batch size, so with K ranks a step sees K × \(t.options.batchSize) samples. It writes
+                    `out/generator.safetensors`, `out/discriminator.safetensors`\(t.options.emaDecay != nil ? " and `out/generator_ema.safetensors`" : ""); back in gans:
+
+                    ```
+                    load G out/generator.safetensors spec="\(g.map { "noise" + $0.network.text.dropFirst("input".count) } ?? "")"
+                    load D out/discriminator.safetensors spec="\(d?.network.text ?? "")"
+                    ```
+
+                    Differences from gans: the moving average copies G's batch-norm statistics rather than measuring its own, and the random streams are PyTorch's.
+
+                    """
+            } ?? "")
     }
 }

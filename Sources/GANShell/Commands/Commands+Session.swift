@@ -336,17 +336,36 @@ extension Interpreter {
         let noise = Tensor.randn([4] + gan.generator.inputShape)
         let samples = try gan.generator.evaluating { try withNoGrad { try gan.generator(noise) } }
         let inputs = parts.map { $0.network === gan.discriminator ? samples : noise }
+        let description = "\(gan.model == .variational ? "a VAE" : "a GAN") on \(s.data.name) after \(t.gStepCount) steps"
+        // train.py for an unconditional GAN: its data are a fixed set (written beside it) or a Gaussian mixture.
+        var train: TrainScript? = nil
+        var why = ""
+        if gan.model == .variational {
+            why = "; train.py is written for GANs, not VAEs"
+        } else if gan.conditioning != nil {
+            why = "; train.py is not written for conditional GANs yet"
+        } else {
+            let data: TrainScript.Data?
+            if let mix = s.data.mixture { data = .mixture(centers: mix.centers, std: mix.std) } else if let set = s.data.samples {
+                data = .samples(set.samples)
+            } else { data = nil }
+            if let data {
+                train = TrainScript(
+                    options: t.options, noiseShape: gan.noiseShape, optimizerG: t.optimizerG, optimizerD: t.optimizerD,
+                    data: data, dataName: s.data.name, stepsTaken: t.gStepCount)
+            } else {
+                why = "; train.py needs a fixed set of samples or a Gaussian mixture, and \(s.data.name) is neither"
+            }
+        }
         let path = resolve(dir.text)
         let written: [String]
         do {
             written = try TorchExport.write(
-                parts, checkInputs: inputs,
-                description: "\(gan.model == .variational ? "a VAE" : "a GAN") on \(s.data.name) after \(t.gStepCount) steps",
-                to: path)
+                parts, checkInputs: inputs, description: description, train: train, to: path)
         } catch let e as ShellError { throw e } catch {
             throw ShellError(.file, "export torch: \(error)", at: dir.location, length: dir.length)
         }
-        return [.text("wrote " + written.joined(separator: ", ") + " to \(dir.text) (" + parts.map { "\($0.role) \($0.shellName)" }.joined(separator: ", ") + ")")]
+        return [.text("wrote " + written.joined(separator: ", ") + " to \(dir.text) (" + parts.map { "\($0.role) \($0.shellName)" }.joined(separator: ", ") + ")" + why)]
     }
 
     /// Binds a network (built or loaded) to `name`; when the GAN uses a network of that name, the GAN takes it.
@@ -442,7 +461,7 @@ extension CommandTable {
             "export", group: .session, usage: "export FILE.html | FILE.ipynb | FILE.md | export torch DIR",
             summary: "writes the session so far as a notebook, or the GAN's networks as PyTorch modules",
             details:
-                "HTML is one self-contained file (images embedded); .ipynb is Jupyter's nbformat 4; Markdown writes its images to FILE_files/ beside it. From the command line: gans FILE.gans --html OUT.html --ipynb OUT.ipynb --md OUT.md. 'export torch DIR' writes DIR/models.py (an nn.Sequential per network with the keys gans writes, so load_state_dict(strict=True) takes them; a comment per layer gives its gans text), DIR/weights.safetensors (G, D and the moving average of G; a VAE's encoder and decoder), DIR/check.safetensors (inputs and gans' outputs, which 'python models.py' compares) and DIR/README.md.",
+                "HTML is one self-contained file (images embedded); .ipynb is Jupyter's nbformat 4; Markdown writes its images to FILE_files/ beside it. From the command line: gans FILE.gans --html OUT.html --ipynb OUT.ipynb --md OUT.md. 'export torch DIR' writes DIR/models.py (an nn.Sequential per network with the keys gans writes, so load_state_dict(strict=True) takes them; a comment per layer gives its gans text), DIR/weights.safetensors (G, D and the moving average of G; a VAE's encoder and decoder), DIR/check.safetensors (inputs and gans' outputs, which 'python models.py' compares) and DIR/README.md; for an unconditional GAN also DIR/train.py, the same training in PyTorch on one process or under torchrun (DistributedDataParallel), with the data beside it as DIR/data.safetensors when they are a fixed set.",
             examples: ["export ring.html", "export ring.ipynb", "export torch ring-torch"]
         ) { shell, args, _ in
             let w = try CommandWords(args, command: "export", allowed: [])
