@@ -728,6 +728,7 @@ final class InterpreterTests: XCTestCase {
         fails("set smooth=0.1 batch=0", "batch needs a positive whole number")
         XCTAssertEqual(settingRows()["smooth"], "0", "a refused set changed another setting")
         fails("set lamda 3", "did you mean 'lambda'")
+        fails("set beta 0.5", "a GAN has no 'beta' (a VAE's setting); its settings are loss, batch")
         // A setting added through the table alone (and its use in the loss): smoothing of the fake side.
         run("set smoothfake 0.2")
         XCTAssertEqual(shell.workspace.session?.trainer.options.fakeLabelSmoothing, 0.2)
@@ -770,6 +771,7 @@ final class InterpreterTests: XCTestCase {
         fails("load D \"\(file)\" spec=\"input 2 | linear 8 | relu | linear 1\"",
               "missing 2.weight [1, 8], 2.bias [1]; not in the layers: 1.bias, 1.running_mean")
         fails("load D \"\(file)\" spec=\"input 2 | linaer 8\"", "do not make a network")
+        fails("load D \"\(file)\" spec=\"input 2 | linear 8 init=xavier\"", "init must be pytorch or dcgan, found 'xavier'")
         XCTAssertTrue(shell.workspace.bindings.networks["D"] === d)
         // Without the layers, load says how to give them.
         fails("load E \"\(file)\"", "spec=\"LAYERS\"")

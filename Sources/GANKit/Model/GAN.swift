@@ -41,7 +41,8 @@ public final class GAN {
     public let discriminator: Network
     public let model: GenerativeModel
     public let data: DataSource
-    public var noise: NoiseDistribution
+    /// Set through the trainer's options (`TrainingOptions.noise`), which it keeps in step.
+    public internal(set) var noise: NoiseDistribution
     public let conditioning: Conditioning?
     /// Label embeddings of a conditional GAN with `.embedding`.
     public let labelEmbeddingG: Tensor?, labelEmbeddingD: Tensor?

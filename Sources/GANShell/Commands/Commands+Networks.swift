@@ -130,6 +130,16 @@ func notFound(
 }
 
 extension Interpreter {
+    /// Layer text with a trailing `init=pytorch|dcgan` split off (PyTorch's when none is given).
+    static func layersAndInit(_ typed: String, at token: Token) throws -> (layers: String, initialization: WeightInit) {
+        guard let r = typed.range(of: #"\s*init=(\S*)\s*$"#, options: .regularExpression) else { return (typed, .pytorch) }
+        let value = typed[r].trimmingCharacters(in: .whitespaces).dropFirst(5)
+        guard let i = WeightInit(rawValue: String(value)) else {
+            throw ShellError(.value, "init must be pytorch or dcgan, found '\(value)'", at: token)
+        }
+        return (String(typed[..<r.lowerBound]), i)
+    }
+
     func defineNetwork(_ args: Arguments) throws -> [Output] {
         let tokens = args.tokens
         guard let nameToken = tokens.first, let name = nameToken.identifier else {
@@ -140,16 +150,7 @@ extension Interpreter {
             throw ShellError(.syntax, "net: '=' expected after the name", at: tokens.count > 1 ? tokens[1] : args.end)
         }
         if let why = reservedName(name, for: "the network") { throw ShellError(.name, why, at: nameToken) }
-        var text = args.rawText(from: 2)
-        var initialization = WeightInit.pytorch
-        if let r = text.range(of: #"\s*init=(\S*)\s*$"#, options: .regularExpression) {
-            let value = text[r].trimmingCharacters(in: .whitespaces).dropFirst(5)
-            guard let i = WeightInit(rawValue: String(value)) else {
-                throw ShellError(.value, "init must be pytorch or dcgan, found '\(value)'", at: nameToken)
-            }
-            initialization = i
-            text = String(text[..<r.lowerBound])
-        }
+        let (text, initialization) = try Self.layersAndInit(args.rawText(from: 2), at: nameToken)
         guard !text.isEmpty else {
             throw ShellError(
                 .syntax, "net: layers expected after '=', starting with 'noise N' or 'input D…'", at: args.end)

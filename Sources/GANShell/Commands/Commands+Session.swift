@@ -393,12 +393,7 @@ extension Interpreter {
         if let why = reservedName(target.text, for: "what is loaded") {
             throw ShellError(.name, "load: " + why, at: target.location, length: target.length)
         }
-        var text = spec
-        var initialization = WeightInit.pytorch
-        if let r = text.range(of: #"\s*init=(\S*)\s*$"#, options: .regularExpression) {
-            initialization = WeightInit(rawValue: String(text[r].trimmingCharacters(in: .whitespaces).dropFirst(5))) ?? .pytorch
-            text = String(text[..<r.lowerBound])
-        }
+        let (text, initialization) = try Self.layersAndInit(spec, at: word.first)
         let (net, ignored) = try Network.load(from: resolve(p.text), spec: text, initialization: initialization)
         try bind(loaded: net, to: target.text)
         let note = ignored.isEmpty ? "" : " (ignored \(ignored.count == 1 ? "its counter" : "\(ignored.count) counters") \(ignored.joined(separator: ", ")))"

@@ -116,9 +116,12 @@ extension Interpreter {
             let model = session.trainer.gan.model
             if let setting = TrainingSetting.named(key) {
                 guard setting.applies(to: model) else {
+                    let what =
+                        model == .variational
+                        ? "a VAE has no " + (key == "z" ? "choice of noise (its prior is N(0, I))" : "adversarial setting '\(key)'")
+                        : "a GAN has no '\(key)' (a VAE's setting)"
                     throw fail(
-                        "set \(key): a VAE has no \(key == "z" ? "choice of noise (its prior is N(0, I))" : "adversarial setting '\(key)'"); "
-                            + "its settings are \(CommandTable.trainingKeys(.variational).joined(separator: ", ")) and the optimizers'"
+                        "set \(key): \(what); its settings are \(CommandTable.trainingKeys(model).joined(separator: ", ")) and the optimizers'"
                     )
                 }
                 do { try options!.set(key, value) } catch { throw fail("\(error)") }
