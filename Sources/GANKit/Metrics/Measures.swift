@@ -42,7 +42,6 @@ public struct Measure: Sendable {
     public var count: Int? = nil
 
     public var key: String { kind.rawValue }
-    public var label: String { kind.label(count: count.map(String.init)) }
 }
 
 /// What the measures need to know of the data they compare against.
