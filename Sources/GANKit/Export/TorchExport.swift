@@ -18,7 +18,36 @@ public enum TorchExport {
             self.network = network
         }
         /// The Python class name of the role (`generator` → `Generator`).
-        var className: String { role.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined() }
+        var className: String { TorchExport.className(role) }
+    }
+
+    /// The Python class name of a role (`generator_labels` → `GeneratorLabels`).
+    static func className(_ role: String) -> String {
+        role.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+
+    /// The class labels of a conditional network: one-hot over `classes`, or rows of `table`.
+    public struct LabelPart {
+        public var role: String
+        public var classes: Int
+        public var table: Tensor?
+        public init(role: String, classes: Int, table: Tensor?) {
+            self.role = role
+            self.classes = classes
+            self.table = table
+        }
+        var className: String { TorchExport.className(role) }
+        var pythonClass: String {
+            let dim = table.map { ", \($0.shape[1])" } ?? ""
+            let what = table == nil ? "one-hot vectors of \(classes) classes" : "rows of a learned table [\(classes), \(table!.shape[1])]"
+            return """
+                class \(className)(Labels):
+                    \"\"\"The class labels of the \(role.replacingOccurrences(of: "_labels", with: "")) in gans: \(what).\"\"\"
+
+                    def __init__(self):
+                        super().__init__(\(classes)\(dim))
+                """
+        }
     }
 
     /// The PyTorch module of one layer, given its per-sample input shape.
@@ -111,10 +140,44 @@ public enum TorchExport {
 
             def forward(self, x):
                 return super().forward(x.long())
+
+
+        class Labels(nn.Module):
+            \"\"\"gans `cond=`: class labels as vectors, one-hot or rows of a learned table (`cond=embedding D`).\"\"\"
+
+            def __init__(self, classes, dim=None):
+                super().__init__()
+                self.classes = classes
+                self.weight = nn.Parameter(torch.randn(classes, dim)) if dim else None
+
+            def forward(self, y):
+                y = y.long()
+                return self.weight[y] if self.weight is not None else nn.functional.one_hot(y, self.classes).float()
+
+
+        class Conditioned(nn.Module):
+            \"\"\"A network with its class labels, as gans runs it: G(z ⊕ label) or D(x ⊕ label), the label
+            vectors appended to a flat input or as constant channels of an image; without labels, the
+            network alone. `scores=True` gives D's scores as [N, 1].\"\"\"
+
+            def __init__(self, net, labels=None, scores=False):
+                super().__init__()
+                self.net, self.labels, self.scores = net, labels, scores
+
+            def forward(self, x, y=None):
+                if self.labels is not None:
+                    v = self.labels(y)
+                    if x.dim() == 4:
+                        x = torch.cat([x, v[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])], 1)
+                    else:
+                        x = torch.cat([x.flatten(1), v], 1)
+                out = self.net(x)
+                return out.reshape(len(out), 1) if self.scores else out
         """
 
-    static func footer(_ parts: [Part]) -> String {
-        let roles = parts.map { "\"\($0.role)\": \($0.className)" }.joined(separator: ", ")
+    static func footer(_ parts: [Part], _ labels: [LabelPart]) -> String {
+        let roles = (parts.map { "\"\($0.role)\": \($0.className)" } + labels.map { "\"\($0.role)\": \($0.className)" })
+            .joined(separator: ", ")
         return """
             NETWORKS = {\(roles)}
 
@@ -140,6 +203,8 @@ public enum TorchExport {
                 ref = load_file(reference)
                 worst = 0.0
                 for role, net in load(weights).items():
+                    if role + ".input" not in ref:  # class labels have no check of their own
+                        continue
                     net.eval()
                     with torch.no_grad():
                         out = net(ref[role + ".input"])
@@ -156,14 +221,22 @@ public enum TorchExport {
     }
 
     /// `models.py` for the parts.
-    public static func modelsPy(_ parts: [Part]) -> String {
-        ([header] + parts.map(pythonClass) + [footer(parts)]).joined(separator: "\n\n\n")
+    public static func modelsPy(_ parts: [Part], labels: [LabelPart] = []) -> String {
+        ([header] + parts.map(pythonClass) + labels.map(\.pythonClass) + [footer(parts, labels)]).joined(separator: "\n\n\n")
     }
 
     /// Writes models.py, weights.safetensors, check.safetensors and README.md into `directory`
     /// (made if missing; each file written atomically). `inputs` gives each part's check input.
-    public static func write(_ parts: [Part], checkInputs: [Tensor], description: String, train: TrainScript? = nil,
-                             to directory: String) throws -> [String] {
+    /// Writes models.py, weights.safetensors, check.safetensors and README.md into `directory`
+    /// (made if missing; each file written atomically); with a training script also train.py,
+    /// checkpoint.py, the session's training checkpoint it starts from (checkpoint.safetensors)
+    /// and the data when they are a fixed set; with `debug`, debug.safetensors (a gradient
+    /// check, `Trainer.gradientCheck`). `checkInputs` gives each part's check input.
+    public static func write(
+        _ parts: [Part], labels: [LabelPart] = [], checkInputs: [Tensor], description: String,
+        train: (script: TrainScript, session: SafeTensorsArchive)? = nil, debug: SafeTensorsArchive? = nil,
+        to directory: String
+    ) throws -> [String] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var weights: [(name: String, tensor: Tensor)] = []
         var check: [(name: String, tensor: Tensor)] = []
@@ -172,23 +245,36 @@ public enum TorchExport {
             let y = try part.network.evaluating { try withNoGrad { try part.network(x) } }
             check += [(part.role + ".input", x), (part.role + ".output", y)]
         }
+        for l in labels { if let t = l.table { weights.append((l.role + ".weight", t)) } }
         let texts = Dictionary(uniqueKeysWithValues: parts.map { ("gans.\($0.role)", $0.network.text) })
         let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
-        try AtomicFile.write(Array(modelsPy(parts).utf8), to: path("models.py"))
-        try SafeTensors.write(SafeTensorsArchive(tensors: weights, metadata: texts.merging(["format": "pt"]) { a, _ in a }),
-                              to: path("weights.safetensors"))
-        try SafeTensors.write(SafeTensorsArchive(tensors: check, metadata: ["format": "pt"]), to: path("check.safetensors"))
+        try AtomicFile.write(Array(modelsPy(parts, labels: labels).utf8), to: path("models.py"))
+        try SafeTensors.write(
+            SafeTensorsArchive(tensors: weights, metadata: texts.merging(["format": "pt"]) { a, _ in a }),
+            to: path("weights.safetensors"))
+        try SafeTensors.write(
+            SafeTensorsArchive(tensors: check, metadata: ["format": "pt"]), to: path("check.safetensors"))
         var written = ["models.py", "weights.safetensors", "check.safetensors"]
-        if let train {
-            try AtomicFile.write(Array(train.text.utf8), to: path("train.py"))
-            written.append("train.py")
-            if case .samples(let x) = train.data {
-                try SafeTensors.write(SafeTensorsArchive(tensors: [("samples", x)], metadata: ["gans.data": train.dataName]),
-                                      to: path("data.safetensors"))
+        if let (script, session) = train {
+            try AtomicFile.write(Array(script.text.utf8), to: path("train.py"))
+            try AtomicFile.write(Array(TrainScript.checkpointPy.utf8), to: path("checkpoint.py"))
+            try SafeTensors.write(session, to: path("checkpoint.safetensors"))
+            written += ["train.py", "checkpoint.py", "checkpoint.safetensors"]
+            if case let .samples(x, y) = script.data {
+                try SafeTensors.write(
+                    SafeTensorsArchive(
+                        tensors: [("samples", x)] + (y.map { [("labels", $0)] } ?? []),
+                        metadata: ["gans.data": script.dataName]),
+                    to: path("data.safetensors"))
                 written.append("data.safetensors")
             }
         }
-        try AtomicFile.write(Array(readme(parts, description: description, train: train).utf8), to: path("README.md"))
+        if let debug {
+            try SafeTensors.write(debug, to: path("debug.safetensors"))
+            written.append("debug.safetensors")
+        }
+        try AtomicFile.write(
+            Array(readme(parts, description: description, train: train?.script).utf8), to: path("README.md"))
         return written + ["README.md"]
     }
 
@@ -224,12 +310,16 @@ public enum TorchExport {
             `safetensors.torch.save_file(net.state_dict(), FILE)`.
 
             """ + (train.map { t in
-                let g = parts.first { $0.role == "generator" }, d = parts.first { $0.role == "discriminator" }
+                let kind = t.isVAE ? "vae" : "gan"
+                let what =
+                    t.isVAE
+                    ? "the VAE as gans did (reconstruction plus β = \(t.options.beta) × KL, batch \(t.options.batchSize), \(t.optimizerG.name) for both networks)"
+                    : "the GAN as gans did (loss \(t.options.loss.rawValue), batch \(t.options.batchSize), \(t.options.dSteps) D step(s) per G step, \(t.optimizerG.name) for G and \(t.optimizerD.name) for D, the same settings\(t.classes.map { ", conditioned on \($0) classes" } ?? ""))"
                 return """
 
                     ## Training on
 
-                    `train.py` trains the GAN as gans did (loss \(t.options.loss.rawValue), batch \(t.options.batchSize), \(t.options.dSteps) D step(s) per G step, \(t.optimizerG.name) for both networks, the same settings), on \(t.dataName)\(t.data.isSamples ? " (written beside it as `data.safetensors`)" : " (drawn fresh each batch)"), starting from the exported weights:
+                    `train.py` trains \(what), on \(t.dataName)\(t.data.isSamples ? " (written beside it as `data.safetensors`)" : " (drawn fresh each batch)"). It starts from `checkpoint.safetensors`, the session as gans saved it (networks, the optimizers' state, the moving average), read and written by `checkpoint.py`:
 
                     ```
                     python train.py --steps 1000                        # one process
@@ -239,14 +329,14 @@ public enum TorchExport {
                     ```
 
                     Each rank keeps the batch size, so with K ranks a step sees K × \(t.options.batchSize) samples. It writes
-                    `out/generator.safetensors`, `out/discriminator.safetensors`\(t.options.emaDecay != nil ? " and `out/generator_ema.safetensors`" : ""); back in gans:
+                    `out/checkpoint.safetensors` in gans' own format (the history of its steps appended), and each network's
+                    plain state dict beside it. Back in gans, on the same data:
 
                     ```
-                    load G out/generator.safetensors spec="\(g.map { "noise" + $0.network.text.dropFirst("input".count) } ?? "")"
-                    load D out/discriminator.safetensors spec="\(d?.network.text ?? "")"
+                    load \(kind) out/checkpoint.safetensors
                     ```
 
-                    Differences from gans: the moving average copies G's batch-norm statistics rather than measuring its own, and the random streams are PyTorch's.
+                    Differences from gans: the moving average copies G's batch-norm statistics rather than measuring its own, the random streams are PyTorch's, and the steps train.py adds to the history carry no per-layer gradient norms.
 
                     """
             } ?? "")

@@ -179,32 +179,8 @@ public final class Trainer {
             let realIn = try noisy(real.x), fakeIn = try noisy(fake.detached())
             let every = Swift.max(options.r1Every, 1)
             let r1Now = loss == .r1 && dStepCount % every == 0
-            if r1Now { realIn.requiresGrad = true }
-            let (dReal, dFake) = try frozen(gan.generatorParameters) {
-                try scoreRealAndFake(realIn, fakeIn, labels: real.labels)
-            }
-            let parts = try loss.discriminator(
-                real: dReal, fake: dFake, realTarget: 1 - options.labelSmoothing,
-                fakeTarget: options.fakeLabelSmoothing)
-            var total = try parts.real + parts.fake
-            var penalty: Tensor? = nil
-            switch loss {
-            case .wassersteinGP:
-                // λ·mean((‖∇D(x̂)‖₂ − 1)²), x̂ a random interpolate of real and fake.
-                let n = realIn.shape[0]
-                let a = Tensor.rand([n] + [Int](repeating: 1, count: realIn.rank - 1))
-                let xhat = try (a * realIn + (1 - a) * fakeIn).detached().requiringGrad()
-                let out = try gan.discriminate(xhat, labels: real.labels)
-                let g = try grad(of: out.sum(), wrt: [xhat], createGraph: true)[0]
-                let norms = try Trainer.safeNorm(g)
-                penalty = try (norms - 1).pow(2).mean() * options.gpLambda
-            case .r1 where r1Now:
-                // γ/2·mean(‖∇ₓD(x)‖²) on real data (n times, every n-th step).
-                let g = try grad(of: dReal.sum(), wrt: [realIn], createGraph: true)[0]
-                penalty = try (g * g).sum(axes: Array(1..<g.rank)).mean() * (options.r1Gamma / 2 * Float(every))
-            default: break
-            }
-            if let penalty { total = try total + penalty }
+            let (total, parts, penalty, dReal, dFake) = try discriminatorObjective(
+                real: realIn, fake: fakeIn, labels: real.labels, r1Now: r1Now)
             let params = gan.discriminatorParameters.filter(\.requiresGrad)  // frozen ones are left alone
             let grads = try grad(of: total, wrt: params)
             let number = dStepCount + 1
@@ -257,10 +233,7 @@ public final class Trainer {
         do {
             // D's weights get no gradient in a G step: frozen, the backward
             // pass through D computes only what flows on to G.
-            let dFake = try frozen(gan.discriminatorParameters) {
-                try gan.discriminate(try noisy(fake), labels: labels)
-            }
-            let lossG = try options.loss.generator(fake: dFake)
+            let (lossG, dFake) = try generatorObjective(fake: try noisy(fake), labels: labels)
             let params = gan.generatorParameters.filter(\.requiresGrad)
             let grads = try grad(of: lossG, wrt: params)
             let number = gStepCount + 1
@@ -350,13 +323,8 @@ public final class Trainer {
         let encoder = gan.discriminator, decoder = gan.generator
         let buffers = (snapshot(encoder), snapshot(decoder))
         do {
-            let x = real.x, n = x.shape[0], k = gan.noiseShape[0]
-            let (mu, logVar) = try gan.encode(x)
-            let z = try mu + (logVar * 0.5).exp() * Tensor.randn([n, k])
-            let diff = try decoder(z) - x
-            let reconstruction = try (diff * diff).sum() * (1 / Float(n))
-            let kl = try (mu * mu + logVar.exp() - logVar - 1).sum() * (0.5 / Float(n))
-            let total = try reconstruction + kl * options.beta
+            let x = real.x
+            let (total, reconstruction, kl) = try autoencoderObjective(x: x)
             let paramsE = encoder.parameters.map(\.tensor).filter(\.requiresGrad)
             let paramsG = decoder.parameters.map(\.tensor).filter(\.requiresGrad)
             let grads = try grad(of: total, wrt: paramsE + paramsG)
@@ -384,6 +352,63 @@ public final class Trainer {
             restore(decoder, buffers.1)
             throw error
         }
+    }
+
+    /// D's loss on a real and a fake batch (instance noise already added): the loss of each
+    /// side, the penalty (R1 when `r1Now`, WGAN-GP on the interpolates a·real + (1 − a)·fake, `a`
+    /// drawn per sample unless `mix` gives it) and their total, with D's raw scores. G's
+    /// parameters record nothing.
+    func discriminatorObjective(
+        real realIn: Tensor, fake fakeIn: Tensor, labels: Tensor?, r1Now: Bool, mix: Tensor? = nil
+    )
+        throws -> (total: Tensor, parts: (real: Tensor, fake: Tensor), penalty: Tensor?, dReal: Tensor, dFake: Tensor)
+    {
+        let loss = options.loss
+        if r1Now { realIn.requiresGrad = true }
+        let (dReal, dFake) = try frozen(gan.generatorParameters) {
+            try scoreRealAndFake(realIn, fakeIn, labels: labels)
+        }
+        let parts = try loss.discriminator(
+            real: dReal, fake: dFake, realTarget: 1 - options.labelSmoothing, fakeTarget: options.fakeLabelSmoothing)
+        var total = try parts.real + parts.fake
+        var penalty: Tensor? = nil
+        if loss == .wassersteinGP {
+            // λ·mean((‖∇D(x̂)‖₂ − 1)²), x̂ a random interpolate of real and fake.
+            let a = mix ?? Tensor.rand([realIn.shape[0]] + [Int](repeating: 1, count: realIn.rank - 1))
+            let xhat = try (a * realIn + (1 - a) * fakeIn).detached().requiringGrad()
+            let out = try gan.discriminate(xhat, labels: labels)
+            let g = try grad(of: out.sum(), wrt: [xhat], createGraph: true)[0]
+            let norms = try Trainer.safeNorm(g)
+            penalty = try (norms - 1).pow(2).mean() * options.gpLambda
+        } else if loss == .r1, r1Now {
+            // γ/2·mean(‖∇ₓD(x)‖²) on real data (n times, every n-th step).
+            let every = Swift.max(options.r1Every, 1)
+            let g = try grad(of: dReal.sum(), wrt: [realIn], createGraph: true)[0]
+            penalty = try (g * g).sum(axes: Array(1..<g.rank)).mean() * (options.r1Gamma / 2 * Float(every))
+        }
+        if let penalty { total = try total + penalty }
+        return (total, parts, penalty, dReal, dFake)
+    }
+
+    /// G's loss on a fake batch (instance noise already added), with D's raw scores; D's
+    /// parameters record nothing, so the backward pass computes only what flows on to G.
+    func generatorObjective(fake: Tensor, labels: Tensor?) throws -> (loss: Tensor, dFake: Tensor) {
+        let dFake = try frozen(gan.discriminatorParameters) { try gan.discriminate(fake, labels: labels) }
+        return (try options.loss.generator(fake: dFake), dFake)
+    }
+
+    /// A VAE's loss on a batch x with the reparameterisation noise ε (drawn unless given):
+    /// ‖G(μ + σ·ε) − x‖² per sample plus β·KL(N(μ, σ²) ‖ N(0, I)), both averaged over the batch.
+    func autoencoderObjective(x: Tensor, epsilon: Tensor? = nil) throws
+        -> (total: Tensor, reconstruction: Tensor, kl: Tensor)
+    {
+        let n = x.shape[0]
+        let (mu, logVar) = try gan.encode(x)
+        let z = try mu + (logVar * 0.5).exp() * (epsilon ?? Tensor.randn([n, gan.noiseShape[0]]))
+        let diff = try gan.generator(z) - x
+        let reconstruction = try (diff * diff).sum() * (1 / Float(n))
+        let kl = try (mu * mu + logVar.exp() - logVar - 1).sum() * (0.5 / Float(n))
+        return (try reconstruction + kl * options.beta, reconstruction, kl)
     }
 
     // MARK: Helpers

@@ -314,58 +314,81 @@ extension Interpreter {
         }
     }
 
-    /// `export torch DIR`: the session's networks as PyTorch modules, their weights and a check.
-    func exportTorch(to dir: Arguments.Word) throws -> [Output] {
+    /// `export torch DIR [debug]`: the session's networks as PyTorch modules, their weights and a
+    /// check; the training as train.py from the session's checkpoint; with `debug`, a gradient check.
+    func exportTorch(to dir: Arguments.Word, debug: Bool) throws -> [Output] {
         let s = try requireSession("export torch")
         let t = s.trainer, gan = t.gan
+        let vae = gan.model == .variational
         var parts: [TorchExport.Part]
-        if gan.model == .variational {
-            parts = [TorchExport.Part(role: "encoder", shellName: s.discriminatorName, network: gan.discriminator),
-                     TorchExport.Part(role: "decoder", shellName: s.generatorName, network: gan.generator)]
+        if vae {
+            parts = [
+                TorchExport.Part(role: "encoder", shellName: s.discriminatorName, network: gan.discriminator),
+                TorchExport.Part(role: "decoder", shellName: s.generatorName, network: gan.generator),
+            ]
         } else {
-            parts = [TorchExport.Part(role: "generator", shellName: s.generatorName, network: gan.generator),
-                     TorchExport.Part(role: "discriminator", shellName: s.discriminatorName, network: gan.discriminator)]
+            parts = [
+                TorchExport.Part(role: "generator", shellName: s.generatorName, network: gan.generator),
+                TorchExport.Part(role: "discriminator", shellName: s.discriminatorName, network: gan.discriminator),
+            ]
         }
         if let ema = try t.movingAverage() {
-            parts.append(TorchExport.Part(role: "generator_ema", shellName: s.generatorName + " (moving average)", network: ema))
+            parts.append(
+                TorchExport.Part(
+                    role: vae ? "decoder_ema" : "generator_ema", shellName: s.generatorName + " (moving average)",
+                    network: ema))
         }
-        // Check inputs: noise for G, G's samples for D (data-shaped), drawn without moving the training stream.
+        var labels: [TorchExport.LabelPart] = []
+        if gan.conditioning != nil, let classes = gan.data.classCount {
+            labels = [
+                TorchExport.LabelPart(role: "generator_labels", classes: classes, table: gan.labelEmbeddingG),
+                TorchExport.LabelPart(role: "discriminator_labels", classes: classes, table: gan.labelEmbeddingD),
+            ]
+        }
+        // Check inputs: each network's own input shape, drawn without moving the training stream.
         let saved = Random.global
         defer { Random.global = saved }
         Random.seed(20261202)
-        let noise = Tensor.randn([4] + gan.generator.inputShape)
-        let samples = try gan.generator.evaluating { try withNoGrad { try gan.generator(noise) } }
-        let inputs = parts.map { $0.network === gan.discriminator ? samples : noise }
-        let description = "\(gan.model == .variational ? "a VAE" : "a GAN") on \(s.data.name) after \(t.gStepCount) steps"
-        // train.py for an unconditional GAN: its data are a fixed set (written beside it) or a Gaussian mixture.
-        var train: TrainScript? = nil
-        var why = ""
-        if gan.model == .variational {
-            why = "; train.py is written for GANs, not VAEs"
-        } else if gan.conditioning != nil {
-            why = "; train.py is not written for conditional GANs yet"
-        } else {
-            let data: TrainScript.Data?
-            if let mix = s.data.mixture { data = .mixture(centers: mix.centers, std: mix.std) } else if let set = s.data.samples {
-                data = .samples(set.samples)
-            } else { data = nil }
-            if let data {
-                train = TrainScript(
-                    options: t.options, noiseShape: gan.noiseShape, optimizerG: t.optimizerG, optimizerD: t.optimizerD,
-                    data: data, dataName: s.data.name, stepsTaken: t.gStepCount)
-            } else {
-                why = "; train.py needs a fixed set of samples or a Gaussian mixture, and \(s.data.name) is neither"
-            }
+        // D sees G's samples when it takes them as they are; other inputs are standard normal.
+        let samples = try gan.generator.evaluating {
+            try withNoGrad { try gan.generate(gan.sampleNoise(4), labels: gan.cyclingLabels(4)) }
         }
+        let inputs = parts.map { p in
+            p.network === gan.discriminator && p.network.inputShape == Array(samples.shape.dropFirst())
+                ? samples : Tensor.randn([4] + p.network.inputShape)
+        }
+        let description = "\(vae ? "a VAE" : "a GAN") on \(s.data.name) after \(t.gStepCount) steps"
+        // train.py needs the data: a fixed set (written beside it) or a Gaussian mixture.
+        var train: (script: TrainScript, session: SafeTensorsArchive)? = nil
+        var why = ""
+        let data: TrainScript.Data?
+        if let mix = s.data.mixture {
+            data = .mixture(centers: mix.centers, std: mix.std)
+        } else if let set = s.data.samples {
+            data = .samples(set.samples, labels: gan.conditioning == nil ? nil : set.labels)
+        } else {
+            data = nil
+        }
+        if let data {
+            train = (TrainScript(trainer: t, data: data, dataName: s.data.name), t.archive())
+        } else {
+            why = "; train.py needs a fixed set of samples or a Gaussian mixture, and \(s.data.name) is neither"
+        }
+        let check = debug ? try t.gradientCheck() : nil
         let path = resolve(dir.text)
         let written: [String]
         do {
             written = try TorchExport.write(
-                parts, checkInputs: inputs, description: description, train: train, to: path)
+                parts, labels: labels, checkInputs: inputs, description: description, train: train, debug: check,
+                to: path)
         } catch let e as ShellError { throw e } catch {
             throw ShellError(.file, "export torch: \(error)", at: dir.location, length: dir.length)
         }
-        return [.text("wrote " + written.joined(separator: ", ") + " to \(dir.text) (" + parts.map { "\($0.role) \($0.shellName)" }.joined(separator: ", ") + ")" + why)]
+        return [
+            .text(
+                "wrote " + written.joined(separator: ", ") + " to \(dir.text) ("
+                    + parts.map { "\($0.role) \($0.shellName)" }.joined(separator: ", ") + ")" + why)
+        ]
     }
 
     /// Binds a network (built or loaded) to `name`; when the GAN uses a network of that name, the GAN takes it.
@@ -463,8 +486,18 @@ extension CommandTable {
             let p = try w.word(0, "a file path ending in .html, .ipynb or .md, or torch DIR")
             if p.text == "torch" {
                 let dir = try w.word(1, "a folder for the PyTorch files")
-                try w.noMoreThan(2)
-                return try shell.exportTorch(to: dir)
+                var debug = false
+                if w.positional.count > 2 {
+                    let flag = try w.word(2, "debug or nothing")
+                    guard flag.text == "debug" else {
+                        throw ShellError(
+                            .value, "export torch DIR takes 'debug' after the folder, found '\(flag.text)'",
+                            at: flag.location, length: flag.length)
+                    }
+                    debug = true
+                }
+                try w.noMoreThan(3)
+                return try shell.exportTorch(to: dir, debug: debug)
             }
             try w.noMoreThan(1)
             guard Notebook.format(of: p.text) != nil else {
