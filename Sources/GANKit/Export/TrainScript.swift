@@ -591,7 +591,8 @@ public struct TrainScript {
                     tensors[prefix] = cpu(net.weight)
                     continue
                 state = {k: cpu(v) for k, v in net.state_dict().items()}
-                tensors.update({prefix + k: v for k, v in state.items()})
+                # gans keeps no count of batch-norm batches (num_batches_tracked) in its checkpoints
+                tensors.update({prefix + k: v for k, v in state.items() if not k.endswith("num_batches_tracked")})
                 save_file(state, os.path.join(folder, roles[prefix] + ".safetensors"))
             for prefix, opt in optimizers.items():
                 names = STATE[optimizer_kind(opt)]
