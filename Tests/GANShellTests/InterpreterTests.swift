@@ -779,7 +779,7 @@ final class InterpreterTests: XCTestCase {
     }
 
     /// export torch writes modules with every layer kind, the weights under the network's keys, and
-    /// gans' outputs for its check inputs; it does not move the random stream. (scripts/check-torch-export
+    /// gans' outputs for its check inputs; it does not move the random stream. (scripts/check-torch
     /// runs the written models.py under PyTorch.)
     func testExportTorchWritesModulesWeightsAndACheck() throws {
         let scratch = try ScratchFolder()
@@ -820,8 +820,9 @@ final class InterpreterTests: XCTestCase {
         XCTAssertTrue(readme.contains("a GAN on mnist5k after 2 steps"), readme)
     }
 
-    /// train.py carries the session's settings (read back from its JSON) and its data: a mixture's
-    /// centres, or a fixed set written beside it; a VAE gets none, and says so.
+    /// train.py carries the session's settings (read back from its JSON) and code for its loss, its
+    /// data (a mixture's centres, or a fixed set with labels written beside it) and the session's
+    /// training checkpoint it starts from; a VAE gets its own; the Python parses.
     func testExportTorchWritesTheTrainingScript() throws {
         let scratch = try ScratchFolder()
         shell.options.directory = scratch.path
@@ -831,31 +832,69 @@ final class InterpreterTests: XCTestCase {
         let script = try String(contentsOfFile: scratch.path + "/ring/train.py", encoding: .utf8)
         let json = try XCTUnwrap(script.components(separatedBy: "\"\"\"").dropFirst().first)
         let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-        XCTAssertEqual(config["loss"] as? String, "wgan-gp")
         XCTAssertEqual(config["lambda"] as? Double, 5)
         XCTAssertEqual(config["dsteps"] as? Int, 3)
         XCTAssertEqual(config["batch"] as? Int, 32)
         XCTAssertEqual(config["z"] as? String, "uniform")
         XCTAssertEqual(config["noise"] as? Double ?? 0, 0.05, accuracy: 1e-7)
         XCTAssertEqual(config["ema"] as? Double ?? 0, 0.99, accuracy: 1e-7)
-        XCTAssertEqual(config["steps_taken"] as? Int, 2)
+        XCTAssertEqual(config["params_G"] as? [String], ["0.weight", "0.bias", "2.weight", "2.bias"])
+        XCTAssertNil(config["gamma"], "an R1 setting in a WGAN-GP script")
         let optG = try XCTUnwrap(config["optG"] as? [String: Any])
         XCTAssertEqual(optG["name"] as? String, "rmsprop")
         XCTAssertEqual(optG["lr"] as? Double ?? 0, 2e-4, accuracy: 1e-9)
         let data = try XCTUnwrap(config["data"] as? [String: Any])
         XCTAssertEqual(data["kind"] as? String, "mixture")
         XCTAssertEqual((data["centers"] as? [[Double]])?.count, 8)
-        XCTAssertTrue(script.contains("torch.nn.parallel.DistributedDataParallel"))
+        for code in [
+            "torch.nn.parallel.DistributedDataParallel", "D's wgan-gp loss", "penalty = CONFIG[\"lambda\"]",
+            "torch.optim.RMSprop(", "parts = -d_real.mean(), d_fake.mean()",
+        ] {
+            XCTAssertTrue(script.contains(code), "train.py lacks '\(code)'")
+        }
+        for absent in ["torch.optim.Adam(", "F.softplus", "load_file(CONFIG[\"data\"]"] {
+            XCTAssertFalse(script.contains(absent), "train.py has '\(absent)', which this run does not use")
+        }
+        XCTAssertLessThan(script.split(separator: "\n", omittingEmptySubsequences: false).count, 250)
+        // It starts from the session's own checkpoint, which continues in gans as saved.
+        let start = try SafeTensors.read(from: scratch.path + "/ring/checkpoint.safetensors")
+        XCTAssertEqual(start.metadata["gans.kind"], "training")
+        XCTAssertNotNil(start["optG.0.square_avg"])
+        run("load gan \"\(scratch.path)/ring/checkpoint.safetensors\"")
+        XCTAssertEqual(shell.workspace.session?.trainer.gStepCount, 2)
         let readme = try String(contentsOfFile: scratch.path + "/ring/README.md", encoding: .utf8)
-        XCTAssertTrue(readme.contains("load G out/generator.safetensors spec=\"noise 2 | linear 8 | relu | linear 2\""), readme)
-        // A fixed set of samples is written beside the script.
-        run("data digits; net G2 = noise 4 | linear 64 | tanh | reshape 1 8 8; net D2 = input 1 8 8 | flatten | linear 1")
-        run("gan G2 D2; export torch digits")
-        let samples = try SafeTensors.read(from: scratch.path + "/digits/data.safetensors")["samples"]
-        XCTAssertEqual(samples?.shape, [1797, 1, 8, 8])
-        run("net E = input 1 8 8 | flatten | linear 8; vae E G2")
-        guard case .text(let said)? = run("export torch vae").first else { return XCTFail("export said nothing") }
-        XCTAssertTrue(said.contains("train.py is written for GANs, not VAEs"), said)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.path + "/vae/train.py"))
+        XCTAssertTrue(readme.contains("load gan out/checkpoint.safetensors"), readme)
+        // A fixed set of samples is written beside the script, with labels for a conditional GAN.
+        run("data digits; net G2 = noise 14 | linear 64 | tanh | reshape 1 8 8; net D2 = input 11 8 8 | flatten | linear 1")
+        run("gan G2 D2 cond=embed:10; export torch digits")
+        let set = try SafeTensors.read(from: scratch.path + "/digits/data.safetensors")
+        XCTAssertEqual(set["samples"]?.shape, [1797, 1, 8, 8])
+        XCTAssertEqual(set["labels"]?.shape, [1797])
+        let models = try String(contentsOfFile: scratch.path + "/digits/models.py", encoding: .utf8)
+        XCTAssertTrue(models.contains("class GeneratorLabels(Labels):"), models)
+        let weights = try SafeTensors.read(from: scratch.path + "/digits/weights.safetensors")
+        XCTAssertEqual(weights["generator_labels.weight"]?.shape, [10, 10])
+        run("net E = input 1 8 8 | flatten | linear 8; net G3 = noise 4 | linear 64 | tanh | reshape 1 8 8; vae E G3")
+        run("export torch vae")
+        let vae = try String(contentsOfFile: scratch.path + "/vae/train.py", encoding: .utf8)
+        XCTAssertTrue(vae.contains("def vae_objective(E, Dec, x, eps=None):"), vae)
+        try compilesAsPython(["ring", "digits", "vae"].flatMap { d in
+            ["models.py", "train.py", "checkpoint.py"].map { "\(scratch.path)/\(d)/\($0)" }
+        })
+    }
+
+    /// `python3 -m py_compile` on the files, when a python3 is installed (the project does not need one).
+    func compilesAsPython(_ files: [String]) throws {
+        guard let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: FileManager.default.isExecutableFile)
+        else { throw XCTSkip("no python3 to compile the written Python with") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = ["-m", "py_compile"] + files
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        p.waitUntilExit()
+        let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(p.terminationStatus, 0, said)
     }
 }

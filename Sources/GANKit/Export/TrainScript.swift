@@ -101,12 +101,13 @@ public struct TrainScript {
     /// The script.
     public var text: String {
         let roleMap = roles.map { "\"\($0.prefix)\": \"\($0.role)\"" }.joined(separator: ", ")
-        return Self.head(vae: isVAE) + "\nCONFIG = json.loads(\n    \"\"\"\n" + configJSON + "\n\"\"\"\n)\n"
+        let functional = !isVAE && [.minimax, .nonSaturating, .r1, .hinge].contains(options.loss)
+        return Self.head(vae: isVAE, functional: functional) + "\nCONFIG = json.loads(\n    \"\"\"\n" + configJSON + "\n\"\"\"\n)\n"
             + "ROLES = {\(roleMap)}  # network roles in models.py, by key prefix in a gans checkpoint\n\n"
             + commonText + (isVAE ? Self.vae : ganText)
     }
 
-    static func head(vae: Bool) -> String {
+    static func head(vae: Bool, functional: Bool) -> String {
         #"""
         # The training of a gans run in PyTorch, written by `export torch`. One process:
         #     python train.py --steps 1000
@@ -123,7 +124,7 @@ public struct TrainScript {
         import time
 
         import torch
-        \#(vae ? "" : "import torch.nn.functional as F\n")
+        \#(functional ? "import torch.nn.functional as F\n" : "")
         import checkpoint
         import models
 
