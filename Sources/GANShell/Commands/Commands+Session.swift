@@ -353,8 +353,13 @@ extension Interpreter {
         let samples = try gan.generator.evaluating {
             try withNoGrad { try gan.generate(gan.sampleNoise(4), labels: gan.cyclingLabels(4)) }
         }
-        let inputs = parts.map { p in
-            p.network === gan.discriminator && p.network.inputShape == Array(samples.shape.dropFirst())
+        let inputs = try parts.map { p -> Tensor in
+            if case .embedding(let ids, _)? = p.network.layers.first?.spec {  // token ids
+                let n = 4 * p.network.inputShape.reduce(1, *)
+                return try Tensor((0..<n).map { _ in Float(Random.global.nextInt(below: ids)) })
+                    .reshaped(to: [4] + p.network.inputShape)
+            }
+            return p.network === gan.discriminator && p.network.inputShape == Array(samples.shape.dropFirst())
                 ? samples : Tensor.randn([4] + p.network.inputShape)
         }
         let description = "\(vae ? "a VAE" : "a GAN") on \(s.data.name) after \(t.gStepCount) steps"
