@@ -60,6 +60,23 @@ final class InterpreterTests: XCTestCase {
         }
     }
 
+    /// Every command that declares its words is checked before it runs: a word past the last
+    /// and an option it does not know are refused with its name, and nothing runs.
+    func testDeclaredWordsAreCheckedBeforeACommandRuns() {
+        run("x = ones(3)")
+        for c in CommandTable.all {
+            guard let most = c.takes.most else { continue }
+            let extra = Array(repeating: "w", count: most) + ["past"]
+            fails(c.name + " " + extra.joined(separator: " "), "\(c.name): unexpected 'past'")
+            fails(c.name + " zz=1", "unknown option 'zz': \(c.name)")
+            XCTAssertNotNil(tensor("x"), "\(c.name) ran before its words were checked")
+            for option in c.takes.options {
+                XCTAssertTrue(c.words.contains(option + "="), "completion lacks \(option)= of \(c.name)")
+            }
+        }
+        XCTAssertFalse(shell.quitRequested, "quit ran with words it does not take")
+    }
+
     func testShapeAndNameErrorsExplain() {
         run("a = randn(2, 3)")
         fails("a @ a", "inner sizes")

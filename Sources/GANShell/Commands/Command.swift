@@ -17,13 +17,18 @@ public struct Command {
     public let summary: String
     public let details: String
     public let examples: [String]
-    /// `key=` options and fixed words, for completion.
-    public let words: [String]
-    let run: (Interpreter, Arguments, Token) throws -> [Output]
+    /// What it takes: checked before it runs.
+    public let takes: Takes
+    /// Fixed words and `key=` options, for completion.
+    public var words: [String] { takes.keywords + takes.options.map { $0 + "=" } }
+    /// The command, given the interpreter, its arguments, their words (checked against `takes`)
+    /// and the token that named it.
+    let run: (Interpreter, Arguments, CommandWords, Token) throws -> [Output]
 
     init(
         _ name: String, aliases: [String] = [], group: Group, usage: String, summary: String, details: String = "",
-        examples: [String], words: [String] = [], run: @escaping (Interpreter, Arguments, Token) throws -> [Output]
+        examples: [String], takes: Takes,
+        run: @escaping (Interpreter, Arguments, CommandWords, Token) throws -> [Output]
     ) {
         self.name = name
         self.aliases = aliases
@@ -32,8 +37,17 @@ public struct Command {
         self.summary = summary
         self.details = details
         self.examples = examples
-        self.words = words
+        self.takes = takes
         self.run = run
+    }
+
+    /// The arguments split into words, checked against the declaration: an option the command
+    /// does not know and a word past the last positional one are refused here, before it runs.
+    func words(_ args: Arguments) throws -> CommandWords {
+        guard let most = takes.most else { return CommandWords(unchecked: args, command: name) }
+        let w = try CommandWords(args, command: name, allowed: takes.options)
+        try w.noMoreThan(most)
+        return w
     }
 
     /// The help text: usage, summary, details and examples.
@@ -50,6 +64,29 @@ public struct Command {
             "\n\n  Example" + (examples.count > 1 ? "s" : "") + ":\n"
             + examples.map { "    " + $0 }.joined(separator: "\n")
         return s
+    }
+}
+
+/// What a command takes, declared in its table entry: how many positional words at most, the
+/// fixed words among them (for completion) and its `key=` options.
+public struct Takes {
+    /// The most positional words; nil for a command that reads its arguments itself (an
+    /// expression, layer text, settings or another command), by its own grammar.
+    public var most: Int?
+    /// Fixed words completion offers after the command (`d`, `g`, `epochs`, …).
+    public var keywords: [String]
+    /// The `key=` options it knows.
+    public var options: [String]
+
+    /// Up to `most` positional words (the fixed ones among them in `keywords`) and `options`.
+    public static func words(_ most: Int, keywords: [String] = [], options: [String] = []) -> Takes {
+        Takes(most: most, keywords: keywords, options: options)
+    }
+    /// No arguments.
+    public static let nothing = Takes(most: 0, keywords: [], options: [])
+    /// Arguments the command reads by its own grammar; `keywords` and `options` for completion.
+    public static func own(keywords: [String] = [], options: [String] = []) -> Takes {
+        Takes(most: nil, keywords: keywords, options: options)
     }
 }
 
@@ -77,6 +114,15 @@ struct CommandWords {
     var positional: [Arguments.Word] = []
     var options: [(key: String, value: String, word: Arguments.Word)] = []
     let end: Token
+
+    /// The words as they are, for a command that reads its arguments by its own grammar.
+    init(unchecked args: Arguments, command: String) {
+        self.command = command
+        end = args.end
+        for w in args.words {
+            if let o = w.option { options.append((o.key, o.value, w)) } else { positional.append(w) }
+        }
+    }
 
     init(_ args: Arguments, command: String, allowed: [String]) throws {
         self.command = command

@@ -8,6 +8,11 @@ extension CommandTable {
         "digits", "mnist5k", "names", "shakespeare"
     ]
     static let fileData = ["csv", "text", "mnist", "images"]
+    /// The options of `data`; each source takes some of them.
+    static let dataOptions = [
+        "modes", "radius", "std", "side", "spacing", "turns", "noise", "factor", "length", "limit",
+        "label", "labels", "size", "channels", "steps",
+    ]
 
     static let dataCommands: [Command] = [
         Command(
@@ -25,23 +30,15 @@ extension CommandTable {
                 Images are scaled to [−1, 1]. A GAN keeps the data it was assembled with.
                 """,
             examples: ["data ring8", "data ring modes=6 radius=1.5", "data digits", "data csv points.csv label=none"],
-            words: builtinData + fileData + [
-                "modes=", "radius=", "std=", "side=", "spacing=", "turns=", "noise=", "factor=",
-                "length=", "limit=", "label=", "labels=", "size=", "channels=", "lines"
-            ]
-        ) { shell, args, _ in
-            try shell.loadData(args)
+            takes: .words(3, keywords: builtinData + fileData + ["lines"], options: dataOptions)
+        ) { shell, args, w, _ in
+            try shell.loadData(args, w)
         }
     ]
 }
 
 extension Interpreter {
-    func loadData(_ args: Arguments) throws -> [Output] {
-        let allowed = [
-            "modes", "radius", "std", "side", "spacing", "turns", "noise", "factor", "length", "limit",
-            "label", "labels", "size", "channels", "steps"
-        ]
-        let w = try CommandWords(args, command: "data", allowed: allowed)
+    func loadData(_ args: Arguments, _ w: CommandWords) throws -> [Output] {
         let nameWord = try w.word(
             0, "a dataset name (" + CommandTable.builtinData.joined(separator: ", ") + ") or csv/text/mnist/images PATH"
         )

@@ -6,10 +6,9 @@ extension CommandTable {
         Command(
             "help", group: .help, usage: "help [COMMAND | functions | layers]",
             summary: "lists the commands, or explains one",
-            examples: ["help", "help step", "help functions"]
-        ) { shell, args, _ in
-            let w = try CommandWords(args, command: "help", allowed: [])
-            try w.noMoreThan(1)
+            examples: ["help", "help step", "help functions"],
+            takes: .words(1)
+        ) { shell, args, w, _ in
             guard let word = w.positional.first else { return [.prose(overview)] }
             switch word.text {
             case "functions":
@@ -42,10 +41,9 @@ extension CommandTable {
         Command(
             "explain", group: .help, usage: "explain [TOPIC]",
             summary: "a short explanation of a GAN idea; without a topic, the list",
-            examples: ["explain minimax", "explain mode-collapse"], words: Topics.all.map(\.name)
-        ) { _, args, _ in
-            let w = try CommandWords(args, command: "explain", allowed: [])
-            try w.noMoreThan(1)
+            examples: ["explain minimax", "explain mode-collapse"],
+            takes: .words(1, keywords: Topics.all.map(\.name))
+        ) { _, args, w, _ in
             guard let word = w.positional.first else {
                 return [
                     .table(

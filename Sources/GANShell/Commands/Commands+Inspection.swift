@@ -8,17 +8,18 @@ extension CommandTable {
             "show", group: .inspection, usage: "show VALUE",
             summary:
                 "shows anything: a tensor (shape, statistics, values, histogram), a network (its layers), a layer, gan, data, optG, optD",
-            examples: ["show D.2.weight", "show D.2.weight.grad", "show G", "show gan", "show optD"]
-        ) { shell, args, _ in
+            examples: ["show D.2.weight", "show D.2.weight.grad", "show G", "show gan", "show optD"],
+            takes: .own()
+        ) { shell, args, w, _ in
             guard !args.isEmpty else { return try shell.variables() }
             let e = try args.expression()
             return try shell.show(try shell.evaluate(e), name: e.path)
         },
         Command(
             "vars", aliases: ["who"], group: .inspection, usage: "vars", summary: "lists the names in the workspace",
-            examples: ["vars"]
-        ) { shell, args, _ in
-            try CommandWords(args, command: "vars", allowed: []).noMoreThan(0)
+            examples: ["vars"],
+            takes: .nothing
+        ) { shell, args, w, _ in
             return try shell.variables()
         },
         Command(
@@ -30,8 +31,9 @@ extension CommandTable {
                 "Networks run in eval mode and nothing is recorded for gradients. 'ema' samples the moving average of G (gan … ema=0.999). 'to' writes the samples: a picture (.png), points as CSV with a header x,y (.csv), words one per line (.txt). A picture shows at most 1,024 samples. For a conditional GAN, class=K asks for class K and class=all for N of each class, a row per class. 'sample EXPR' draws a tensor of the data's shape (a batch [N, …] or one sample) as samples are drawn: images as a grid, points as a scatter, one-hot sequences as words.",
             examples: [
                 "sample", "sample 8", "sample 64 fixed to grid.png", "sample 8 class=3", "sample G(randn(8, 32))"
-            ], words: ["fixed", "ema", "to", "class="]
-        ) { shell, args, _ in
+            ],
+            takes: .own(keywords: ["fixed", "ema", "to"], options: ["class"])
+        ) { shell, args, w, _ in
             try shell.sampleCommand(args)
         },
         Command(
@@ -51,23 +53,26 @@ extension CommandTable {
                 held-out images (few, so the floor is rough).
                 'ema' measures the moving average of G's weights instead of G (gan … ema=0.999; explain ema).
                 """,
-            examples: ["metrics", "metrics 5000", "metrics ema", "metrics class=all"], words: ["ema", "class="]
-        ) { shell, args, _ in
-            try shell.metrics(args, only: nil)
+            examples: ["metrics", "metrics 5000", "metrics ema", "metrics class=all"],
+            takes: .words(2, keywords: ["ema"], options: ["class"])
+        ) { shell, args, w, _ in
+            try shell.metrics(w, only: nil)
         },
         Command(
             "modes", group: .inspection, usage: "modes [N]",
             summary: "modes covered and the high-quality fraction of N samples (ring and grid data)",
-            examples: ["modes"]
-        ) { shell, args, _ in
-            try shell.metrics(args, only: "modes")
+            examples: ["modes"],
+            takes: .words(2, keywords: ["ema"])
+        ) { shell, args, w, _ in
+            try shell.metrics(w, only: "modes")
         },
         Command(
             "score", group: .inspection, usage: "score [N]",
             summary: "classifier metrics of N generated images (labelled image data)",
-            examples: ["score"]
-        ) { shell, args, _ in
-            try shell.metrics(args, only: "score")
+            examples: ["score"],
+            takes: .words(2, keywords: ["ema"])
+        ) { shell, args, w, _ in
+            try shell.metrics(w, only: "score")
         }
     ]
 }
@@ -396,9 +401,8 @@ extension Interpreter {
         return 1000
     }
 
-    func metrics(_ args: Arguments, only: String?) throws -> [Output] {
+    func metrics(_ w: CommandWords, only: String?) throws -> [Output] {
         let s = try requireSession(only ?? "metrics")
-        let w = try CommandWords(args, command: only ?? "metrics", allowed: only == nil ? ["class"] : [])
         if let c = w.options.last { return try classMetrics(s, w, c) }
         var positional = w.positional
         let ema = positional.last?.text == "ema"
@@ -522,8 +526,8 @@ extension CommandTable {
             examples: [
                 "expect modes >= 8", "expect hq >= 0.9 n=5000", "expect dx > dgz", "expect norm(D.0.weight) < 100"
             ],
-            words: metricNames + Workspace.statisticNames + ["n=", "ema"]
-        ) { shell, args, _ in
+            takes: .own(keywords: metricNames + Workspace.statisticNames + ["ema"], options: ["n"])
+        ) { shell, args, w, _ in
             try shell.expect(args)
         }
     ]

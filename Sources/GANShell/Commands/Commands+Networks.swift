@@ -23,33 +23,37 @@ extension CommandTable {
                 "net G = noise 2 | linear 128 | relu | linear 2",
                 "net D = input 1 28 28 | conv 32 k=4 s=2 p=1 | leakyrelu 0.2 | flatten | linear 1"
             ],
-            words: ["noise", "input", "init=dcgan", "init=pytorch"]
-        ) { shell, args, _ in
+            takes: .own(keywords: ["noise", "input", "init=dcgan", "init=pytorch"])
+        ) { shell, args, w, _ in
             try shell.defineNetwork(args)
         },
         Command(
             "add", group: .networks, usage: "NET add LAYER", summary: "appends a layer to a network",
-            details: editNote, examples: ["G add batchnorm", "D add linear 1"]
-        ) { _, _, t in
+            details: editNote, examples: ["G add batchnorm", "D add linear 1"],
+            takes: .own()
+        ) { _, _, w, t in
             throw ShellError(.syntax, "name the network first: NET add LAYER (for example 'G add relu')", at: t)
         },
         Command(
             "insert", group: .networks, usage: "NET insert INDEX LAYER", summary: "inserts a layer before layer INDEX",
-            details: editNote, examples: ["G insert 2 dropout 0.3"]
-        ) { _, _, t in
+            details: editNote, examples: ["G insert 2 dropout 0.3"],
+            takes: .own()
+        ) { _, _, w, t in
             throw ShellError(
                 .syntax, "name the network first: NET insert INDEX LAYER (for example 'G insert 2 dropout 0.3')", at: t)
         },
         Command(
             "remove", group: .networks, usage: "NET remove INDEX", summary: "removes layer INDEX",
-            details: editNote, examples: ["G remove 4"]
-        ) { _, _, t in
+            details: editNote, examples: ["G remove 4"],
+            takes: .own()
+        ) { _, _, w, t in
             throw ShellError(.syntax, "name the network first: NET remove INDEX (for example 'G remove 4')", at: t)
         },
         Command(
             "replace", group: .networks, usage: "NET replace INDEX LAYER", summary: "replaces layer INDEX by another",
-            details: editNote, examples: ["D replace 1 leakyrelu 0.2"]
-        ) { _, _, t in
+            details: editNote, examples: ["D replace 1 leakyrelu 0.2"],
+            takes: .own()
+        ) { _, _, w, t in
             throw ShellError(
                 .syntax, "name the network first: NET replace INDEX LAYER (for example 'D replace 1 leakyrelu 0.2')",
                 at: t)
@@ -72,9 +76,9 @@ extension CommandTable {
             examples: [
                 "gan G D loss=nonsat opt=adam lr=1e-3 beta1=0.5 batch=256", "gan G D loss=wgan-gp lambda=10 dsteps=5"
             ],
-            words: ganOptions.map { $0 + "=" }
-        ) { shell, args, _ in
-            try shell.assembleGAN(args)
+            takes: .words(2, options: ganOptions)
+        ) { shell, args, w, _ in
+            try shell.assembleGAN(w)
         },
         Command(
             "vae", group: .networks, usage: "vae E G [key=value …]",
@@ -92,9 +96,9 @@ extension CommandTable {
                     set E.lr). Then step, train, sample, metrics and plot work as for a GAN (explain vae).
                     """,
             examples: ["vae E G beta=1 lr=1e-3 batch=128"],
-            words: vaeOptions.map { $0 + "=" }
-        ) { shell, args, _ in
-            try shell.assembleGAN(args, model: .variational)
+            takes: .words(2, options: vaeOptions)
+        ) { shell, args, w, _ in
+            try shell.assembleGAN(w, model: .variational)
         }
     ]
 
@@ -275,14 +279,11 @@ extension Interpreter {
         return [.table(table)]
     }
 
-    func assembleGAN(_ args: Arguments, model: GenerativeModel = .adversarial) throws -> [Output] {
+    func assembleGAN(_ w: CommandWords, model: GenerativeModel = .adversarial) throws -> [Output] {
         let vae = model == .variational
         let command = vae ? "vae" : "gan"
-        let w = try CommandWords(
-            args, command: command, allowed: vae ? CommandTable.vaeOptions : CommandTable.ganOptions)
         let first = try w.word(0, vae ? "the encoder's name" : "the generator's name")
         let second = try w.word(1, vae ? "the decoder's name" : "the discriminator's name")
-        try w.noMoreThan(2)
         let (gWord, dWord) = vae ? (second, first) : (first, second)
         func network(_ word: Arguments.Word, _ role: String) throws -> Network {
             guard let n = workspace.bindings.networks[word.text] else {

@@ -35,8 +35,8 @@ extension CommandTable {
                 "plot arrows 200", "plot losses",
                 "plot dx dgz", "plot hist D.0.weight.grad"
             ],
-            words: plotKinds + statNames + ["to", "class="]
-        ) { shell, args, _ in
+            takes: .own(keywords: plotKinds + statNames + ["to"], options: ["class"])
+        ) { shell, args, w, _ in
             try shell.plot(args)
         }
     ]

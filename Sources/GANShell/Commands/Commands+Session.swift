@@ -8,11 +8,10 @@ extension CommandTable {
             "snapshot", group: .session, usage: "snapshot NAME",
             summary:
                 "keeps the whole state in memory: networks, optimizers, tensors, the random generator and the history",
-            examples: ["snapshot before-hinge"]
-        ) { shell, args, _ in
-            let w = try CommandWords(args, command: "snapshot", allowed: [])
+            examples: ["snapshot before-hinge"],
+            takes: .words(1)
+        ) { shell, args, w, _ in
             let name = try w.word(0, "a snapshot name").text
-            try w.noMoreThan(1)
             shell.workspace.bindings.snapshots[name] = shell.workspace.takeSnapshot()
             // Steps are counted as everywhere: a step is the D steps before a G step and that G step.
             return [.text("snapshot \(name)" + (shell.workspace.session.map { " " + shell.stepLabel($0) } ?? ""))]
@@ -20,11 +19,10 @@ extension CommandTable {
         Command(
             "restore", group: .session, usage: "restore NAME",
             summary: "goes back to a snapshot (it stays available); names made since are kept",
-            examples: ["restore before-hinge"]
-        ) { shell, args, _ in
-            let w = try CommandWords(args, command: "restore", allowed: [])
+            examples: ["restore before-hinge"],
+            takes: .words(1)
+        ) { shell, args, w, _ in
             let word = try w.word(0, "a snapshot name")
-            try w.noMoreThan(1)
             guard let snap = shell.workspace.bindings.snapshots[word.text] else {
                 throw notFound(
                     "no snapshot named '\(word.text)'", word, among: shell.workspace.bindings.snapshots.keys,
@@ -37,9 +35,9 @@ extension CommandTable {
             ]
         },
         Command(
-            "snapshots", group: .session, usage: "snapshots", summary: "lists the snapshots", examples: ["snapshots"]
-        ) { shell, args, _ in
-            try CommandWords(args, command: "snapshots", allowed: []).noMoreThan(0)
+            "snapshots", group: .session, usage: "snapshots", summary: "lists the snapshots", examples: ["snapshots"],
+            takes: .nothing
+        ) { shell, args, w, _ in
             let snaps = shell.workspace.bindings.snapshots
             guard !snaps.isEmpty else { return [.text("no snapshots; take one with 'snapshot NAME'")] }
             let rows = snaps.keys.sorted().map { k -> [String] in
@@ -56,9 +54,10 @@ extension CommandTable {
             summary: "writes a network, a tensor, or the whole training run (gan) to a safetensors file",
             details:
                 "Networks keep PyTorch's state-dict names and their layer text in the metadata, so 'load' rebuilds them from the file alone. 'save gan' keeps both networks, both optimizers, the counters, the random generator and the history: loading it continues exactly. The extension says what is written: .safetensors (any value), .csv (a tensor of rank 1 or 2 as plain numbers, one row a line), .txt (words: a string, or a tensor of the data's one-hot sequences, one word a line), .png (a tensor of the data's samples drawn as 'sample' draws them: images in a grid, points over the data, words); any other ending is refused. Files are written atomically, and a read-only file is not replaced.",
-            examples: ["save G ring-G.safetensors", "save gan ring-run.safetensors"]
-        ) { shell, args, _ in
-            try shell.save(args)
+            examples: ["save G ring-G.safetensors", "save gan ring-run.safetensors"],
+            takes: .words(2, keywords: ["gan", "vae"])
+        ) { shell, args, w, _ in
+            try shell.save(args, w)
         },
         Command(
             "load", group: .session,
@@ -71,28 +70,26 @@ extension CommandTable {
                 "load G ring-G.safetensors", "load gan ring-run.safetensors",
                 "load D torch-D.safetensors spec=\"input 2 | linear 128 | relu | linear 1\"",
             ],
-            words: ["spec="]
-        ) { shell, args, _ in
-            try shell.load(args)
+            takes: .words(4, keywords: ["gan", "vae"], options: ["spec"])
+        ) { shell, args, w, _ in
+            try shell.load(args, w)
         },
         Command(
             "read", group: .session, usage: "read FILE.gans",
             summary: "runs the commands of a script file here (scripts may read others, up to a depth limit)",
-            examples: ["read setup.gans"]
-        ) { shell, args, t in
-            let w = try CommandWords(args, command: "read", allowed: [])
+            examples: ["read setup.gans"],
+            takes: .words(1)
+        ) { shell, args, w, t in
             let p = try w.word(0, "a script path")
-            try w.noMoreThan(1)
             return try shell.readScript(p)
         },
         Command(
             "record", group: .session, usage: "record FILE.gans",
             summary: "writes the commands of this session that succeeded, so that the file replays it",
-            examples: ["record my-session.gans"]
-        ) { shell, args, _ in
-            let w = try CommandWords(args, command: "record", allowed: [])
+            examples: ["record my-session.gans"],
+            takes: .words(1)
+        ) { shell, args, w, _ in
             let p = try w.word(0, "a file path")
-            try w.noMoreThan(1)
             guard p.text.lowercased().hasSuffix(".gans") else {
                 throw ShellError(
                     .value, "record writes a script: the path must end in .gans, found '\(p.text)'", at: p.location,
@@ -106,27 +103,27 @@ extension CommandTable {
         Command(
             "seed", group: .session, usage: "seed N",
             summary: "seeds the random generator: the same commands then give the same numbers",
-            examples: ["seed 42"]
-        ) { shell, args, _ in
-            let w = try CommandWords(args, command: "seed", allowed: [])
+            examples: ["seed 42"],
+            takes: .words(1)
+        ) { shell, args, w, _ in
             let n = try w.int(0, "a seed", min: 0, max: Int.max)
-            try w.noMoreThan(1)
             Random.seed(UInt64(n))
             return [.text("seed \(n)")]
         },
         Command(
             "reset", group: .session, usage: "reset",
             summary: "forgets every name, the data, the GAN and the snapshots",
-            examples: ["reset"]
-        ) { shell, args, _ in
-            try CommandWords(args, command: "reset", allowed: []).noMoreThan(0)
+            examples: ["reset"],
+            takes: .nothing
+        ) { shell, args, w, _ in
             shell.workspace.bindings = Workspace.Bindings()
             return [.text("the workspace is empty")]
         },
         Command(
             "time", group: .session, usage: "time COMMAND", summary: "runs a command and says how long it took",
-            examples: ["time step 100"]
-        ) { shell, args, t in
+            examples: ["time step 100"],
+            takes: .own()
+        ) { shell, args, w, t in
             guard !args.isEmpty else { throw ShellError(.syntax, "time: a command expected", at: args.end) }
             guard args.tokens[0].text != "time" else {
                 throw ShellError(.syntax, "time: a command other than time expected", at: args.tokens[0])
@@ -140,8 +137,9 @@ extension CommandTable {
         },
         Command(
             "quit", aliases: ["exit"], group: .session, usage: "quit", summary: "leaves the shell (Ctrl-D too)",
-            examples: ["quit"]
-        ) { shell, _, _ in
+            examples: ["quit"],
+            takes: .nothing
+        ) { shell, _, w, _ in
             shell.quitRequested = true
             return []
         }
@@ -170,11 +168,9 @@ extension Interpreter {
         return out
     }
 
-    func save(_ args: Arguments) throws -> [Output] {
-        let w = try CommandWords(args, command: "save", allowed: [])
+    func save(_ args: Arguments, _ w: CommandWords) throws -> [Output] {
         let what = try w.word(0, "what to save (a network, a tensor or gan)")
         let p = try w.word(1, "a file path")
-        try w.noMoreThan(2)
         // The extension says what a file holds: .safetensors for anything, .csv for the numbers of a tensor.
         let path = resolve(p.text)
         if p.text.lowercased().hasSuffix(".csv") {
@@ -245,8 +241,7 @@ extension Interpreter {
         }
     }
 
-    func load(_ args: Arguments) throws -> [Output] {
-        let w = try CommandWords(args, command: "load", allowed: ["spec"])
+    func load(_ args: Arguments, _ w: CommandWords) throws -> [Output] {
         let target = try w.word(0, "a name to load into (or gan)")
         let p = try w.word(1, "a file path")
         let path = resolve(p.text)
@@ -254,7 +249,6 @@ extension Interpreter {
             return try loadStateDict(target, p, spec: spec.value, at: spec.word, w)
         }
         if target.text == "gan" || target.text == "vae" {
-            try w.noMoreThan(4)
             guard let data = workspace.data else {
                 throw ShellError(
                     .value, "load \(target.text): load the data the run was trained on first", at: target.location)
@@ -485,9 +479,9 @@ extension CommandTable {
             summary: "writes the session so far as a notebook, or the GAN's networks as PyTorch modules",
             details:
                 "HTML is one self-contained file (images embedded); .ipynb is Jupyter's nbformat 4; Markdown writes its images to FILE_files/ beside it. From the command line: gans FILE.gans --html OUT.html --ipynb OUT.ipynb --md OUT.md. 'export torch DIR' writes DIR/models.py (an nn.Sequential per network with the keys gans writes, so load_state_dict(strict=True) takes them; a comment per layer gives its gans text), DIR/weights.safetensors (G, D and the moving average of G; a VAE's encoder and decoder), DIR/check.safetensors (inputs and gans' outputs, which 'python models.py' compares) and DIR/README.md; with them DIR/train.py, the same training in PyTorch (GAN, conditional GAN or VAE) on one process or under torchrun (DistributedDataParallel), starting from DIR/checkpoint.safetensors (the session as 'save' writes it) and writing out/checkpoint.safetensors in the same format, which 'load gan' continues; DIR/checkpoint.py reads and writes that format, and the data go beside it as DIR/data.safetensors when they are a fixed set. 'export torch DIR debug' adds DIR/debug.safetensors: one step's gradients, not applied, with the batch and noise behind them (scripts/check-torch compares them with PyTorch's).",
-            examples: ["export ring.html", "export ring.ipynb", "export torch ring-torch"]
-        ) { shell, args, _ in
-            let w = try CommandWords(args, command: "export", allowed: [])
+            examples: ["export ring.html", "export ring.ipynb", "export torch ring-torch"],
+            takes: .words(3, keywords: ["torch", "debug"])
+        ) { shell, args, w, _ in
             let p = try w.word(0, "a file path ending in .html, .ipynb or .md, or torch DIR")
             if p.text == "torch" {
                 let dir = try w.word(1, "a folder for the PyTorch files")
@@ -501,7 +495,6 @@ extension CommandTable {
                     }
                     debug = true
                 }
-                try w.noMoreThan(3)
                 return try shell.exportTorch(to: dir, debug: debug)
             }
             try w.noMoreThan(1)

@@ -18,8 +18,8 @@ extension CommandTable {
                 maxmemory (MiB that all tensors may hold when a command makes one).
                 """,
             examples: ["set lr 2e-4", "set loss hinge", "set D.lr 4e-4 ", "set dsteps=5 lambda=10"],
-            words: TrainingSetting.all.map(\.name) + OptimizerKind.hyperparameterNames + shellSettings
-        ) { shell, args, _ in
+            takes: .own(keywords: TrainingSetting.all.map(\.name) + OptimizerKind.hyperparameterNames + shellSettings)
+        ) { shell, args, w, _ in
             try shell.setOptions(args)
         },
         Command(
@@ -28,9 +28,10 @@ extension CommandTable {
                 "takes one training step: D's steps then G's; 'step d' or 'step g' for one network, 'step N' for N",
             details:
                 "A step is dsteps D steps (each on its own batch) and then one G step; 'step 7 D' is a D step of the seventh step. Every count of steps — train N steps, show gan, history, plots, snapshots — counts these. Each step reports D's loss (with its real and fake parts), G's loss, mean D(x) and mean D(G(z)) — probabilities for the logistic losses, raw scores otherwise — and the Wasserstein estimate for the WGAN losses.",
-            examples: ["step", "step d", "step g", "step 100"], words: ["d", "g"]
-        ) { shell, args, _ in
-            try shell.step(args)
+            examples: ["step", "step d", "step g", "step 100"],
+            takes: .words(1, keywords: ["d", "g"])
+        ) { shell, args, w, _ in
+            try shell.step(w)
         },
         Command(
             "train", group: .training, usage: "train N epochs | train N [steps]",
@@ -38,25 +39,27 @@ extension CommandTable {
                 "trains for N epochs (a line each) or N steps; Ctrl-C stops after the current step and keeps what was done",
             details:
                 "A step is dsteps D steps and one G step (see 'help step'); an epoch is as many D steps as the data has batches. An epoch cut short by Ctrl-C shows as '3 (part)'. In quick mode (gans --quick, for lessons in CI) train takes a tenth of N (at least 1).",
-            examples: ["train 3 epochs", "train 500 steps"], words: ["epochs", "steps"]
-        ) { shell, args, _ in
-            try shell.train(args)
+            examples: ["train 3 epochs", "train 500 steps"],
+            takes: .words(2, keywords: ["epochs", "steps"])
+        ) { shell, args, w, _ in
+            try shell.train(w)
         },
         Command(
             "grads", group: .training, usage: "grads",
             summary: "the gradient norm of every layer in the last D step and the last G step",
-            examples: ["grads"]
-        ) { shell, args, _ in
-            try CommandWords(args, command: "grads", allowed: []).noMoreThan(0)
+            examples: ["grads"],
+            takes: .nothing
+        ) { shell, args, w, _ in
             return try shell.gradients()
         },
         Command(
             "history", group: .training, usage: "history [N]",
             summary:
                 "the statistics of the last N D and G steps (10 by default), each with the step it belongs to, and the totals",
-            examples: ["history", "history 50"]
-        ) { shell, args, _ in
-            try shell.history(args)
+            examples: ["history", "history 50"],
+            takes: .words(1)
+        ) { shell, args, w, _ in
+            try shell.history(w)
         }
     ]
 }
@@ -184,10 +187,8 @@ extension Interpreter {
         return [.table(Table(columns: ["setting", "value"], rows: rows))]
     }
 
-    func step(_ args: Arguments) throws -> [Output] {
+    func step(_ w: CommandWords) throws -> [Output] {
         let s = try requireSession("step")
-        let w = try CommandWords(args, command: "step", allowed: [])
-        try w.noMoreThan(1)
         let t = s.trainer
         t.shouldStop = { Interrupt.isRequested }
         if let first = w.positional.first {
@@ -245,10 +246,8 @@ extension Interpreter {
         return out
     }
 
-    func train(_ args: Arguments) throws -> [Output] {
+    func train(_ w: CommandWords) throws -> [Output] {
         let s = try requireSession("train")
-        let w = try CommandWords(args, command: "train", allowed: [])
-        try w.noMoreThan(2)
         let asked = try w.int(0, "a number of epochs or steps")
         // Quick mode (lessons in CI) trains a tenth.
         let n = options.quick ? max(1, asked / 10) : asked
@@ -367,10 +366,8 @@ extension Interpreter {
         return out
     }
 
-    func history(_ args: Arguments) throws -> [Output] {
+    func history(_ w: CommandWords) throws -> [Output] {
         let s = try requireSession("history")
-        let w = try CommandWords(args, command: "history", allowed: [])
-        try w.noMoreThan(1)
         let n = w.positional.isEmpty ? 10 : try w.int(0, "a number of steps")
         let h = s.trainer.history
         guard !h.isEmpty else { return [.text("no steps yet")] }

@@ -199,7 +199,7 @@ public final class Interpreter {
             return try display(try evaluate(e))
         case .command(let name, let args):
             guard let c = CommandTable.lookup(name.text) else { throw ShellError(.name, "unknown command", at: name) }
-            return try c.run(self, args, name)
+            return try c.run(self, args, try c.words(args), name)
         case .edit(let net, let verb, let args):
             return try editNetwork(net, verb, args)
         }
