@@ -11,7 +11,7 @@ final class NetworkTests: XCTestCase {
             "batchnorm", "batchnorm momentum=0.2", "layernorm", "dropout 0.3", "relu", "leakyrelu 0.2", "tanh",
             "sigmoid",
             "gelu", "elu 1", "reshape 128 7 7", "flatten", "embedding 27 16", "sn linear 64", "sn conv 64 k=4 s=2 p=1",
-            "softmax", "mbstd"
+            "softmax", "mbstd", "upsample 2", "upsample 3"
         ]
         for t in texts {
             let spec = try LayerSpec(parsing: t)
@@ -20,6 +20,7 @@ final class NetworkTests: XCTestCase {
         }
         XCTAssertEqual(try LayerSpec(parsing: "conv 64"), .conv2d(out: 64, kernel: 3))
         XCTAssertEqual(try LayerSpec(parsing: "LeakyReLU"), .leakyRelu(0.2))
+        XCTAssertEqual(try LayerSpec(parsing: "upsample"), .upsample(2))
     }
 
     func testSpecErrorsSayWhatWasExpected() {
@@ -172,6 +173,30 @@ final class NetworkTests: XCTestCase {
         XCTAssertThrowsError(try LayerSpec(parsing: "mbstd").outputShape(for: [1, 4, 4]))
     }
 
+    /// Upsampling repeats each pixel s × s times (a naive loop as the reference), and refuses a
+    /// non-image input and a size past the limit.
+    func testUpsampleRepeatsEachPixel() throws {
+        let layer = try LayerSpec(parsing: "upsample 3").makeLayer(input: [2, 2, 4])
+        let x = GradCheck.values([2, 2, 2, 4], seed: 3)
+        let y = try layer.forward(x, training: true)
+        XCTAssertEqual(y.shape, [2, 2, 6, 12])
+        var want = [Float]()
+        for n in 0..<2 {
+            for c in 0..<2 {
+                for i in 0..<6 {
+                    for j in 0..<12 { want.append(x.scalars[((n * 2 + c) * 2 + i / 3) * 4 + j / 3]) }
+                }
+            }
+        }
+        XCTAssertEqual(y.scalars, want)
+        XCTAssertThrowsError(try LayerSpec(parsing: "upsample 2").outputShape(for: [4])) {
+            XCTAssertEqual("\($0)", "upsample 2 expects [channels, height, width], found [4]")
+        }
+        XCTAssertThrowsError(try LayerSpec(parsing: "upsample 16777216").outputShape(for: [1, 4096, 4096]))
+        let net = try Network.parse("noise 8 | linear 64 | reshape 4 4 4 | upsample | conv 1 k=3 p=1 | tanh")
+        XCTAssertEqual(net.outputShape, [1, 8, 8])
+    }
+
     /// Each layer's gradients (input and parameters) against finite differences.
     func testLayerGradients() throws {
         let cases: [(String, [Int], [Int])] = [
@@ -181,7 +206,7 @@ final class NetworkTests: XCTestCase {
             ("gelu", [5], [2, 5]), ("elu 1", [5], [2, 5]), ("leakyrelu 0.2", [5], [2, 5]), ("tanh", [3], [2, 3]),
             ("sigmoid", [3], [2, 3]), ("reshape 2 3", [6], [2, 6]), ("flatten", [2, 3], [2, 2, 3]),
             ("sn linear 3", [4], [2, 4]), ("sn conv 2 k=3", [1, 4, 4], [2, 1, 4, 4]),
-            ("softmax", [3, 4], [2, 3, 4]), ("mbstd", [3], [4, 3])
+            ("softmax", [3, 4], [2, 3, 4]), ("mbstd", [3], [4, 3]), ("upsample 2", [2, 2, 3], [2, 2, 2, 3])
         ]
         var failures: [String] = []
         for (text, input, batch) in cases {

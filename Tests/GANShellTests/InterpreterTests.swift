@@ -77,6 +77,17 @@ final class InterpreterTests: XCTestCase {
         XCTAssertFalse(shell.quitRequested, "quit ran with words it does not take")
     }
 
+    /// about names the CPU and the kernels that run, as gans-bench does.
+    func testAboutNamesTheMachine() throws {
+        guard case .table(let t)? = run("about").first else { return XCTFail("about gave no table") }
+        let rows = Dictionary(uniqueKeysWithValues: t.rows.map { ($0[0], $0[1]) })
+        XCTAssertEqual(rows["gans"], GANShellInfo.version)
+        XCTAssertEqual(rows["BLAS kernels"], "\(BLAS.info.kernel) (\(BLAS.info.choice))")
+        XCTAssertEqual(rows["C kernels"], CPU.current.kernelLevel)
+        XCTAssertEqual(rows["largest tensor"], Format.count(shell.options.maxElements) + " values")
+        XCTAssertFalse(rows["CPU", default: ""].isEmpty)
+    }
+
     func testShapeAndNameErrorsExplain() {
         run("a = randn(2, 3)")
         fails("a @ a", "inner sizes")

@@ -74,6 +74,7 @@ public enum TorchExport {
         case .minibatchStd: return "MinibatchStd()"
         case let .reshape(target): return "Reshape(\(target.map(String.init).joined(separator: ", ")))"
         case .flatten: return "nn.Flatten()"
+        case let .upsample(s): return "nn.Upsample(scale_factor=\(s), mode=\"nearest\")"
         case let .embedding(v, d): return "Embedding(\(v), \(d))"
         case let .spectralNorm(inner): return "nn.utils.spectral_norm(\(module(inner, input: input)))"
         }

@@ -20,6 +20,24 @@ public enum GenerativeModel: String, Sendable, CaseIterable {
     case variational = "vae"
 }
 
+extension GenerativeModel {
+    /// Its name: GAN, VAE.
+    public var name: String { rawValue.uppercased() }
+    /// "a GAN", "a VAE".
+    public var withArticle: String { "a " + name }
+    /// What its generator is called: the generator, or a VAE's decoder.
+    public var generatorRole: String { self == .adversarial ? "generator" : "decoder" }
+    /// What its other network is called: the discriminator, or a VAE's encoder.
+    public var partnerRole: String { self == .adversarial ? "discriminator" : "encoder" }
+    /// The other network's letter in settings (`D.lr`, `E.lr`) and default names.
+    public var partnerLetter: String { self == .adversarial ? "D" : "E" }
+    /// The parts of one training step: `dSteps` D steps and a G step, or a VAE's one step.
+    public func partsPerStep(dSteps: Int) -> Int { self == .adversarial ? Swift.max(dSteps, 1) + 1 : 1 }
+    /// The networks in the order its assembling command names them (`gan G D`, `vae E G`): true
+    /// when the partner comes first.
+    public var partnerFirst: Bool { self == .variational }
+}
+
 /// An operation the model at hand does not have (a D step of a VAE).
 public struct ModelError: Error, CustomStringConvertible {
     public let message: String

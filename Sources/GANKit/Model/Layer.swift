@@ -118,6 +118,9 @@ extension LayerSpec {
             return target
         case .flatten:
             return [try LayerSpec.volume(input, text)]
+        case let .upsample(scale):
+            guard input.count == 3 else { throw ShapeError("\(text) expects [channels, height, width], found \(s)") }
+            return [input[0], input[1] * scale, input[2] * scale]
         case let .embedding(_, dim):
             guard input.count <= 1 else { throw ShapeError("\(text) expects token ids [length], found \(s)") }
             return input + [dim]
@@ -172,6 +175,8 @@ extension LayerSpec {
             return Reshape(spec: self, target: target)
         case .flatten:
             return Reshape(spec: self, target: [input.reduce(1, *)])
+        case let .upsample(s):
+            return Upsample(scale: s)
         case let .embedding(vocab, dim):
             return Embedding(vocabulary: vocab, dim: dim, initialization: initialization)
         case let .spectralNorm(inner):
@@ -410,6 +415,20 @@ public final class Reshape: Layer {
     init(spec: LayerSpec, target: [Int]) { self.spec = spec; self.target = target }
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         try x.reshaped(to: [x.shape.first ?? 1] + target)
+    }
+}
+
+/// Nearest-neighbour upsampling: each pixel repeated s × s times (as `nn.Upsample(mode="nearest")`);
+/// the gradient of an output block sums back into its pixel.
+public final class Upsample: Layer {
+    public let scale: Int
+    public var spec: LayerSpec { .upsample(scale) }
+    public var parameters: [(name: String, tensor: Tensor)] { [] }
+    init(scale: Int) { self.scale = scale }
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        let (n, c, h, w, s) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], scale)
+        return try x.reshaped(to: [n, c, h, 1, w, 1]).broadcast(to: [n, c, h, s, w, s])
+            .reshaped(to: [n, c, h * s, w * s])
     }
 }
 

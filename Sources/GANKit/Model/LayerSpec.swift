@@ -26,6 +26,9 @@ public enum LayerSpec: Equatable, Sendable {
     /// Reshapes each sample (the batch dimension is kept).
     case reshape([Int])
     case flatten
+    /// Nearest-neighbour upsampling of an image by a whole factor s: [C, H, W] → [C, H·s, W·s]
+    /// (before a convolution, an alternative to a transposed one without its checkerboard).
+    case upsample(Int)
     /// Token ids in, vectors out: [L] → [L, dim].
     case embedding(vocabulary: Int, dim: Int)
     /// A linear or convolutional layer whose weight is divided by its largest
@@ -58,6 +61,7 @@ public enum LayerSpec: Equatable, Sendable {
         case .minibatchStd: return "mbstd"
         case let .reshape(s): return "reshape " + s.map(String.init).joined(separator: " ")
         case .flatten: return "flatten"
+        case let .upsample(s): return "upsample \(s)"
         case let .embedding(v, d): return "embedding \(v) \(d)"
         case let .spectralNorm(inner): return "sn " + inner.text
         }
@@ -66,7 +70,7 @@ public enum LayerSpec: Equatable, Sendable {
     /// Layer kinds the parser knows, for help and "did you mean".
     public static let kinds = [
         "linear", "conv", "convt", "batchnorm", "layernorm", "dropout", "relu", "leakyrelu",
-        "tanh", "sigmoid", "gelu", "elu", "softmax", "mbstd", "reshape", "flatten", "embedding", "sn"
+        "tanh", "sigmoid", "gelu", "elu", "softmax", "mbstd", "reshape", "flatten", "upsample", "embedding", "sn"
     ]
 
     /// Parses the text form: a kind, positional numbers, then `key=value` options.
@@ -173,6 +177,8 @@ public enum LayerSpec: Equatable, Sendable {
             }
             self = .reshape(try positional.indices.map { try int($0, "sizes") }); maxPositional = positional.count
         case "flatten": self = .flatten
+        case "upsample", "up":
+            self = .upsample(positional.isEmpty ? 2 : try int(0, "a scale factor")); maxPositional = 1
         case "softmax": self = .softmax
         case "mbstd", "minibatchstd": self = .minibatchStd
         case "embedding", "embed":

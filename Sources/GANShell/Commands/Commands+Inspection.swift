@@ -145,10 +145,11 @@ extension Interpreter {
         }
         if let d = workspace.data { rows.append(["data", "dataset", describe(d)]) }
         if let s = workspace.session {
-            let vae = s.trainer.gan.model == .variational
+            let model = s.trainer.gan.model
             let names =
-                vae ? "\(s.discriminatorName) and \(s.generatorName)" : "\(s.generatorName) and \(s.discriminatorName)"
-            rows.append([vae ? "vae" : "gan", vae ? "VAE" : "GAN", "\(names), \(s.trainer.history.count) steps"])
+                model.partnerFirst
+                ? "\(s.discriminatorName) and \(s.generatorName)" : "\(s.generatorName) and \(s.discriminatorName)"
+            rows.append([model.rawValue, model.name, "\(names), \(s.trainer.history.count) steps"])
         }
         if rows.isEmpty { return [.text("the workspace is empty: start with 'data ring8' (help for more)")] }
         return [.table(Table(columns: ["name", "kind", "value"], rows: rows))]

@@ -6,8 +6,8 @@ extension CommandTable {
     static let layerHelp = """
         Layers: linear N, conv C k= s= p=, convt C k= s= p=, batchnorm, layernorm, dropout P, relu, leakyrelu A,
         tanh, sigmoid, gelu, elu A, softmax (over the last axis), mbstd (appends the batch's spread as a feature),
-        reshape D…, flatten, embedding N D, and 'sn' before linear or conv for
-        spectral normalisation. A network starts with 'noise N' (a generator) or 'input D…'.
+        reshape D…, flatten, upsample S (nearest-neighbour, an image S times larger each way), embedding N D, and
+        'sn' before linear or conv for spectral normalisation. A network starts with 'noise N' (a generator) or 'input D…'.
         """
 
     static let editNote =
@@ -166,16 +166,17 @@ extension Interpreter {
         var note: [Output] = []
         if let s = workspace.session, s.generatorName == name || s.discriminatorName == name {
             // Never a silent swap: say what the GAN now holds.
-            let role =
-                s.trainer.gan.model == .variational
-                ? (s.generatorName == name ? "decoder" : "encoder")
-                : (s.generatorName == name ? "generator" : "discriminator")
+            let model = s.trainer.gan.model
+            let role = s.generatorName == name ? model.generatorRole : model.partnerRole
             let taken = s.trainer.gStepCount
+            let names =
+                model.partnerFirst
+                ? s.discriminatorName + " " + s.generatorName : s.generatorName + " " + s.discriminatorName
             note = [
                 .text(
-                    "\(name) is the \(s.trainer.gan.model == .variational ? "VAE" : "GAN")'s \(role): it now uses this new, untrained \(name)"
+                    "\(name) is the \(model.name)'s \(role): it now uses this new, untrained \(name)"
                         + (taken > 0
-                            ? "; the \(Format.count(taken)) step\(taken == 1 ? "" : "s") taken and the other network are kept. For a fresh run, assemble it again with '\(s.trainer.gan.model == .variational ? "vae" : "gan") \(s.trainer.gan.model == .variational ? s.discriminatorName + " " + s.generatorName : s.generatorName + " " + s.discriminatorName)'"
+                            ? "; the \(Format.count(taken)) step\(taken == 1 ? "" : "s") taken and the other network are kept. For a fresh run, assemble it again with '\(model.rawValue) \(names)'"
                             : ""))
             ]
         }
@@ -280,11 +281,12 @@ extension Interpreter {
     }
 
     func assembleGAN(_ w: CommandWords, model: GenerativeModel = .adversarial) throws -> [Output] {
-        let vae = model == .variational
-        let command = vae ? "vae" : "gan"
-        let first = try w.word(0, vae ? "the encoder's name" : "the generator's name")
-        let second = try w.word(1, vae ? "the decoder's name" : "the discriminator's name")
-        let (gWord, dWord) = vae ? (second, first) : (first, second)
+        let command = model.rawValue
+        let (firstRole, secondRole) =
+            model.partnerFirst ? (model.partnerRole, model.generatorRole) : (model.generatorRole, model.partnerRole)
+        let first = try w.word(0, "the \(firstRole)'s name")
+        let second = try w.word(1, "the \(secondRole)'s name")
+        let (gWord, dWord) = model.partnerFirst ? (second, first) : (first, second)
         func network(_ word: Arguments.Word, _ role: String) throws -> Network {
             guard let n = workspace.bindings.networks[word.text] else {
                 throw notFound(
@@ -293,13 +295,12 @@ extension Interpreter {
             }
             return n
         }
-        let g = try network(gWord, vae ? "the decoder" : "the generator"),
-            d = try network(dWord, vae ? "the encoder" : "the discriminator")
+        let g = try network(gWord, "the " + model.generatorRole), d = try network(dWord, "the " + model.partnerRole)
         guard g !== d else {
             throw ShellError(
                 .value,
-                vae
-                    ? "the encoder and the decoder must be two different networks"
+                model.partnerFirst
+                    ? "the \(model.partnerRole) and the \(model.generatorRole) must be two different networks"
                     : "G and D must be two different networks", at: second.location)
         }
         guard let data = workspace.data else {
@@ -350,7 +351,7 @@ extension Interpreter {
             hyperparameters: shared + (try w.float("lrG").map { [("lr", $0)] } ?? []))
         let optD = try makeOptimizer(
             optName, parameters: gan.discriminatorParameters,
-            hyperparameters: shared + (try w.float(vae ? "lrE" : "lrD").map { [("lr", $0)] } ?? []))
+            hyperparameters: shared + (try w.float("lr" + model.partnerLetter).map { [("lr", $0)] } ?? []))
         try checkBatch(options.batchSize, gan)
         let trainer = try Trainer(gan: gan, options: options, optimizerG: optG, optimizerD: optD)
         let session = Session(trainer: trainer, generatorName: gWord.text, discriminatorName: dWord.text, data: data)

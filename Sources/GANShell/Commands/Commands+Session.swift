@@ -254,10 +254,11 @@ extension Interpreter {
                     .value, "load \(target.text): load the data the run was trained on first", at: target.location)
             }
             let t = try Trainer.load(from: path, data: data.source)
-            let vae = t.gan.model == .variational
-            let first = w.positional.count > 2 ? w.positional[2].text : (vae ? "E" : "G")
-            let second = w.positional.count > 3 ? w.positional[3].text : (vae ? "G" : "D")
-            let (g, d) = vae ? (second, first) : (first, second)
+            let model = t.gan.model
+            let defaults = model.partnerFirst ? (model.partnerLetter, "G") : ("G", model.partnerLetter)
+            let first = w.positional.count > 2 ? w.positional[2].text : defaults.0
+            let second = w.positional.count > 3 ? w.positional[3].text : defaults.1
+            let (g, d) = model.partnerFirst ? (second, first) : (first, second)
             workspace.bindings.networks[g] = t.gan.generator
             workspace.bindings.networks[d] = t.gan.discriminator
             workspace.bindings.variables[g] = nil
@@ -313,23 +314,16 @@ extension Interpreter {
     func exportTorch(to dir: Arguments.Word, debug: Bool) throws -> [Output] {
         let s = try requireSession("export torch")
         let t = s.trainer, gan = t.gan
-        let vae = gan.model == .variational
-        var parts: [TorchExport.Part]
-        if vae {
-            parts = [
-                TorchExport.Part(role: "encoder", shellName: s.discriminatorName, network: gan.discriminator),
-                TorchExport.Part(role: "decoder", shellName: s.generatorName, network: gan.generator),
-            ]
-        } else {
-            parts = [
-                TorchExport.Part(role: "generator", shellName: s.generatorName, network: gan.generator),
-                TorchExport.Part(role: "discriminator", shellName: s.discriminatorName, network: gan.discriminator),
-            ]
-        }
+        let model = gan.model
+        var parts = [
+            TorchExport.Part(role: model.generatorRole, shellName: s.generatorName, network: gan.generator),
+            TorchExport.Part(role: model.partnerRole, shellName: s.discriminatorName, network: gan.discriminator),
+        ]
+        if model.partnerFirst { parts.reverse() }
         if let ema = try t.movingAverage() {
             parts.append(
                 TorchExport.Part(
-                    role: vae ? "decoder_ema" : "generator_ema", shellName: s.generatorName + " (moving average)",
+                    role: model.generatorRole + "_ema", shellName: s.generatorName + " (moving average)",
                     network: ema))
         }
         var labels: [TorchExport.LabelPart] = []
@@ -356,7 +350,7 @@ extension Interpreter {
             return p.network === gan.discriminator && p.network.inputShape == Array(samples.shape.dropFirst())
                 ? samples : Tensor.randn([4] + p.network.inputShape)
         }
-        let description = "\(vae ? "a VAE" : "a GAN") on \(s.data.name) after \(t.gStepCount) steps"
+        let description = "\(model.withArticle) on \(s.data.name) after \(t.gStepCount) steps"
         // train.py needs the data: a fixed set (written beside it) or a Gaussian mixture.
         var train: (script: TrainScript, session: SafeTensorsArchive)? = nil
         var why = ""

@@ -130,9 +130,8 @@ extension Interpreter {
                 do { try options!.set(key, value) } catch { throw fail("\(error)") }
                 changed.append("\(key) \(value)")
             } else {
-                let vae = model == .variational
                 var targets: [(String, Optimizer)] = [
-                    ("G", session.trainer.optimizerG), (vae ? "E" : "D", session.trainer.optimizerD)
+                    ("G", session.trainer.optimizerG), (model.partnerLetter, session.trainer.optimizerD),
                 ]
                 var name = key
                 if targets.contains(where: { key.hasPrefix($0.0 + ".") }) {
@@ -179,8 +178,7 @@ extension Interpreter {
                     setting.name, value.map { setting.choices.isEmpty ? Format.number(Float($0) ?? .nan) : $0 } ?? "off"
                 ])
             }
-            for (label, opt) in [("G", s.trainer.optimizerG), (model == .variational ? "E" : "D", s.trainer.optimizerD)]
-            {
+            for (label, opt) in [("G", s.trainer.optimizerG), (model.partnerLetter, s.trainer.optimizerD)] {
                 rows += opt.hyperparameters.map { ["\(label).\($0.name)", Format.number($0.value)] }
             }
         }
@@ -211,8 +209,8 @@ extension Interpreter {
     }
 
     func trainSteps(_ n: Int, _ s: Session) throws -> [Output] {
+        let parts = s.trainer.gan.model.partsPerStep(dSteps: s.trainer.options.dSteps)
         let vae = s.trainer.gan.model == .variational
-        let parts = vae ? 1 : s.trainer.options.dSteps + 1
         guard n <= options.maxSteps / parts else {
             throw ShellError(
                 .limit,
@@ -258,8 +256,9 @@ extension Interpreter {
         case "steps", "step":
             return try trainSteps(n, s)
         case "epochs", "epoch":
+            let parts = t.gan.model.partsPerStep(dSteps: t.options.dSteps)
             let vae = t.gan.model == .variational
-            guard n <= options.maxSteps / max(1, t.batchesPerEpoch * (vae ? 1 : t.options.dSteps + 1)) else {
+            guard n <= options.maxSteps / max(1, t.batchesPerEpoch * parts) else {
                 let (batches, overflow) = n.multipliedReportingOverflow(by: t.batchesPerEpoch)
                 throw ShellError(
                     .limit,

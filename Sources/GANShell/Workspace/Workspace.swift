@@ -75,7 +75,7 @@ public enum Value {
         case .layer: return "a layer"
         case .string: return "a string"
         case .data: return "a dataset"
-        case .gan(let s): return s.trainer.gan.model == .variational ? "a VAE" : "a GAN"
+        case .gan(let s): return s.trainer.gan.model.withArticle
         case .optimizer: return "an optimizer"
         }
     }
