@@ -253,9 +253,14 @@ public struct TrainScript {
             return torch.nn.parallel.DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
 
 
-        def start(args):
+        def setup(what):
+            """The arguments, this process's place (rank, world, device), and the checkpoint it starts from
+            (tensors, metadata, counters) with its networks."""
+            args = arguments(what)
+            rank, world, device = distributed(args)
             path = os.path.join(args.resume, "checkpoint.safetensors") if os.path.isdir(args.resume) else args.resume
-            return checkpoint.read(path)
+            tensors, meta, counters = checkpoint.read(path)
+            return args, rank, world, device, tensors, meta, counters, checkpoint.networks(tensors, ROLES)
 
 
         def epoch_counters(counters, data):
@@ -376,10 +381,7 @@ public struct TrainScript {
 
 
         def main():
-            args = arguments("GAN")
-            rank, world, device = distributed(args)
-            tensors, meta, counters = start(args)
-            nets = checkpoint.networks(tensors, ROLES)
+            args, rank, world, device, tensors, meta, counters, nets = setup("GAN")
             G, D = nets["generator"].to(device), nets["discriminator"].to(device)
             g_net = models.Conditioned(G, nets.get("generator_labels")).to(device)
             d_net = models.Conditioned(D, nets.get("discriminator_labels"), scores=True).to(device)
@@ -460,10 +462,7 @@ public struct TrainScript {
 
 
         def main():
-            args = arguments("VAE")
-            rank, world, device = distributed(args)
-            tensors, meta, counters = start(args)
-            nets = checkpoint.networks(tensors, ROLES)
+            args, rank, world, device, tensors, meta, counters, nets = setup("VAE")
             E, Dec = nets["encoder"].to(device), nets["decoder"].to(device)
             ema = nets["decoder_ema"].to(device).eval() if "decoder_ema" in nets else None
             opt_g = make_optimizer(CONFIG["optG"], in_gans_order(Dec, CONFIG["params_G"]))
