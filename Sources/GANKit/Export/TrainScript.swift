@@ -254,8 +254,7 @@ public struct TrainScript {
 
 
         def setup(what):
-            """The arguments, this process's place (rank, world, device), and the checkpoint it starts from
-            (tensors, metadata, counters) with its networks."""
+            """The arguments, this process's rank, world and device, and the checkpoint it starts from."""
             args = arguments(what)
             rank, world, device = distributed(args)
             path = os.path.join(args.resume, "checkpoint.safetensors") if os.path.isdir(args.resume) else args.resume
