@@ -6,6 +6,28 @@ import TestSupport
 import XCTest
 
 final class RenderTests: XCTestCase {
+    /// Equal aspect widens the shorter range about its centre so a unit of x and one of y are
+    /// as long on the canvas (pixels square; an ASCII cell twice as tall as wide).
+    func testEqualAspectRangesKeepUnitsEqual() {
+        let f = Figure(title: "", xRange: 0...4, yRange: 0...1, series: [], marks: [], equalAspect: true)
+        let (x, y) = f.equalAspectRanges(width: 100, height: 100)
+        XCTAssertEqual(x, 0...4)
+        XCTAssertEqual(y, -1.5...2.5)
+        // 100 × 50 cells, each twice as tall: the canvas is square, so the same ranges.
+        let (x2, y2) = f.equalAspectRanges(width: 100, height: 50, cellAspect: 2)
+        XCTAssertEqual(x2, 0...4)
+        XCTAssertEqual(y2, -1.5...2.5)
+        // Tall data widen x; a tall canvas widens y (ranges only grow).
+        let g = Figure(title: "", xRange: 0...1, yRange: 0...4, series: [], marks: [], equalAspect: true)
+        let (x3, y3) = g.equalAspectRanges(width: 100, height: 100)
+        XCTAssertEqual(x3, -1.5...2.5)
+        XCTAssertEqual(y3, 0...4)
+        let square = Figure(title: "", xRange: 0...1, yRange: 0...1, series: [], marks: [], equalAspect: true)
+        let (x4, y4) = square.equalAspectRanges(width: 50, height: 100)
+        XCTAssertEqual(x4, 0...1)
+        XCTAssertEqual(y4, -0.5...1.5)
+    }
+
     /// Help wraps at word breaks to the width: list rows hang under their text column,
     /// paragraphs typed over several lines are reflowed, list items keep their own lines.
     func testProseWrapsAtWordsToTheWidth() {

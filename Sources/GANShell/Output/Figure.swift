@@ -48,6 +48,25 @@ public struct Figure {
         self.equalAspect = equalAspect
     }
 
+    /// The ranges widened about their centres so that a unit of x and a unit of y are drawn the
+    /// same length on a canvas `width` × `height` units, a vertical unit `cellAspect` times as
+    /// long as a horizontal one (an ASCII cell is about twice as tall as wide; pixels and
+    /// braille dots are square).
+    func equalAspectRanges(width: Int, height: Int, cellAspect: Float = 1) -> (ClosedRange<Float>, ClosedRange<Float>)
+    {
+        var x = xRange, y = yRange
+        let unitsX = (x.upperBound - x.lowerBound) / Float(width)
+        let unitsY = (y.upperBound - y.lowerBound) / Float(height) / cellAspect
+        if unitsX > unitsY {
+            let c = (y.lowerBound + y.upperBound) / 2, half = unitsX * Float(height) * cellAspect / 2
+            y = (c - half)...(c + half)
+        } else {
+            let c = (x.lowerBound + x.upperBound) / 2, half = unitsY * Float(width) / 2
+            x = (c - half)...(c + half)
+        }
+        return (x, y)
+    }
+
     /// Ranges that hold all points, padded by 5% (never empty).
     static func bounds(_ points: [Point], pad: Float = 0.05) -> (ClosedRange<Float>, ClosedRange<Float>) {
         let finite = points.filter { $0.x.isFinite && $0.y.isFinite }

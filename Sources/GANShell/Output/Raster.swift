@@ -96,17 +96,7 @@ public enum PNGRenderer {
         let left = 90, top = 50, bottom = 80, right = 30
         var r = Raster(width: left + plotW + right, height: top + plotH + bottom)
         var fig = f
-        if fig.equalAspect {
-            let ux = (fig.xRange.upperBound - fig.xRange.lowerBound) / Float(plotW),
-                uy = (fig.yRange.upperBound - fig.yRange.lowerBound) / Float(plotH)
-            if ux > uy {
-                let c = (fig.yRange.lowerBound + fig.yRange.upperBound) / 2, half = ux * Float(plotH) / 2
-                fig.yRange = (c - half)...(c + half)
-            } else {
-                let c = (fig.xRange.lowerBound + fig.xRange.upperBound) / 2, half = uy * Float(plotW) / 2
-                fig.xRange = (c - half)...(c + half)
-            }
-        }
+        if fig.equalAspect { (fig.xRange, fig.yRange) = fig.equalAspectRanges(width: plotW, height: plotH) }
         let x0 = fig.xRange.lowerBound, x1 = fig.xRange.upperBound, y0 = fig.yRange.lowerBound,
             y1 = fig.yRange.upperBound
         func px(_ p: Figure.Point) -> (Int, Int) {

@@ -69,16 +69,7 @@ struct TextPlot {
         let px = w * dx, py = h * dy
         if f.equalAspect {
             // A braille dot is about square, and an ASCII cell about twice as tall as wide.
-            let unitsX = (f.xRange.upperBound - f.xRange.lowerBound) / Float(px)
-            let unitsY = (f.yRange.upperBound - f.yRange.lowerBound) / Float(py) / (style.unicode ? 1 : 2)
-            if unitsX > unitsY {
-                let c = (f.yRange.lowerBound + f.yRange.upperBound) / 2,
-                    half = unitsX * Float(py) * (style.unicode ? 1 : 2) / 2
-                f.yRange = (c - half)...(c + half)
-            } else {
-                let c = (f.xRange.lowerBound + f.xRange.upperBound) / 2, half = unitsY * Float(px) / 2
-                f.xRange = (c - half)...(c + half)
-            }
+            (f.xRange, f.yRange) = f.equalAspectRanges(width: px, height: py, cellAspect: style.unicode ? 1 : 2)
         }
         var bits = [UInt8](repeating: 0, count: w * h)
         var marks = [Character?](repeating: nil, count: w * h)
