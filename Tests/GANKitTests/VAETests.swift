@@ -152,5 +152,28 @@ final class VAETests: XCTestCase {
         XCTAssertEqual(back.history.map(\.reconstruction), t.history.map(\.reconstruction))
         XCTAssertEqual(back.history.map(\.kl), t.history.map(\.kl))
         XCTAssertEqual(back.gStepCount, 3)
+        // The parts are saved as the encoder and the decoder; a checkpoint from before, with them
+        // under G and D, loads to the same networks.
+        let a = t.archive()
+        XCTAssertNotNil(a["encoder.0.weight"])
+        XCTAssertNotNil(a["decoder.0.weight"])
+        XCTAssertNil(a["G.0.weight"])
+        XCTAssertEqual(a.metadata["gans.encoder"], t.gan.discriminator.text)
+        var old = a
+        old.tensors = a.tensors.map { name, tensor in
+            (name.hasPrefix("encoder.") ? "D." + name.dropFirst(8)
+                : name.hasPrefix("decoder.") ? "G." + name.dropFirst(8) : name, tensor)
+        }
+        for (new, before) in [("encoder", "D"), ("decoder", "G")] {
+            old.metadata["gans.\(before)"] = old.metadata.removeValue(forKey: "gans.\(new)")
+            old.metadata["gans.\(before).init"] = old.metadata.removeValue(forKey: "gans.\(new).init")
+        }
+        let fromOld = try Trainer.restore(from: old, source: "memory", data: try onePoint())
+        for ((_, x), (_, y)) in zip(fromOld.gan.discriminator.stateDict, t.gan.discriminator.stateDict) {
+            XCTAssertEqual(x.scalars, y.scalars)
+        }
+        for ((_, x), (_, y)) in zip(fromOld.gan.generator.stateDict, t.gan.generator.stateDict) {
+            XCTAssertEqual(x.scalars, y.scalars)
+        }
     }
 }

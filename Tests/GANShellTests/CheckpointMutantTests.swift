@@ -39,6 +39,7 @@ final class CheckpointMutantTests: XCTestCase {
         }
         let read: Set<String> = [
             "gans.kind", "gans.network", "gans.init", "gans.G", "gans.D", "gans.G.init", "gans.D.init", "gans.model",
+            "gans.decoder", "gans.encoder", "gans.decoder.init", "gans.encoder.init",
             "gans.data",
             "gans.noise", "gans.conditioning", "gans.options", "gans.optG", "gans.optD", "gans.counters", "gans.rng"
         ]
@@ -49,7 +50,7 @@ final class CheckpointMutantTests: XCTestCase {
         {
             return "no data fingerprint"
         }
-        let inits: Set<String> = ["gans.init", "gans.G.init", "gans.D.init"]
+        let inits: Set<String> = ["gans.init", "gans.G.init", "gans.D.init", "gans.decoder.init", "gans.encoder.init"]
         if changed.contains(where: { inits.contains($0) && b.metadata[$0] == nil }),
             changed.allSatisfy({ (inits.contains($0) && b.metadata[$0] == nil) || !read.contains($0) })
         {

@@ -51,7 +51,7 @@ public struct TrainScript {
     /// The roles of the networks in models.py, by their key prefix in a gans checkpoint.
     var roles: [(prefix: String, role: String)] {
         isVAE
-            ? [("G.", "decoder"), ("D.", "encoder"), ("ema.", "decoder_ema")]
+            ? [("decoder.", "decoder"), ("encoder.", "encoder"), ("ema.", "decoder_ema")]
             : [("G.", "generator"), ("D.", "discriminator"), ("ema.", "generator_ema")]
     }
 
@@ -494,7 +494,7 @@ public struct TrainScript {
                 epoch, batches = epoch_counters(counters, data)
                 counters.update(g=steps, epoch=epoch, batches=batches, position=0,
                                 optG=counters["optG"] + args.steps, optD=counters["optD"] + args.steps)
-                checkpoint.write(args.out, tensors, meta, {"G.": Dec, "D.": E, "ema.": ema},
+                checkpoint.write(args.out, tensors, meta, {"decoder.": Dec, "encoder.": E, "ema.": ema},
                                  {"optG.": opt_g, "optD.": opt_e}, counters, history, ROLES)
                 print(f"wrote the run after {steps} steps to {args.out}/checkpoint.safetensors (load vae in gans)")
             if world > 1:

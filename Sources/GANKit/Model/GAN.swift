@@ -36,6 +36,12 @@ extension GenerativeModel {
     /// The networks in the order its assembling command names them (`gan G D`, `vae E G`): true
     /// when the partner comes first.
     public var partnerFirst: Bool { self == .variational }
+    /// The names of its two networks in a training checkpoint: key prefixes (`G.0.weight`,
+    /// `encoder.0.weight`) and metadata (`gans.G`, `gans.encoder`). Checkpoints written before
+    /// a VAE's parts had their own names use G and D for it too (`Trainer.restore` reads both).
+    public var checkpointNames: (generator: String, partner: String) {
+        self == .adversarial ? ("G", "D") : ("decoder", "encoder")
+    }
 }
 
 /// An operation the model at hand does not have (a D step of a VAE).

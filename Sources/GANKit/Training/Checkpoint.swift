@@ -184,8 +184,9 @@ extension Trainer {
     /// state that later steps must not change).
     public func archive() -> SafeTensorsArchive {
         var tensors: [(name: String, tensor: Tensor)] = []
-        tensors += gan.generator.stateDict.map { ("G.\($0.name)", $0.tensor) }
-        tensors += gan.discriminator.stateDict.map { ("D.\($0.name)", $0.tensor) }
+        let (gKey, dKey) = gan.model.checkpointNames
+        tensors += gan.generator.stateDict.map { ("\(gKey).\($0.name)", $0.tensor) }
+        tensors += gan.discriminator.stateDict.map { ("\(dKey).\($0.name)", $0.tensor) }
         if let e = gan.labelEmbeddingG { tensors.append(("G.label_embedding", e)) }
         if let e = gan.labelEmbeddingD { tensors.append(("D.label_embedding", e)) }
         tensors += optimizerG.state.map { ("optG.\($0.name)", $0.tensor) }
@@ -206,9 +207,9 @@ extension Trainer {
         }
         let metadata: [String: String] = [
             "format": "pt", "gans.kind": "training",
-            "gans.G": gan.generator.text, "gans.D": gan.discriminator.text,
-            "gans.G.init": gan.generator.initialization.rawValue,
-            "gans.D.init": gan.discriminator.initialization.rawValue,
+            "gans.\(gKey)": gan.generator.text, "gans.\(dKey)": gan.discriminator.text,
+            "gans.\(gKey).init": gan.generator.initialization.rawValue,
+            "gans.\(dKey).init": gan.discriminator.initialization.rawValue,
             "gans.model": gan.model.rawValue, "gans.data": gan.data.name, "gans.data.fingerprint": gan.data.fingerprint,
             "gans.noise": gan.noise.rawValue, "gans.conditioning": conditioning,
             "gans.options": options.text,
@@ -249,10 +250,21 @@ extension Trainer {
                 path: path,
                 message: "was trained on other data named \(dataName) (\(f)); the loaded data are \(data.fingerprint)")
         }
+        guard let model = GenerativeModel(rawValue: a.metadata["gans.model"] ?? "gan") else {
+            throw CheckpointError(
+                path: path, message: "holds a model of unknown kind '\(a.metadata["gans.model"] ?? "")'")
+        }
+        // A VAE saved before its parts had names of their own keeps them under G and D.
+        var (gKey, dKey) = model.checkpointNames
+        if a.metadata["gans.\(gKey)"] == nil, a.metadata["gans.\(dKey)"] == nil, a.metadata["gans.G"] != nil {
+            (gKey, dKey) = ("G", "D")
+        }
         let g = try Network.restore(
-            text: try meta("gans.G"), initialization: a.metadata["gans.G.init"], tensors: a, prefix: "G.", path: path)
+            text: try meta("gans.\(gKey)"), initialization: a.metadata["gans.\(gKey).init"], tensors: a,
+            prefix: gKey + ".", path: path)
         let d = try Network.restore(
-            text: try meta("gans.D"), initialization: a.metadata["gans.D.init"], tensors: a, prefix: "D.", path: path)
+            text: try meta("gans.\(dKey)"), initialization: a.metadata["gans.\(dKey).init"], tensors: a,
+            prefix: dKey + ".", path: path)
         var conditioning: Conditioning? = nil
         switch try meta("gans.conditioning") {
         case "none": conditioning = nil
@@ -266,10 +278,6 @@ extension Trainer {
         case let c:
             throw CheckpointError(
                 path: path, message: "has unknown conditioning '\(c)'; it is none, onehot or embedding N")
-        }
-        guard let model = GenerativeModel(rawValue: a.metadata["gans.model"] ?? "gan") else {
-            throw CheckpointError(
-                path: path, message: "holds a model of unknown kind '\(a.metadata["gans.model"] ?? "")'")
         }
         let noiseName = try meta("gans.noise")
         guard let noise = NoiseDistribution(rawValue: noiseName) else {
@@ -351,8 +359,8 @@ extension Trainer {
             history: history, dSteps: counters.d, gSteps: counters.g,
             epoch: counters.epoch, batchesInEpoch: counters.batches)
         var used = Set(["fixed_noise", "fixed_labels", "data.order", "G.label_embedding", "D.label_embedding"])
-        used.formUnion(g.stateDict.map { "G." + $0.name })
-        used.formUnion(d.stateDict.map { "D." + $0.name })
+        used.formUnion(g.stateDict.map { "\(gKey)." + $0.name })
+        used.formUnion(d.stateDict.map { "\(dKey)." + $0.name })
         used.formUnion(optG.state.map { "optG." + $0.name })
         used.formUnion(optD.state.map { "optD." + $0.name })
         if options.emaDecay != nil, a["ema.\(g.stateDict.first?.name ?? "")"] != nil || counters.g > 0 {
