@@ -77,6 +77,19 @@ final class InterpreterTests: XCTestCase {
         XCTAssertFalse(shell.quitRequested, "quit ran with words it does not take")
     }
 
+    /// A VAE's encoder's optimizer is optE (optD still reaches it); a GAN has no optE.
+    func testAVAEsEncoderOptimizerIsOptE() {
+        run("data digits; net E = input 1 8 8 | flatten | linear 8; net G = noise 4 | linear 64 | tanh | reshape 1 8 8")
+        run("vae E G")
+        guard case .optimizer(let name, let o)? = shell.workspace.lookup("optE") else { return XCTFail("no optE") }
+        XCTAssertEqual(name, "optE")
+        XCTAssertTrue(o === shell.workspace.session?.trainer.optimizerD)
+        XCTAssertTrue(shell.workspace.names.contains("optE"))
+        fails("optE = 3", "optE")
+        run("net D = input 1 8 8 | flatten | linear 1; gan G D")
+        fails("show optE", "unknown name 'optE'")
+    }
+
     /// about names the CPU and the kernels that run, as gans-bench does.
     func testAboutNamesTheMachine() throws {
         guard case .table(let t)? = run("about").first else { return XCTFail("about gave no table") }

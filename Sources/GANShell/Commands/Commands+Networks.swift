@@ -92,7 +92,7 @@ extension CommandTable {
                 """ + settingsHelp(.variational) + """
 
 
-                    The optimizer settings of 'gan', with lrG= and lrE= for one network (optD is E's optimizer; later,
+                    The optimizer settings of 'gan', with lrG= and lrE= for one network (optE is E's optimizer, also reachable as optD; later,
                     set E.lr). Then step, train, sample, metrics and plot work as for a GAN (explain vae).
                     """,
             examples: ["vae E G beta=1 lr=1e-3 batch=128"],
@@ -387,7 +387,7 @@ extension Interpreter {
                 "  β \(Format.number(t.options.beta)), batch \(t.options.batchSize), prior N(0, I) over \(Format.shape(gan.noiseShape))"
                     + (t.options.emaDecay.map { ", EMA of \(s.generatorName) \(Format.number($0))" } ?? ""))
             lines.append("  optG (\(s.generatorName)) \(opt(t.optimizerG))")
-            lines.append("  optD (\(s.discriminatorName)) \(opt(t.optimizerD))")
+            lines.append("  optE (\(s.discriminatorName)) \(opt(t.optimizerD))")
             lines.append("  \(t.gStepCount) steps taken, epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)")
             return lines.joined(separator: "\n")
         }

@@ -59,6 +59,7 @@ public final class Interpreter {
     /// network or loaded file may take one. The one list of reserved names.
     static let builtinNames: [(name: String, meaning: String)] = [
         ("gan", "the GAN or VAE"), ("data", "the loaded data"), ("optG", "G's optimizer"), ("optD", "D's optimizer"),
+        ("optE", "a VAE encoder's optimizer"),
         ("quick", "1 in quick mode, else 0")
     ]
 

@@ -115,7 +115,8 @@ public final class Workspace {
     /// Names that expressions can use, by kind.
     public var names: [String] {
         Array(bindings.variables.keys) + Array(bindings.networks.keys)
-            + (bindings.session != nil ? ["gan", "optG", "optD"] : []) + (bindings.data != nil ? ["data"] : [])
+            + (bindings.session.map { ["gan", "optG", "opt" + $0.trainer.gan.model.partnerLetter] } ?? [])
+            + (bindings.data != nil ? ["data"] : [])
     }
 
     func lookup(_ name: String) -> Value? {
@@ -126,6 +127,9 @@ public final class Workspace {
         case "data": return bindings.data.map { .data($0) }
         case "optG": return bindings.session.map { .optimizer("optG", $0.trainer.optimizerG) }
         case "optD": return bindings.session.map { .optimizer("optD", $0.trainer.optimizerD) }
+        case "optE":  // a VAE's encoder's (optD too, as before it had a name of its own)
+            guard let s = bindings.session, s.trainer.gan.model.partnerLetter == "E" else { return nil }
+            return .optimizer("optE", s.trainer.optimizerD)
         default:
             guard let s = bindings.session, let v = Workspace.lastStatistic(name, s.trainer.history) else { return nil }
             return .tensor(Tensor(v))
