@@ -46,8 +46,8 @@ extension Trainer {
         let z = gan.sampleNoise(n)
         let fake = try gan.generate(z, labels: real.labels)
         let realIn = try noisy(real.x), fakeIn = try noisy(fake.detached())
-        let mix = options.loss == .wassersteinGP ? Tensor.rand([n] + [Int](repeating: 1, count: real.x.rank - 1)) : nil
-        let r1Now = options.loss == .r1 && dStepCount % Swift.max(options.r1Every, 1) == 0
+        let mix = options.loss == .wassersteinGP ? Trainer.interpolationWeights(like: real.x) : nil
+        let r1Now = r1Due
         let d = try discriminatorObjective(
             real: realIn.detached(), fake: fakeIn, labels: real.labels, r1Now: r1Now, mix: mix)
         try gradients(d.total, "discriminator", gan.discriminator, table: gan.labelEmbeddingD)

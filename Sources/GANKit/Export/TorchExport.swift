@@ -39,7 +39,9 @@ public enum TorchExport {
         var className: String { TorchExport.className(role) }
         var pythonClass: String {
             let dim = table.map { ", \($0.shape[1])" } ?? ""
-            let what = table == nil ? "one-hot vectors of \(classes) classes" : "rows of a learned table [\(classes), \(table!.shape[1])]"
+            let what =
+                table.map { "rows of a learned table [\(classes), \($0.shape[1])]" }
+                ?? "one-hot vectors of \(classes) classes"
             return """
                 class \(className)(Labels):
                     \"\"\"The class labels of the \(role.replacingOccurrences(of: "_labels", with: "")) in gans: \(what).\"\"\"

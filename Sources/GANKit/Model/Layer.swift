@@ -426,6 +426,7 @@ public final class Upsample: Layer {
     public var parameters: [(name: String, tensor: Tensor)] { [] }
     init(scale: Int) { self.scale = scale }
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        guard x.rank == 4 else { throw ShapeError("\(spec.text) expects [N, C, H, W], found \(shapeString(x.shape))") }
         let (n, c, h, w, s) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], scale)
         return try x.reshaped(to: [n, c, h, 1, w, 1]).broadcast(to: [n, c, h, s, w, s])
             .reshaped(to: [n, c, h * s, w * s])

@@ -177,10 +177,8 @@ public final class Trainer {
         let buffers = snapshot(gan.discriminator)
         do {
             let realIn = try noisy(real.x), fakeIn = try noisy(fake.detached())
-            let every = Swift.max(options.r1Every, 1)
-            let r1Now = loss == .r1 && dStepCount % every == 0
             let (total, parts, penalty, dReal, dFake) = try discriminatorObjective(
-                real: realIn, fake: fakeIn, labels: real.labels, r1Now: r1Now)
+                real: realIn, fake: fakeIn, labels: real.labels, r1Now: r1Due)
             let params = gan.discriminatorParameters.filter(\.requiresGrad)  // frozen ones are left alone
             let grads = try grad(of: total, wrt: params)
             let number = dStepCount + 1
@@ -374,7 +372,7 @@ public final class Trainer {
         var penalty: Tensor? = nil
         if loss == .wassersteinGP {
             // λ·mean((‖∇D(x̂)‖₂ − 1)²), x̂ a random interpolate of real and fake.
-            let a = mix ?? Tensor.rand([realIn.shape[0]] + [Int](repeating: 1, count: realIn.rank - 1))
+            let a = mix ?? Trainer.interpolationWeights(like: realIn)
             let xhat = try (a * realIn + (1 - a) * fakeIn).detached().requiringGrad()
             let out = try gan.discriminate(xhat, labels: labels)
             let g = try grad(of: out.sum(), wrt: [xhat], createGraph: true)[0]
@@ -388,6 +386,14 @@ public final class Trainer {
         }
         if let penalty { total = try total + penalty }
         return (total, parts, penalty, dReal, dFake)
+    }
+
+    /// Whether the next D step adds the R1 penalty (every `every`-th D step of an R1 run).
+    var r1Due: Bool { options.loss == .r1 && dStepCount % Swift.max(options.r1Every, 1) == 0 }
+
+    /// WGAN-GP's interpolation weights: one U(0, 1) draw per sample of `x`, broadcast over the rest.
+    static func interpolationWeights(like x: Tensor) -> Tensor {
+        Tensor.rand([x.shape[0]] + [Int](repeating: 1, count: x.rank - 1))
     }
 
     /// G's loss on a fake batch (instance noise already added), with D's raw scores; D's

@@ -124,24 +124,17 @@ struct CommandWords {
         }
     }
 
+    /// The words, refusing the first option not in `allowed`.
     init(_ args: Arguments, command: String, allowed: [String]) throws {
-        self.command = command
-        end = args.end
-        for w in args.words {
-            if let o = w.option {
-                guard allowed.contains(o.key) else {
-                    let list =
-                        allowed.isEmpty
-                        ? "takes no key=value options"
-                        : "knows the options " + allowed.map { $0 + "=" }.joined(separator: " ")
-                    throw ShellError(
-                        .name, "unknown option '\(o.key)': \(command) \(list)" + didYouMean(o.key, among: allowed),
-                        at: w.first)
-                }
-                options.append((o.key, o.value, w))
-            } else {
-                positional.append(w)
-            }
+        self.init(unchecked: args, command: command)
+        if let o = options.first(where: { !allowed.contains($0.key) }) {
+            let list =
+                allowed.isEmpty
+                ? "takes no key=value options"
+                : "knows the options " + allowed.map { $0 + "=" }.joined(separator: " ")
+            throw ShellError(
+                .name, "unknown option '\(o.key)': \(command) \(list)" + didYouMean(o.key, among: allowed),
+                at: o.word.first)
         }
     }
 
