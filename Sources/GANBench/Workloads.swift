@@ -8,7 +8,7 @@ import GANKit
 func adamOptimizers(_ gan: GAN, lr: Float, beta1: Float, beta2: Float) -> (Optimizer, Optimizer) {
     (
         Adam(gan.generatorParameters, lr: lr, beta1: beta1, beta2: beta2),
-        Adam(gan.discriminatorParameters, lr: lr, beta1: beta1, beta2: beta2)
+        Adam(gan.partnerParameters, lr: lr, beta1: beta1, beta2: beta2)
     )
 }
 
@@ -21,12 +21,12 @@ func toyTrainer(loss: GANLoss, lr: Float, beta2: Float, dSteps: Int) throws -> T
     o.batchSize = 256
     o.dSteps = dSteps
     let (og, od) = adamOptimizers(gan, lr: lr, beta1: 0.5, beta2: beta2)
-    return try Trainer(gan: gan, options: o, optimizerG: og, optimizerD: od)
+    return try Trainer(model: gan, options: o, optimizerG: og, optimizerD: od)
 }
 
 /// Mode coverage of 2,500 samples, as the reference's `mode_coverage`.
 func toyCoverage(_ t: Trainer) throws -> [(String, Any)] {
-    let samples = try withNoGrad { try t.gan.generate(t.gan.sampleNoise(2500)) }
+    let samples = try withNoGrad { try t.model.generate(t.model.sampleNoise(2500)) }
     let c = try GaussianMixture.ring().coverage(samples)
     return [("modes_covered", c.modes), ("hq_percent", round2(Double(c.highQuality) * 100)), ("hq_per_mode", c.perMode)]
 }
@@ -94,7 +94,7 @@ func imageTrainer(_ g: String, _ d: String, data: TensorDataset) throws -> Train
     var o = TrainingOptions()
     o.batchSize = 64
     let (og, od) = adamOptimizers(gan, lr: 2e-4, beta1: 0.5, beta2: 0.999)
-    return try Trainer(gan: gan, options: o, optimizerG: og, optimizerD: od)
+    return try Trainer(model: gan, options: o, optimizerG: og, optimizerD: od)
 }
 
 let mlpG = "noise 64 | linear 256 | leakyrelu 0.2 | linear 512 | leakyrelu 0.2 | linear 784 | tanh"
@@ -119,7 +119,7 @@ func benchMLPGAN(epochs: Int) throws {
     emit(
         [
             ("bench", "mlp_gan"), ("adam", "fused"), ("batch", 64), ("steps_per_epoch", t.batchesPerEpoch),
-            ("params_g", t.gan.generator.parameterCount), ("params_d", t.gan.discriminator.parameterCount),
+            ("params_g", t.model.generator.parameterCount), ("params_d", t.model.partner.parameterCount),
             ("epoch_seconds", seconds.map(round2)), ("epoch_seconds_median", round2(med)),
             ("steps_per_sec", round2(Double(t.batchesPerEpoch) / med)),
             ("ms_per_step", round2(1000 * med / Double(t.batchesPerEpoch))),
@@ -152,7 +152,7 @@ func benchDCGAN(steps: Int, reps: Int) throws {
     emit(
         [
             ("bench", "dcgan"), ("adam", "fused"), ("batch", 64), ("steps_per_block", steps),
-            ("params_g", t.gan.generator.parameterCount), ("params_d", t.gan.discriminator.parameterCount),
+            ("params_g", t.model.generator.parameterCount), ("params_d", t.model.partner.parameterCount),
             ("block_seconds", seconds.map(round2)), ("block_seconds_median", round2(med)),
             ("steps_per_sec", round2(sps)), ("ms_per_step", round2(1000 / sps)),
             ("projected_epoch_seconds_937_steps", round2(937 / sps)),

@@ -55,8 +55,8 @@ final class CheckpointTests: XCTestCase {
         o.instanceNoise = 0.05
         o.emaDecay = 0.9
         return try Trainer(
-            gan: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 2e-3, beta1: 0.5),
-            optimizerD: Adam(gan.discriminatorParameters, lr: 2e-3, beta1: 0.5))
+            model: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 2e-3, beta1: 0.5),
+            optimizerD: Adam(gan.partnerParameters, lr: 2e-3, beta1: 0.5))
     }
 
     /// Two epochs straight equal one epoch, save, load into fresh objects
@@ -84,8 +84,8 @@ final class CheckpointTests: XCTestCase {
 
         XCTAssertEqual(resumed.gStepCount, straight.gStepCount)
         for (a, b) in zip(
-            straight.gan.generator.stateDict + straight.gan.discriminator.stateDict,
-            resumed.gan.generator.stateDict + resumed.gan.discriminator.stateDict)
+            straight.model.generator.stateDict + straight.model.partner.stateDict,
+            resumed.model.generator.stateDict + resumed.model.partner.stateDict)
         {
             XCTAssertEqual(a.tensor.scalars.map(\.bitPattern), b.tensor.scalars.map(\.bitPattern), a.name)
         }
@@ -149,8 +149,8 @@ final class CheckpointTests: XCTestCase {
         ) { e in
             XCTAssertTrue("\(e)".contains("was trained on points, not other"), "\(e)")
         }
-        try t.gan.generator.save(to: dir + "/g.safetensors")
-        XCTAssertThrowsError(try Trainer.load(from: dir + "/g.safetensors", data: t.gan.data)) { e in
+        try t.model.generator.save(to: dir + "/g.safetensors")
+        XCTAssertThrowsError(try Trainer.load(from: dir + "/g.safetensors", data: t.model.data)) { e in
             XCTAssertTrue("\(e)".contains("not a training one"), "\(e)")
         }
     }

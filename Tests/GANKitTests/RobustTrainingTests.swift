@@ -78,8 +78,8 @@ final class RobustTrainingTests: XCTestCase {
             data: try GaussianMixture.ring().dataset(name: "ring8"))
         var o = TrainingOptions(); o.loss = .wassersteinGP; o.batchSize = 8
         let t = try Trainer(
-            gan: gan, options: o, optimizerG: Adam(gan.generatorParameters),
-            optimizerD: Adam(gan.discriminatorParameters))
+            model: gan, options: o, optimizerG: Adam(gan.generatorParameters),
+            optimizerD: Adam(gan.partnerParameters))
         let s = try t.discriminatorStep()
         XCTAssertEqual(s.penalty!, 10, accuracy: 1e-5)  // λ·(0 − 1)²
     }
@@ -119,8 +119,8 @@ final class RobustTrainingTests: XCTestCase {
             let gan = try GAN(generator: g, discriminator: d, data: try GaussianMixture.ring().dataset(name: "ring8"))
             var o = TrainingOptions(); o.batchSize = 4
             let t = try Trainer(
-                gan: gan, options: o, optimizerG: make(gan.generatorParameters),
-                optimizerD: make(gan.discriminatorParameters))
+                model: gan, options: o, optimizerG: make(gan.generatorParameters),
+                optimizerD: make(gan.partnerParameters))
             let before = (g.stateDict + d.stateDict).map { $0.tensor.scalars }
             let state = (t.optimizerD.state + t.optimizerG.state).map { $0.tensor.scalars }
             let steps = t.optimizerD.stepCount

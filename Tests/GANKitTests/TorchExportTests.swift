@@ -29,8 +29,8 @@ final class TorchExportTests: XCTestCase {
         o.batchSize = 16
         o.loss = loss
         return try Trainer(
-            gan: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: 0.1),
-            optimizerD: SGD(gan.discriminatorParameters, lr: 0.1))
+            model: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: 0.1),
+            optimizerD: SGD(gan.partnerParameters, lr: 0.1))
     }
 
     /// Plain SGD with lr 0.1 moves each parameter by −0.1 × its gradient: the D step and the G step
@@ -39,29 +39,29 @@ final class TorchExportTests: XCTestCase {
         for (loss, conditional) in [(GANLoss.nonSaturating, false), (.wassersteinGP, false), (.hinge, true)] {
             let t = try makeTrainer(loss: loss, conditional: conditional)
             _ = try t.train(steps: 3)
-            let before = Random.global, cursor = t.gan.data.cursor
+            let before = Random.global, cursor = t.model.data.cursor
             let check = try t.gradientCheck()
             XCTAssertEqual(Random.global.state.words, before.state.words, "the check moved the random stream")
-            XCTAssertEqual(t.gan.data.cursor, cursor, "the check moved the data")
-            let d0 = t.gan.discriminatorParameters.map { $0.copy() }
+            XCTAssertEqual(t.model.data.cursor, cursor, "the check moved the data")
+            let d0 = t.model.partnerParameters.map { $0.copy() }
             // discriminatorStep draws the batch, the noise and the interpolation as the check did.
             try t.discriminatorStep()
-            let names = t.gan.discriminator.parameters.map { "grad.discriminator.\($0.name)" }
+            let names = t.model.partner.parameters.map { "grad.discriminator.\($0.name)" }
                 + (conditional ? ["grad.discriminator_labels.weight"] : [])
-            for (i, (p, name)) in zip(t.gan.discriminatorParameters, names).enumerated() {
+            for (i, (p, name)) in zip(t.model.partnerParameters, names).enumerated() {
                 let g = try XCTUnwrap(check[name], name)
                 let step = try (d0[i] - p) * 10
                 assertClose(step, g, "\(loss) \(name)")
             }
             // The G step on the check's noise and labels, with D back at its weights.
-            for (p, saved) in zip(t.gan.discriminatorParameters, d0) { p.assign(saved) }
-            let g0 = t.gan.generatorParameters.map { $0.copy() }
+            for (p, saved) in zip(t.model.partnerParameters, d0) { p.assign(saved) }
+            let g0 = t.model.generatorParameters.map { $0.copy() }
             let z = try XCTUnwrap(check["z"])
-            let fake = try t.gan.generate(z, labels: check["labels"])
-            _ = try t.generatorStep(fake: fake, labels: check["labels"])
-            let gNames = t.gan.generator.parameters.map { "grad.generator.\($0.name)" }
+            let fake = try t.model.generate(z, labels: check["labels"])
+            _ = try t.generatorStep(try XCTUnwrap(t.model as? GAN), fake: fake, labels: check["labels"])
+            let gNames = t.model.generator.parameters.map { "grad.generator.\($0.name)" }
                 + (conditional ? ["grad.generator_labels.weight"] : [])
-            for (i, (p, name)) in zip(t.gan.generatorParameters, gNames).enumerated() {
+            for (i, (p, name)) in zip(t.model.generatorParameters, gNames).enumerated() {
                 assertClose(try (g0[i] - p) * 10, try XCTUnwrap(check[name], name), "\(loss) \(name)")
             }
             XCTAssertNotNil(check["loss.discriminator"])
@@ -99,7 +99,7 @@ final class TorchExportTests: XCTestCase {
             a.tensors[i].tensor = Tensor(tensor.scalars + extra)
         }
         a.metadata["gans.counters"] = "d=5 g=5 epoch=0 batches=5 optG=5 optD=5 position=0"
-        let back = try Trainer.restore(from: a, source: "out/checkpoint.safetensors", data: t.gan.data)
+        let back = try Trainer.restore(from: a, source: "out/checkpoint.safetensors", data: t.model.data)
         XCTAssertEqual(back.gStepCount, 5)
         XCTAssertEqual(back.history.count, t.history.count + rows)
         XCTAssertEqual(back.history.last?.gLoss, 0.75)

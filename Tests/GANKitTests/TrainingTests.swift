@@ -50,8 +50,8 @@ final class TrainingTests: XCTestCase {
                 data: try GaussianMixture.ring().dataset(name: "ring8"))
             var o = TrainingOptions(); o.loss = loss; o.batchSize = 16
             let t = try Trainer(
-                gan: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: 0),
-                optimizerD: SGD(gan.discriminatorParameters, lr: 0))
+                model: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: 0),
+                optimizerD: SGD(gan.partnerParameters, lr: 0))
             let s = try t.discriminatorStep()
             close(s.penalty!, expected, "\(loss.rawValue) penalty")
             close(s.dLoss!, s.dLossReal! + s.dLossFake! + expected, "\(loss.rawValue) total")
@@ -68,8 +68,8 @@ final class TrainingTests: XCTestCase {
             data: try GaussianMixture.ring().dataset(name: "ring8"))
         var o = TrainingOptions(); o.loss = .r1; o.batchSize = 16; o.r1Every = 3
         let t = try Trainer(
-            gan: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: 0),
-            optimizerD: SGD(gan.discriminatorParameters, lr: 0))
+            model: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: 0),
+            optimizerD: SGD(gan.partnerParameters, lr: 0))
         let penalties = try (0..<7).map { _ in try t.discriminatorStep().penalty }
         XCTAssertEqual(penalties.map { $0 != nil }, [true, false, false, true, false, false, true])
         for p in penalties.compactMap({ $0 }) { close(p, 3 * 125, "lazy R1 penalty") }
@@ -144,8 +144,8 @@ final class TrainingTests: XCTestCase {
         o.loss = loss
         o.batchSize = 256
         return try Trainer(
-            gan: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 1e-3, beta1: 0.5),
-            optimizerD: Adam(gan.discriminatorParameters, lr: 1e-3, beta1: 0.5))
+            model: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 1e-3, beta1: 0.5),
+            optimizerD: Adam(gan.partnerParameters, lr: 1e-3, beta1: 0.5))
     }
 
     func testAssemblyChecksShapes() throws {
@@ -233,7 +233,7 @@ final class TrainingTests: XCTestCase {
             XCTAssertNoThrow(try t.step(), loss.rawValue)
         }
         // A parameter the user froze stays frozen and unchanged.
-        let frozenWeight = t.gan.generator.tensor(named: "0.weight")!
+        let frozenWeight = t.model.generator.tensor(named: "0.weight")!
         frozenWeight.requiresGrad = false
         let before = frozenWeight.scalars
         t.options.loss = .nonSaturating
@@ -255,10 +255,10 @@ final class TrainingTests: XCTestCase {
     func testToyGANLearnsTheRing() throws {
         let t = try toyGAN(seed: 0)
         func coverage() throws -> (modes: Int, highQuality: Float, perMode: [Int]) {
-            let g = t.gan.generator
+            let g = t.model.generator
             g.training = false
             defer { g.training = true }
-            return try GaussianMixture.ring().coverage(try withNoGrad { try t.gan.generate(t.gan.sampleNoise(2500)) })
+            return try GaussianMixture.ring().coverage(try withNoGrad { try t.model.generate(t.model.sampleNoise(2500)) })
         }
         let before = try coverage()
         XCTAssertEqual(before.modes, 0)
@@ -279,7 +279,7 @@ final class TrainingTests: XCTestCase {
         let d = try Network.parse("input 2 | linear 8 | batchnorm | relu | linear 1")
         let gan = try GAN(generator: g, discriminator: d, data: data)
         let t = try Trainer(
-            gan: gan, optimizerG: Adam(gan.generatorParameters), optimizerD: Adam(gan.discriminatorParameters))
+            model: gan, optimizerG: Adam(gan.generatorParameters), optimizerD: Adam(gan.partnerParameters))
         let before = (g.stateDict + d.stateDict).map { $0.tensor.scalars }
         let optBefore = (t.optimizerD.state + t.optimizerG.state).map { $0.tensor.scalars }
         XCTAssertThrowsError(try t.step()) { e in
@@ -308,8 +308,8 @@ final class TrainingTests: XCTestCase {
             XCTAssertEqual(gan.noiseShape, [6])
             var o = TrainingOptions(); o.batchSize = 8
             let t = try Trainer(
-                gan: gan, options: o, optimizerG: Adam(gan.generatorParameters),
-                optimizerD: Adam(gan.discriminatorParameters))
+                model: gan, options: o, optimizerG: Adam(gan.generatorParameters),
+                optimizerD: Adam(gan.partnerParameters))
             try t.train(steps: 3)
             XCTAssertEqual(try t.fixedSamples().shape, [64, 1, 4, 4])
             XCTAssertEqual(t.fixedLabels?.scalars.prefix(5).map { $0 }, [0, 1, 2, 3, 0])
@@ -322,7 +322,7 @@ final class TrainingTests: XCTestCase {
         t.options.emaDecay = 0.5
         try t.train(steps: 3)
         let ema = try XCTUnwrap(t.ema)
-        let e = ema.parameters[0].tensor.scalars, g = t.gan.generator.parameters[0].tensor.scalars
+        let e = ema.parameters[0].tensor.scalars, g = t.model.generator.parameters[0].tensor.scalars
         XCTAssertNotEqual(e, g)
         XCTAssertEqual(try t.fixedSamples(useEMA: true).shape, [64, 2])
     }
@@ -339,13 +339,13 @@ final class TrainingTests: XCTestCase {
         var reference: [Double] = []
         for step in 1...40 {
             try t.train(steps: 1)
-            let g = t.gan.generator.parameters[0].tensor.scalars.map(Double.init)
+            let g = t.model.generator.parameters[0].tensor.scalars.map(Double.init)
             if step == 1 { reference = g; continue }
             let d = Double(min(0.99, Float(1 + step) / Float(10 + step)))
             reference = zip(reference, g).map { d * $0 + (1 - d) * $1 }
         }
         let e = try XCTUnwrap(t.ema).parameters[0].tensor.scalars
-        let g = t.gan.generator.parameters[0].tensor.scalars
+        let g = t.model.generator.parameters[0].tensor.scalars
         for i in reference.indices { XCTAssertEqual(Double(e[i]), reference[i], accuracy: 1e-5) }
         XCTAssertNotEqual(e, g)
     }
@@ -357,8 +357,8 @@ final class TrainingTests: XCTestCase {
         let gan = try GAN(generator: g, discriminator: d, data: try GaussianMixture.ring().dataset(name: "ring8"))
         var o = TrainingOptions(); o.batchSize = 32; o.emaDecay = 0.8
         let t = try Trainer(
-            gan: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 1e-2),
-            optimizerD: Adam(gan.discriminatorParameters, lr: 1e-2))
+            model: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 1e-2),
+            optimizerD: Adam(gan.partnerParameters, lr: 1e-2))
         try t.train(steps: 5)
         let before = Random.global
         let avg = try XCTUnwrap(t.movingAverage())
@@ -378,7 +378,7 @@ final class TrainingTests: XCTestCase {
             XCTAssertEqual(Double(bn.runningMean.scalars[f]), mean, accuracy: 1e-4 * max(1, abs(mean)))
             XCTAssertEqual(Double(bn.runningVar.scalars[f]), variance, accuracy: 1e-4 * max(1, variance))
         }
-        let gStats = try XCTUnwrap(t.gan.generator.layers[1] as? BatchNorm).runningMean.scalars
+        let gStats = try XCTUnwrap(t.model.generator.layers[1] as? BatchNorm).runningMean.scalars
         XCTAssertNotEqual(bn.runningMean.scalars, gStats, "G's running statistics are not the average's")
         // Measured once per change of the weights: the same until the next G step.
         let first = bn.runningMean.scalars

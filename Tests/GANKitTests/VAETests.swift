@@ -13,13 +13,12 @@ final class VAETests: XCTestCase {
         encoder: String = "input 2 | linear 2", decoder: String = "noise 1 | linear 2", data: DataSource? = nil,
         beta: Float = 1, lr: Float = 0, batch: Int = 4
     ) throws -> Trainer {
-        let gan = try GAN(
-            generator: Network.parse(decoder), discriminator: Network.parse(encoder),
-            data: try data ?? onePoint(), model: .variational)
+        let gan = try VAE(
+            encoder: Network.parse(encoder), decoder: Network.parse(decoder), data: try data ?? onePoint())
         var o = TrainingOptions(); o.batchSize = batch; o.beta = beta
         return try Trainer(
-            gan: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: lr),
-            optimizerD: SGD(gan.discriminatorParameters, lr: lr))
+            model: gan, options: o, optimizerG: SGD(gan.generatorParameters, lr: lr),
+            optimizerD: SGD(gan.partnerParameters, lr: lr))
     }
 
     /// With the encoder's log-variance at −40, z is its mean, so the loss is
@@ -27,12 +26,12 @@ final class VAETests: XCTestCase {
     func testLossAgainstHandComputedValue() throws {
         Random.seed(1)
         let t = try makeVAE(beta: 0.5)
-        let e = t.gan.discriminator, g = t.gan.generator
+        let e = t.model.partner, g = t.model.generator
         e.tensor(named: "0.weight")!.assign(Tensor([0, 0, 0, 0], shape: [2, 2]))
         e.tensor(named: "0.bias")!.assign(Tensor([0.7, -40]))  // μ = 0.7, log σ² = −40
         g.tensor(named: "0.weight")!.assign(Tensor([2, -1], shape: [2, 1]))
         g.tensor(named: "0.bias")!.assign(Tensor([0.5, 0.25]))  // G(0.7) = (1.9, −0.45)
-        let s = try t.autoencoderStep()
+        let s = try t.step()[0]
         let recon: Float = (1.9 - 2) * (1.9 - 2) + 0.45 * 0.45
         let kl: Float = 0.5 * (0.49 + 39)
         XCTAssertEqual(s.reconstruction!, recon, accuracy: 1e-4)
@@ -50,33 +49,33 @@ final class VAETests: XCTestCase {
         let base = try makeVAE(
             encoder: "input 2 | linear 4 | tanh | linear 4", decoder: "noise 2 | linear 3 | tanh | linear 2",
             data: try GaussianMixture.ring().dataset(name: "ring8"), beta: 0.7)
-        let weights = (base.gan.discriminator.stateDict + base.gan.generator.stateDict).map {
+        let weights = (base.model.partner.stateDict + base.model.generator.stateDict).map {
             ($0.name, $0.tensor.copy())
         }
-        let encoderNames = Set(base.gan.discriminator.stateDict.map(\.name))
+        let encoderNames = Set(base.model.partner.stateDict.map(\.name))
         func run(_ change: ((Trainer) -> Void)? = nil) throws -> (Float, Trainer) {
             let t = try makeVAE(
                 encoder: "input 2 | linear 4 | tanh | linear 4", decoder: "noise 2 | linear 3 | tanh | linear 2",
                 data: try GaussianMixture.ring().dataset(name: "ring8"), beta: 0.7)
             for (k, (name, w)) in weights.enumerated() {
-                let net = k < encoderNames.count ? t.gan.discriminator : t.gan.generator
+                let net = k < encoderNames.count ? t.model.partner : t.model.generator
                 net.tensor(named: name)!.assign(w)
             }
             change?(t)
             Random.seed(99)
-            return (try t.autoencoderStep().gLoss!, t)
+            return (try t.step()[0].gLoss!, t)
         }
         let (_, analytic) = try run()
         var checked = 0
         for (k, (name, _)) in weights.enumerated() {
             let inEncoder = k < encoderNames.count
-            let p = (inEncoder ? analytic.gan.discriminator : analytic.gan.generator).tensor(named: name)!
+            let p = (inEncoder ? analytic.model.partner : analytic.model.generator).tensor(named: name)!
             let grad = p.grad!.scalars
             for i in 0..<min(3, p.count) {
                 let h: Float = 1e-2
                 func nudged(_ d: Float) throws -> Float {
                     try run { t in
-                        let q = (inEncoder ? t.gan.discriminator : t.gan.generator).tensor(named: name)!
+                        let q = (inEncoder ? t.model.partner : t.model.generator).tensor(named: name)!
                         q.withUnsafeMutableBufferPointer { $0[i] += d }
                     }.0
                 }
@@ -92,31 +91,30 @@ final class VAETests: XCTestCase {
     func testAssemblyChecksShapesAndSteps() throws {
         let data = try GaussianMixture.ring().dataset(name: "ring8")
         XCTAssertThrowsError(
-            try GAN(
-                generator: Network.parse("noise 3 | linear 2"), discriminator: Network.parse("input 2 | linear 3"),
-                data: data, model: .variational)
+            try VAE(encoder: Network.parse("input 2 | linear 3"), decoder: Network.parse("noise 3 | linear 2"), data: data)
         ) { e in
             XCTAssertTrue("\(e)".contains("output [6]") && "\(e)".contains("linear 6"), "\(e)")
         }
         XCTAssertThrowsError(
-            try GAN(
-                generator: Network.parse("noise 3 | linear 2"), discriminator: Network.parse("input 2 | linear 6"),
-                data: data, noise: .uniform, model: .variational)
+            try VAE.assemble(
+                generator: Network.parse("noise 3 | linear 2"), partner: Network.parse("input 2 | linear 6"),
+                data: data, noise: .uniform, conditioning: nil)
         ) { e in
             XCTAssertTrue("\(e)".contains("standard normal"), "\(e)")
         }
         let gan = try GAN(
             generator: Network.parse("noise 3 | linear 2"), discriminator: Network.parse("input 2 | linear 1"),
             data: data)
-        XCTAssertThrowsError(try gan.encode(Tensor.randn([4, 2]))) {
-            XCTAssertTrue("\($0)".contains("only a VAE"), "\($0)")
+        XCTAssertThrowsError(try gan.reconstruct(Tensor.randn([4, 2]))) {
+            XCTAssertTrue("\($0)".contains("no encoder"), "\($0)")
         }
         let t = try makeVAE()
-        let (mean, logVariance) = try t.gan.encode(Tensor.randn([5, 2]))
+        let vae = try XCTUnwrap(t.model as? VAE)
+        let (mean, logVariance) = try vae.encode(Tensor.randn([5, 2]))
         XCTAssertEqual(mean.shape, [5, 1]); XCTAssertEqual(logVariance.shape, [5, 1])
-        let mode = try t.gan.discriminator.evaluating { t.gan.discriminator.training }
+        let mode = try t.model.partner.evaluating { t.model.partner.training }
         XCTAssertFalse(mode)
-        XCTAssertTrue(t.gan.discriminator.training, "evaluating puts the mode back")
+        XCTAssertTrue(t.model.partner.training, "evaluating puts the mode back")
         XCTAssertThrowsError(try t.discriminatorStep()) {
             XCTAssertTrue("\($0)".contains("no discriminator step"), "\($0)")
         }
@@ -127,14 +125,14 @@ final class VAETests: XCTestCase {
     /// Adam on the ring: the reconstruction error falls well below its start.
     func testVAELearnsToReconstruct() throws {
         Random.seed(3)
-        let gan = try GAN(
-            generator: Network.parse("noise 2 | linear 64 | relu | linear 2"),
-            discriminator: Network.parse("input 2 | linear 64 | relu | linear 4"),
-            data: try GaussianMixture.ring().dataset(name: "ring8"), model: .variational)
+        let gan = try VAE(
+            encoder: Network.parse("input 2 | linear 64 | relu | linear 4"),
+            decoder: Network.parse("noise 2 | linear 64 | relu | linear 2"),
+            data: try GaussianMixture.ring().dataset(name: "ring8"))
         var o = TrainingOptions(); o.batchSize = 128; o.beta = 0.1
         let t = try Trainer(
-            gan: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 3e-3),
-            optimizerD: Adam(gan.discriminatorParameters, lr: 3e-3))
+            model: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 3e-3),
+            optimizerD: Adam(gan.partnerParameters, lr: 3e-3))
         try t.train(steps: 600)
         let first = t.history.prefix(20).compactMap(\.reconstruction).reduce(0, +) / 20
         let last = t.history.suffix(20).compactMap(\.reconstruction).reduce(0, +) / 20
@@ -147,7 +145,7 @@ final class VAETests: XCTestCase {
         let t = try makeVAE(beta: 0.25, lr: 0.01)
         try t.train(steps: 3)
         let back = try Trainer.restore(from: t.archive(), source: "memory", data: try onePoint())
-        XCTAssertEqual(back.gan.model, .variational)
+        XCTAssertTrue(back.model is VAE)
         XCTAssertEqual(back.options.beta, 0.25)
         XCTAssertEqual(back.history.map(\.reconstruction), t.history.map(\.reconstruction))
         XCTAssertEqual(back.history.map(\.kl), t.history.map(\.kl))
@@ -158,7 +156,7 @@ final class VAETests: XCTestCase {
         XCTAssertNotNil(a["encoder.0.weight"])
         XCTAssertNotNil(a["decoder.0.weight"])
         XCTAssertNil(a["G.0.weight"])
-        XCTAssertEqual(a.metadata["gans.encoder"], t.gan.discriminator.text)
+        XCTAssertEqual(a.metadata["gans.encoder"], t.model.partner.text)
         var old = a
         old.tensors = a.tensors.map { name, tensor in
             (name.hasPrefix("encoder.") ? "D." + name.dropFirst(8)
@@ -169,10 +167,10 @@ final class VAETests: XCTestCase {
             old.metadata["gans.\(before).init"] = old.metadata.removeValue(forKey: "gans.\(new).init")
         }
         let fromOld = try Trainer.restore(from: old, source: "memory", data: try onePoint())
-        for ((_, x), (_, y)) in zip(fromOld.gan.discriminator.stateDict, t.gan.discriminator.stateDict) {
+        for ((_, x), (_, y)) in zip(fromOld.model.partner.stateDict, t.model.partner.stateDict) {
             XCTAssertEqual(x.scalars, y.scalars)
         }
-        for ((_, x), (_, y)) in zip(fromOld.gan.generator.stateDict, t.gan.generator.stateDict) {
+        for ((_, x), (_, y)) in zip(fromOld.model.generator.stateDict, t.model.generator.stateDict) {
             XCTAssertEqual(x.scalars, y.scalars)
         }
     }

@@ -205,7 +205,7 @@ final class InterpreterTests: XCTestCase {
                 "D is the GAN's discriminator: it now uses this new, untrained D; the 1 step taken and the other network are kept"
             ), said)
         XCTAssertTrue(said.contains("'gan G D'"), said)
-        XCTAssertTrue(shell.workspace.session?.trainer.gan.discriminator === shell.workspace.bindings.networks["D"])
+        XCTAssertTrue(shell.workspace.session?.trainer.model.partner === shell.workspace.bindings.networks["D"])
         let quiet = TextRenderer().render(run("net H = noise 2 | linear 2"))
         XCTAssertFalse(quiet.contains("untrained"), quiet)
     }
@@ -285,9 +285,9 @@ final class InterpreterTests: XCTestCase {
         Random.seed(4)
         guard case .samples(.images(let threes))? = run("sample 4 class=3").first else { return XCTFail("no images") }
         Random.seed(4)
-        let z = s.trainer.gan.sampleNoise(4)
-        let expected = try s.trainer.gan.generator.evaluating {
-            try withNoGrad { try s.trainer.gan.generate(z, labels: Tensor(full: 3, shape: [4])) }
+        let z = s.trainer.model.sampleNoise(4)
+        let expected = try s.trainer.model.generator.evaluating {
+            try withNoGrad { try s.trainer.model.generate(z, labels: Tensor(full: 3, shape: [4])) }
         }
         XCTAssertEqual(threes.scalars, s.data.kind.denormalized(expected).scalars)
         guard case .images(let grid)? = run("sample 2 class=all").first else { return XCTFail("no grid") }
@@ -316,8 +316,8 @@ final class InterpreterTests: XCTestCase {
         let dState = shell.workspace.session!.trainer.optimizerD.state.map { $0.tensor.scalars }
         run("G insert 2 batchnorm")
         let s = shell.workspace.session!
-        XCTAssertTrue(s.trainer.gan.generator === shell.workspace.bindings.networks["G"])
-        XCTAssertEqual(s.trainer.gan.generator.layers.count, 4)
+        XCTAssertTrue(s.trainer.model.generator === shell.workspace.bindings.networks["G"])
+        XCTAssertEqual(s.trainer.model.generator.layers.count, 4)
         XCTAssertEqual(s.trainer.history.count, 2)
         XCTAssertEqual(s.trainer.optimizerD.state.map { $0.tensor.scalars }, dState, "D's optimizer keeps its state")
         run("step")
@@ -413,13 +413,13 @@ final class InterpreterTests: XCTestCase {
         XCTAssertNil(shell.workspace.session)
         run("vae E G beta=0.5 batch=32 lrE=2e-3")
         let s = shell.workspace.session!
-        XCTAssertEqual(s.trainer.gan.model, .variational)
+        XCTAssertTrue(s.trainer.model is VAE)
         XCTAssertEqual(s.trainer.optimizerD.value(of: "lr"), 2e-3)
         let one = TextRenderer(showTimings: false).render(run("step"))
         XCTAssertTrue(one.hasPrefix("step 1  loss ") && one.contains("reconstruction") && one.contains("KL"), one)
         fails("step d", "a VAE has no discriminator step")
         fails("set loss hinge", "a VAE has no adversarial setting 'loss'")
-        fails("plot surface", "a VAE has an encoder instead")
+        fails("plot surface", "draws what a discriminator does; a VAE has none")
         run("set beta 0.25; set E.lr 1e-3")
         XCTAssertEqual(s.trainer.options.beta, 0.25)
         XCTAssertEqual(s.trainer.optimizerD.value(of: "lr"), 1e-3)
@@ -438,11 +438,21 @@ final class InterpreterTests: XCTestCase {
         let scratch = try ScratchFolder()
         shell.options.directory = scratch.path
         run("save vae vae.safetensors; reset; data digits; load vae vae.safetensors")
-        XCTAssertEqual(shell.workspace.session?.trainer.gan.model, .variational)
+        XCTAssertTrue(shell.workspace.session?.trainer.model is VAE)
         XCTAssertEqual(shell.workspace.session?.trainer.options.beta, 0.25)
+        // The statistics are the model's own: a VAE's history has no part column, and each
+        // model names what its steps record when asked for another's.
+        let h = TextRenderer(showTimings: false).render(run("history 3"))
+        XCTAssertTrue(h.contains("recon") && !h.contains("part") && !h.contains("D(x)"), h)
+        fails("plot dloss", "a VAE's steps record gloss, recon, kld")
+        XCTAssertNotNil(run("plot losses").first)
         // A GAN has no reconstructions.
         run("net D = input 1 8 8 | flatten | linear 1; gan G D")
         fails("plot reconstructions", "needs a VAE")
+        run("step 2")
+        fails("plot kld", "a GAN's steps record dloss, gloss, dx, dgz, w, penalty")
+        let gh = TextRenderer(showTimings: false).render(run("history 3"))
+        XCTAssertTrue(gh.contains("part") && gh.contains("D(x)") && !gh.contains("recon"), gh)
     }
 
     func testMetricsOfTheMovingAverage() {
@@ -761,10 +771,10 @@ final class InterpreterTests: XCTestCase {
     func testSettingsComeFromTheTable() {
         run("data ring8; net G = noise 2 | linear 8 | linear 2; net D = input 2 | linear 8 | linear 1")
         run("gan G D batch=16 every=4 z=uniform")
-        XCTAssertEqual(shell.workspace.session?.trainer.gan.noise, .uniform)
+        XCTAssertEqual(shell.workspace.session?.trainer.model.noise, .uniform)
         XCTAssertEqual(settingRows()["every"], "4")
         run("set z normal")
-        XCTAssertEqual(shell.workspace.session?.trainer.gan.noise, .normal)
+        XCTAssertEqual(shell.workspace.session?.trainer.model.noise, .normal)
         fails("set every 0", "every needs a positive whole number")
         fails("set smooth=0.1 batch=0", "batch needs a positive whole number")
         XCTAssertEqual(settingRows()["smooth"], "0", "a refused set changed another setting")

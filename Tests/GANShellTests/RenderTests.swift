@@ -238,11 +238,11 @@ final class RenderTests: XCTestCase {
         else {
             return XCTFail("no arrows")
         }
-        let gan = shell.workspace.session!.trainer.gan
+        let gan = shell.workspace.session!.trainer.model
         func loss(_ p: [Figure.Point]) throws -> Float {
             try withNoGrad {
                 try GANLoss.nonSaturating.generator(
-                    fake: try gan.discriminate(Tensor(p.flatMap { [$0.x, $0.y] }, shape: [p.count, 2]))
+                    fake: try gan.discriminate(Tensor(p.flatMap { [$0.x, $0.y] }, shape: [p.count, 2]), labels: nil)
                 ).item
             }
         }

@@ -316,11 +316,8 @@ public enum TorchExport {
             `safetensors.torch.save_file(net.state_dict(), FILE)`.
 
             """ + (train.map { t in
-                let kind = t.isVAE ? "vae" : "gan"
-                let what =
-                    t.isVAE
-                    ? "the VAE as gans did (reconstruction plus β = \(t.options.beta) × KL, batch \(t.options.batchSize), \(t.optimizerG.name) for both networks)"
-                    : "the GAN as gans did (loss \(t.options.loss.rawValue), batch \(t.options.batchSize), \(t.options.dSteps) D step(s) per G step, \(t.optimizerG.name) for G and \(t.optimizerD.name) for D, the same settings\(t.classes.map { ", conditioned on \($0) classes" } ?? ""))"
+                let kind = t.model.kind.rawValue
+                let what = t.model.torchDescription(t)
                 return """
 
                     ## Training on

@@ -16,7 +16,8 @@ public struct TrainScript {
     }
 
     public var options: TrainingOptions
-    public var model: GenerativeModel
+    /// The kind of model: what differs between a GAN's script and a VAE's.
+    public var model: any TorchTraining.Type
     public var noiseShape: [Int]
     /// Classes of a conditional GAN (nil when unconditional).
     public var classes: Int?
@@ -33,27 +34,21 @@ public struct TrainScript {
     /// The script for a run of `trainer` on `data`.
     public init(trainer t: Trainer, data: Data, dataName: String) {
         options = t.options
-        model = t.gan.model
-        noiseShape = t.gan.noiseShape
-        classes = t.gan.conditioning == nil ? nil : t.gan.data.classCount
+        model = type(of: t.model)
+        noiseShape = t.model.noiseShape
+        classes = t.model.conditioning == nil ? nil : t.model.data.classCount
         optimizerG = t.optimizerG
         optimizerD = t.optimizerD
-        parametersG = t.gan.generator.parameters.map(\.name)
-        parametersD = t.gan.discriminator.parameters.map(\.name)
+        parametersG = t.model.generator.parameters.map(\.name)
+        parametersD = t.model.partner.parameters.map(\.name)
         self.data = data
         self.dataName = dataName
         batchesPerEpoch = t.batchesPerEpoch
-        discriminatorMixes = t.gan.discriminator.layers.contains(where: \.mixesSamples)
+        discriminatorMixes = t.model.partner.layers.contains(where: \.mixesSamples)
     }
-
-    var isVAE: Bool { model == .variational }
 
     /// The roles of the networks in models.py, by their key prefix in a gans checkpoint.
-    var roles: [(prefix: String, role: String)] {
-        isVAE
-            ? [("decoder.", "decoder"), ("encoder.", "encoder"), ("ema.", "decoder_ema")]
-            : [("G.", "generator"), ("D.", "discriminator"), ("ema.", "generator_ema")]
-    }
+    var roles: [(prefix: String, role: String)] { model.torchRoles }
 
     /// The settings as JSON, which train.py reads.
     var configJSON: String {
@@ -71,23 +66,7 @@ public struct TrainScript {
             "\"params_G\": \(list(parametersG))", "\"params_D\": \(list(parametersD))",
             "\"data_name\": \(JSONValue.quote(dataName))",
         ]
-        if isVAE {
-            fields.insert("\"beta\": \(o.beta)", at: 0)
-        } else {
-            var gan = [
-                "\"dsteps\": \(o.dSteps)", "\"smooth\": \(o.labelSmoothing)", "\"smoothfake\": \(o.fakeLabelSmoothing)",
-                "\"noise\": \(o.instanceNoise)", "\"z\": \(JSONValue.quote(o.noise.rawValue))",
-                "\"classes\": " + (classes.map(String.init) ?? "null"),
-                "\"d_mixes\": \(discriminatorMixes ? "true" : "false")",
-            ]
-            switch o.loss {
-            case .wassersteinGP: gan.append("\"lambda\": \(o.gpLambda)")
-            case .r1: gan += ["\"gamma\": \(o.r1Gamma)", "\"every\": \(Swift.max(o.r1Every, 1))"]
-            case .wasserstein: gan.append("\"clip\": \(o.clip)")
-            default: break
-            }
-            fields.insert(contentsOf: gan, at: 0)
-        }
+        fields.insert(contentsOf: model.torchConfig(self), at: 0)
         switch data {
         case .samples: fields.append("\"data\": {\"kind\": \"samples\", \"file\": \"data.safetensors\"}")
         case let .mixture(centers, std):
@@ -101,13 +80,12 @@ public struct TrainScript {
     /// The script.
     public var text: String {
         let roleMap = roles.map { "\"\($0.prefix)\": \"\($0.role)\"" }.joined(separator: ", ")
-        let functional = !isVAE && [.minimax, .nonSaturating, .r1, .hinge].contains(options.loss)
-        return Self.head(vae: isVAE, functional: functional) + "\nCONFIG = json.loads(\n    \"\"\"\n" + configJSON + "\n\"\"\"\n)\n"
+        return Self.head(load: model.kind.rawValue, functional: model.torchUsesFunctional(options)) + "\nCONFIG = json.loads(\n    \"\"\"\n" + configJSON + "\n\"\"\"\n)\n"
             + "ROLES = {\(roleMap)}  # network roles in models.py, by key prefix in a gans checkpoint\n\n"
-            + commonText + (isVAE ? Self.vae : ganText)
+            + commonText + model.torchTraining(self)
     }
 
-    static func head(vae: Bool, functional: Bool) -> String {
+    static func head(load: String, functional: Bool) -> String {
         #"""
         # The training of a gans run in PyTorch, written by `export torch`. One process:
         #     python train.py --steps 1000
@@ -116,7 +94,7 @@ public struct TrainScript {
         #     torchrun --nproc_per_node=2 train.py --steps 1000
         # It starts from checkpoint.safetensors (the session as gans saved it: networks,
         # optimizer state, moving average) or --resume, and writes out/checkpoint.safetensors
-        # in the same format, which gans continues with `load \#(vae ? "vae" : "gan") out/checkpoint.safetensors`.
+        # in the same format, which gans continues with `load \#(load) out/checkpoint.safetensors`.
         import argparse
         import copy
         import json
@@ -614,4 +592,64 @@ public struct TrainScript {
             os.replace(path + ".tmp", path)
 
         """#
+}
+
+/// What differs between the train.py of a GAN and of a VAE.
+public protocol TorchTraining {
+    static var kind: GenerativeModel { get }
+    /// The roles of the networks in models.py, by their key prefix in a gans checkpoint.
+    static var torchRoles: [(prefix: String, role: String)] { get }
+    /// The settings train.py reads beyond those every run has.
+    static func torchConfig(_ script: TrainScript) -> [String]
+    /// Whether the script's losses need `torch.nn.functional`.
+    static func torchUsesFunctional(_ options: TrainingOptions) -> Bool
+    /// The objective and the training loop.
+    static func torchTraining(_ script: TrainScript) -> String
+    /// What train.py trains, for the README.
+    static func torchDescription(_ script: TrainScript) -> String
+}
+
+extension GAN: TorchTraining {
+    public static let torchRoles: [(prefix: String, role: String)] = [("G.", "generator"), ("D.", "discriminator"), ("ema.", "generator_ema")]
+
+    public static func torchConfig(_ script: TrainScript) -> [String] {
+        let o = script.options
+        var gan = [
+            "\"dsteps\": \(o.dSteps)", "\"smooth\": \(o.labelSmoothing)", "\"smoothfake\": \(o.fakeLabelSmoothing)",
+            "\"noise\": \(o.instanceNoise)", "\"z\": \(JSONValue.quote(o.noise.rawValue))",
+            "\"classes\": " + (script.classes.map(String.init) ?? "null"),
+            "\"d_mixes\": \(script.discriminatorMixes ? "true" : "false")",
+        ]
+        switch o.loss {
+        case .wassersteinGP: gan.append("\"lambda\": \(o.gpLambda)")
+        case .r1: gan += ["\"gamma\": \(o.r1Gamma)", "\"every\": \(Swift.max(o.r1Every, 1))"]
+        case .wasserstein: gan.append("\"clip\": \(o.clip)")
+        default: break
+        }
+        return gan
+    }
+
+    public static func torchUsesFunctional(_ options: TrainingOptions) -> Bool {
+        [.minimax, .nonSaturating, .r1, .hinge].contains(options.loss)
+    }
+
+    public static func torchTraining(_ script: TrainScript) -> String { script.ganText }
+
+    public static func torchDescription(_ t: TrainScript) -> String {
+        "the GAN as gans did (loss \(t.options.loss.rawValue), batch \(t.options.batchSize), \(t.options.dSteps) D step(s) per G step, \(t.optimizerG.name) for G and \(t.optimizerD.name) for D, the same settings\(t.classes.map { ", conditioned on \($0) classes" } ?? ""))"
+    }
+}
+
+extension VAE: TorchTraining {
+    public static let torchRoles: [(prefix: String, role: String)] = [("decoder.", "decoder"), ("encoder.", "encoder"), ("ema.", "decoder_ema")]
+
+    public static func torchConfig(_ script: TrainScript) -> [String] { ["\"beta\": \(script.options.beta)"] }
+
+    public static func torchUsesFunctional(_ options: TrainingOptions) -> Bool { false }
+
+    public static func torchTraining(_ script: TrainScript) -> String { TrainScript.vae }
+
+    public static func torchDescription(_ t: TrainScript) -> String {
+        "the VAE as gans did (reconstruction plus β = \(t.options.beta) × KL, batch \(t.options.batchSize), \(t.optimizerG.name) for both networks)"
+    }
 }

@@ -13,37 +13,6 @@ public enum Conditioning: Equatable, Sendable {
     case embedding(Int)
 }
 
-/// What a generator is trained with: a discriminator (a GAN) or an encoder
-/// (a variational autoencoder, whose decoder is the generator).
-public enum GenerativeModel: String, Sendable, CaseIterable {
-    case adversarial = "gan"
-    case variational = "vae"
-}
-
-extension GenerativeModel {
-    /// Its name: GAN, VAE.
-    public var name: String { rawValue.uppercased() }
-    /// "a GAN", "a VAE".
-    public var withArticle: String { "a " + name }
-    /// What its generator is called: the generator, or a VAE's decoder.
-    public var generatorRole: String { self == .adversarial ? "generator" : "decoder" }
-    /// What its other network is called: the discriminator, or a VAE's encoder.
-    public var partnerRole: String { self == .adversarial ? "discriminator" : "encoder" }
-    /// The other network's letter in settings (`D.lr`, `E.lr`) and default names.
-    public var partnerLetter: String { self == .adversarial ? "D" : "E" }
-    /// The parts of one training step: `dSteps` D steps and a G step, or a VAE's one step.
-    public func partsPerStep(dSteps: Int) -> Int { self == .adversarial ? Swift.max(dSteps, 1) + 1 : 1 }
-    /// The networks in the order its assembling command names them (`gan G D`, `vae E G`): true
-    /// when the partner comes first.
-    public var partnerFirst: Bool { self == .variational }
-    /// The names of its two networks in a training checkpoint: key prefixes (`G.0.weight`,
-    /// `encoder.0.weight`) and metadata (`gans.G`, `gans.encoder`). Checkpoints written before
-    /// a VAE's parts had their own names use G and D for it too (`Trainer.restore` reads both).
-    public var checkpointNames: (generator: String, partner: String) {
-        self == .adversarial ? ("G", "D") : ("decoder", "encoder")
-    }
-}
-
 /// An operation the model at hand does not have (a D step of a VAE).
 public struct ModelError: Error, CustomStringConvertible {
     public let message: String
@@ -55,30 +24,22 @@ public struct ModelError: Error, CustomStringConvertible {
 /// together when assembled: G must produce what the data holds and D must
 /// take that and give one score per sample. For a conditional GAN, labels are
 /// appended to G's noise and to D's input (as extra channels for images).
-///
-/// With `model: .variational` the same pieces make a VAE: `discriminator`
-/// is the encoder, which maps a sample to the means and log-variances of
-/// G's latent values (output `[2k]` for G's input `[k]`), and G is the decoder.
-public final class GAN {
+public final class GAN: GenerativeNetworks {
     public let generator: Network
-    /// D, or the encoder of a VAE.
     public let discriminator: Network
-    public let model: GenerativeModel
     public let data: DataSource
     /// Set through the trainer's options (`TrainingOptions.noise`), which it keeps in step.
-    public internal(set) var noise: NoiseDistribution
+    public var noise: NoiseDistribution
     public let conditioning: Conditioning?
     /// Label embeddings of a conditional GAN with `.embedding`.
     public let labelEmbeddingG: Tensor?, labelEmbeddingD: Tensor?
 
     public init(
         generator: Network, discriminator: Network, data: DataSource,
-        noise: NoiseDistribution = .normal, conditioning: Conditioning? = nil,
-        model: GenerativeModel = .adversarial
+        noise: NoiseDistribution = .normal, conditioning: Conditioning? = nil
     ) throws {
         self.generator = generator
         self.discriminator = discriminator
-        self.model = model
         self.data = data
         self.noise = noise
         self.conditioning = conditioning
@@ -109,11 +70,6 @@ public final class GAN {
                 )
             }
         }
-        if model == .variational {
-            try GAN.checkVAE(
-                generator: generator, encoder: discriminator, data: data, noise: noise, conditioning: conditioning)
-            return
-        }
         guard generator.outputShape == sample else {
             throw ShapeError(
                 "G makes samples of shape \(shapeString(generator.outputShape)) but \(data.name) holds \(shapeString(sample)); the last layers of G must end at \(shapeString(sample))"
@@ -132,44 +88,6 @@ public final class GAN {
                 "D must give one score per sample, that is output [1], but ends at \(shapeString(discriminator.outputShape)); add 'linear 1' (after 'flatten' for images)"
             )
         }
-    }
-
-    static func checkVAE(
-        generator: Network, encoder: Network, data: DataSource, noise: NoiseDistribution,
-        conditioning: Conditioning?
-    ) throws {
-        guard conditioning == nil else { throw ShapeError("a VAE here is unconditional; drop cond=") }
-        guard noise == .normal else {
-            throw ShapeError("a VAE's prior is the standard normal; z=uniform does not apply")
-        }
-        guard generator.inputShape.count == 1, let k = generator.inputShape.first else {
-            throw ShapeError(
-                "the decoder of a VAE takes a latent vector [k] (it starts with noise k), but this one takes \(shapeString(generator.inputShape))"
-            )
-        }
-        guard generator.outputShape == data.sampleShape else {
-            throw ShapeError(
-                "the decoder makes samples of shape \(shapeString(generator.outputShape)) but \(data.name) holds \(shapeString(data.sampleShape))"
-            )
-        }
-        guard encoder.inputShape == data.sampleShape else {
-            throw ShapeError(
-                "the encoder takes \(shapeString(encoder.inputShape)) but \(data.name) holds \(shapeString(data.sampleShape))"
-            )
-        }
-        guard encoder.outputShape == [2 * k] else {
-            throw ShapeError(
-                "the encoder must give \(k) means and \(k) log-variances for G's \(k) latent values, that is output [\(2 * k)], but ends at \(shapeString(encoder.outputShape)); end it with 'linear \(2 * k)'"
-            )
-        }
-    }
-
-    /// The encoder of a VAE on a batch: the means and log-variances of q(z|x), each `[N, k]`.
-    public func encode(_ x: Tensor) throws -> (mean: Tensor, logVariance: Tensor) {
-        guard model == .variational else { throw ModelError("only a VAE has an encoder") }
-        let n = x.shape[0], k = noiseShape[0]
-        let h = try discriminator(x).reshaped(to: [n, 2 * k])
-        return (try h.slice(axis: 1, start: 0, end: k), try h.slice(axis: 1, start: k, end: 2 * k))
     }
 
     static func discriminatorInput(sample: [Int], labelDim: Int) -> [Int] {
@@ -220,32 +138,15 @@ public final class GAN {
 
     /// G(z), or G(z ⊕ label) for a conditional GAN; `using` runs another
     /// network of G's architecture (the moving average of its weights).
-    public func generate(_ z: Tensor, labels: Tensor? = nil, using network: Network? = nil) throws -> Tensor {
+    public func generate(_ z: Tensor, labels: Tensor?, using network: Network?) throws -> Tensor {
         try (network ?? generator)(generatorInput(z, labels: labels))
     }
 
     /// What G takes: the noise, with the label vectors appended for a conditional GAN.
-    func generatorInput(_ z: Tensor, labels: Tensor?) throws -> Tensor {
+    public func generatorInput(_ z: Tensor, labels: Tensor?) throws -> Tensor {
         guard conditioning != nil else { return z }
         guard let labels else { throw ShapeError("a conditional generator needs labels") }
         return try Tensor.concat([z, labelVectors(labels, table: labelEmbeddingG)], axis: 1)
-    }
-
-    /// The seed of the noise `estimateBatchNormStatistics` measures with.
-    public static let batchNormStatisticsSeed: UInt64 = 0x5EED_0F_BA7C
-
-    /// Gives the batch-norm layers of `network` (of G's architecture) the
-    /// statistics of its own activations on `n` noise vectors, drawn from a
-    /// fixed seed so the result depends on the weights alone and the global
-    /// random stream is left as it was; a conditional GAN cycles through the classes.
-    public func estimateBatchNormStatistics(of network: Network, samples n: Int = 1024) throws {
-        guard network.layers.contains(where: { $0 is BatchNorm }) else { return }
-        let saved = Random.global
-        Random.global = RandomGenerator(seed: GAN.batchNormStatisticsSeed)
-        defer { Random.global = saved }
-        let z = sampleNoise(n)
-        let labels = cyclingLabels(n)
-        try network.estimateBatchNormStatistics(from: withNoGrad { try generatorInput(z, labels: labels) })
     }
 
     /// D(x), or D(x ⊕ label) for a conditional GAN; always `[N, 1]`.
@@ -272,7 +173,119 @@ public final class GAN {
         generator.parameters.map(\.tensor) + (labelEmbeddingG.map { [$0] } ?? [])
     }
     /// Parameters D's optimizer updates (with its label embedding).
-    public var discriminatorParameters: [Tensor] {
+    public var partnerParameters: [Tensor] {
         discriminator.parameters.map(\.tensor) + (labelEmbeddingD.map { [$0] } ?? [])
+    }
+
+    public var partner: Network { discriminator }
+    public var adversary: Network? { discriminator }
+    public var labelEmbeddings: (generator: Tensor?, partner: Tensor?) { (labelEmbeddingG, labelEmbeddingD) }
+}
+
+extension GAN {
+    public static let kind = GenerativeModel.adversarial
+    public static let name = "GAN"
+    public static let generatorRole = "generator"
+    public static let partnerRole = "discriminator"
+    public static let partnerLetter = "D"
+    public static let partnerFirst = false
+    public static let checkpointNames = (generator: "G", partner: "D")
+    public static let lossKeys = ["dloss", "gloss"]
+
+    public static func assemble(
+        generator: Network, partner: Network, data: DataSource, noise: NoiseDistribution,
+        conditioning: Conditioning?
+    ) throws -> any GenerativeNetworks {
+        try GAN(generator: generator, discriminator: partner, data: data, noise: noise, conditioning: conditioning)
+    }
+
+    public func reconstruct(_ x: Tensor) throws -> Tensor {
+        throw ModelError("a GAN's generator has no encoder to map a sample back to its noise; a VAE has one")
+    }
+
+    /// `dSteps` D steps and a G step.
+    public static func partsPerStep(dSteps: Int) -> Int { Swift.max(dSteps, 1) + 1 }
+
+    public static func partCounts(_ steps: ArraySlice<StepStats>) -> String {
+        let d = steps.filter { $0.part == .discriminator }.count
+        return "\(d) D, \(steps.count - d) G"
+    }
+
+    public func statistics(_ options: TrainingOptions) -> [StepStatistic] {
+        [
+            StepStatistic("dloss", "D loss") { $0.dLoss },
+            StepStatistic("gloss", "G loss") { $0.gLoss },
+            StepStatistic("dx", "D(x)") { $0.dReal },
+            // D(G(z)) is plotted as the G steps see it, after D's step.
+            StepStatistic("dgz", "D(G(z))", series: { $0.part == .generator ? $0.dFake : nil }) { $0.dFake },
+            StepStatistic("w", "W", legend: "Wasserstein estimate") { $0.wasserstein },
+            StepStatistic("penalty", "penalty", inTables: false) { $0.penalty },
+        ]
+    }
+
+    /// A step of history: its part's loss, D(x), D(G(z)) and the Wasserstein estimate.
+    public var historyStatistics: [StepStatistic] {
+        [
+            StepStatistic("loss", "loss") { $0.dLoss ?? $0.gLoss },
+            StepStatistic("dx", "D(x)") { $0.dReal },
+            StepStatistic("dgz", "D(G(z))") { $0.dFake },
+            StepStatistic("w", "W") { $0.wasserstein },
+        ]
+    }
+
+    public func lastGradientNorms(_ history: [StepStats]) -> [(partner: Bool, step: String?, norms: [LayerGradientNorm])] {
+        [StepStats.Part.discriminator, .generator].map { part in
+            let last = history.last { $0.part == part }
+            return (part == .discriminator, last.map { "\(part.rawValue) step \($0.number)" }, last?.gradientNorms ?? [])
+        }
+    }
+
+    public func summary(_ t: Trainer, generator g: String, partner d: String, number: (Float) -> String) -> [String] {
+        let sh = shapeString, o = t.options
+        var lines = [
+            "GAN: \(g) \(sh(generator.inputShape)) → \(sh(generator.outputShape)), "
+                + "\(d) \(sh(discriminator.inputShape)) → \(sh(discriminator.outputShape)), on \(data.name)",
+            "  loss \(o.loss.rawValue), batch \(o.batchSize), \(o.dSteps) D step\(o.dSteps == 1 ? "" : "s") per G step, noise \(noise.rawValue) \(sh(noiseShape))",
+        ]
+        var extras: [String] = []
+        switch o.loss {
+        case .wassersteinGP: extras.append("λ \(number(o.gpLambda))")
+        case .r1: extras.append("γ \(number(o.r1Gamma))" + (o.r1Every > 1 ? " every \(o.r1Every) D steps" : ""))
+        case .wasserstein: extras.append("clip \(number(o.clip))")
+        default: break
+        }
+        if o.labelSmoothing > 0 { extras.append("label smoothing \(number(o.labelSmoothing))") }
+        if o.fakeLabelSmoothing > 0 { extras.append("fake targets \(number(o.fakeLabelSmoothing))") }
+        if o.instanceNoise > 0 { extras.append("instance noise \(number(o.instanceNoise))") }
+        if let e = o.emaDecay { extras.append("EMA of G \(number(e))") }
+        if let c = conditioning {
+            // Say how G's input is shared, so a smaller noise than typed is never a surprise.
+            let inputs = generator.inputShape.reduce(1, *), noise = noiseShape.reduce(1, *)
+            extras.append(
+                (c == .oneHot ? "conditional (one-hot labels)" : "conditional (label embedding)")
+                    + ": \(g)'s \(inputs) inputs are \(noise) noise values and \(inputs - noise) label values")
+        }
+        if !extras.isEmpty { lines.append("  " + extras.joined(separator: ", ")) }
+        lines += [
+            "  optG \(Self.describe(t.optimizerG, number))",
+            "  optD \(Self.describe(t.optimizerD, number))",
+            "  \(t.gStepCount) step\(t.gStepCount == 1 ? "" : "s") taken (\(t.dStepCount) D and \(t.gStepCount) G), epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)",
+        ]
+        return lines
+    }
+
+    public static func lacks(setting key: String) -> String { "a GAN has no '\(key)' (a VAE's setting)" }
+
+    public func step(_ trainer: Trainer) throws -> [StepStats] { try trainer.adversarialStep(self) }
+
+    public func step(_ part: StepStats.Part, _ trainer: Trainer) throws -> StepStats {
+        switch part {
+        case .discriminator: return try trainer.discriminatorStep(self)
+        case .generator: return try trainer.generatorStep(self)
+        }
+    }
+
+    public func gradientCheck(_ trainer: Trainer) throws -> SafeTensorsArchive {
+        try trainer.gradientCheck(self)
     }
 }

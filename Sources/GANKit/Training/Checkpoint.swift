@@ -184,11 +184,11 @@ extension Trainer {
     /// state that later steps must not change).
     public func archive() -> SafeTensorsArchive {
         var tensors: [(name: String, tensor: Tensor)] = []
-        let (gKey, dKey) = gan.model.checkpointNames
-        tensors += gan.generator.stateDict.map { ("\(gKey).\($0.name)", $0.tensor) }
-        tensors += gan.discriminator.stateDict.map { ("\(dKey).\($0.name)", $0.tensor) }
-        if let e = gan.labelEmbeddingG { tensors.append(("G.label_embedding", e)) }
-        if let e = gan.labelEmbeddingD { tensors.append(("D.label_embedding", e)) }
+        let (gKey, dKey) = type(of: model).checkpointNames
+        tensors += model.generator.stateDict.map { ("\(gKey).\($0.name)", $0.tensor) }
+        tensors += model.partner.stateDict.map { ("\(dKey).\($0.name)", $0.tensor) }
+        if let e = model.labelEmbeddings.generator { tensors.append(("G.label_embedding", e)) }
+        if let e = model.labelEmbeddings.partner { tensors.append(("D.label_embedding", e)) }
         tensors += optimizerG.state.map { ("optG.\($0.name)", $0.tensor) }
         tensors += optimizerD.state.map { ("optD.\($0.name)", $0.tensor) }
         if let ema {  // with batch-norm statistics of its own, when they can be measured
@@ -196,26 +196,26 @@ extension Trainer {
         }
         tensors.append(("fixed_noise", fixedNoise))
         if let fixedLabels { tensors.append(("fixed_labels", fixedLabels)) }
-        tensors.append(("data.order", Tensor(gan.data.cursor.order.map(Float.init))))
+        tensors.append(("data.order", Tensor(model.data.cursor.order.map(Float.init))))
         tensors += historyColumns()
         let rng = Random.global.state
         let conditioning: String
-        switch gan.conditioning {
+        switch model.conditioning {
         case nil: conditioning = "none"
         case .oneHot: conditioning = "onehot"
         case .embedding(let d): conditioning = "embedding \(d)"
         }
         let metadata: [String: String] = [
             "format": "pt", "gans.kind": "training",
-            "gans.\(gKey)": gan.generator.text, "gans.\(dKey)": gan.discriminator.text,
-            "gans.\(gKey).init": gan.generator.initialization.rawValue,
-            "gans.\(dKey).init": gan.discriminator.initialization.rawValue,
-            "gans.model": gan.model.rawValue, "gans.data": gan.data.name, "gans.data.fingerprint": gan.data.fingerprint,
-            "gans.noise": gan.noise.rawValue, "gans.conditioning": conditioning,
+            "gans.\(gKey)": model.generator.text, "gans.\(dKey)": model.partner.text,
+            "gans.\(gKey).init": model.generator.initialization.rawValue,
+            "gans.\(dKey).init": model.partner.initialization.rawValue,
+            "gans.model": model.kind.rawValue, "gans.data": model.data.name,
+            "gans.data.fingerprint": model.data.fingerprint, "gans.noise": model.noise.rawValue, "gans.conditioning": conditioning,
             "gans.options": options.text,
             "gans.optG": Trainer.optimizerText(optimizerG), "gans.optD": Trainer.optimizerText(optimizerD),
             "gans.counters":
-                "d=\(dStepCount) g=\(gStepCount) epoch=\(epoch) batches=\(batchesInEpoch) optG=\(optimizerG.stepCount) optD=\(optimizerD.stepCount) position=\(gan.data.cursor.position)",
+                "d=\(dStepCount) g=\(gStepCount) epoch=\(epoch) batches=\(batchesInEpoch) optG=\(optimizerG.stepCount) optD=\(optimizerD.stepCount) position=\(model.data.cursor.position)",
             "gans.rng": (rng.words.map { String($0) } + [rng.spareNormal.map { String($0.bitPattern) } ?? "-"]).joined(
                 separator: " ")
         ]
@@ -250,12 +250,12 @@ extension Trainer {
                 path: path,
                 message: "was trained on other data named \(dataName) (\(f)); the loaded data are \(data.fingerprint)")
         }
-        guard let model = GenerativeModel(rawValue: a.metadata["gans.model"] ?? "gan") else {
+        guard let kind = GenerativeModel(rawValue: a.metadata["gans.model"] ?? "gan") else {
             throw CheckpointError(
                 path: path, message: "holds a model of unknown kind '\(a.metadata["gans.model"] ?? "")'")
         }
         // A VAE saved before its parts had names of their own keeps them under G and D.
-        var (gKey, dKey) = model.checkpointNames
+        var (gKey, dKey) = kind.type.checkpointNames
         if a.metadata["gans.\(gKey)"] == nil, a.metadata["gans.\(dKey)"] == nil, a.metadata["gans.G"] != nil {
             (gKey, dKey) = ("G", "D")
         }
@@ -283,17 +283,21 @@ extension Trainer {
         guard let noise = NoiseDistribution(rawValue: noiseName) else {
             throw CheckpointError(path: path, message: "has unknown noise '\(noiseName)'; it is normal or uniform")
         }
-        let gan: GAN
+        let model: any GenerativeNetworks
         do {
-            gan = try GAN(
-                generator: g, discriminator: d, data: data, noise: noise, conditioning: conditioning, model: model)
+            model = try kind.type.assemble(
+                generator: g, partner: d, data: data, noise: noise, conditioning: conditioning)
         } catch { throw CheckpointError(path: path, message: "its networks do not fit the data: \(error)") }
-        if let e = gan.labelEmbeddingG { e.assign(try a.tensor("G.label_embedding", shape: e.shape, path: path)) }
-        if let e = gan.labelEmbeddingD { e.assign(try a.tensor("D.label_embedding", shape: e.shape, path: path)) }
+        if let e = model.labelEmbeddings.generator {
+            e.assign(try a.tensor("G.label_embedding", shape: e.shape, path: path))
+        }
+        if let e = model.labelEmbeddings.partner {
+            e.assign(try a.tensor("D.label_embedding", shape: e.shape, path: path))
+        }
         let optG: Optimizer, optD: Optimizer
         do {
-            optG = try parseOptimizer(try meta("gans.optG"), parameters: gan.generatorParameters)
-            optD = try parseOptimizer(try meta("gans.optD"), parameters: gan.discriminatorParameters)
+            optG = try parseOptimizer(try meta("gans.optG"), parameters: model.generatorParameters)
+            optD = try parseOptimizer(try meta("gans.optD"), parameters: model.partnerParameters)
         } catch let e as HyperparameterError {
             throw CheckpointError(path: path, message: "its optimizer settings are invalid: \(e.message)")
         }
@@ -322,16 +326,16 @@ extension Trainer {
                     "its batch of \(options.batchSize) would make activations of \(options.batchSize) × \(largest) values, more than the element limit of \(Tensor.elementLimit)"
             )
         }
-        guard let fixed = a["fixed_noise"], fixed.rank >= 1, Array(fixed.shape.dropFirst()) == gan.noiseShape,
+        guard let fixed = a["fixed_noise"], fixed.rank >= 1, Array(fixed.shape.dropFirst()) == model.noiseShape,
             fixed.shape[0] > 0, fixed.shape[0] <= 4096
         else {
             throw CheckpointError(
                 path: path,
-                message: "has no fixed_noise of shape [N] + \(shapeString(gan.noiseShape)) with N from 1 to 4096")
+                message: "has no fixed_noise of shape [N] + \(shapeString(model.noiseShape)) with N from 1 to 4096")
         }
         try SafeTensorsArchive.checkFinite(fixed, "fixed_noise", path: path)
         let trainer = try Trainer(
-            gan: gan, options: options, optimizerG: optG, optimizerD: optD, fixedSamples: fixed.shape[0])
+            model: model, options: options, optimizerG: optG, optimizerD: optD, fixedSamples: fixed.shape[0])
         trainer.fixedNoise.assign(fixed)
         if let fl = trainer.fixedLabels {
             let s = try a.tensor("fixed_labels", shape: fl.shape, path: path)

@@ -101,13 +101,14 @@ public struct NonFiniteError: Error, CustomStringConvertible {
     }
 }
 
-/// Steps a GAN one discriminator step, one generator step, one batch or one
-/// epoch at a time, recording what each step did.
+/// Steps a model (a GAN one discriminator step, one generator step, one batch or one
+/// epoch at a time), recording what each step did.
 public final class Trainer {
-    public let gan: GAN
-    /// The settings (`TrainingSetting.all`); the noise distribution is the GAN's.
-    public var options: TrainingOptions { didSet { gan.noise = options.noise } }
+    public let model: any GenerativeNetworks
+    /// The settings (`TrainingSetting.all`); the noise distribution is the model's.
+    public var options: TrainingOptions { didSet { model.noise = options.noise } }
     public let optimizerG: Optimizer
+    /// D's optimizer, or a VAE encoder's.
     public let optimizerD: Optimizer
     public private(set) var history: [StepStats] = []
     public internal(set) var dStepCount = 0, gStepCount = 0
@@ -124,31 +125,31 @@ public final class Trainer {
     public var shouldStop: () -> Bool = { false }
 
     public init(
-        gan: GAN, options: TrainingOptions = TrainingOptions(), optimizerG: Optimizer, optimizerD: Optimizer,
+        model: any GenerativeNetworks, options: TrainingOptions = TrainingOptions(), optimizerG: Optimizer, optimizerD: Optimizer,
         fixedSamples: Int = 64
     ) throws {
         guard options.batchSize > 0 else { throw ShapeError("batch size must be positive, found \(options.batchSize)") }
-        self.gan = gan
+        self.model = model
         self.options = options
-        self.options.noise = gan.noise
+        self.options.noise = model.noise
         self.optimizerG = optimizerG
         self.optimizerD = optimizerD
-        fixedNoise = gan.sampleNoise(fixedSamples)
-        fixedLabels = gan.cyclingLabels(fixedSamples)
+        fixedNoise = model.sampleNoise(fixedSamples)
+        fixedLabels = model.cyclingLabels(fixedSamples)
     }
 
-    public var batchesPerEpoch: Int { gan.data.batchesPerEpoch(batchSize: options.batchSize) }
+    public var batchesPerEpoch: Int { model.data.batchesPerEpoch(batchSize: options.batchSize) }
 
     /// Samples from the fixed noise batch (G in eval mode, nothing recorded).
     public func fixedSamples(useEMA: Bool = false) throws -> Tensor {
-        let g = useEMA ? (try movingAverage() ?? gan.generator) : gan.generator
-        return try g.evaluating { try withNoGrad { try gan.generate(fixedNoise, labels: fixedLabels, using: g) } }
+        let g = useEMA ? (try movingAverage() ?? model.generator) : model.generator
+        return try g.evaluating { try withNoGrad { try model.generate(fixedNoise, labels: fixedLabels, using: g) } }
     }
 
     // MARK: Steps
 
     func drawReal() throws -> (x: Tensor, labels: Tensor?) {
-        let b = try gan.data.nextBatch(options.batchSize)
+        let b = try model.data.nextBatch(options.batchSize)
         batchesInEpoch += 1
         if batchesInEpoch >= batchesPerEpoch { batchesInEpoch = 0; epoch += 1 }
         return b
@@ -160,30 +161,37 @@ public final class Trainer {
 
     /// One discriminator step on a fresh real batch and a fresh fake batch.
     @discardableResult
-    public func discriminatorStep() throws -> StepStats {
-        guard gan.model == .adversarial else {
-            throw ModelError(
-                "a VAE has no discriminator step: its encoder and decoder learn together in one step ('step')")
-        }
+    public func discriminatorStep() throws -> StepStats { try model.step(.discriminator, self) }
+
+    /// One generator step on fresh noise.
+    @discardableResult
+    public func generatorStep() throws -> StepStats { try model.step(.generator, self) }
+
+    /// One step of the model: `dSteps` discriminator steps and a generator step of a GAN,
+    /// one step of a VAE's encoder and decoder together.
+    @discardableResult
+    public func step() throws -> [StepStats] { try model.step(self) }
+
+    func discriminatorStep(_ gan: GAN) throws -> StepStats {
         let real = try drawReal()
         let z = gan.sampleNoise(real.x.shape[0])
         let fake = try withNoGrad { try gan.generate(z, labels: real.labels) }
-        return try discriminatorStep(real: real, fake: fake)
+        return try discriminatorStep(gan, real: real, fake: fake)
     }
 
-    func discriminatorStep(real: (x: Tensor, labels: Tensor?), fake: Tensor) throws -> StepStats {
+    func discriminatorStep(_ gan: GAN, real: (x: Tensor, labels: Tensor?), fake: Tensor) throws -> StepStats {
         let t0 = Date()
         let loss = options.loss
         let buffers = snapshot(gan.discriminator)
         do {
             let realIn = try noisy(real.x), fakeIn = try noisy(fake.detached())
             let (total, parts, penalty, dReal, dFake) = try discriminatorObjective(
-                real: realIn, fake: fakeIn, labels: real.labels, r1Now: r1Due)
-            let params = gan.discriminatorParameters.filter(\.requiresGrad)  // frozen ones are left alone
+                gan, real: realIn, fake: fakeIn, labels: real.labels, r1Now: r1Due)
+            let params = gan.partnerParameters.filter(\.requiresGrad)  // frozen ones are left alone
             let grads = try grad(of: total, wrt: params)
             let number = dStepCount + 1
             try guardFinite(.discriminator, number, total.item, params, grads, gan.discriminator)
-            for p in gan.discriminatorParameters { p.grad = nil }  // a frozen parameter keeps no stale gradient
+            for p in gan.partnerParameters { p.grad = nil }  // a frozen parameter keeps no stale gradient
             for (p, g) in zip(params, grads) { p.grad = g }
             try guardUpdate(.discriminator, number, total.item, optimizerD, gan.discriminator)
             optimizerD.step()
@@ -212,26 +220,20 @@ public final class Trainer {
         }
     }
 
-    /// One generator step on fresh noise.
-    @discardableResult
-    public func generatorStep() throws -> StepStats {
-        guard gan.model == .adversarial else {
-            throw ModelError(
-                "a VAE has no generator step of its own: its encoder and decoder learn together in one step ('step')")
-        }
+    func generatorStep(_ gan: GAN) throws -> StepStats {
         let n = options.batchSize
         let labels = gan.sampleLabels(n)
         let fake = try gan.generate(gan.sampleNoise(n), labels: labels)
-        return try generatorStep(fake: fake, labels: labels)
+        return try generatorStep(gan, fake: fake, labels: labels)
     }
 
-    func generatorStep(fake: Tensor, labels: Tensor?) throws -> StepStats {
+    func generatorStep(_ gan: GAN, fake: Tensor, labels: Tensor?) throws -> StepStats {
         let t0 = Date()
         let buffersD = snapshot(gan.discriminator)
         do {
             // D's weights get no gradient in a G step: frozen, the backward
             // pass through D computes only what flows on to G.
-            let (lossG, dFake) = try generatorObjective(fake: try noisy(fake), labels: labels)
+            let (lossG, dFake) = try generatorObjective(gan, fake: try noisy(fake), labels: labels)
             let params = gan.generatorParameters.filter(\.requiresGrad)
             let grads = try grad(of: lossG, wrt: params)
             let number = gStepCount + 1
@@ -258,17 +260,15 @@ public final class Trainer {
     /// `dSteps` discriminator steps, then one generator step. With one D
     /// step, the fake batch made for it is reused by the G step, so G runs
     /// forward once (as the PyTorch DCGAN example does).
-    @discardableResult
-    public func step() throws -> [StepStats] {
-        if gan.model == .variational { return [try autoencoderStep()] }
+    func adversarialStep(_ gan: GAN) throws -> [StepStats] {
         var out: [StepStats] = []
         if options.dSteps == 1 {
             let real = try drawReal()
             let buffersG = snapshot(gan.generator)
             do {
                 let fake = try gan.generate(gan.sampleNoise(real.x.shape[0]), labels: real.labels)
-                out.append(try discriminatorStep(real: real, fake: fake))
-                out.append(try generatorStep(fake: fake, labels: real.labels))
+                out.append(try discriminatorStep(gan, real: real, fake: fake))
+                out.append(try generatorStep(gan, fake: fake, labels: real.labels))
             } catch {
                 restore(gan.generator, buffersG)  // G's forward updated its batch-norm statistics
                 throw error
@@ -277,9 +277,9 @@ public final class Trainer {
             // A stop request between D steps skips the rest of this step, G's included.
             for _ in 0..<Swift.max(options.dSteps, 1) {
                 if !out.isEmpty && shouldStop() { return out }
-                out.append(try discriminatorStep())
+                out.append(try discriminatorStep(gan))
             }
-            out.append(try generatorStep())
+            out.append(try generatorStep(gan))
         }
         return out
     }
@@ -313,23 +313,21 @@ public final class Trainer {
     /// μ + σ·ε (the reparameterisation), the decoder G reconstructs x from z,
     /// and both networks descend ‖G(z) − x‖² + β·KL(N(μ, σ²) ‖ N(0, I)), the
     /// negative evidence lower bound for a Gaussian decoder.
-    @discardableResult
-    public func autoencoderStep() throws -> StepStats {
-        guard gan.model == .variational else { throw ModelError("an autoencoder step needs a VAE") }
+    func autoencoderStep(_ vae: VAE) throws -> StepStats {
         let t0 = Date()
         let real = try drawReal()
-        let encoder = gan.discriminator, decoder = gan.generator
+        let encoder = vae.encoder, decoder = vae.decoder
         let buffers = (snapshot(encoder), snapshot(decoder))
         do {
             let x = real.x
-            let (total, reconstruction, kl) = try autoencoderObjective(x: x)
+            let (total, reconstruction, kl) = try autoencoderObjective(vae, x: x)
             let paramsE = encoder.parameters.map(\.tensor).filter(\.requiresGrad)
             let paramsG = decoder.parameters.map(\.tensor).filter(\.requiresGrad)
             let grads = try grad(of: total, wrt: paramsE + paramsG)
             let number = gStepCount + 1
             try guardFinite(.discriminator, number, total.item, paramsE, Array(grads.prefix(paramsE.count)), encoder)
             try guardFinite(.generator, number, total.item, paramsG, Array(grads.suffix(paramsG.count)), decoder)
-            for p in gan.discriminatorParameters + gan.generatorParameters { p.grad = nil }
+            for p in vae.partnerParameters + vae.generatorParameters { p.grad = nil }
             for (p, g) in zip(paramsE + paramsG, grads) { p.grad = g }
             try guardUpdate(.discriminator, number, total.item, optimizerD, encoder)
             try guardUpdate(.generator, number, total.item, optimizerG, decoder)
@@ -357,14 +355,14 @@ public final class Trainer {
     /// drawn per sample unless `mix` gives it) and their total, with D's raw scores. G's
     /// parameters record nothing.
     func discriminatorObjective(
-        real realIn: Tensor, fake fakeIn: Tensor, labels: Tensor?, r1Now: Bool, mix: Tensor? = nil
+        _ gan: GAN, real realIn: Tensor, fake fakeIn: Tensor, labels: Tensor?, r1Now: Bool, mix: Tensor? = nil
     )
         throws -> (total: Tensor, parts: (real: Tensor, fake: Tensor), penalty: Tensor?, dReal: Tensor, dFake: Tensor)
     {
         let loss = options.loss
         if r1Now { realIn.requiresGrad = true }
         let (dReal, dFake) = try frozen(gan.generatorParameters) {
-            try scoreRealAndFake(realIn, fakeIn, labels: labels)
+            try scoreRealAndFake(gan, realIn, fakeIn, labels: labels)
         }
         let parts = try loss.discriminator(
             real: dReal, fake: dFake, realTarget: 1 - options.labelSmoothing, fakeTarget: options.fakeLabelSmoothing)
@@ -398,20 +396,20 @@ public final class Trainer {
 
     /// G's loss on a fake batch (instance noise already added), with D's raw scores; D's
     /// parameters record nothing, so the backward pass computes only what flows on to G.
-    func generatorObjective(fake: Tensor, labels: Tensor?) throws -> (loss: Tensor, dFake: Tensor) {
-        let dFake = try frozen(gan.discriminatorParameters) { try gan.discriminate(fake, labels: labels) }
+    func generatorObjective(_ gan: GAN, fake: Tensor, labels: Tensor?) throws -> (loss: Tensor, dFake: Tensor) {
+        let dFake = try frozen(gan.partnerParameters) { try gan.discriminate(fake, labels: labels) }
         return (try options.loss.generator(fake: dFake), dFake)
     }
 
     /// A VAE's loss on a batch x with the reparameterisation noise ε (drawn unless given):
     /// ‖G(μ + σ·ε) − x‖² per sample plus β·KL(N(μ, σ²) ‖ N(0, I)), both averaged over the batch.
-    func autoencoderObjective(x: Tensor, epsilon: Tensor? = nil) throws
+    func autoencoderObjective(_ vae: VAE, x: Tensor, epsilon: Tensor? = nil) throws
         -> (total: Tensor, reconstruction: Tensor, kl: Tensor)
     {
         let n = x.shape[0]
-        let (mu, logVar) = try gan.encode(x)
-        let z = try mu + (logVar * 0.5).exp() * (epsilon ?? Tensor.randn([n, gan.noiseShape[0]]))
-        let diff = try gan.generator(z) - x
+        let (mu, logVar) = try vae.encode(x)
+        let z = try mu + (logVar * 0.5).exp() * (epsilon ?? Tensor.randn([n, vae.noiseShape[0]]))
+        let diff = try vae.decoder(z) - x
         let reconstruction = try (diff * diff).sum() * (1 / Float(n))
         let kl = try (mu * mu + logVar.exp() - logVar - 1).sum() * (0.5 / Float(n))
         return (try reconstruction + kl * options.beta, reconstruction, kl)
@@ -431,7 +429,7 @@ public final class Trainer {
     /// D on the real and the fake batch. When no layer of D mixes the
     /// samples of a batch, one pass over both batches together gives the
     /// same values with half the calls and larger GEMMs.
-    func scoreRealAndFake(_ real: Tensor, _ fake: Tensor, labels: Tensor?) throws -> (Tensor, Tensor) {
+    func scoreRealAndFake(_ gan: GAN, _ real: Tensor, _ fake: Tensor, labels: Tensor?) throws -> (Tensor, Tensor) {
         guard !gan.discriminator.layers.contains(where: \.mixesSamples), real.shape == fake.shape, !real.requiresGrad
         else {
             return (try gan.discriminate(real, labels: labels), try gan.discriminate(fake, labels: labels))
@@ -520,9 +518,9 @@ public final class Trainer {
 
     func updateEMA() {
         guard let asked = options.emaDecay else { ema = nil; return }
-        guard let ema else { ema = gan.generator.copy(); ema?.training = false; return }
+        guard let ema else { ema = model.generator.copy(); ema?.training = false; return }
         let decay = Self.emaDecay(asked, afterSteps: gStepCount)
-        for ((_, e), (_, p)) in zip(ema.parameters, gan.generator.parameters) {
+        for ((_, e), (_, p)) in zip(ema.parameters, model.generator.parameters) {
             e.withUnsafeMutableBufferPointer { eb in
                 p.withUnsafeBufferPointer { pb in for i in 0..<eb.count { eb[i] = decay * eb[i] + (1 - decay) * pb[i] }
                 }
@@ -534,29 +532,26 @@ public final class Trainer {
     /// The moving average of G, ready to sample. G's running batch-norm
     /// statistics belong to G's weights, and the average's weights make other
     /// activations, so the average's batch-norm layers get statistics measured
-    /// on its own activations (`GAN.estimateBatchNormStatistics`), again
+    /// on its own activations (`GenerativeNetworks.estimateBatchNormStatistics`), again
     /// whenever its weights have changed.
     public func movingAverage() throws -> Network? {
         guard let ema else { return nil }
         if !emaStatisticsCurrent {
-            try gan.estimateBatchNormStatistics(of: ema)
+            try model.estimateBatchNormStatistics(of: ema)
             emaStatisticsCurrent = true
         }
         return ema
     }
 
     /// Restores counters and history (checkpoints).
-    /// The same run after its networks were edited: the GAN assembled and
+    /// The same run after its networks were edited: the model assembled and
     /// checked again, optimizers of the same kind and settings (an optimizer
     /// keeps its state when its parameters kept their shapes), and the
     /// counters, fixed noise and history carried over. Throws, changing
     /// nothing, when the edited networks no longer fit together.
-    public func reassembled(generator: Network? = nil, discriminator: Network? = nil) throws -> Trainer {
-        let newGAN = try GAN(
-            generator: generator ?? gan.generator, discriminator: discriminator ?? gan.discriminator,
-            data: gan.data, noise: gan.noise, conditioning: gan.conditioning, model: gan.model)
-        if let e = gan.labelEmbeddingG, let n = newGAN.labelEmbeddingG, e.shape == n.shape { n.assign(e) }
-        if let e = gan.labelEmbeddingD, let n = newGAN.labelEmbeddingD, e.shape == n.shape { n.assign(e) }
+    public func reassembled(generator: Network? = nil, partner: Network? = nil) throws -> Trainer {
+        let newModel = try model.reassembled(
+            generator: generator ?? model.generator, partner: partner ?? model.partner)
         func rebuilt(_ old: Optimizer, _ params: [Tensor]) throws -> Optimizer {
             let o = try makeOptimizer(
                 old.name, parameters: params, hyperparameters: old.hyperparameters.map { ($0.name, $0.value) })
@@ -564,9 +559,9 @@ public final class Trainer {
             return o
         }
         let t = try Trainer(
-            gan: newGAN, options: options,
-            optimizerG: try rebuilt(optimizerG, newGAN.generatorParameters),
-            optimizerD: try rebuilt(optimizerD, newGAN.discriminatorParameters),
+            model: newModel, options: options,
+            optimizerG: try rebuilt(optimizerG, newModel.generatorParameters),
+            optimizerD: try rebuilt(optimizerD, newModel.partnerParameters),
             fixedSamples: fixedNoise.shape[0])
         // The fixed batch carries over unless G now takes noise of another shape.
         if t.fixedNoise.shape == fixedNoise.shape { t.fixedNoise.assign(fixedNoise) }

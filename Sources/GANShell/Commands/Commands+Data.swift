@@ -155,7 +155,7 @@ extension Interpreter {
         var out = describe(entry)
         if let s = workspace.session, s.data !== entry {
             out +=
-                "\n(the GAN keeps training on \(s.data.name); assemble a new one with 'gan \(s.generatorName) \(s.discriminatorName)' to use these data)"
+                "\n(the GAN keeps training on \(s.data.name); assemble a new one with 'gan \(s.generatorName) \(s.partnerName)' to use these data)"
         }
         return [.text(out)]
     }

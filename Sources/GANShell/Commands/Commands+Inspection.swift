@@ -145,10 +145,10 @@ extension Interpreter {
         }
         if let d = workspace.data { rows.append(["data", "dataset", describe(d)]) }
         if let s = workspace.session {
-            let model = s.trainer.gan.model
+            let model = s.trainer.model.kind
             let names =
                 model.partnerFirst
-                ? "\(s.discriminatorName) and \(s.generatorName)" : "\(s.generatorName) and \(s.discriminatorName)"
+                ? "\(s.partnerName) and \(s.generatorName)" : "\(s.generatorName) and \(s.partnerName)"
             rows.append([model.rawValue, model.name, "\(names), \(s.trainer.history.count) steps"])
         }
         if rows.isEmpty { return [.text("the workspace is empty: start with 'data ring8' (help for more)")] }
@@ -181,7 +181,7 @@ extension Interpreter {
                     throw ShellError(
                         .syntax,
                         "sample: one number of samples, found a second '\(word.text)'"
-                            + (s.trainer.gan.conditioning != nil
+                            + (s.trainer.model.conditioning != nil
                                 ? "; a class is asked for with class=\(word.text)" : ""),
                         at: word.location, length: word.length)
                 }
@@ -262,7 +262,7 @@ extension Interpreter {
     func classLabels(_ s: Session, _ value: String, _ word: Arguments.Word, n: Int, command: String) throws -> (
         labels: Tensor, perRow: Int?, n: Int
     ) {
-        guard s.trainer.gan.conditioning != nil, let classes = s.data.source.classCount else {
+        guard s.trainer.model.conditioning != nil, let classes = s.data.source.classCount else {
             throw ShellError(
                 .value,
                 "\(command) class=…: this GAN is not conditional (assemble it with 'gan G D cond=onehot' on labelled data)",
@@ -367,7 +367,7 @@ extension Interpreter {
         let d = s.data
         let x = try generate(s, n, ema: ema)
         // A conditional G was asked for classes 0, 1, 2, … in turn (see `generate`).
-        let classes = s.trainer.gan.conditioning != nil ? max(s.trainer.gan.data.classCount ?? 1, 1) : nil
+        let classes = s.trainer.model.conditioning != nil ? max(s.trainer.model.data.classCount ?? 1, 1) : nil
         let data = MeasureData(
             name: d.name, kind: d.kind, mixture: d.mixture, samples: d.samples, words: d.words,
             realSamples: d.realSamples)

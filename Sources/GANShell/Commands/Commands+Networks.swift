@@ -164,14 +164,14 @@ extension Interpreter {
             throw ShellError(.value, "\(error)", at: tokens[2].location, length: text.count)
         }
         var note: [Output] = []
-        if let s = workspace.session, s.generatorName == name || s.discriminatorName == name {
+        if let s = workspace.session, s.generatorName == name || s.partnerName == name {
             // Never a silent swap: say what the GAN now holds.
-            let model = s.trainer.gan.model
+            let model = s.trainer.model.kind
             let role = s.generatorName == name ? model.generatorRole : model.partnerRole
             let taken = s.trainer.gStepCount
             let names =
                 model.partnerFirst
-                ? s.discriminatorName + " " + s.generatorName : s.generatorName + " " + s.discriminatorName
+                ? s.partnerName + " " + s.generatorName : s.generatorName + " " + s.partnerName
             note = [
                 .text(
                     "\(name) is the \(model.name)'s \(role): it now uses this new, untrained \(name)"
@@ -227,7 +227,7 @@ extension Interpreter {
                 throw ShellError(.value, "\(error)", at: words[k].location, length: text.count)
             }
         }
-        let inSession = workspace.session.map { $0.generatorName == name || $0.discriminatorName == name } ?? false
+        let inSession = workspace.session.map { $0.generatorName == name || $0.partnerName == name } ?? false
         let target = inSession ? net.copy() : net
         let described: String
         do {
@@ -266,14 +266,14 @@ extension Interpreter {
             do {
                 t = try s.trainer.reassembled(
                     generator: s.generatorName == name ? target : nil,
-                    discriminator: s.discriminatorName == name ? target : nil)
+                    partner: s.partnerName == name ? target : nil)
             } catch {
                 throw ShellError(
-                    .shape, "\(name) is part of the GAN, and after this edit: \(error); \(name) is unchanged", at: verb)
+                    .shape, "\(name) is part of the \(s.trainer.model.name), and after this edit: \(error); \(name) is unchanged", at: verb)
             }
             workspace.bindings.networks[name] = target
             workspace.bindings.session = Session(
-                trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
+                trainer: t, generatorName: s.generatorName, partnerName: s.partnerName, data: s.data)
         }
         var table = flow(name, target)
         table.title = "\(described)\n" + (table.title ?? "")
@@ -322,9 +322,8 @@ extension Interpreter {
                 throw ShellError(.value, "cond must be onehot or embed:N, found '\(c)'")
             }
         }
-        let gan = try GAN(
-            generator: g, discriminator: d, data: data.source, noise: options.noise, conditioning: conditioning,
-            model: model)
+        let gan = try model.type.assemble(
+            generator: g, partner: d, data: data.source, noise: options.noise, conditioning: conditioning)
         let optName = w.option("opt") ?? "adam"
         let probe: Optimizer
         do { probe = try makeOptimizer(optName, parameters: []) } catch {
@@ -350,19 +349,19 @@ extension Interpreter {
             optName, parameters: gan.generatorParameters,
             hyperparameters: shared + (try w.float("lrG").map { [("lr", $0)] } ?? []))
         let optD = try makeOptimizer(
-            optName, parameters: gan.discriminatorParameters,
+            optName, parameters: gan.partnerParameters,
             hyperparameters: shared + (try w.float("lr" + model.partnerLetter).map { [("lr", $0)] } ?? []))
         try checkBatch(options.batchSize, gan)
-        let trainer = try Trainer(gan: gan, options: options, optimizerG: optG, optimizerD: optD)
-        let session = Session(trainer: trainer, generatorName: gWord.text, discriminatorName: dWord.text, data: data)
+        let trainer = try Trainer(model: gan, options: options, optimizerG: optG, optimizerD: optD)
+        let session = Session(trainer: trainer, generatorName: gWord.text, partnerName: dWord.text, data: data)
         workspace.bindings.session = session
         return [.text(describe(session))]
     }
 
     /// A batch whose largest activation would exceed the tensor size limit is refused before training.
-    func checkBatch(_ batch: Int, _ gan: GAN) throws {
+    func checkBatch(_ batch: Int, _ gan: any GenerativeNetworks) throws {
         let largest =
-            ([gan.generator.inputShape, gan.discriminator.inputShape] + gan.generator.shapes + gan.discriminator.shapes)
+            ([gan.generator.inputShape, gan.partner.inputShape] + gan.generator.shapes + gan.partner.shapes)
             .map { $0.reduce(1, *) }.max() ?? 1
         let (total, overflow) = batch.multipliedReportingOverflow(by: largest)
         guard !overflow, total <= options.maxElements else {
@@ -374,60 +373,8 @@ extension Interpreter {
     }
 
     func describe(_ s: Session) -> String {
-        let t = s.trainer, gan = t.gan
-        func opt(_ o: Optimizer) -> String {
-            o.name + " " + o.hyperparameters.map { "\($0.name)=\(Format.number($0.value))" }.joined(separator: " ")
-        }
-        if gan.model == .variational {
-            var lines = [
-                "VAE: encoder \(s.discriminatorName) \(Format.shape(gan.discriminator.inputShape)) → \(Format.shape(gan.discriminator.outputShape)), "
-                    + "decoder \(s.generatorName) \(Format.shape(gan.generator.inputShape)) → \(Format.shape(gan.generator.outputShape)), on \(s.data.name)"
-            ]
-            lines.append(
-                "  β \(Format.number(t.options.beta)), batch \(t.options.batchSize), prior N(0, I) over \(Format.shape(gan.noiseShape))"
-                    + (t.options.emaDecay.map { ", EMA of \(s.generatorName) \(Format.number($0))" } ?? ""))
-            lines.append("  optG (\(s.generatorName)) \(opt(t.optimizerG))")
-            lines.append("  optE (\(s.discriminatorName)) \(opt(t.optimizerD))")
-            lines.append("  \(t.gStepCount) steps taken, epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)")
-            return lines.joined(separator: "\n")
-        }
-        var lines = [
-            "GAN: \(s.generatorName) \(Format.shape(gan.generator.inputShape)) → \(Format.shape(gan.generator.outputShape)), "
-                + "\(s.discriminatorName) \(Format.shape(gan.discriminator.inputShape)) → \(Format.shape(gan.discriminator.outputShape)), on \(s.data.name)"
-        ]
-        lines.append(
-            "  loss \(t.options.loss.rawValue), batch \(t.options.batchSize), \(t.options.dSteps) D step\(t.options.dSteps == 1 ? "" : "s") per G step, noise \(gan.noise.rawValue) \(Format.shape(gan.noiseShape))"
-        )
-        var extras: [String] = []
-        switch t.options.loss {
-        case .wassersteinGP: extras.append("λ \(Format.number(t.options.gpLambda))")
-        case .r1:
-            extras.append(
-                "γ \(Format.number(t.options.r1Gamma))"
-                    + (t.options.r1Every > 1 ? " every \(t.options.r1Every) D steps" : ""))
-        case .wasserstein: extras.append("clip \(Format.number(t.options.clip))")
-        default: break
-        }
-        if t.options.labelSmoothing > 0 { extras.append("label smoothing \(Format.number(t.options.labelSmoothing))") }
-        if t.options.fakeLabelSmoothing > 0 {
-            extras.append("fake targets \(Format.number(t.options.fakeLabelSmoothing))")
-        }
-        if t.options.instanceNoise > 0 { extras.append("instance noise \(Format.number(t.options.instanceNoise))") }
-        if let e = t.options.emaDecay { extras.append("EMA of G \(Format.number(e))") }
-        if let c = gan.conditioning {
-            // Say how G's input is shared, so a smaller noise than typed is never a surprise.
-            let inputs = gan.generator.inputShape.reduce(1, *), noise = gan.noiseShape.reduce(1, *)
-            extras.append(
-                (c == .oneHot ? "conditional (one-hot labels)" : "conditional (label embedding)")
-                    + ": \(s.generatorName)'s \(inputs) inputs are \(noise) noise values and \(inputs - noise) label values"
-            )
-        }
-        if !extras.isEmpty { lines.append("  " + extras.joined(separator: ", ")) }
-        lines.append("  optG \(opt(t.optimizerG))")
-        lines.append("  optD \(opt(t.optimizerD))")
-        lines.append(
-            "  \(t.gStepCount) step\(t.gStepCount == 1 ? "" : "s") taken (\(t.dStepCount) D and \(t.gStepCount) G), epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)"
-        )
-        return lines.joined(separator: "\n")
+        s.trainer.model.summary(
+            s.trainer, generator: s.generatorName, partner: s.partnerName, number: { Format.number($0) }
+        ).joined(separator: "\n")
     }
 }

@@ -116,8 +116,7 @@ extension Interpreter {
             let stats = words.map(\.text).flatMap { w -> [String] in
                 switch w {
                 case "losses":
-                    return workspace.session?.trainer.gan.model == .variational
-                        ? ["gloss", "recon", "kld"] : ["dloss", "gloss"]
+                    return workspace.session.map { type(of: $0.trainer.model).lossKeys } ?? ["dloss", "gloss"]
                 case "scores": return ["dx", "dgz"]
                 case "wasserstein": return ["w"]
                 default: return [w]
@@ -188,10 +187,11 @@ extension Interpreter {
 
     /// A session on the plane whose second network is a discriminator.
     func discriminatorSession(_ what: String) throws -> Session {
-        guard try requireSession("plot \(what)").trainer.gan.model == .adversarial else {
+        let model = try requireSession("plot \(what)").trainer.model
+        guard model.adversary != nil else {
             throw ShellError(
                 .value,
-                "plot \(what) draws what a discriminator does; a VAE has an encoder instead ('plot samples' and 'plot manifold' apply)"
+                "plot \(what) draws what a discriminator does; \(model.withArticle) has none ('plot samples' and 'plot manifold' apply)"
             )
         }
         return try planarSession(what)
@@ -205,17 +205,12 @@ extension Interpreter {
     /// Real samples and the decoder's output from their mean codes (a VAE).
     func plotReconstructions(_ n: Int) throws -> Output {
         let s = try requireSession("plot reconstructions")
-        let gan = s.trainer.gan
-        guard gan.model == .variational else {
-            throw ShellError(
-                .value,
-                "plot reconstructions needs a VAE: a GAN's generator has no encoder to map a sample back to its noise")
-        }
         guard n <= 64 else { throw ShellError(.limit, "plot reconstructions draws at most 64 samples, found \(n)") }
         let x = try s.data.realSamples(n)
         let m = x.shape[0]
-        let decoded = try gan.discriminator.evaluating {
-            try gan.generator.evaluating { try withNoGrad { try gan.generator(gan.encode(x).mean) } }
+        let decoded: Tensor
+        do { decoded = try s.trainer.model.reconstruct(x) } catch let e as ModelError {
+            throw ShellError(.value, "plot reconstructions needs a VAE: \(e.message)")
         }
         switch (view(x, s.data), view(decoded, s.data)) {
         case (.images(let a), .images(let b)):
@@ -250,7 +245,7 @@ extension Interpreter {
     /// D's readout on a grid over the plane of the samples.
     func plotSurface(_ n: Int) throws -> Output {
         let s = try discriminatorSession("surface")
-        let gan = s.trainer.gan
+        let gan = s.trainer.model
         let fake = pointsOf(try generate(s, n)), real = pointsOf(try s.data.realSamples(n))
         let (xr, yr) = Figure.bounds(fake + real, pad: 0.15)
         let side = 64
@@ -264,7 +259,7 @@ extension Interpreter {
             }
         }
         let labels = gan.conditioning != nil ? Tensor(zeros: [side * side]) : nil
-        var scores = try gan.discriminator.evaluating {
+        var scores = try gan.partner.evaluating {
             try withNoGrad { try gan.discriminate(Tensor(grid, shape: [side * side, 2]), labels: labels) }
         }.scalars
         let logistic = s.trainer.options.loss.isLogistic
@@ -283,7 +278,7 @@ extension Interpreter {
     /// Where G sends a grid of noise values.
     func plotManifold() throws -> Output {
         let s = try planarSession("manifold")
-        let gan = s.trainer.gan
+        let gan = s.trainer.model
         guard gan.noiseShape.count == 1 else {
             throw ShellError(.value, "plot manifold needs vector noise; G takes \(Format.shape(gan.noiseShape))")
         }
@@ -321,11 +316,11 @@ extension Interpreter {
     /// Each generated point and the way G's loss would move it.
     func plotArrows(_ n: Int) throws -> Output {
         let s = try discriminatorSession("arrows")
-        let gan = s.trainer.gan
+        let gan = s.trainer.model
         let x = try generate(s, n)
         let labels = gan.cyclingLabels(n)
         let xg = x.detached().requiringGrad()
-        let gradient = try gan.discriminator.evaluating {
+        let gradient = try gan.partner.evaluating {
             try withGrad {
                 let loss = try s.trainer.options.loss.generator(fake: try gan.discriminate(xg, labels: labels))
                 return try grad(of: loss, wrt: [xg])[0]
@@ -348,30 +343,22 @@ extension Interpreter {
         let s = try requireSession("plot")
         let h = s.trainer.history
         guard !h.isEmpty else { throw ShellError(.value, "plot: no steps yet; take some with 'step' or 'train'") }
-        var names = [
-            "dloss": "D loss", "gloss": "G loss", "dx": "D(x)", "dgz": "D(G(z))", "w": "Wasserstein estimate",
-            "penalty": "penalty",
-            "recon": "reconstruction error", "kld": "KL"
-        ]
-        if s.trainer.gan.model == .variational { names["gloss"] = "loss" }
-        func value(_ st: StepStats, _ k: String) -> Float? {
-            switch k {
-            case "dloss": return st.dLoss
-            case "gloss": return st.gLoss
-            case "dx": return st.dReal
-            case "dgz": return st.part == .generator ? st.dFake : nil
-            case "w": return st.wasserstein
-            case "recon": return st.reconstruction
-            case "kld": return st.kl
-            default: return st.penalty
+        let model = s.trainer.model
+        var plotted: [StepStatistic] = []
+        for k in stats {
+            guard let statistic = model.statistic(k, s.trainer.options) else {
+                let keys = model.statistics(s.trainer.options).map(\.key)
+                throw ShellError(
+                    .value, "plot \(k): \(model.withArticle)'s steps record \(keys.joined(separator: ", "))")
             }
+            plotted.append(statistic)
         }
         var marks: [Figure.Mark] = []
         var all: [Figure.Point] = []
-        for (i, k) in stats.enumerated() {
+        for (i, k) in plotted.enumerated() {
             // x is the step (a G step and the D steps before it), so D's and G's lines share an axis.
-            let series = h.compactMap { st in value(st, k).map { Figure.Point(Float(st.step), $0) } }
-            guard !series.isEmpty else { throw ShellError(.value, "plot: no step has recorded \(names[k] ?? k) yet") }
+            let series = h.compactMap { st in k.series(st).map { Figure.Point(Float(st.step), $0) } }
+            guard !series.isEmpty else { throw ShellError(.value, "plot: no step has recorded \(k.legend) yet") }
             // At most 600 points a line: averages over equal buckets of steps.
             let bucket = max(1, series.count / 600)
             let reduced = stride(from: 0, to: series.count, by: bucket).map { start -> Figure.Point in
@@ -387,7 +374,7 @@ extension Interpreter {
         yr = Figure.bounds(all, pad: 0.08).1
         return .figure(
             Figure(
-                title: stats.map { names[$0] ?? $0 }.joined(separator: ", ") + " per step", xRange: xr, yRange: yr,
-                series: ["", ""] + stats.map { names[$0] ?? $0 }, marks: marks))
+                title: plotted.map(\.legend).joined(separator: ", ") + " per step", xRange: xr, yRange: yr,
+                series: ["", ""] + plotted.map(\.legend), marks: marks))
     }
 }

@@ -254,16 +254,16 @@ extension Interpreter {
                     .value, "load \(target.text): load the data the run was trained on first", at: target.location)
             }
             let t = try Trainer.load(from: path, data: data.source)
-            let model = t.gan.model
+            let model = t.model.kind
             let defaults = model.partnerFirst ? (model.partnerLetter, "G") : ("G", model.partnerLetter)
             let first = w.positional.count > 2 ? w.positional[2].text : defaults.0
             let second = w.positional.count > 3 ? w.positional[3].text : defaults.1
             let (g, d) = model.partnerFirst ? (second, first) : (first, second)
-            workspace.bindings.networks[g] = t.gan.generator
-            workspace.bindings.networks[d] = t.gan.discriminator
+            workspace.bindings.networks[g] = t.model.generator
+            workspace.bindings.networks[d] = t.model.partner
             workspace.bindings.variables[g] = nil
             workspace.bindings.variables[d] = nil
-            let s = Session(trainer: t, generatorName: g, discriminatorName: d, data: data)
+            let s = Session(trainer: t, generatorName: g, partnerName: d, data: data)
             workspace.bindings.session = s
             return [.text("loaded the training run from \(p.text)\n" + describe(s))]
         }
@@ -313,11 +313,11 @@ extension Interpreter {
     /// check; the training as train.py from the session's checkpoint; with `debug`, a gradient check.
     func exportTorch(to dir: Arguments.Word, debug: Bool) throws -> [Output] {
         let s = try requireSession("export torch")
-        let t = s.trainer, gan = t.gan
-        let model = gan.model
+        let t = s.trainer, gan = t.model
+        let model = gan
         var parts = [
             TorchExport.Part(role: model.generatorRole, shellName: s.generatorName, network: gan.generator),
-            TorchExport.Part(role: model.partnerRole, shellName: s.discriminatorName, network: gan.discriminator),
+            TorchExport.Part(role: model.partnerRole, shellName: s.partnerName, network: gan.partner),
         ]
         if model.partnerFirst { parts.reverse() }
         if let ema = try t.movingAverage() {
@@ -329,8 +329,8 @@ extension Interpreter {
         var labels: [TorchExport.LabelPart] = []
         if gan.conditioning != nil, let classes = gan.data.classCount {
             labels = [
-                TorchExport.LabelPart(role: "generator_labels", classes: classes, table: gan.labelEmbeddingG),
-                TorchExport.LabelPart(role: "discriminator_labels", classes: classes, table: gan.labelEmbeddingD),
+                TorchExport.LabelPart(role: "generator_labels", classes: classes, table: gan.labelEmbeddings.generator),
+                TorchExport.LabelPart(role: "discriminator_labels", classes: classes, table: gan.labelEmbeddings.partner),
             ]
         }
         // Check inputs: each network's own input shape, drawn without moving the training stream.
@@ -347,7 +347,7 @@ extension Interpreter {
                 return try Tensor((0..<n).map { _ in Float(Random.global.nextInt(below: ids)) })
                     .reshaped(to: [4] + p.network.inputShape)
             }
-            return p.network === gan.discriminator && p.network.inputShape == Array(samples.shape.dropFirst())
+            return p.network === gan.adversary && p.network.inputShape == Array(samples.shape.dropFirst())
                 ? samples : Tensor.randn([4] + p.network.inputShape)
         }
         let description = "\(model.withArticle) on \(s.data.name) after \(t.gStepCount) steps"
@@ -386,12 +386,12 @@ extension Interpreter {
 
     /// Binds a network (built or loaded) to `name`; when the GAN uses a network of that name, the GAN takes it.
     func bind(loaded net: Network, to name: String) throws {
-        if let s = workspace.session, s.generatorName == name || s.discriminatorName == name {
+        if let s = workspace.session, s.generatorName == name || s.partnerName == name {
             let t = try s.trainer.reassembled(
                 generator: s.generatorName == name ? net : nil,
-                discriminator: s.discriminatorName == name ? net : nil)
+                partner: s.partnerName == name ? net : nil)
             workspace.bindings.session = Session(
-                trainer: t, generatorName: s.generatorName, discriminatorName: s.discriminatorName, data: s.data)
+                trainer: t, generatorName: s.generatorName, partnerName: s.partnerName, data: s.data)
         }
         workspace.bindings.variables[name] = nil
         workspace.bindings.networks[name] = net

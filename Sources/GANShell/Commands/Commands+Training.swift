@@ -116,13 +116,10 @@ extension Interpreter {
             guard let session = s else {
                 throw fail("set \(key): there is no GAN yet; its settings are given with 'gan G D \(key)=…'")
             }
-            let model = session.trainer.gan.model
+            let model = session.trainer.model.kind
             if let setting = TrainingSetting.named(key) {
                 guard setting.applies(to: model) else {
-                    let what =
-                        model == .variational
-                        ? "a VAE has no " + (key == "z" ? "choice of noise (its prior is N(0, I))" : "adversarial setting '\(key)'")
-                        : "a GAN has no '\(key)' (a VAE's setting)"
+                    let what = model.type.lacks(setting: key)
                     throw fail(
                         "set \(key): \(what); its settings are \(CommandTable.trainingKeys(model).joined(separator: ", ")) and the optimizers'"
                     )
@@ -157,7 +154,7 @@ extension Interpreter {
             let probe = try makeOptimizer(o.name, parameters: [])
             do { try probe.set(name, v) } catch { throw ShellError(.value, "\(error)") }
         }
-        if let options, let s { try checkBatch(options.batchSize, s.trainer.gan) }
+        if let options, let s { try checkBatch(options.batchSize, s.trainer.model) }
         for (o, name, v) in hyper { try o.set(name, v) }
         if let options { s?.trainer.options = options }
         self.options.maxElements = maxElements
@@ -171,7 +168,7 @@ extension Interpreter {
             ["maxmemory", "\(Format.count(options.maxMemory >> 20)) MiB"]
         ]
         if let s = workspace.session {
-            let o = s.trainer.options, model = s.trainer.gan.model
+            let o = s.trainer.options, model = s.trainer.model.kind
             for setting in TrainingSetting.all where setting.applies(to: model) {
                 let value = setting.value(in: o)
                 rows.append([
@@ -198,19 +195,18 @@ extension Interpreter {
                 return try trainSteps(n, s)
             }
         }
-        if t.gan.model == .variational { return [.steps(try t.step())] }
-        guard t.options.dSteps + 1 <= options.maxSteps else {
+        let parts = t.model.partsPerStep(dSteps: t.options.dSteps)
+        guard parts <= options.maxSteps else {
             throw ShellError(
                 .limit,
-                "a step of \(t.options.dSteps) D steps and a G step is more than the \(options.maxSteps) steps one command may take"
+                "a step of \(parts) parts (\(t.options.dSteps) D steps and a G step) is more than the \(options.maxSteps) steps one command may take"
             )
         }
         return [.steps(try t.step())]
     }
 
     func trainSteps(_ n: Int, _ s: Session) throws -> [Output] {
-        let parts = s.trainer.gan.model.partsPerStep(dSteps: s.trainer.options.dSteps)
-        let vae = s.trainer.gan.model == .variational
+        let parts = s.trainer.model.partsPerStep(dSteps: s.trainer.options.dSteps)
         guard n <= options.maxSteps / parts else {
             throw ShellError(
                 .limit,
@@ -225,18 +221,15 @@ extension Interpreter {
             last = stats
             self.progress?(k, n, Date().timeIntervalSince(start))
         }
-        let all = Array(t.history[before...])
+        let all = t.history[before...]
         var out: [Output] = []
         if n <= 5 {
-            out.append(.steps(all))
+            out.append(.steps(Array(all)))
         } else {
             out.append(
                 .text(
                     "\(done) step\(done == 1 ? "" : "s")"
-                        + (vae
-                            ? ""
-                            : " (\(all.filter { $0.part == .discriminator }.count) D, \(all.filter { $0.part == .generator }.count) G)")
-                        + "; the last:"))
+                        + parenthesised(type(of: t.model).partCounts(all)) + "; the last:"))
             out.append(.steps(last))
         }
         if done < n { out.append(.text("interrupted after \(done) of \(n) steps; the steps taken are kept")) }
@@ -256,8 +249,8 @@ extension Interpreter {
         case "steps", "step":
             return try trainSteps(n, s)
         case "epochs", "epoch":
-            let parts = t.gan.model.partsPerStep(dSteps: t.options.dSteps)
-            let vae = t.gan.model == .variational
+            let parts = t.model.partsPerStep(dSteps: t.options.dSteps)
+            let statistics = t.model.statistics(t.options).filter(\.inTables)
             guard n <= options.maxSteps / max(1, t.batchesPerEpoch * parts) else {
                 let (batches, overflow) = n.multipliedReportingOverflow(by: t.batchesPerEpoch)
                 throw ShellError(
@@ -284,26 +277,14 @@ extension Interpreter {
                 }
                 // An epoch cut short by Ctrl-C is the next epoch, in part.
                 let label = t.epoch == epochBefore ? "\(t.epoch + 1) (part)" : String(t.epoch)
-                if vae {
-                    rows.append([
-                        label, String(done), mean(\.gLoss), mean(\.reconstruction), mean(\.kl),
-                        Format.seconds(Date().timeIntervalSince(t0))
-                    ])
-                } else {
-                    rows.append([
-                        label, String(done), mean(\.dLoss), mean(\.gLoss), mean(\.dReal), mean(\.dFake),
-                        t.options.loss.isWasserstein ? mean(\.wasserstein) : "",
-                        Format.seconds(Date().timeIntervalSince(t0))
-                    ])
-                }
+                rows.append(
+                    [label, String(done)] + statistics.map { mean($0.value) }
+                        + [Format.seconds(Date().timeIntervalSince(t0))])
                 if Interrupt.isRequested { stopped = true; break }
             }
-            let wasserstein = t.options.loss.isWasserstein
-            var columns =
-                vae
-                ? ["epoch", "steps", "loss", "recon", "KL", "time"]
-                : ["epoch", "steps", "D loss", "G loss", "D(x)", "D(G(z))", "W", "time"]
-            var keep = columns.indices.filter { vae || wasserstein || $0 != 6 }
+            // A statistic no step recorded (W of a loss that is not Wasserstein) has no column.
+            var columns = ["epoch", "steps"] + statistics.map(\.label) + ["time"]
+            var keep = columns.indices.filter { c in c < 2 || c == columns.count - 1 || rows.contains { !$0[c].isEmpty } }
             if !options.timings { keep.removeAll { $0 == columns.count - 1 } }
             columns = keep.map { columns[$0] }
             rows = rows.map { r in keep.map { r[$0] } }
@@ -334,35 +315,18 @@ extension Interpreter {
 
     func gradients() throws -> [Output] {
         let s = try requireSession("grads")
-        var out: [Output] = []
-        if s.trainer.gan.model == .variational {
-            guard let last = s.trainer.history.last else { return [.text("no steps yet")] }
-            var out: [Output] = []
-            for (name, norms) in [
-                (s.discriminatorName, last.encoderGradientNorms ?? []), (s.generatorName, last.gradientNorms)
-            ] {
-                let rows = norms.map { [String($0.layer), $0.spec, Format.number($0.norm)] }
-                out.append(
-                    .table(
-                        Table(
-                            title: "\(name) after step \(last.number): gradient norm per layer",
-                            columns: ["#", "layer", "‖grad‖"], rows: rows, rightAligned: [true, false, true])))
+        let model = s.trainer.model
+        return model.lastGradientNorms(s.trainer.history).map { partner, step, norms in
+            let name = partner ? s.partnerName : s.generatorName
+            guard let step else {
+                return .text("\(name): no \(partner ? model.partnerLetter : "G") step yet")
             }
-            return out
+            let rows = norms.map { [String($0.layer), $0.spec, Format.number($0.norm)] }
+            return .table(
+                Table(
+                    title: "\(name) after \(step): gradient norm per layer",
+                    columns: ["#", "layer", "‖grad‖"], rows: rows, rightAligned: [true, false, true]))
         }
-        for (part, name) in [(StepStats.Part.discriminator, s.discriminatorName), (.generator, s.generatorName)] {
-            guard let last = s.trainer.history.last(where: { $0.part == part }) else {
-                out.append(.text("\(name): no \(part.rawValue) step yet"))
-                continue
-            }
-            let rows = last.gradientNorms.map { [String($0.layer), $0.spec, Format.number($0.norm)] }
-            out.append(
-                .table(
-                    Table(
-                        title: "\(name) after \(part.rawValue) step \(last.number): gradient norm per layer",
-                        columns: ["#", "layer", "‖grad‖"], rows: rows, rightAligned: [true, false, true])))
-        }
-        return out
     }
 
     func history(_ w: CommandWords) throws -> [Output] {
@@ -370,39 +334,29 @@ extension Interpreter {
         let n = w.positional.isEmpty ? 10 : try w.int(0, "a number of steps")
         let h = s.trainer.history
         guard !h.isEmpty else { return [.text("no steps yet")] }
-        if s.trainer.gan.model == .variational {
-            let rows = h.suffix(n).map { st -> [String] in
-                [String(st.number), String(st.epoch)]
-                    + [st.gLoss, st.reconstruction, st.kl].map { $0.map { Format.number($0) } ?? "" }
-            }
-            return [
-                .table(
-                    Table(
-                        title: "last \(min(n, h.count)) of \(h.count) steps",
-                        columns: ["step", "epoch", "loss", "recon", "KL"],
-                        rows: rows, rightAligned: [true, true, true, true, true]))
-            ]
-        }
+        let model = s.trainer.model
+        let parts = type(of: model).partCounts(h[...])
+        // A model whose steps have parts shows which part each row is.
+        let columns = ["step"] + (parts.isEmpty ? [] : ["part"]) + ["epoch"] + model.historyStatistics.map(\.label)
         let rows = h.suffix(n).map { st -> [String] in
-            [
-                String(st.step), st.part.rawValue, String(st.epoch),
-                (st.dLoss ?? st.gLoss).map { Format.number($0) } ?? "",
-                st.dReal.map { Format.number($0) } ?? "", st.dFake.map { Format.number($0) } ?? "",
-                st.wasserstein.map { Format.number($0) } ?? ""
-            ]
+            [String(st.step)] + (parts.isEmpty ? [] : [st.part.rawValue]) + [String(st.epoch)]
+                + model.historyStatistics.map { $0.value(st).map { Format.number($0) } ?? "" }
         }
-        let dCount = h.filter { $0.part == .discriminator }.count
-        var columns = ["step", "part", "epoch", "loss", "D(x)", "D(G(z))", "W"]
         let keep = columns.indices.filter { c in rows.contains { !$0[c].isEmpty } }
-        columns = keep.map { columns[$0] }
         let steps = s.trainer.gStepCount
+        let shown = min(n, h.count)
+        let title =
+            parts.isEmpty
+            ? "last \(shown) of \(h.count) steps"
+            : "the last \(shown) of \(h.count) D and G steps (\(parts); \(steps) step\(steps == 1 ? "" : "s"))"
         return [
             .table(
                 Table(
-                    title:
-                        "the last \(min(n, h.count)) of \(h.count) D and G steps (\(dCount) D, \(h.count - dCount) G; \(steps) step\(steps == 1 ? "" : "s"))",
-                    columns: columns, rows: rows.map { r in keep.map { r[$0] } },
-                    rightAligned: keep.map { $0 != 1 }))
+                    title: title, columns: keep.map { columns[$0] }, rows: rows.map { r in keep.map { r[$0] } },
+                    rightAligned: keep.map { columns[$0] != "part" }))
         ]
     }
 }
+
+/// " (text)", or nothing for empty text.
+func parenthesised(_ text: String) -> String { text.isEmpty ? "" : " (\(text))" }

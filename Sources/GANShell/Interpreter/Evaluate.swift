@@ -207,8 +207,8 @@ extension Interpreter {
             return .tensor(tensor)
         case .gan(let s):
             switch name {
-            case "G": return .network(s.generatorName, s.trainer.gan.generator)
-            case "D": return .network(s.discriminatorName, s.trainer.gan.discriminator)
+            case "G": return .network(s.generatorName, s.trainer.model.generator)
+            case "D": return .network(s.partnerName, s.trainer.model.partner)
             case "fixed": return .tensor(s.trainer.fixedNoise)
             default: throw ShellError(.name, "a GAN has .G, .D and .fixed, not .\(name)", at: t)
             }
@@ -263,8 +263,8 @@ extension Interpreter {
         var h = single ? try x.reshaped(to: [1] + input) : x
         try net.evaluating { for i in range { h = try net.layers[i].forward(h, training: false) } }
         // The GAN's D under a logistic loss gives D(x) as the statistics do: the probability σ(score).
-        if !raw, case .network = target, let s = workspace.session, net === s.trainer.gan.discriminator,
-            s.trainer.gan.model != .variational, s.trainer.options.loss.isLogistic
+        if !raw, case .network = target, let s = workspace.session, net === s.trainer.model.adversary,
+            s.trainer.options.loss.isLogistic
         {
             h = h.sigmoid()
         }

@@ -207,8 +207,8 @@ enum Functions {
             let s = try session(a)
             let n = try a.int(0)
             guard n >= 1 else { throw a.fail("n must be at least 1") }
-            try Tensor.checkShape([n] + s.trainer.gan.noiseShape, op: "noise")
-            return s.trainer.gan.sampleNoise(n)
+            try Tensor.checkShape([n] + s.trainer.model.noiseShape, op: "noise")
+            return s.trainer.model.sampleNoise(n)
         },
         make("sample", "sample(n)", "n samples of the generator (eval mode), as the data hold them") { a in
             try a.count(1...1)
@@ -243,7 +243,7 @@ extension Interpreter {
     /// conditional GANs cycle through the classes.
     func generate(_ s: Session, _ n: Int, ema: Bool = false, labels given: Tensor? = nil) throws -> Tensor {
         guard n >= 1 else { throw ShellError(.value, "the number of samples must be at least 1, found \(n)") }
-        let gan = s.trainer.gan
+        let gan = s.trainer.model
         try Tensor.checkShape([n] + gan.generator.outputShape, op: "sample")
         // Every layer's activations for n samples must fit, not only the output.
         let largest = ([gan.generator.inputShape] + gan.generator.shapes).map { $0.reduce(1, *) }.max() ?? 1

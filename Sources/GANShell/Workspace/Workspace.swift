@@ -46,13 +46,13 @@ public final class DataEntry {
 public final class Session {
     public var trainer: Trainer
     public let generatorName: String
-    public let discriminatorName: String
+    public let partnerName: String
     public let data: DataEntry
 
-    init(trainer: Trainer, generatorName: String, discriminatorName: String, data: DataEntry) {
+    init(trainer: Trainer, generatorName: String, partnerName: String, data: DataEntry) {
         self.trainer = trainer
         self.generatorName = generatorName
-        self.discriminatorName = discriminatorName
+        self.partnerName = partnerName
         self.data = data
     }
 }
@@ -75,7 +75,7 @@ public enum Value {
         case .layer: return "a layer"
         case .string: return "a string"
         case .data: return "a dataset"
-        case .gan(let s): return s.trainer.gan.model.withArticle
+        case .gan(let s): return s.trainer.model.kind.withArticle
         case .optimizer: return "an optimizer"
         }
     }
@@ -115,7 +115,7 @@ public final class Workspace {
     /// Names that expressions can use, by kind.
     public var names: [String] {
         Array(bindings.variables.keys) + Array(bindings.networks.keys)
-            + (bindings.session.map { ["gan", "optG", "opt" + $0.trainer.gan.model.partnerLetter] } ?? [])
+            + (bindings.session.map { ["gan", "optG", "opt" + $0.trainer.model.kind.partnerLetter] } ?? [])
             + (bindings.data != nil ? ["data"] : [])
     }
 
@@ -128,7 +128,7 @@ public final class Workspace {
         case "optG": return bindings.session.map { .optimizer("optG", $0.trainer.optimizerG) }
         case "optD": return bindings.session.map { .optimizer("optD", $0.trainer.optimizerD) }
         case "optE":  // a VAE's encoder's (optD too, as before it had a name of its own)
-            guard let s = bindings.session, s.trainer.gan.model.partnerLetter == "E" else { return nil }
+            guard let s = bindings.session, s.trainer.model.kind.partnerLetter == "E" else { return nil }
             return .optimizer("optE", s.trainer.optimizerD)
         default:
             guard let s = bindings.session, let v = Workspace.lastStatistic(name, s.trainer.history) else { return nil }
@@ -172,7 +172,7 @@ public final class Workspace {
         if let s = bindings.session {
             var a = s.trainer.archive()
             a.tensors = a.tensors.map { ($0.name, $0.tensor.copy()) }
-            training = (a, s.generatorName, s.discriminatorName, s.data)
+            training = (a, s.generatorName, s.partnerName, s.data)
         }
         return Snapshot(
             variables: vars, networks: nets, training: training, dataCursor: bindings.data?.source.cursor,
@@ -188,13 +188,13 @@ public final class Workspace {
         if let (archive, g, d, data) = s.training {
             let t = try Trainer.restore(from: archive, source: "snapshot", data: data.source)
             // The archive holds no gradients; the snapshot's copies of the networks do.
-            for (name, net) in [(g, t.gan.generator), (d, t.gan.discriminator)] {
+            for (name, net) in [(g, t.model.generator), (d, t.model.partner)] {
                 guard let kept = s.networks[name], kept.text == net.text else { continue }
                 for ((_, a), (_, b)) in zip(net.parameters, kept.parameters) { a.grad = b.grad?.copy() }
             }
-            b.networks[g] = t.gan.generator
-            b.networks[d] = t.gan.discriminator
-            b.session = Session(trainer: t, generatorName: g, discriminatorName: d, data: data)
+            b.networks[g] = t.model.generator
+            b.networks[d] = t.model.partner
+            b.session = Session(trainer: t, generatorName: g, partnerName: d, data: data)
             b.data = data
         }
         if let c = s.dataCursor { b.data?.source.cursor = c }
