@@ -231,7 +231,8 @@ public enum SafeTensors {
     /// small file that claims large tensors costs nothing.
     /// `skipping` names tensors whose dtype is not F32 that may be left out rather than
     /// refused (PyTorch's I64 `num_batches_tracked` counters, say); they are listed in `skipped`.
-    public static func read(from path: String, skipping: (String) -> Bool = { _ in false }) throws -> SafeTensorsArchive {
+    public static func read(from path: String, skipping: (String) -> Bool = { _ in false }) throws -> SafeTensorsArchive
+    {
         let size = try AtomicFile.regularFileSize(path)
         let headerLen = try headerLength(
             try AtomicFile.read(path, range: 0..<min(8, size)), fileSize: size, source: path)

@@ -58,7 +58,10 @@ struct Gans: ParsableCommand {
     @Option(help: "After the script, write it as Markdown, its images in a folder beside it.")
     var md: String?
 
-    @Option(help: "After the script, write its GAN's networks as PyTorch modules with their weights into this folder (export torch).")
+    @Option(
+        help:
+            "After the script, write its GAN's networks as PyTorch modules with their weights into this folder (export torch)."
+    )
     var torch: String?
 
     mutating func run() throws {
@@ -137,7 +140,10 @@ struct Gans: ParsableCommand {
             }
             guard ok else { throw ExitCode(runner.interrupted ? 130 : 1) }
             if let torch {
-                let quoted = "\"" + torch.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+                let quoted =
+                    "\""
+                    + torch.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                    + "\""
                 guard runner.runScript("export torch " + quoted, file: nil) else { throw ExitCode(1) }
             }
             return

@@ -46,7 +46,8 @@ final class TorchExportTests: XCTestCase {
             let d0 = t.model.partnerParameters.map { $0.copy() }
             // discriminatorStep draws the batch, the noise and the interpolation as the check did.
             try t.discriminatorStep()
-            let names = t.model.partner.parameters.map { "grad.discriminator.\($0.name)" }
+            let names =
+                t.model.partner.parameters.map { "grad.discriminator.\($0.name)" }
                 + (conditional ? ["grad.discriminator_labels.weight"] : [])
             for (i, (p, name)) in zip(t.model.partnerParameters, names).enumerated() {
                 let g = try XCTUnwrap(check[name], name)
@@ -59,7 +60,8 @@ final class TorchExportTests: XCTestCase {
             let z = try XCTUnwrap(check["z"])
             let fake = try t.model.generate(z, labels: check["labels"])
             _ = try t.generatorStep(try XCTUnwrap(t.model as? GAN), fake: fake, labels: check["labels"])
-            let gNames = t.model.generator.parameters.map { "grad.generator.\($0.name)" }
+            let gNames =
+                t.model.generator.parameters.map { "grad.generator.\($0.name)" }
                 + (conditional ? ["grad.generator_labels.weight"] : [])
             for (i, (p, name)) in zip(t.model.generatorParameters, gNames).enumerated() {
                 assertClose(try (g0[i] - p) * 10, try XCTUnwrap(check[name], name), "\(loss) \(name)")

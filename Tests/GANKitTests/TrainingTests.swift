@@ -258,7 +258,8 @@ final class TrainingTests: XCTestCase {
             let g = t.model.generator
             g.training = false
             defer { g.training = true }
-            return try GaussianMixture.ring().coverage(try withNoGrad { try t.model.generate(t.model.sampleNoise(2500)) })
+            return try GaussianMixture.ring().coverage(
+                try withNoGrad { try t.model.generate(t.model.sampleNoise(2500)) })
         }
         let before = try coverage()
         XCTAssertEqual(before.modes, 0)

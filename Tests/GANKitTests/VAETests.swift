@@ -91,7 +91,8 @@ final class VAETests: XCTestCase {
     func testAssemblyChecksShapesAndSteps() throws {
         let data = try GaussianMixture.ring().dataset(name: "ring8")
         XCTAssertThrowsError(
-            try VAE(encoder: Network.parse("input 2 | linear 3"), decoder: Network.parse("noise 3 | linear 2"), data: data)
+            try VAE(
+                encoder: Network.parse("input 2 | linear 3"), decoder: Network.parse("noise 3 | linear 2"), data: data)
         ) { e in
             XCTAssertTrue("\(e)".contains("output [6]") && "\(e)".contains("linear 6"), "\(e)")
         }
@@ -159,8 +160,11 @@ final class VAETests: XCTestCase {
         XCTAssertEqual(a.metadata["gans.encoder"], t.model.partner.text)
         var old = a
         old.tensors = a.tensors.map { name, tensor in
-            (name.hasPrefix("encoder.") ? "D." + name.dropFirst(8)
-                : name.hasPrefix("decoder.") ? "G." + name.dropFirst(8) : name, tensor)
+            (
+                name.hasPrefix("encoder.")
+                    ? "D." + name.dropFirst(8)
+                    : name.hasPrefix("decoder.") ? "G." + name.dropFirst(8) : name, tensor
+            )
         }
         for (new, before) in [("encoder", "D"), ("decoder", "G")] {
             old.metadata["gans.\(before)"] = old.metadata.removeValue(forKey: "gans.\(new)")

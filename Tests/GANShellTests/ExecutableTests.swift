@@ -179,7 +179,9 @@ final class FileSafetyTests: XCTestCase {
         let scratch = try ScratchFolder()
         let script = try scratch.write(
             "ring.gans",
-            Array("data ring8\nnet G = noise 2 | linear 8 | relu | linear 2\nnet D = input 2 | linear 8 | relu | linear 1\ngan G D batch=8\ntrain 2 steps\n".utf8))
+            Array(
+                "data ring8\nnet G = noise 2 | linear 8 | relu | linear 2\nnet D = input 2 | linear 8 | relu | linear 1\ngan G D batch=8\ntrain 2 steps\n"
+                    .utf8))
         let dir = scratch.path + "/with \"quote\" and space"
         let r = try gans([script, "--quiet", "--torch", dir])
         XCTAssertEqual(r.status, 0, r.err)

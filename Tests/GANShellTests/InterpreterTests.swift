@@ -815,14 +815,20 @@ final class InterpreterTests: XCTestCase {
         let d = try XCTUnwrap(shell.workspace.bindings.networks["D"])
         let y = try d.evaluating { try d(Tensor([0.5, -1, 2, 0.25, -1.5, 1], shape: [3, 2])) }
         // PyTorch 2.15's outputs for these inputs (printed by make_fixture.py).
-        for (a, b) in zip(y.scalars, [-0.1951811, -0.2707242, -0.1812145] as [Float]) { XCTAssertEqual(a, b, accuracy: 2e-6) }
+        for (a, b) in zip(y.scalars, [-0.1951811, -0.2707242, -0.1812145] as [Float]) {
+            XCTAssertEqual(a, b, accuracy: 2e-6)
+        }
         // Layers that do not fit are refused with every key named, and D is left as it was.
-        fails("load D \"\(file)\" spec=\"input 2 | linear 4 | batchnorm | relu | linear 1\"",
-              "of the wrong shape: 0.weight is [8, 2], the layers need [4, 2]")
-        fails("load D \"\(file)\" spec=\"input 2 | linear 8 | relu | linear 1\"",
-              "missing 2.weight [1, 8], 2.bias [1]; not in the layers: 1.bias, 1.running_mean")
+        fails(
+            "load D \"\(file)\" spec=\"input 2 | linear 4 | batchnorm | relu | linear 1\"",
+            "of the wrong shape: 0.weight is [8, 2], the layers need [4, 2]")
+        fails(
+            "load D \"\(file)\" spec=\"input 2 | linear 8 | relu | linear 1\"",
+            "missing 2.weight [1, 8], 2.bias [1]; not in the layers: 1.bias, 1.running_mean")
         fails("load D \"\(file)\" spec=\"input 2 | linaer 8\"", "do not make a network")
-        fails("load D \"\(file)\" spec=\"input 2 | linear 8 init=xavier\"", "init must be pytorch or dcgan, found 'xavier'")
+        fails(
+            "load D \"\(file)\" spec=\"input 2 | linear 8 init=xavier\"",
+            "init must be pytorch or dcgan, found 'xavier'")
         XCTAssertTrue(shell.workspace.bindings.networks["D"] === d)
         // Without the layers, load says how to give them.
         fails("load E \"\(file)\"", "spec=\"LAYERS\"")
@@ -836,23 +842,36 @@ final class InterpreterTests: XCTestCase {
         let scratch = try ScratchFolder()
         shell.options.directory = scratch.path
         run("data mnist5k")
-        run("net G = noise 16 | linear 392 | reshape 8 7 7 | batchnorm | relu | convt 4 k=4 s=2 p=1 | batchnorm | leakyrelu 0.2 | convt 1 k=3 s=2 p=1 op=1 | tanh")
-        run("net D = input 1 28 28 | sn conv 4 k=4 s=2 p=1 | elu 1 | conv 8 k=4 s=2 p=1 bias=false | batchnorm | gelu | flatten | layernorm | dropout 0.3 | sn linear 16 | sigmoid | mbstd | linear 1")
+        run(
+            "net G = noise 16 | linear 392 | reshape 8 7 7 | batchnorm | relu | convt 4 k=4 s=2 p=1 | batchnorm | leakyrelu 0.2 | convt 1 k=3 s=2 p=1 op=1 | tanh"
+        )
+        run(
+            "net D = input 1 28 28 | sn conv 4 k=4 s=2 p=1 | elu 1 | conv 8 k=4 s=2 p=1 bias=false | batchnorm | gelu | flatten | layernorm | dropout 0.3 | sn linear 16 | sigmoid | mbstd | linear 1"
+        )
         run("gan G D ema=0.9 batch=16; train 2 steps")
         let before = Random.global
         run("export torch out")
-        XCTAssertEqual(Random.global.nextNormal(), { var r = before; return r.nextNormal() }(), "export moved the random stream")
+        XCTAssertEqual(
+            Random.global.nextNormal(),
+            {
+                var r = before; return r.nextNormal()
+            }(), "export moved the random stream")
         let models = try String(contentsOfFile: scratch.path + "/out/models.py", encoding: .utf8)
-        for line in ["class Generator(nn.Sequential):", "class Discriminator(nn.Sequential):", "class GeneratorEma(nn.Sequential):",
-                     "nn.BatchNorm2d(8, eps=1e-05, momentum=0.1),  # 2: batchnorm",
-                     "nn.ConvTranspose2d(4, 1, 3, stride=2, padding=1, output_padding=1, bias=True),  # 7: convt 1 k=3 s=2 p=1 op=1",
-                     "nn.utils.spectral_norm(nn.Conv2d(1, 4, 4, stride=2, padding=1, bias=True)),  # 0: sn conv 4 k=4 s=2 p=1",
-                     "nn.Conv2d(4, 8, 4, stride=2, padding=1, bias=False),", "nn.LayerNorm(392, eps=1e-05),", "MinibatchStd(),  # 10: mbstd",
-                     "nn.Linear(17, 1, bias=True),  # 11: linear 1", "Reshape(8, 7, 7),"] {
+        for line in [
+            "class Generator(nn.Sequential):", "class Discriminator(nn.Sequential):",
+            "class GeneratorEma(nn.Sequential):",
+            "nn.BatchNorm2d(8, eps=1e-05, momentum=0.1),  # 2: batchnorm",
+            "nn.ConvTranspose2d(4, 1, 3, stride=2, padding=1, output_padding=1, bias=True),  # 7: convt 1 k=3 s=2 p=1 op=1",
+            "nn.utils.spectral_norm(nn.Conv2d(1, 4, 4, stride=2, padding=1, bias=True)),  # 0: sn conv 4 k=4 s=2 p=1",
+            "nn.Conv2d(4, 8, 4, stride=2, padding=1, bias=False),", "nn.LayerNorm(392, eps=1e-05),",
+            "MinibatchStd(),  # 10: mbstd",
+            "nn.Linear(17, 1, bias=True),  # 11: linear 1", "Reshape(8, 7, 7),"
+        ] {
             XCTAssertTrue(models.contains(line), "models.py lacks '\(line)'")
         }
         let weights = try SafeTensors.read(from: scratch.path + "/out/weights.safetensors")
-        let g = try XCTUnwrap(shell.workspace.bindings.networks["G"]), d = try XCTUnwrap(shell.workspace.bindings.networks["D"])
+        let g = try XCTUnwrap(shell.workspace.bindings.networks["G"]),
+            d = try XCTUnwrap(shell.workspace.bindings.networks["D"])
         for (prefix, net) in [("generator.", g), ("discriminator.", d)] {
             for (name, t) in net.stateDict { XCTAssertEqual(weights[prefix + name]?.scalars, t.scalars, prefix + name) }
         }
@@ -878,7 +897,9 @@ final class InterpreterTests: XCTestCase {
         let scratch = try ScratchFolder()
         shell.options.directory = scratch.path
         run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1")
-        run("gan G D loss=wgan-gp lambda=5 dsteps=3 opt=rmsprop lr=2e-4 batch=32 ema=0.99 z=uniform noise=0.05; train 2 steps")
+        run(
+            "gan G D loss=wgan-gp lambda=5 dsteps=3 opt=rmsprop lr=2e-4 batch=32 ema=0.99 z=uniform noise=0.05; train 2 steps"
+        )
         run("export torch ring")
         let script = try String(contentsOfFile: scratch.path + "/ring/train.py", encoding: .utf8)
         let json = try XCTUnwrap(script.components(separatedBy: "\"\"\"").dropFirst().first)
@@ -899,7 +920,7 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual((data["centers"] as? [[Double]])?.count, 8)
         for code in [
             "torch.nn.parallel.DistributedDataParallel", "D's wgan-gp loss", "penalty = CONFIG[\"lambda\"]",
-            "torch.optim.RMSprop(", "parts = -d_real.mean(), d_fake.mean()",
+            "torch.optim.RMSprop(", "parts = -d_real.mean(), d_fake.mean()"
         ] {
             XCTAssertTrue(script.contains(code), "train.py lacks '\(code)'")
         }
@@ -916,7 +937,9 @@ final class InterpreterTests: XCTestCase {
         let readme = try String(contentsOfFile: scratch.path + "/ring/README.md", encoding: .utf8)
         XCTAssertTrue(readme.contains("load gan out/checkpoint.safetensors"), readme)
         // A fixed set of samples is written beside the script, with labels for a conditional GAN.
-        run("data digits; net G2 = noise 14 | linear 64 | tanh | reshape 1 8 8; net D2 = input 11 8 8 | flatten | linear 1")
+        run(
+            "data digits; net G2 = noise 14 | linear 64 | tanh | reshape 1 8 8; net D2 = input 11 8 8 | flatten | linear 1"
+        )
         run("gan G2 D2 cond=embed:10; export torch digits")
         let set = try SafeTensors.read(from: scratch.path + "/digits/data.safetensors")
         XCTAssertEqual(set["samples"]?.shape, [1797, 1, 8, 8])
@@ -929,14 +952,17 @@ final class InterpreterTests: XCTestCase {
         run("export torch vae")
         let vae = try String(contentsOfFile: scratch.path + "/vae/train.py", encoding: .utf8)
         XCTAssertTrue(vae.contains("def vae_objective(E, Dec, x, eps=None):"), vae)
-        try compilesAsPython(["ring", "digits", "vae"].flatMap { d in
-            ["models.py", "train.py", "checkpoint.py"].map { "\(scratch.path)/\(d)/\($0)" }
-        })
+        try compilesAsPython(
+            ["ring", "digits", "vae"].flatMap { d in
+                ["models.py", "train.py", "checkpoint.py"].map { "\(scratch.path)/\(d)/\($0)" }
+            })
     }
 
     /// `python3 -m py_compile` on the files, when a python3 is installed (the project does not need one).
     func compilesAsPython(_ files: [String]) throws {
-        guard let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: FileManager.default.isExecutableFile)
+        guard
+            let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(
+                where: FileManager.default.isExecutableFile)
         else { throw XCTSkip("no python3 to compile the written Python with") }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)

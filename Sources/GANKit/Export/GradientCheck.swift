@@ -73,7 +73,7 @@ extension Trainer {
         let g = try generatorObjective(gan, fake: fake + gNoise, labels: real.labels)
         try gradients(g.loss, "generator", gan.generator, table: gan.labelEmbeddingG)
         tensors += [
-            ("z", z), ("fake", fake.detached()), ("real_in", realIn), ("fake_in", fakeIn), ("g_noise", gNoise),
+            ("z", z), ("fake", fake.detached()), ("real_in", realIn), ("fake_in", fakeIn), ("g_noise", gNoise)
         ]
         if let mix { tensors.append(("mix", mix)) }
         return SafeTensorsArchive(

@@ -61,7 +61,8 @@ public enum TorchExport {
         case let .conv2d(out, k, s, p, bias):
             return "nn.Conv2d(\(input[0]), \(out), \(k), stride=\(s), padding=\(p), bias=\(py(bias)))"
         case let .convTranspose2d(out, k, s, p, op, bias):
-            return "nn.ConvTranspose2d(\(input[0]), \(out), \(k), stride=\(s), padding=\(p), output_padding=\(op), bias=\(py(bias)))"
+            return
+                "nn.ConvTranspose2d(\(input[0]), \(out), \(k), stride=\(s), padding=\(p), output_padding=\(op), bias=\(py(bias)))"
         case let .batchNorm(m, e):
             return "nn.BatchNorm\(input.count == 3 ? "2d" : "1d")(\(input[0]), eps=\(num(e)), momentum=\(num(m)))"
         case let .layerNorm(e): return "nn.LayerNorm(\(input.last ?? 1), eps=\(num(e)))"
@@ -93,7 +94,7 @@ public enum TorchExport {
             "    \"\"\"",
             "",
             "    def __init__(self):",
-            "        super().__init__(",
+            "        super().__init__("
         ]
         var input = net.inputShape
         for (i, layer) in net.layers.enumerated() {
@@ -227,7 +228,8 @@ public enum TorchExport {
 
     /// `models.py` for the parts.
     public static func modelsPy(_ parts: [Part], labels: [LabelPart] = []) -> String {
-        ([header] + parts.map(pythonClass) + labels.map(\.pythonClass) + [footer(parts, labels)]).joined(separator: "\n\n\n")
+        ([header] + parts.map(pythonClass) + labels.map(\.pythonClass) + [footer(parts, labels)]).joined(
+            separator: "\n\n\n")
     }
 
     /// Writes models.py, weights.safetensors, check.safetensors and README.md into `directory`
@@ -284,8 +286,10 @@ public enum TorchExport {
     }
 
     static func readme(_ parts: [Part], description: String, train: TrainScript?) -> String {
-        let list = parts.map { "- `\($0.className)` (key prefix `\($0.role).`): \($0.shellName) in gans, `\($0.network.text)`" }
-            .joined(separator: "\n")
+        let list = parts.map {
+            "- `\($0.className)` (key prefix `\($0.role).`): \($0.shellName) in gans, `\($0.network.text)`"
+        }
+        .joined(separator: "\n")
         return """
             # PyTorch modules of a gans run
 
@@ -315,33 +319,34 @@ public enum TorchExport {
             `load NAME FILE spec="LAYERS"` on a file written by
             `safetensors.torch.save_file(net.state_dict(), FILE)`.
 
-            """ + (train.map { t in
-                let kind = t.model.kind.rawValue
-                let what = t.model.torchDescription(t)
-                return """
+            """
+                + (train.map { t in
+                    let kind = t.model.kind.rawValue
+                    let what = t.model.torchDescription(t)
+                    return """
 
-                    ## Training on
+                        ## Training on
 
-                    `train.py` trains \(what), on \(t.dataName)\(t.data.isSamples ? " (written beside it as `data.safetensors`)" : " (drawn fresh each batch)"). It starts from `checkpoint.safetensors`, the session as gans saved it (networks, the optimizers' state, the moving average), read and written by `checkpoint.py`:
+                        `train.py` trains \(what), on \(t.dataName)\(t.data.isSamples ? " (written beside it as `data.safetensors`)" : " (drawn fresh each batch)"). It starts from `checkpoint.safetensors`, the session as gans saved it (networks, the optimizers' state, the moving average), read and written by `checkpoint.py`:
 
-                    ```
-                    python train.py --steps 1000                        # one process
-                    torchrun --nproc_per_node=2 train.py --steps 1000   # DistributedDataParallel, one shard of the data per rank
-                    python train.py --steps 1000 --device cuda          # a GPU
-                    python train.py --steps 1000 --resume out           # go on from what train.py wrote
-                    ```
+                        ```
+                        python train.py --steps 1000                        # one process
+                        torchrun --nproc_per_node=2 train.py --steps 1000   # DistributedDataParallel, one shard of the data per rank
+                        python train.py --steps 1000 --device cuda          # a GPU
+                        python train.py --steps 1000 --resume out           # go on from what train.py wrote
+                        ```
 
-                    Each rank keeps the batch size, so with K ranks a step sees K × \(t.options.batchSize) samples. It writes
-                    `out/checkpoint.safetensors` in gans' own format (the history of its steps appended), and each network's
-                    plain state dict beside it. Back in gans, on the same data:
+                        Each rank keeps the batch size, so with K ranks a step sees K × \(t.options.batchSize) samples. It writes
+                        `out/checkpoint.safetensors` in gans' own format (the history of its steps appended), and each network's
+                        plain state dict beside it. Back in gans, on the same data:
 
-                    ```
-                    load \(kind) out/checkpoint.safetensors
-                    ```
+                        ```
+                        load \(kind) out/checkpoint.safetensors
+                        ```
 
-                    Differences from gans: the moving average copies G's batch-norm statistics rather than measuring its own, the random streams are PyTorch's, and the steps train.py adds to the history carry no per-layer gradient norms.
+                        Differences from gans: the moving average copies G's batch-norm statistics rather than measuring its own, the random streams are PyTorch's, and the steps train.py adds to the history carry no per-layer gradient norms.
 
-                    """
-            } ?? "")
+                        """
+                } ?? "")
     }
 }

@@ -64,7 +64,7 @@ public struct TrainScript {
             "\"noise_shape\": [\(noiseShape.map(String.init).joined(separator: ", "))]",
             "\"optG\": \(opt(optimizerG))", "\"optD\": \(opt(optimizerD))",
             "\"params_G\": \(list(parametersG))", "\"params_D\": \(list(parametersD))",
-            "\"data_name\": \(JSONValue.quote(dataName))",
+            "\"data_name\": \(JSONValue.quote(dataName))"
         ]
         fields.insert(contentsOf: model.torchConfig(self), at: 0)
         switch data {
@@ -80,7 +80,8 @@ public struct TrainScript {
     /// The script.
     public var text: String {
         let roleMap = roles.map { "\"\($0.prefix)\": \"\($0.role)\"" }.joined(separator: ", ")
-        return Self.head(load: model.kind.rawValue, functional: model.torchUsesFunctional(options)) + "\nCONFIG = json.loads(\n    \"\"\"\n" + configJSON + "\n\"\"\"\n)\n"
+        return Self.head(load: model.kind.rawValue, functional: model.torchUsesFunctional(options))
+            + "\nCONFIG = json.loads(\n    \"\"\"\n" + configJSON + "\n\"\"\"\n)\n"
             + "ROLES = {\(roleMap)}  # network roles in models.py, by key prefix in a gans checkpoint\n\n"
             + commonText + model.torchTraining(self)
     }
@@ -118,11 +119,14 @@ public struct TrainScript {
             let call: String
             switch kind {
             case "adam":
-                call = #"torch.optim.Adam(params, lr=h["lr"], betas=(h["beta1"], h["beta2"]), eps=h["eps"], weight_decay=h["weight_decay"])"#
+                call =
+                    #"torch.optim.Adam(params, lr=h["lr"], betas=(h["beta1"], h["beta2"]), eps=h["eps"], weight_decay=h["weight_decay"])"#
             case "sgd":
-                call = #"torch.optim.SGD(params, lr=h["lr"], momentum=h["momentum"], nesterov=h["nesterov"] != 0, weight_decay=h["weight_decay"])"#
+                call =
+                    #"torch.optim.SGD(params, lr=h["lr"], momentum=h["momentum"], nesterov=h["nesterov"] != 0, weight_decay=h["weight_decay"])"#
             default:
-                call = #"torch.optim.RMSprop(params, lr=h["lr"], alpha=h["alpha"], eps=h["eps"], weight_decay=h["weight_decay"])"#
+                call =
+                    #"torch.optim.RMSprop(params, lr=h["lr"], alpha=h["alpha"], eps=h["eps"], weight_decay=h["weight_decay"])"#
             }
             return last ? "    return " + call : "    if spec[\"name\"] == \"\(kind)\":\n        return " + call
         }.joined(separator: "\n")
@@ -610,7 +614,9 @@ public protocol TorchTraining {
 }
 
 extension GAN: TorchTraining {
-    public static let torchRoles: [(prefix: String, role: String)] = [("G.", "generator"), ("D.", "discriminator"), ("ema.", "generator_ema")]
+    public static let torchRoles: [(prefix: String, role: String)] = [
+        ("G.", "generator"), ("D.", "discriminator"), ("ema.", "generator_ema")
+    ]
 
     public static func torchConfig(_ script: TrainScript) -> [String] {
         let o = script.options
@@ -618,7 +624,7 @@ extension GAN: TorchTraining {
             "\"dsteps\": \(o.dSteps)", "\"smooth\": \(o.labelSmoothing)", "\"smoothfake\": \(o.fakeLabelSmoothing)",
             "\"noise\": \(o.instanceNoise)", "\"z\": \(JSONValue.quote(o.noise.rawValue))",
             "\"classes\": " + (script.classes.map(String.init) ?? "null"),
-            "\"d_mixes\": \(script.discriminatorMixes ? "true" : "false")",
+            "\"d_mixes\": \(script.discriminatorMixes ? "true" : "false")"
         ]
         switch o.loss {
         case .wassersteinGP: gan.append("\"lambda\": \(o.gpLambda)")
@@ -641,7 +647,9 @@ extension GAN: TorchTraining {
 }
 
 extension VAE: TorchTraining {
-    public static let torchRoles: [(prefix: String, role: String)] = [("decoder.", "decoder"), ("encoder.", "encoder"), ("ema.", "decoder_ema")]
+    public static let torchRoles: [(prefix: String, role: String)] = [
+        ("decoder.", "decoder"), ("encoder.", "encoder"), ("ema.", "decoder_ema")
+    ]
 
     public static func torchConfig(_ script: TrainScript) -> [String] { ["\"beta\": \(script.options.beta)"] }
 

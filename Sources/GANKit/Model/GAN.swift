@@ -219,7 +219,7 @@ extension GAN {
             // D(G(z)) is plotted as the G steps see it, after D's step.
             StepStatistic("dgz", "D(G(z))", series: { $0.part == .generator ? $0.dFake : nil }) { $0.dFake },
             StepStatistic("w", "W", legend: "Wasserstein estimate") { $0.wasserstein },
-            StepStatistic("penalty", "penalty", inTables: false) { $0.penalty },
+            StepStatistic("penalty", "penalty", inTables: false) { $0.penalty }
         ]
     }
 
@@ -229,14 +229,18 @@ extension GAN {
             StepStatistic("loss", "loss") { $0.dLoss ?? $0.gLoss },
             StepStatistic("dx", "D(x)") { $0.dReal },
             StepStatistic("dgz", "D(G(z))") { $0.dFake },
-            StepStatistic("w", "W") { $0.wasserstein },
+            StepStatistic("w", "W") { $0.wasserstein }
         ]
     }
 
-    public func lastGradientNorms(_ history: [StepStats]) -> [(partner: Bool, step: String?, norms: [LayerGradientNorm])] {
+    public func lastGradientNorms(_ history: [StepStats]) -> [(
+        partner: Bool, step: String?, norms: [LayerGradientNorm]
+    )] {
         [StepStats.Part.discriminator, .generator].map { part in
             let last = history.last { $0.part == part }
-            return (part == .discriminator, last.map { "\(part.rawValue) step \($0.number)" }, last?.gradientNorms ?? [])
+            return (
+                part == .discriminator, last.map { "\(part.rawValue) step \($0.number)" }, last?.gradientNorms ?? []
+            )
         }
     }
 
@@ -245,7 +249,7 @@ extension GAN {
         var lines = [
             "GAN: \(g) \(sh(generator.inputShape)) → \(sh(generator.outputShape)), "
                 + "\(d) \(sh(discriminator.inputShape)) → \(sh(discriminator.outputShape)), on \(data.name)",
-            "  loss \(o.loss.rawValue), batch \(o.batchSize), \(o.dSteps) D step\(o.dSteps == 1 ? "" : "s") per G step, noise \(noise.rawValue) \(sh(noiseShape))",
+            "  loss \(o.loss.rawValue), batch \(o.batchSize), \(o.dSteps) D step\(o.dSteps == 1 ? "" : "s") per G step, noise \(noise.rawValue) \(sh(noiseShape))"
         ]
         var extras: [String] = []
         switch o.loss {
@@ -269,7 +273,7 @@ extension GAN {
         lines += [
             "  optG \(Self.describe(t.optimizerG, number))",
             "  optD \(Self.describe(t.optimizerD, number))",
-            "  \(t.gStepCount) step\(t.gStepCount == 1 ? "" : "s") taken (\(t.dStepCount) D and \(t.gStepCount) G), epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)",
+            "  \(t.gStepCount) step\(t.gStepCount == 1 ? "" : "s") taken (\(t.dStepCount) D and \(t.gStepCount) G), epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)"
         ]
         return lines
     }

@@ -102,13 +102,15 @@ extension VAE {
         [
             StepStatistic("gloss", "loss") { $0.gLoss },
             StepStatistic("recon", "recon", legend: "reconstruction error") { $0.reconstruction },
-            StepStatistic("kld", "KL") { $0.kl },
+            StepStatistic("kld", "KL") { $0.kl }
         ]
     }
 
     public var historyStatistics: [StepStatistic] { statistics(TrainingOptions()) }
 
-    public func lastGradientNorms(_ history: [StepStats]) -> [(partner: Bool, step: String?, norms: [LayerGradientNorm])] {
+    public func lastGradientNorms(_ history: [StepStats]) -> [(
+        partner: Bool, step: String?, norms: [LayerGradientNorm]
+    )] {
         let last = history.last
         let step = last.map { "step \($0.number)" }
         return [(true, step, last?.encoderGradientNorms ?? []), (false, step, last?.gradientNorms ?? [])]
@@ -123,7 +125,7 @@ extension VAE {
                 + (t.options.emaDecay.map { ", EMA of \(generator) \(number($0))" } ?? ""),
             "  optG (\(generator)) \(Self.describe(t.optimizerG, number))",
             "  optE (\(partner)) \(Self.describe(t.optimizerD, number))",
-            "  \(t.gStepCount) steps taken, epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)",
+            "  \(t.gStepCount) steps taken, epoch \(t.epoch) (\(t.batchesPerEpoch) batches each)"
         ]
     }
 

@@ -46,7 +46,8 @@ extension Network {
     /// ignored (returned as `ignored`); any key missing, extra or of the wrong shape is refused,
     /// with all of them named.
     public static func load(from path: String, spec: String, initialization: WeightInit = .pytorch) throws
-        -> (network: Network, ignored: [String]) {
+        -> (network: Network, ignored: [String])
+    {
         let archive = try SafeTensors.read(from: path, skipping: { $0.hasSuffix("num_batches_tracked") })
         let net: Network
         do { net = try Network.parse(spec, initialization: initialization) } catch {
@@ -57,7 +58,10 @@ extension Network {
         let wantedNames = Set(wanted.map(\.name))
         let missing = wanted.filter { have[$0.name] == nil }.map { "\($0.name) \(shapeText($0.tensor.shape))" }
         let wrong = wanted.compactMap { w in
-            have[w.name].flatMap { $0 == w.tensor.shape ? nil : "\(w.name) is \(shapeText($0)), the layers need \(shapeText(w.tensor.shape))" }
+            have[w.name].flatMap {
+                $0 == w.tensor.shape
+                    ? nil : "\(w.name) is \(shapeText($0)), the layers need \(shapeText(w.tensor.shape))"
+            }
         }
         let extra = archive.names.filter { !wantedNames.contains($0) }
         var problems: [String] = []
@@ -211,7 +215,8 @@ extension Trainer {
             "gans.\(gKey).init": model.generator.initialization.rawValue,
             "gans.\(dKey).init": model.partner.initialization.rawValue,
             "gans.model": model.kind.rawValue, "gans.data": model.data.name,
-            "gans.data.fingerprint": model.data.fingerprint, "gans.noise": model.noise.rawValue, "gans.conditioning": conditioning,
+            "gans.data.fingerprint": model.data.fingerprint, "gans.noise": model.noise.rawValue,
+            "gans.conditioning": conditioning,
             "gans.options": options.text,
             "gans.optG": Trainer.optimizerText(optimizerG), "gans.optD": Trainer.optimizerText(optimizerD),
             "gans.counters":

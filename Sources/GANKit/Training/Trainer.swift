@@ -125,7 +125,8 @@ public final class Trainer {
     public var shouldStop: () -> Bool = { false }
 
     public init(
-        model: any GenerativeNetworks, options: TrainingOptions = TrainingOptions(), optimizerG: Optimizer, optimizerD: Optimizer,
+        model: any GenerativeNetworks, options: TrainingOptions = TrainingOptions(), optimizerG: Optimizer,
+        optimizerD: Optimizer,
         fixedSamples: Int = 64
     ) throws {
         guard options.batchSize > 0 else { throw ShapeError("batch size must be positive, found \(options.batchSize)") }

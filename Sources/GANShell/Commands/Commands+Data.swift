@@ -11,7 +11,7 @@ extension CommandTable {
     /// The options of `data`; each source takes some of them.
     static let dataOptions = [
         "modes", "radius", "std", "side", "spacing", "turns", "noise", "factor", "length", "limit",
-        "label", "labels", "size", "channels", "steps",
+        "label", "labels", "size", "channels", "steps"
     ]
 
     static let dataCommands: [Command] = [

@@ -6,7 +6,8 @@ extension CommandTable {
     static let helpCommands: [Command] = [
         Command(
             "about", group: .help, usage: "about",
-            summary: "what runs the shell: its version, the CPU and its vector units, the BLAS kernels, threads and limits",
+            summary:
+                "what runs the shell: its version, the CPU and its vector units, the BLAS kernels, threads and limits",
             details:
                 "Speed depends on the CPU, so figures name it (gans-bench prints the same fields). OpenBLAS's kernels are chosen for the CPU: SkylakeX with AVX-512, Haswell with AVX2 and FMA; OPENBLAS_CORETYPE overrides the choice and GANS_THREADS caps the cores a product is split over. The limits are those of 'set maxelements' and 'set maxmemory'.",
             examples: ["about"], takes: .nothing
@@ -15,14 +16,21 @@ extension CommandTable {
             let rows = [
                 ["gans", GANShellInfo.version],
                 ["CPU", cpu.modelName.isEmpty ? cpu.vendor : cpu.modelName],
-                ["family, model", "\(cpu.vendor) \(cpu.family.map(String.init) ?? "?"), \(cpu.model.map(String.init) ?? "?")"],
-                ["vector units", cpu.vectorFeatures.isEmpty ? "none of AVX-512, AVX2, FMA" : cpu.vectorFeatures.joined(separator: " ")],
+                [
+                    "family, model",
+                    "\(cpu.vendor) \(cpu.family.map(String.init) ?? "?"), \(cpu.model.map(String.init) ?? "?")"
+                ],
+                [
+                    "vector units",
+                    cpu.vectorFeatures.isEmpty
+                        ? "none of AVX-512, AVX2, FMA" : cpu.vectorFeatures.joined(separator: " ")
+                ],
                 ["C kernels", cpu.kernelLevel],
                 ["BLAS", blas.library],
                 ["BLAS kernels", "\(blas.kernel) (\(blas.choice))"],
                 ["cores for a product", String(blas.threads)],
                 ["largest tensor", Format.count(shell.options.maxElements) + " values"],
-                ["tensor memory", "\(shell.options.maxMemory >> 20) MiB"],
+                ["tensor memory", "\(shell.options.maxMemory >> 20) MiB"]
             ]
             return [.table(Table(columns: ["about", "this machine"], rows: rows))]
         },

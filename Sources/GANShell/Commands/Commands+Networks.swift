@@ -128,7 +128,8 @@ func notFound(
     _ message: String, _ word: Arguments.Word, among names: some Collection<String>, ifNone: String, listed: String
 ) -> ShellError {
     let sorted = names.sorted()
-    let hint = nearest(to: word.text, among: sorted).map { "; did you mean '\($0)'?" }
+    let hint =
+        nearest(to: word.text, among: sorted).map { "; did you mean '\($0)'?" }
         ?? (sorted.isEmpty ? "; " + ifNone : "; " + listed + sorted.joined(separator: ", "))
     return ShellError(.name, message + hint, at: word.location, length: word.length)
 }
@@ -136,7 +137,9 @@ func notFound(
 extension Interpreter {
     /// Layer text with a trailing `init=pytorch|dcgan` split off (PyTorch's when none is given).
     static func layersAndInit(_ typed: String, at token: Token) throws -> (layers: String, initialization: WeightInit) {
-        guard let r = typed.range(of: #"\s*init=(\S*)\s*$"#, options: .regularExpression) else { return (typed, .pytorch) }
+        guard let r = typed.range(of: #"\s*init=(\S*)\s*$"#, options: .regularExpression) else {
+            return (typed, .pytorch)
+        }
         let value = typed[r].trimmingCharacters(in: .whitespaces).dropFirst(5)
         guard let i = WeightInit(rawValue: String(value)) else {
             throw ShellError(.value, "init must be pytorch or dcgan, found '\(value)'", at: token)
@@ -269,7 +272,9 @@ extension Interpreter {
                     partner: s.partnerName == name ? target : nil)
             } catch {
                 throw ShellError(
-                    .shape, "\(name) is part of the \(s.trainer.model.name), and after this edit: \(error); \(name) is unchanged", at: verb)
+                    .shape,
+                    "\(name) is part of the \(s.trainer.model.name), and after this edit: \(error); \(name) is unchanged",
+                    at: verb)
             }
             workspace.bindings.networks[name] = target
             workspace.bindings.session = Session(

@@ -68,7 +68,7 @@ extension CommandTable {
                 "A run's networks are bound to G and D (a VAE's to E and G) unless other names follow the path. Nothing in the file is trusted: its header is checked against its size before the data are read; repeated keys, weights, optimizer state, moving average or fixed noise that are not finite, counters, options and layer text out of their ranges, missing or extra tensors, and a run trained on other data are each refused with an error naming the problem, and the workspace is left as it was. A plain tensor may hold NaN or infinities: load says how many. With spec=\"LAYERS\" (the layers as typed after 'net NAME ='), the file may be any state dict in safetensors, such as PyTorch's safetensors.torch.save_file(model.state_dict(), PATH) writes for an nn.Sequential of the same layers: its keys must be the layers' (0.weight, 2.running_mean, …), batch norm's num_batches_tracked counters are ignored, and every key missing, extra or of the wrong shape is named.",
             examples: [
                 "load G ring-G.safetensors", "load gan ring-run.safetensors",
-                "load D torch-D.safetensors spec=\"input 2 | linear 128 | relu | linear 1\"",
+                "load D torch-D.safetensors spec=\"input 2 | linear 128 | relu | linear 1\""
             ],
             takes: .words(4, keywords: ["gan", "vae"], options: ["spec"])
         ) { shell, args, w, _ in
@@ -317,7 +317,7 @@ extension Interpreter {
         let model = gan
         var parts = [
             TorchExport.Part(role: model.generatorRole, shellName: s.generatorName, network: gan.generator),
-            TorchExport.Part(role: model.partnerRole, shellName: s.partnerName, network: gan.partner),
+            TorchExport.Part(role: model.partnerRole, shellName: s.partnerName, network: gan.partner)
         ]
         if model.partnerFirst { parts.reverse() }
         if let ema = try t.movingAverage() {
@@ -330,7 +330,8 @@ extension Interpreter {
         if gan.conditioning != nil, let classes = gan.data.classCount {
             labels = [
                 TorchExport.LabelPart(role: "generator_labels", classes: classes, table: gan.labelEmbeddings.generator),
-                TorchExport.LabelPart(role: "discriminator_labels", classes: classes, table: gan.labelEmbeddings.partner),
+                TorchExport.LabelPart(
+                    role: "discriminator_labels", classes: classes, table: gan.labelEmbeddings.partner)
             ]
         }
         // Check inputs: each network's own input shape, drawn without moving the training stream.
@@ -398,10 +399,14 @@ extension Interpreter {
     }
 
     /// `load NAME FILE spec="LAYERS"`: a plain state dict (PyTorch's, say) into a network built from the layers.
-    func loadStateDict(_ target: Arguments.Word, _ p: Arguments.Word, spec: String, at word: Arguments.Word, _ w: CommandWords)
-        throws -> [Output] {
+    func loadStateDict(
+        _ target: Arguments.Word, _ p: Arguments.Word, spec: String, at word: Arguments.Word, _ w: CommandWords
+    )
+        throws -> [Output]
+    {
         try w.noMoreThan(2)
-        guard target.first.identifier != nil, target.tokens.count == 1, target.text != "gan", target.text != "vae" else {
+        guard target.first.identifier != nil, target.tokens.count == 1, target.text != "gan", target.text != "vae"
+        else {
             throw ShellError(
                 .name, "load: spec= loads one network; '\(target.text)' cannot be its name", at: target.location,
                 length: target.length)
@@ -412,7 +417,10 @@ extension Interpreter {
         let (text, initialization) = try Self.layersAndInit(spec, at: word.first)
         let (net, ignored) = try Network.load(from: resolve(p.text), spec: text, initialization: initialization)
         try bind(loaded: net, to: target.text)
-        let note = ignored.isEmpty ? "" : " (ignored \(ignored.count == 1 ? "its counter" : "\(ignored.count) counters") \(ignored.joined(separator: ", ")))"
+        let note =
+            ignored.isEmpty
+            ? ""
+            : " (ignored \(ignored.count == 1 ? "its counter" : "\(ignored.count) counters") \(ignored.joined(separator: ", ")))"
         return [.text("loaded \(target.text) from the state dict \(p.text)" + note), .table(flow(target.text, net))]
     }
 

@@ -128,7 +128,7 @@ extension Interpreter {
                 changed.append("\(key) \(value)")
             } else {
                 var targets: [(String, Optimizer)] = [
-                    ("G", session.trainer.optimizerG), (model.partnerLetter, session.trainer.optimizerD),
+                    ("G", session.trainer.optimizerG), (model.partnerLetter, session.trainer.optimizerD)
                 ]
                 var name = key
                 if targets.contains(where: { key.hasPrefix($0.0 + ".") }) {
@@ -284,7 +284,8 @@ extension Interpreter {
             }
             // A statistic no step recorded (W of a loss that is not Wasserstein) has no column.
             var columns = ["epoch", "steps"] + statistics.map(\.label) + ["time"]
-            var keep = columns.indices.filter { c in c < 2 || c == columns.count - 1 || rows.contains { !$0[c].isEmpty } }
+            var keep = columns.indices.filter { c in c < 2 || c == columns.count - 1 || rows.contains { !$0[c].isEmpty }
+            }
             if !options.timings { keep.removeAll { $0 == columns.count - 1 } }
             columns = keep.map { columns[$0] }
             rows = rows.map { r in keep.map { r[$0] } }

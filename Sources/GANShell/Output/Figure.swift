@@ -52,8 +52,7 @@ public struct Figure {
     /// same length on a canvas `width` × `height` units, a vertical unit `cellAspect` times as
     /// long as a horizontal one (an ASCII cell is about twice as tall as wide; pixels and
     /// braille dots are square).
-    func equalAspectRanges(width: Int, height: Int, cellAspect: Float = 1) -> (ClosedRange<Float>, ClosedRange<Float>)
-    {
+    func equalAspectRanges(width: Int, height: Int, cellAspect: Float = 1) -> (ClosedRange<Float>, ClosedRange<Float>) {
         var x = xRange, y = yRange
         let unitsX = (x.upperBound - x.lowerBound) / Float(width)
         let unitsY = (y.upperBound - y.lowerBound) / Float(height) / cellAspect
