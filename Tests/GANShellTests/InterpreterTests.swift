@@ -445,6 +445,10 @@ final class InterpreterTests: XCTestCase {
         let h = TextRenderer(showTimings: false).render(run("history 3"))
         XCTAssertTrue(h.contains("recon") && !h.contains("part") && !h.contains("D(x)"), h)
         fails("plot dloss", "a VAE's steps record gloss, recon, kld")
+        let shown = TextRenderer(showTimings: false).render(run("gan.E"))
+        XCTAssertTrue(shown.contains("E: ") || shown.contains("E "), shown)
+        XCTAssertEqual(shown, TextRenderer(showTimings: false).render(run("E")))
+        fails("gan.X", "a VAE has .G, .E and .fixed, not .X")
         XCTAssertNotNil(run("plot losses").first)
         // A GAN has no reconstructions.
         run("net D = input 1 8 8 | flatten | linear 1; gan G D")

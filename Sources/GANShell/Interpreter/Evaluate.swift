@@ -206,11 +206,15 @@ extension Interpreter {
             }
             return .tensor(tensor)
         case .gan(let s):
+            let model = s.trainer.model
             switch name {
-            case "G": return .network(s.generatorName, s.trainer.model.generator)
-            case "D": return .network(s.partnerName, s.trainer.model.partner)
+            case "G": return .network(s.generatorName, model.generator)
+            // D is the partner of either kind (a VAE's encoder too, as `optD` is its optimizer).
+            case "D", model.partnerLetter: return .network(s.partnerName, model.partner)
             case "fixed": return .tensor(s.trainer.fixedNoise)
-            default: throw ShellError(.name, "a GAN has .G, .D and .fixed, not .\(name)", at: t)
+            default:
+                throw ShellError(
+                    .name, "\(model.withArticle) has .G, .\(model.partnerLetter) and .fixed, not .\(name)", at: t)
             }
         default:
             throw ShellError(.name, "\(base.typeName) has no attribute '.\(name)'", at: t)
