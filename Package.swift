@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"]), .brew(["libedit"])]),
+        // Figures: anti-aliased lines and text in PNG and SVG.
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"]), .brew(["cairo"])]),
 
         // The hot elementwise loops, each compiled for several instruction
         // sets and picked at load time (see docs/architecture.md).
@@ -36,7 +38,7 @@ let package = Package(
         ),
         .target(name: "GANKit", dependencies: ["TensorCore", "CZlib"], resources: [.copy("Resources")]),
         .target(
-            name: "GANShell", dependencies: ["GANKit", "TensorCore", "CEdit", "CZlib"], resources: [.copy("Resources")]),
+            name: "GANShell", dependencies: ["GANKit", "TensorCore", "CEdit", "CZlib", "CCairo"], resources: [.copy("Resources")]),
         .executableTarget(
             name: "gans",
             dependencies: [

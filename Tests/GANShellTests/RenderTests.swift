@@ -68,13 +68,17 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(r.render([.samples(.words(["anna", "bob"]))]), "anna  bob")
     }
 
+    /// Cairo's PNG of an image drawn one unit a pixel decodes back to the same pixels.
     func testPNGDecodesBackToTheSamePixels() throws {
         let scratch = try ScratchFolder()
         var g = SystemRandomNumberGenerator()
         for (w, h) in [(1, 1), (7, 3), (64, 40)] {
             let rgb = (0..<(w * h * 3)).map { _ in UInt8.random(in: 0...255, using: &g) }
-            let path = try scratch.write("x\(w).png", try PNGEncoder.encode(rgb: rgb, width: w, height: h))
-            let t = try Loaders.png(path)
+            var d = Drawing(width: Double(w), height: Double(h))
+            d.items = [
+                .image(pixels: rgb, width: w, height: h, into: (0, 0, Double(w), Double(h)), smooth: false)
+            ]
+            let t = try Loaders.png(try scratch.write("x\(w).png", try Cairo.png(d, scale: 1)))
             XCTAssertEqual(t.shape, [3, h, w])
             let v = t.scalars
             for y in 0..<h {
@@ -87,29 +91,87 @@ final class RenderTests: XCTestCase {
                 }
             }
         }
-        XCTAssertThrowsError(try PNGEncoder.encode(rgb: [1, 2], width: 1, height: 1))
     }
 
-    func testFiguresAndGridsWritePNGsOfTheirSize() throws {
-        let f = Figure(
+    /// A figure is laid out as shapes where its data say: the point at the centre of the ranges
+    /// is a marker of its series at the centre of the plot area, the line a polyline, the title
+    /// and legend texts; the PNG is the drawing at two pixels a unit, the SVG at one.
+    func testFigureDrawingPlacesMarks() throws {
+        var f = Figure(
             title: "t", xRange: 0...1, yRange: 0...1, series: ["a", "b"],
             marks: [
-                .line([Figure.Point(0, 0), Figure.Point(1, 1)], series: 0), .points([Figure.Point(0.5, 0.5)], series: 1)
+                .line([Figure.Point(0, 0), Figure.Point(1, 1)], series: 0), .points([Figure.Point(0.5, 0.5)], series: 1),
             ])
+        f.xLabel = "step"; f.yLabel = "loss"
+        f.references = [Figure.Reference(y: 0.25, label: "quarter")]
+        let d = try XCTUnwrap(Graphics.drawing(.figure(f)))
+        guard case let .rect(x, y, w, h, _, _, _)? = d.items.first(where: { if case .rect = $0 { return true } else { return false } })
+        else { return XCTFail("no plot area") }
+        let markers = d.items.compactMap { item -> [Drawing.P]? in
+            if case let .circles(ps, _, fill, _, role) = item, role == "b" {
+                XCTAssertEqual(fill.with(alpha: 1), RGBA(f.color(1)))
+                return ps
+            }
+            return nil
+        }.flatMap { $0 }
+        XCTAssertEqual(markers.count, 1)
+        XCTAssertEqual(markers[0].x, x + w / 2, accuracy: 1e-6)
+        XCTAssertEqual(markers[0].y, y + h / 2, accuracy: 1e-6)
+        XCTAssertTrue(d.items.contains { if case .polyline(let ps, _, _, let dash) = $0 { return ps.count == 2 && dash.isEmpty } else { return false } })
+        for text in ["t", "a", "b", "step", "loss", "quarter"] { XCTAssertTrue(d.texts.contains(text), text) }
         let scratch = try ScratchFolder()
-        let png = try XCTUnwrap(try PNGRenderer.png(.figure(f)))
-        let t = try Loaders.png(try scratch.write("f.png", png))
-        XCTAssertEqual(t.shape, [3, 550, 840])
-        // The point at the centre of the plot is drawn in the generated colour.
-        let (r, g, b) = Palette.color(1)
-        let cx = 90 + 719 / 2, cy = 50 + 419 / 2
-        XCTAssertEqual([0, 1, 2].map { UInt8((t.scalars[($0 * 550 + cy) * 840 + cx] * 255).rounded()) }, [r, g, b])
+        let png = try Loaders.png(try scratch.write("f.png", try XCTUnwrap(try Graphics.png(.figure(f)))))
+        XCTAssertEqual(png.shape, [3, Int((d.height * 2).rounded(.up)), Int((d.width * 2).rounded(.up))])
+        let svg = try XCTUnwrap(try Graphics.svg(.figure(f)))
+        XCTAssertTrue(svg.hasPrefix("<?xml") && svg.contains("viewBox=\"0 0 \(Int(d.width)) \(Int(d.height))\""), String(svg.prefix(300)))
+        // The legend's marker, the plot's marker and the line's end are painted in their colours.
         let images = Tensor((0..<(4 * 1 * 2 * 2)).map { Float($0 % 2) }, shape: [4, 1, 2, 2])
-        let grid = try Loaders.png(
-            try scratch.write(
-                "g.png", try XCTUnwrap(try PNGRenderer.png(.images(ImageGrid(title: "", images: images))))))
-        // 2 columns of 2×2 images at 42× zoom with 4-pixel gaps.
-        XCTAssertEqual(grid.shape, [3, 2 * (84 + 4) + 4, 2 * (84 + 4) + 4])
+        let grid = try XCTUnwrap(Graphics.drawing(.images(ImageGrid(title: "", images: images))))
+        // 2 columns of 2×2 images at 42× zoom with 6-unit gaps.
+        XCTAssertEqual(grid.width, 2 * (84 + 6) + 6)
+        XCTAssertEqual(grid.items.filter { if case .image(_, _, _, _, false) = $0 { return true } else { return false } }.count, 4)
+    }
+
+    /// Marching squares on x² + y² finds the unit circle: every end of every segment lies on it.
+    func testContourOfACircle() {
+        let side = 64
+        var v: [Float] = []
+        for r in 0..<side {
+            for c in 0..<side {
+                let x = -2 + 4 * (Float(c) + 0.5) / Float(side), y = 2 - 4 * (Float(r) + 0.5) / Float(side)
+                v.append(x * x + y * y)
+            }
+        }
+        let segments = Figure.contour(v, rows: side, columns: side, level: 1, xRange: -2...2, yRange: -2...2)
+        XCTAssertGreaterThan(segments.count, 40)
+        for (a, b) in segments {
+            for p in [a, b] { XCTAssertEqual((p.x * p.x + p.y * p.y).squareRoot(), 1, accuracy: 0.02) }
+        }
+        XCTAssertEqual(Figure.area([Figure.Point(0, 0), Figure.Point(2, 0), Figure.Point(2, 3), Figure.Point(0, 3)]), 6)
+    }
+
+    /// Arrow lengths: √ of the gradient over the median's, the median 6% of the span, at most
+    /// 2.5 times that; each against its gradient; none where the gradient is zero.
+    func testArrowLengthsAreOnASquareRootScale() {
+        let points = [Figure.Point(0, 0), Figure.Point(1, 1), Figure.Point(2, 2), Figure.Point(3, 3)]
+        let g = [Figure.Point(1, 0), Figure.Point(0, 4), Figure.Point(-100, 0), Figure.Point(0, 0)]
+        let a = Interpreter.arrows(from: points, gradient: g, span: 10)
+        XCTAssertEqual(a.count, 3)
+        let unit: Float = 0.6
+        XCTAssertEqual(a[0].1.x, 0 - unit * 0.5, accuracy: 1e-5)
+        XCTAssertEqual(a[1].1.y, 1 - unit, accuracy: 1e-5)
+        XCTAssertEqual(a[2].1.x, 2 + unit * 2.5, accuracy: 1e-5)
+    }
+
+    /// The moving average of `smooth=K` against a naive one.
+    func testMovingAverageAgainstNaive() {
+        let ys: [Float] = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3]
+        let series = ys.enumerated().map { Figure.Point(Float($0.offset), $0.element) }
+        for k in [1, 3, 4, 20] {
+            let got = Interpreter.movingAverage(series, k).map(\.y)
+            let naive = ys.indices.map { i in ys[max(0, i - k + 1)...i].reduce(0, +) / Float(min(i + 1, k)) }
+            for (x, y) in zip(got, naive) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+        }
     }
 
     /// A 10×3 character plot area: each braille cell holds 2×4 dots.
@@ -141,7 +203,7 @@ final class RenderTests: XCTestCase {
             let text = TextPlot(figure: f, style: style, width: 20, height: 6).render()
             XCTAssertTrue(text.hasPrefix("nan"), text)
         }
-        XCTAssertNotNil(try PNGRenderer.png(.figure(f)))
+        XCTAssertNotNil(try Graphics.png(.figure(f)))
     }
 
     func testASCIIScatterAndHeatGolden() {
@@ -164,7 +226,7 @@ final class RenderTests: XCTestCase {
               0|   @@   @.
                +----------
                 0  1  2  3
-                . real   o generated   background: D(x), light to dark 0 to 1
+                . real   o generated   background: D(x), light to dark 0…1
             """)
     }
 
@@ -220,7 +282,7 @@ final class RenderTests: XCTestCase {
             "data ring8; net G = noise 2 | linear 16 | relu | linear 2; net D = input 2 | linear 16 | relu | linear 1; gan G D batch=32; step 20"
         )
         shell.options.directory = scratch.path
-        for kind in ["samples", "surface", "manifold", "arrows 50", "losses", "dx dgz"] {
+        for kind in ["samples", "surface", "game", "manifold", "arrows 50", "losses", "dx dgz"] {
             let r = shell.run("plot \(kind) to p.png")
             XCTAssertNil(r.error, "plot \(kind): \(r.error?.message ?? "")")
             guard case .figure(let f)? = r.outputs.first else { XCTFail("plot \(kind) gave no figure"); continue }
@@ -234,10 +296,31 @@ final class RenderTests: XCTestCase {
         XCTAssertTrue(shell.run("plot samples to p.jpg").error!.message.contains(".png"))
         // The arrows point where G's loss decreases: moving a point a little along its arrow lowers the loss.
         guard case .figure(let f)? = shell.run("plot arrows 20").outputs.first,
-            case .arrows(let arrows, _)? = f.marks.last
+            let arrows = f.marks.lazy.compactMap({ m -> [(Figure.Point, Figure.Point)]? in
+                if case .arrows(let a, _) = m { return a } else { return nil }
+            }).first
         else {
             return XCTFail("no arrows")
         }
+        // Under them D's surface, its D = 0.5 level, and the real points drawn last, on top.
+        XCTAssertTrue(f.marks.contains { if case .heatmap = $0 { return true } else { return false } })
+        XCTAssertTrue(f.series.contains("D = 0.5"))
+        guard case .points(_, series: 0)? = f.marks.last else { return XCTFail("real points are not on top") }
+        // A manifold's cells are shaded by their log area ratio; statistics keep their colours.
+        guard case .figure(let m)? = shell.run("plot manifold").outputs.first,
+            let cells = m.marks.lazy.compactMap({ mark -> Int? in
+                if case .cells(let q, _, _, _) = mark { return q.count } else { return nil }
+            }).first
+        else { return XCTFail("no shaded cells") }
+        XCTAssertEqual(cells, 20 * 20)
+        guard case .figure(let l)? = shell.run("plot gloss dloss smooth=5").outputs.first else { return XCTFail("no losses") }
+        let red = Palette.named["D loss"]!
+        XCTAssertTrue(l.color(l.series.firstIndex(of: "D loss")!) == red)
+        XCTAssertEqual(l.references.map(\.y), [Float(0.6931472), Float(1.3862944)])
+        XCTAssertTrue(l.marks.contains { if case .faintLine = $0 { return true } else { return false } })
+        XCTAssertTrue(shell.run("plot losses smooth=0").error!.message.contains("smooth=K"))
+        XCTAssertNil(shell.run("plot game to g.svg").error)
+        XCTAssertTrue(try String(contentsOfFile: scratch.path + "/g.svg", encoding: .utf8).contains("<svg"))
         let gan = shell.workspace.session!.trainer.model
         func loss(_ p: [Figure.Point]) throws -> Float {
             try withNoGrad {

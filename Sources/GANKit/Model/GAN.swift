@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 /// The distribution the generator's input is drawn from.
@@ -211,27 +212,42 @@ extension GAN {
         return "\(d) D, \(steps.count - d) G"
     }
 
-    public func statistics(_ options: TrainingOptions) -> [StepStatistic] {
-        [
-            StepStatistic("dloss", "D loss") { $0.dLoss },
-            StepStatistic("gloss", "G loss") { $0.gLoss },
-            StepStatistic("dx", "D(x)") { $0.dReal },
-            // D(G(z)) is plotted as the G steps see it, after D's step.
-            StepStatistic("dgz", "D(G(z))", series: { $0.part == .generator ? $0.dFake : nil }) { $0.dFake },
-            StepStatistic("w", "W", legend: "Wasserstein estimate") { $0.wasserstein },
-            StepStatistic("penalty", "penalty", inTables: false) { $0.penalty }
-        ]
-    }
+    public static let statistics: [StepStatistic] = [
+        // D's loss is plotted without its penalty (drawn apart), so a lazy R1 makes no sawtooth.
+        StepStatistic(
+            "dloss", "D loss",
+            series: { s in s.dLossReal.flatMap { r in s.dLossFake.map { r + $0 } } ?? s.dLoss },
+            reference: { o in o.loss.isLogistic ? (Foundation.log(4), "log 4: D's loss at equilibrium") : nil }
+        ) { $0.dLoss },
+        StepStatistic(
+            "gloss", "G loss",
+            reference: { o in
+                switch o.loss {
+                case .nonSaturating, .r1: return (Foundation.log(2), "log 2: G's loss where D(G(z)) = ½")
+                case .minimax: return (-Foundation.log(2), "−log 2: G's loss where D(G(z)) = ½")
+                default: return nil
+                }
+            }
+        ) { $0.gLoss },
+        StepStatistic("dx", "D(x)", reference: { o in o.loss.isLogistic ? (0.5, "½: D cannot tell") : nil }) {
+            $0.dReal
+        },
+        // D(G(z)) is plotted as the G steps see it, after D's step.
+        StepStatistic(
+            "dgz", "D(G(z))", series: { $0.part == .generator ? $0.dFake : nil },
+            reference: { o in o.loss.isLogistic ? (0.5, "½: D cannot tell") : nil }
+        ) { $0.dFake },
+        StepStatistic("w", "W", legend: "Wasserstein estimate") { $0.wasserstein },
+        StepStatistic("penalty", "penalty", inTables: false) { $0.penalty },
+    ]
 
     /// A step of history: its part's loss, D(x), D(G(z)) and the Wasserstein estimate.
-    public var historyStatistics: [StepStatistic] {
-        [
-            StepStatistic("loss", "loss") { $0.dLoss ?? $0.gLoss },
-            StepStatistic("dx", "D(x)") { $0.dReal },
-            StepStatistic("dgz", "D(G(z))") { $0.dFake },
-            StepStatistic("w", "W") { $0.wasserstein }
-        ]
-    }
+    public static let historyStatistics: [StepStatistic] = [
+        StepStatistic("loss", "loss") { $0.dLoss ?? $0.gLoss },
+        StepStatistic("dx", "D(x)") { $0.dReal },
+        StepStatistic("dgz", "D(G(z))") { $0.dFake },
+        StepStatistic("w", "W") { $0.wasserstein }
+    ]
 
     public func lastGradientNorms(_ history: [StepStats]) -> [(
         partner: Bool, step: String?, norms: [LayerGradientNorm]

@@ -18,6 +18,12 @@ public enum GenerativeModel: String, Sendable, CaseIterable {
     public var name: String { type.name }
     /// "a GAN", "a VAE".
     public var withArticle: String { "a " + name }
+    /// The keys of the statistics any kind of model records, in order (what `plot` takes).
+    public static var statisticKeys: [String] {
+        var keys: [String] = []
+        for kind in allCases { for k in kind.type.statistics.map(\.key) where !keys.contains(k) { keys.append(k) } }
+        return keys
+    }
     public var generatorRole: String { type.generatorRole }
     public var partnerRole: String { type.partnerRole }
     public var partnerLetter: String { type.partnerLetter }
@@ -95,11 +101,11 @@ public protocol GenerativeNetworks: AnyObject, TorchTraining {
     /// The loss, inputs and gradients of one step, for `export torch … debug`.
     func gradientCheck(_ trainer: Trainer) throws -> SafeTensorsArchive
     /// The statistics its steps record, in the order tables show them.
-    func statistics(_ options: TrainingOptions) -> [StepStatistic]
+    static var statistics: [StepStatistic] { get }
     /// The keys `plot losses` draws.
     static var lossKeys: [String] { get }
     /// The columns of `history`: what one step of either part recorded.
-    var historyStatistics: [StepStatistic] { get }
+    static var historyStatistics: [StepStatistic] { get }
     /// The gradient norms each network had after its last step, partner first: which step
     /// ("D step 5"; nil when it has taken none) and the norm per layer.
     func lastGradientNorms(_ history: [StepStats]) -> [(partner: Bool, step: String?, norms: [LayerGradientNorm])]
@@ -134,9 +140,10 @@ extension GenerativeNetworks {
     }
 
     /// The statistic with this key, if its steps record it.
-    public func statistic(_ key: String, _ options: TrainingOptions) -> StepStatistic? {
-        statistics(options).first { $0.key == key }
-    }
+    public static func statistic(_ key: String) -> StepStatistic? { statistics.first { $0.key == key } }
+    public var statistics: [StepStatistic] { Self.statistics }
+    public var historyStatistics: [StepStatistic] { Self.historyStatistics }
+    public func statistic(_ key: String) -> StepStatistic? { Self.statistic(key) }
 
     /// The seed of the noise `estimateBatchNormStatistics` measures with.
     public static var batchNormStatisticsSeed: UInt64 { 0x5EED_0F_BA7C }
@@ -183,11 +190,16 @@ public struct StepStatistic: Sendable {
     public let series: @Sendable (StepStats) -> Float?
     /// Whether `train`'s epoch table has a column for it.
     public let inTables: Bool
+    /// Where theory puts it at equilibrium under these settings (log 4 for D's minimax loss), with a label.
+    public let reference: @Sendable (TrainingOptions) -> (value: Float, label: String)?
 
     public init(
         _ key: String, _ label: String, legend: String? = nil, inTables: Bool = true,
-        series: (@Sendable (StepStats) -> Float?)? = nil, _ value: @escaping @Sendable (StepStats) -> Float?
+        series: (@Sendable (StepStats) -> Float?)? = nil,
+        reference: @escaping @Sendable (TrainingOptions) -> (value: Float, label: String)? = { _ in nil },
+        _ value: @escaping @Sendable (StepStats) -> Float?
     ) {
+        self.reference = reference
         self.key = key
         self.label = label
         self.legend = legend ?? label

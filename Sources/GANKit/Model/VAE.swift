@@ -98,15 +98,13 @@ extension VAE {
     public static func partsPerStep(dSteps: Int) -> Int { 1 }
     public static func partCounts(_ steps: ArraySlice<StepStats>) -> String { "" }
 
-    public func statistics(_ options: TrainingOptions) -> [StepStatistic] {
-        [
-            StepStatistic("gloss", "loss") { $0.gLoss },
-            StepStatistic("recon", "recon", legend: "reconstruction error") { $0.reconstruction },
-            StepStatistic("kld", "KL") { $0.kl }
-        ]
-    }
+    public static let statistics: [StepStatistic] = [
+        StepStatistic("gloss", "loss") { $0.gLoss },
+        StepStatistic("recon", "recon", legend: "reconstruction error") { $0.reconstruction },
+        StepStatistic("kld", "KL") { $0.kl }
+    ]
 
-    public var historyStatistics: [StepStatistic] { statistics(TrainingOptions()) }
+    public static var historyStatistics: [StepStatistic] { statistics }
 
     public func lastGradientNorms(_ history: [StepStats]) -> [(
         partner: Bool, step: String?, norms: [LayerGradientNorm]

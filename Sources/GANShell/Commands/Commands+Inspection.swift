@@ -237,10 +237,10 @@ extension Interpreter {
         var picture = out
         if case .samples(.points(let g, _)) = out {
             picture = .figure(
-                PNGRenderer.scatter(
+                Figure.scatter(
                     generated: g, real: try d.realSamples(g.shape[0]), title: title ?? "\(g.shape[0]) samples"))
         }
-        return note + [out, try writePNG(picture, to: target)]
+        return note + [out, try writePicture(picture, to: target)]
     }
 
     /// Numbers and words as they are: points or numbers as CSV, words as lines of text.

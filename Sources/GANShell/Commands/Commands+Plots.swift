@@ -4,13 +4,13 @@ import TensorCore
 
 extension CommandTable {
     static let plotKinds = [
-        "samples", "reconstructions", "surface", "manifold", "arrows", "losses", "scores", "wasserstein", "hist"
+        "samples", "reconstructions", "surface", "game", "manifold", "arrows", "losses", "scores", "wasserstein", "hist"
     ]
-    static let statNames = ["dloss", "gloss", "dx", "dgz", "w", "penalty", "recon", "kld"]
+    static let statNames = GenerativeModel.statisticKeys
 
     static let plotCommands: [Command] = [
         Command(
-            "plot", group: .inspection, usage: "plot WHAT [N] [to FILE.png]",
+            "plot", group: .inspection, usage: "plot WHAT [N] [smooth=K] [to FILE.png|FILE.svg]",
             summary:
                 "draws samples, D's surface, G's manifold, gradient arrows, losses or a histogram; 'to FILE.png' also writes a PNG",
             details: """
@@ -35,7 +35,7 @@ extension CommandTable {
                 "plot arrows 200", "plot losses",
                 "plot dx dgz", "plot hist D.0.weight.grad"
             ],
-            takes: .own(keywords: plotKinds + statNames + ["to"], options: ["class"])
+            takes: .own(keywords: plotKinds + statNames + ["to"], options: ["class", "smooth"])
         ) { shell, args, w, _ in
             try shell.plot(args)
         }
@@ -109,14 +109,28 @@ extension Interpreter {
                     x, s.data, title: "\(n) generated samples\(which), \(stepLabel(s))", perRow: perRow)
             }
         case "reconstructions": output = try plotReconstructions(try count(8))
-        case "surface": output = try plotSurface(try count(500))
+        case "surface": output = try planeFigure(kind.text, points: try count(500), arrows: 0)
         case "manifold": try _ = count(1); output = try plotManifold()
-        case "arrows": output = try plotArrows(try count(150))
+        case "arrows": let n = try count(150); output = try planeFigure(kind.text, points: n, arrows: n)
+        case "game": let n = try count(500); output = try planeFigure(kind.text, points: n, arrows: min(n, 150))
         default:
+            var smooth: Int? = nil
+            if let o = words.last(where: { $0.option?.key == "smooth" }) {
+                guard let k = Int(o.option!.value), k >= 1, k <= 100_000 else {
+                    throw ShellError(
+                        .value, "plot: smooth=K takes a number of steps in 1…100,000, found '\(o.option!.value)'",
+                        at: o.location, length: o.length)
+                }
+                smooth = k
+            }
+            words.removeAll { $0.option?.key == "smooth" }
+            let penalised = workspace.session?.trainer.history.contains { $0.penalty != nil } ?? false
             let stats = words.map(\.text).flatMap { w -> [String] in
                 switch w {
                 case "losses":
-                    return workspace.session.map { type(of: $0.trainer.model).lossKeys } ?? ["dloss", "gloss"]
+                    // A penalty is drawn apart from the loss it is added to.
+                    return (workspace.session.map { type(of: $0.trainer.model).lossKeys } ?? ["dloss", "gloss"])
+                        + (penalised ? ["penalty"] : [])
                 case "scores": return ["dx", "dgz"]
                 case "wasserstein": return ["w"]
                 default: return [w]
@@ -131,22 +145,28 @@ extension Interpreter {
                         + didYouMean(s, among: CommandTable.plotKinds + CommandTable.statNames), at: w.location,
                     length: w.length)
             }
-            output = try plotHistory(stats)
+            output = try plotHistory(stats, smooth: smooth)
         }
         var out = [output]
-        if let target { out.append(try writePNG(output, to: target)) }
+        if let target { out.append(try writePicture(output, to: target)) }
         return out
     }
 
-    func writePNG(_ output: Output, to word: Arguments.Word) throws -> Output {
-        guard word.text.lowercased().hasSuffix(".png") else {
+    /// Writes a picture of the output: PNG (two pixels a unit) or SVG, by the file's extension.
+    func writePicture(_ output: Output, to word: Arguments.Word) throws -> Output {
+        let ext = (word.text as NSString).pathExtension.lowercased()
+        guard ext == "png" || ext == "svg" else {
             throw ShellError(
-                .value, "plot … to FILE: the file must end in .png, found '\(word.text)'", at: word.location,
+                .value, "plot … to FILE: the file must end in .png or .svg, found '\(word.text)'", at: word.location,
                 length: word.length)
         }
         let figureOutput: Output
         if case .histogram(let h) = output { figureOutput = .figure(histogramFigure(h)) } else { figureOutput = output }
-        guard let bytes = try PNGRenderer.png(figureOutput) else {
+        let bytes: [UInt8]?
+        if ext == "svg" { bytes = try Graphics.svg(figureOutput).map { Array($0.utf8) } } else {
+            bytes = try Graphics.png(figureOutput)
+        }
+        guard let bytes else {
             throw ShellError(.value, "this output has no picture to write", at: word.location, length: word.length)
         }
         try AtomicFile.write(bytes, to: resolve(word.text))
@@ -219,7 +239,7 @@ extension Interpreter {
                     title: "\(m) real images (top) and their reconstructions, \(stepLabel(s))",
                     images: try Tensor.concat([a, b], axis: 0), columns: m))
         case (.points, .points):
-            var f = PNGRenderer.scatter(
+            var f = Figure.scatter(
                 generated: decoded, real: x, title: "\(m) real points and their reconstructions, \(stepLabel(s))")
             f.series = ["real", "reconstructed"]
             return .figure(f)
@@ -231,7 +251,7 @@ extension Interpreter {
         switch view(x, d) {
         case .points(let g, _):
             let real = try d.realSamples(x.shape[0])
-            var f = PNGRenderer.scatter(generated: g, real: real, title: "real and " + title)
+            var f = Figure.scatter(generated: g, real: real, title: "real and " + title)
             f.series = ["real", "generated"]
             return .figure(f)
         case .images(let t):
@@ -242,139 +262,78 @@ extension Interpreter {
         }
     }
 
-    /// D's readout on a grid over the plane of the samples.
-    func plotSurface(_ n: Int) throws -> Output {
-        let s = try discriminatorSession("surface")
-        let gan = s.trainer.model
-        let fake = pointsOf(try generate(s, n)), real = pointsOf(try s.data.realSamples(n))
-        let (xr, yr) = Figure.bounds(fake + real, pad: 0.15)
-        let side = 64
-        var grid: [Float] = []
-        for r in 0..<side {
-            for c in 0..<side {
-                grid += [
-                    xr.lowerBound + (xr.upperBound - xr.lowerBound) * (Float(c) + 0.5) / Float(side),
-                    yr.upperBound - (yr.upperBound - yr.lowerBound) * (Float(r) + 0.5) / Float(side)
-                ]
-            }
-        }
-        let labels = gan.conditioning != nil ? Tensor(zeros: [side * side]) : nil
-        var scores = try gan.partner.evaluating {
-            try withNoGrad { try gan.discriminate(Tensor(grid, shape: [side * side, 2]), labels: labels) }
-        }.scalars
-        let logistic = s.trainer.options.loss.isLogistic
-        if logistic { scores = scores.map { 1 / (1 + Foundation.exp(-$0)) } }
-        let low = logistic ? 0 : scores.min() ?? 0, high = logistic ? 1 : scores.max() ?? 1
-        return .figure(
-            Figure(
-                title: "D over the plane, \(stepLabel(s))", xRange: xr, yRange: yr, series: ["real", "generated"],
-                marks: [
-                    .heatmap(values: scores, rows: side, columns: side, low: low, high: high),
-                    .points(real, series: 0), .points(fake, series: 1)
-                ],
-                heatLabel: logistic ? "D(x)" : "D score (scaled)", equalAspect: true))
-    }
-
-    /// Where G sends a grid of noise values.
-    func plotManifold() throws -> Output {
-        let s = try planarSession("manifold")
-        let gan = s.trainer.model
-        guard gan.noiseShape.count == 1 else {
-            throw ShellError(.value, "plot manifold needs vector noise; G takes \(Format.shape(gan.noiseShape))")
-        }
-        let dim = gan.noiseShape[0], side = 21
-        let span: Float = gan.noise == .uniform ? 1 : 2.5
-        var z = [Float](repeating: 0, count: side * side * dim)
-        for i in 0..<side {
-            for j in 0..<side {
-                let k = i * side + j
-                z[k * dim] = -span + 2 * span * Float(j) / Float(side - 1)
-                if dim > 1 { z[k * dim + 1] = -span + 2 * span * Float(i) / Float(side - 1) }
-            }
-        }
-        let labels = gan.conditioning != nil ? Tensor(zeros: [side * side]) : nil
-        let mapped = pointsOf(
-            try gan.generator.evaluating {
-                try withNoGrad { try gan.generate(Tensor(z, shape: [side * side, dim]), labels: labels) }
-            })
-        var segments: [(Figure.Point, Figure.Point)] = []
-        for i in 0..<side {
-            for j in 0..<side {
-                if j + 1 < side { segments.append((mapped[i * side + j], mapped[i * side + j + 1])) }
-                if i + 1 < side { segments.append((mapped[i * side + j], mapped[(i + 1) * side + j])) }
-            }
-        }
-        let real = pointsOf(try s.data.realSamples(500))
-        let (xr, yr) = Figure.bounds(mapped + real)
-        return .figure(
-            Figure(
-                title: "G's image of a noise grid, \(stepLabel(s))", xRange: xr, yRange: yr,
-                series: ["real", "G(noise grid)"],
-                marks: [.points(real, series: 0), .segments(segments, series: 1)], equalAspect: true))
-    }
-
-    /// Each generated point and the way G's loss would move it.
-    func plotArrows(_ n: Int) throws -> Output {
-        let s = try discriminatorSession("arrows")
-        let gan = s.trainer.model
-        let x = try generate(s, n)
-        let labels = gan.cyclingLabels(n)
-        let xg = x.detached().requiringGrad()
-        let gradient = try gan.partner.evaluating {
-            try withGrad {
-                let loss = try s.trainer.options.loss.generator(fake: try gan.discriminate(xg, labels: labels))
-                return try grad(of: loss, wrt: [xg])[0]
-            }
-        }
-        let pts = pointsOf(x), g = pointsOf(gradient)
-        let real = pointsOf(try s.data.realSamples(500))
-        let (xr, yr) = Figure.bounds(pts + real)
-        let longest = g.map { ($0.x * $0.x + $0.y * $0.y).squareRoot() }.filter(\.isFinite).max() ?? 0
-        let scale = longest > 0 ? 0.08 * max(xr.upperBound - xr.lowerBound, yr.upperBound - yr.lowerBound) / longest : 0
-        let arrows = zip(pts, g).map { p, v in (p, Figure.Point(p.x - v.x * scale, p.y - v.y * scale)) }
-        return .figure(
-            Figure(
-                title: "G's loss pushes samples, \(stepLabel(s))", xRange: xr, yRange: yr,
-                series: ["real", "generated"],
-                marks: [.points(real, series: 0), .arrows(arrows, series: 1)], equalAspect: true))
-    }
-
-    func plotHistory(_ stats: [String]) throws -> Output {
+    /// Statistics per step, each over the same x axis of steps; with `smooth` K, a moving average
+    /// of the last K steps drawn over the faint raw trace.
+    func plotHistory(_ stats: [String], smooth: Int? = nil) throws -> Output {
         let s = try requireSession("plot")
         let h = s.trainer.history
         guard !h.isEmpty else { throw ShellError(.value, "plot: no steps yet; take some with 'step' or 'train'") }
         let model = s.trainer.model
         var plotted: [StepStatistic] = []
         for k in stats {
-            guard let statistic = model.statistic(k, s.trainer.options) else {
-                let keys = model.statistics(s.trainer.options).map(\.key)
+            guard let statistic = model.statistic(k) else {
+                let keys = model.statistics.map(\.key)
                 throw ShellError(
                     .value, "plot \(k): \(model.withArticle)'s steps record \(keys.joined(separator: ", "))")
             }
-            plotted.append(statistic)
+            if !plotted.contains(where: { $0.key == k }) { plotted.append(statistic) }
         }
         var marks: [Figure.Mark] = []
         var all: [Figure.Point] = []
+        var references: [Figure.Reference] = []
         for (i, k) in plotted.enumerated() {
             // x is the step (a G step and the D steps before it), so D's and G's lines share an axis.
             let series = h.compactMap { st in k.series(st).map { Figure.Point(Float(st.step), $0) } }
             guard !series.isEmpty else { throw ShellError(.value, "plot: no step has recorded \(k.legend) yet") }
-            // At most 600 points a line: averages over equal buckets of steps.
-            let bucket = max(1, series.count / 600)
-            let reduced = stride(from: 0, to: series.count, by: bucket).map { start -> Figure.Point in
-                let part = series[start..<min(series.count, start + bucket)]
-                return Figure.Point(
-                    part.map(\.x).reduce(0, +) / Float(part.count), part.map(\.y).reduce(0, +) / Float(part.count))
+            if let smooth, smooth > 1 {
+                marks.append(.faintLine(Self.buckets(series), series: i + 2))
+                marks.append(.line(Self.buckets(Self.movingAverage(series, smooth)), series: i + 2))
+            } else {
+                marks.append(.line(Self.buckets(series), series: i + 2))
             }
-            marks.append(.line(reduced, series: i + 2))
-            all += reduced
+            all += Self.buckets(series)
+            if let r = k.reference(s.trainer.options), !references.contains(where: { $0.y == r.value }) {
+                references.append(Figure.Reference(y: r.value, label: r.label))
+            }
         }
-        var (xr, yr) = Figure.bounds(all, pad: 0.02)
+        var (xr, yr) = Figure.bounds(all + references.map { Figure.Point(all.first?.x ?? 0, $0.y) }, pad: 0.02)
         xr = max(0, xr.lowerBound)...xr.upperBound
-        yr = Figure.bounds(all, pad: 0.08).1
-        return .figure(
-            Figure(
-                title: plotted.map(\.legend).joined(separator: ", ") + " per step", xRange: xr, yRange: yr,
-                series: ["", ""] + plotted.map(\.legend), marks: marks))
+        yr = Figure.bounds(all + references.map { Figure.Point(0, $0.y) }, pad: 0.08).1
+        var f = Figure(
+            title: plotted.map(\.legend).joined(separator: ", ") + " per step", xRange: xr, yRange: yr,
+            series: ["", ""] + plotted.map(\.legend), marks: marks)
+        f.references = references
+        let parts = type(of: model).partsPerStep(dSteps: s.trainer.options.dSteps)
+        f.xLabel = parts > 1 ? "step (each: \(parts - 1) D step\(parts == 2 ? "" : "s") and a G step)" : "step"
+        if plotted.count == 1 { f.yLabel = plotted[0].legend }
+        var notes: [String] = []
+        if let smooth, smooth > 1 { notes.append("lines: mean of the last \(smooth) steps; faint: each step") }
+        if plotted.contains(where: { $0.key == "dloss" }), h.contains(where: { $0.penalty != nil }) {
+            notes.append("D loss without its penalty" + (plotted.contains { $0.key == "penalty" } ? "" : " (plot penalty draws it)"))
+        }
+        if !notes.isEmpty { f.note = notes.joined(separator: "; ") }
+        return .figure(f)
+    }
+
+    /// At most `limit` points a line: means over equal buckets of them.
+    static func buckets(_ series: [Figure.Point], limit: Int = 600) -> [Figure.Point] {
+        let bucket = max(1, series.count / limit)
+        guard bucket > 1 else { return series }
+        return stride(from: 0, to: series.count, by: bucket).map { start -> Figure.Point in
+            let part = series[start..<min(series.count, start + bucket)]
+            return Figure.Point(
+                part.map(\.x).reduce(0, +) / Float(part.count), part.map(\.y).reduce(0, +) / Float(part.count))
+        }
+    }
+
+    /// The mean of each point's value and the `k − 1` before it (fewer at the start).
+    static func movingAverage(_ series: [Figure.Point], _ k: Int) -> [Figure.Point] {
+        var out: [Figure.Point] = [], sum: Double = 0
+        for (i, p) in series.enumerated() {
+            sum += Double(p.y)
+            if i >= k { sum -= Double(series[i - k].y) }
+            out.append(Figure.Point(p.x, Float(sum / Double(min(i + 1, k)))))
+        }
+        return out
     }
 }

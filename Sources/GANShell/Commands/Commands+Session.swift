@@ -200,7 +200,7 @@ extension Interpreter {
                         )
                     ]
                 }
-                _ = try writePNG(try plotSamples(x, d, title: "\(what.text) \(Format.shape(t.shape))"), to: p)
+                _ = try writePicture(try plotSamples(x, d, title: "\(what.text) \(Format.shape(t.shape))"), to: p)
                 return [.text("wrote \(what.text) \(Format.shape(t.shape)) to \(p.text) as a picture")]
             case let v?:
                 throw ShellError(

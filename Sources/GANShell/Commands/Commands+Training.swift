@@ -250,7 +250,7 @@ extension Interpreter {
             return try trainSteps(n, s)
         case "epochs", "epoch":
             let parts = t.model.partsPerStep(dSteps: t.options.dSteps)
-            let statistics = t.model.statistics(t.options).filter(\.inTables)
+            let statistics = t.model.statistics.filter(\.inTables)
             guard n <= options.maxSteps / max(1, t.batchesPerEpoch * parts) else {
                 let (batches, overflow) = n.multipliedReportingOverflow(by: t.batchesPerEpoch)
                 throw ShellError(

@@ -20,8 +20,19 @@ public struct Figure {
         /// Arrows from the first point toward the second.
         case arrows([(Point, Point)], series: Int)
         /// Values on a grid spanning the whole plot, row 0 at the top, mapped
-        /// from `low…high` to the heat colours.
+        /// from `low…high` to the heat colours (a diverging map: its middle is the middle of the range).
         case heatmap(values: [Float], rows: Int, columns: Int, low: Float, high: Float)
+        /// A raw trace drawn faintly under a line of the same series (its moving average).
+        case faintLine([Point], series: Int)
+        /// Quadrilaterals shaded by a value mapped from `low…high` to the heat colours (a warped grid's cells).
+        case cells([[Point]], values: [Float], low: Float, high: Float)
+    }
+
+    /// A horizontal line where theory puts a value (log 4 for D's minimax loss at equilibrium).
+    public struct Reference: Equatable {
+        public var y: Float
+        public var label: String
+        public init(y: Float, label: String) { self.y = y; self.label = label }
     }
 
     public var title: String
@@ -34,6 +45,11 @@ public struct Figure {
     public var heatLabel: String?
     /// Keep one unit of x as long as one unit of y (scatter plots of the plane).
     public var equalAspect: Bool
+    /// What the axes count and measure.
+    public var xLabel: String? = nil, yLabel: String? = nil
+    public var references: [Reference] = []
+    /// A line under the legend saying how to read the figure (how arrow lengths are scaled).
+    public var note: String? = nil
 
     public init(
         title: String, xRange: ClosedRange<Float>, yRange: ClosedRange<Float>, series: [String], marks: [Mark],
@@ -64,6 +80,27 @@ public struct Figure {
             x = (c - half)...(c + half)
         }
         return (x, y)
+    }
+
+    /// The colour of a series: a quantity keeps its colour in every figure (D's loss is always
+    /// the same red), other series take the palette in order.
+    public func color(_ series: Int) -> (UInt8, UInt8, UInt8) {
+        if series >= 0, series < self.series.count, let c = Palette.named[self.series[series]] { return c }
+        return Palette.color(series)
+    }
+
+    /// A scatter of generated points over real ones (drawn last, on top), each `[N, 2]`.
+    static func scatter(generated: Tensor, real: Tensor?, title: String) -> Figure {
+        func points(_ t: Tensor) -> [Point] {
+            let v = t.scalars
+            return (0..<t.shape[0]).map { Point(v[2 * $0], v[2 * $0 + 1]) }
+        }
+        let g = points(generated), r = real.map(points) ?? []
+        let (xr, yr) = bounds(g + r)
+        var marks: [Mark] = [.points(g, series: 1)]
+        if !r.isEmpty { marks.append(.points(r, series: 0)) }
+        return Figure(
+            title: title, xRange: xr, yRange: yr, series: ["real", "generated"], marks: marks, equalAspect: true)
     }
 
     /// Ranges that hold all points, padded by 5% (never empty).
@@ -119,12 +156,40 @@ public enum Palette {
         Self.series[((series % Self.series.count) + Self.series.count) % Self.series.count]
     }
 
-    /// Heat from 0 (pale purple: "fake") through near-white to 1 (pale green: "real").
+    /// Colours of named quantities, the same in every figure and renderer.
+    public static let named: [String: (UInt8, UInt8, UInt8)] = [
+        "real": (46, 160, 67), "generated": (148, 60, 200), "reconstructed": (148, 60, 200),
+        "D loss": (214, 39, 40), "G loss": (31, 119, 180), "loss": (31, 119, 180),
+        "D(x)": (46, 160, 67), "D(G(z))": (148, 60, 200), "Wasserstein estimate": (140, 86, 75),
+        "W": (140, 86, 75), "penalty": (127, 127, 127), "reconstruction error": (255, 127, 14),
+        "recon": (255, 127, 14), "KL": (23, 190, 207), "D = 0.5": (30, 30, 30), "critic = 0": (30, 30, 30),
+        "G's push": (84, 22, 120), "G(noise grid)": (90, 90, 90), "z₁ axis": (0, 0, 0), "z₂ axis": (230, 120, 0),
+    ]
+
+    /// Moreland's cool–warm diverging map (as matplotlib's `coolwarm`): blue below the middle,
+    /// light grey at it, red above; its lightness changes evenly on both sides.
+    static let coolwarm: [(Float, Float, Float)] = [
+        (59, 76, 192), (98, 130, 234), (141, 176, 254), (184, 208, 249), (221, 221, 221),
+        (245, 196, 173), (244, 154, 123), (222, 96, 77), (180, 4, 38),
+    ]
+
+    /// The diverging colour of t in 0…1 (0.5 the middle); NaN is the middle.
     public static func heat(_ t: Float) -> (UInt8, UInt8, UInt8) {
         let v = t.isFinite ? min(max(t, 0), 1) : 0.5
-        let low: (Float, Float, Float) = (196, 160, 222), mid: (Float, Float, Float) = (246, 246, 246),
-            high: (Float, Float, Float) = (150, 215, 160)
-        let (a, b, s) = v < 0.5 ? (low, mid, v * 2) : (mid, high, (v - 0.5) * 2)
-        return (UInt8(a.0 + (b.0 - a.0) * s), UInt8(a.1 + (b.1 - a.1) * s), UInt8(a.2 + (b.2 - a.2) * s))
+        let x = v * Float(coolwarm.count - 1)
+        let i = min(Int(x), coolwarm.count - 2), s = x - Float(i)
+        let a = coolwarm[i], b = coolwarm[i + 1]
+        func mix(_ p: Float, _ q: Float) -> UInt8 { UInt8(min(max(p + (q - p) * s, 0), 255).rounded()) }
+        return (mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
     }
 }
+
+/// A plot coordinate as a whole number of cells or pixels: NaN is 0 and
+/// anything beyond ±2³⁰ is clamped, so no value a plot is given can trap the
+/// conversion (a zero-width range makes infinities).
+func cell(_ v: Float) -> Int {
+    guard !v.isNaN else { return 0 }
+    return Int(max(-1_073_741_824, min(1_073_741_824, v)))
+}
+
+func cell(_ v: Double) -> Int { cell(Float(v)) }

@@ -33,9 +33,9 @@ public enum Notebook {
             try Interrupt.check()
             switch o {
             case .table(let t): out.append(.table(t))
-            case .figure(let f): if let png = try PNGRenderer.png(o) { out.append(.image(png, alt: f.title)) }
-            case .images(let g): if let png = try PNGRenderer.png(o) { out.append(.image(png, alt: g.title)) }
-            case .samples(.images): if let png = try PNGRenderer.png(o) { out.append(.image(png, alt: "samples")) }
+            case .figure(let f): if let png = try Graphics.png(o) { out.append(.image(png, alt: f.title)) }
+            case .images(let g): if let png = try Graphics.png(o) { out.append(.image(png, alt: g.title)) }
+            case .samples(.images): if let png = try Graphics.png(o) { out.append(.image(png, alt: "samples")) }
             default:
                 let s = plain.render(o)
                 if !s.isEmpty { out.append(.text(s)) }

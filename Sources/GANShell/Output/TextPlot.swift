@@ -145,6 +145,9 @@ struct TextPlot {
                 for (a, b) in zip(ps, ps.dropFirst()) { if let a = clipped(a), let b = clipped(b) { line(a, b, s) } }
             case let .segments(segs, s):
                 for (a, b) in segs { if let a = clipped(a), let b = clipped(b) { line(a, b, s) } }
+            case .faintLine, .cells:
+                // Too fine for character cells: the smoothed line, and the grid's lines, carry it.
+                break
             case let .arrows(segs, s):
                 for (a, b) in segs {
                     guard let pa = clipped(a), let pb = clipped(b) else { continue }
@@ -188,7 +191,7 @@ struct TextPlot {
                 }
                 var cellStyle = ""
                 if let t = heat[i] { cellStyle += style.bg(Palette.heat(t)) }
-                if owner[i] >= 0 { cellStyle += style.fg(Palette.color(owner[i])) }
+                if owner[i] >= 0 { cellStyle += style.fg(f.color(owner[i])) }
                 if cellStyle != lastStyle {
                     if !lastStyle.isEmpty { row += style.reset }
                     row += cellStyle
@@ -217,14 +220,18 @@ struct TextPlot {
         let used = Set(owner.filter { $0 >= 0 })
         for (i, name) in f.series.enumerated() where used.contains(i) || f.series.count <= 2 {
             let key = style.unicode ? "●" : String(TextPlot.asciiMarks[i % TextPlot.asciiMarks.count])
-            legend.append(style.fg(Palette.color(i)) + key + style.reset + " " + name)
+            legend.append(style.fg(f.color(i)) + key + style.reset + " " + name)
         }
-        if let label = f.heatLabel {
+        // Shaded cells are not drawn in characters, so only a heatmap has a key here.
+        if let label = f.heatLabel, let range = f.marks.lazy.compactMap({ m -> String? in
+            guard case let .heatmap(_, _, _, low, high) = m else { return nil }
+            return Format.number(low, digits: 3) + "…" + Format.number(high, digits: 3)
+        }).first {
             legend.append(
                 style.colors == .none
-                    ? "background: \(label), light to dark 0 to 1"
+                    ? "background: \(label), light to dark \(range)"
                     : style.bg(Palette.heat(0)) + "  " + style.reset + "…" + style.bg(Palette.heat(1)) + "  "
-                        + style.reset + " " + label + " 0…1")
+                        + style.reset + " " + label + " " + range)
         }
         if !legend.isEmpty { out.append(String(repeating: " ", count: margin) + legend.joined(separator: "   ")) }
         return out.joined(separator: "\n")
