@@ -312,7 +312,7 @@ final class RenderTests: XCTestCase {
                 if case .cells(let q, _, _, _) = mark { return q.count } else { return nil }
             }).first
         else { return XCTFail("no shaded cells") }
-        XCTAssertEqual(cells, 20 * 20)
+        XCTAssertEqual(cells, 30 * 30)
         guard case .figure(let l)? = shell.run("plot gloss dloss smooth=5").outputs.first else { return XCTFail("no losses") }
         let red = Palette.named["D loss"]!
         XCTAssertTrue(l.color(l.series.firstIndex(of: "D loss")!) == red)

@@ -116,7 +116,7 @@ extension Interpreter {
         guard model.noiseShape.count == 1 else {
             throw ShellError(.value, "plot manifold needs vector noise; G takes \(Format.shape(model.noiseShape))")
         }
-        let dim = model.noiseShape[0], side = 21
+        let dim = model.noiseShape[0], side = 31
         let span: Float = model.noise == .uniform ? 1 : 2.5
         var z = [Float](repeating: 0, count: side * side * dim)
         for i in 0..<side {
@@ -159,15 +159,21 @@ extension Interpreter {
             let median = positive.isEmpty ? 1 : positive[positive.count / 2]
             let logs = areas.map { $0 > 0 ? Foundation.log($0 / median) : -Float.infinity }
             let extent = min(max(logs.filter(\.isFinite).map(abs).max() ?? 1, 0.5), 5)
-            f.marks.append(.cells(quads, values: logs.map { max($0, -extent) }, low: -extent, high: extent))
+            // Large cells first, so the small ones where G packs its noise stay on top.
+            let order = quads.indices.sorted { areas[$0] > areas[$1] }
+            f.marks.append(
+                .cells(order.map { quads[$0] }, values: order.map { max(logs[$0], -extent) }, low: -extent, high: extent))
             f.heatLabel = "log(cell area / median): stretched > 0 > compressed"
         }
         f.marks.append(.segments(segments, series: 1))
         f.marks.append(.points(real, series: 0))
-        f.marks.append(.arrows([(axis1.first!.0, axis1.last!.1)], series: 2))
+        // The images of the noise axes, as curves with a head where the noise value is largest.
+        f.marks.append(.line([axis1[0].0] + axis1.map(\.1), series: 2))
+        f.marks.append(.arrows([axis1[axis1.count - 1]], series: 2))
         if dim > 1 {
-            let axis2 = (at(0, middle), at(side - 1, middle))
-            f.marks.append(.arrows([axis2], series: 3))
+            let axis2 = (0..<side).map { at($0, middle) }
+            f.marks.append(.line(axis2, series: 3))
+            f.marks.append(.arrows([(axis2[side - 2], axis2[side - 1])], series: 3))
         } else {
             f.series.removeLast()
         }

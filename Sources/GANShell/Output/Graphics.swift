@@ -76,7 +76,7 @@ public enum Graphics {
             guard case let .cells(quads, values, low, high) = m else { continue }
             for (q, v) in zip(quads, values) where q.allSatisfy(finite) {
                 let c = Palette.heat(high > low ? (v - low) / (high - low) : 0.5)
-                d.items.append(.polygon(q.map(px), fill: RGBA(c)))
+                d.items.append(.polygon(q.map(px), fill: RGBA(c, alpha: 0.7)))
             }
         }
         // Grid lines at the ticks.
