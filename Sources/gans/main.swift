@@ -133,7 +133,9 @@ struct Gans: ParsableCommand {
             // The notebook is written even when the script failed: it shows where.
             let title = ((script as NSString).lastPathComponent as NSString).deletingPathExtension
             for path in [html, ipynb, md].compactMap({ $0 }) {
-                do { try Notebook.write(interpreter.cells, title: title, to: path, timings: !noTimings) } catch {
+                do { try Notebook.write(
+                    interpreter.cells, title: title, to: path, timings: !noTimings,
+                    info: noTimings ? nil : interpreter.runInfo) } catch {
                     FileHandle.standardError.write(Data("gans: cannot write \(path): \(error)\n".utf8))
                     throw ExitCode(1)
                 }

@@ -283,7 +283,9 @@ final class InterpreterTests: XCTestCase {
         let s = shell.workspace.session!
         // class=3 is G given the one-hot label 3 for every sample.
         Random.seed(4)
-        guard case .samples(.images(let threes))? = run("sample 4 class=3").first else { return XCTFail("no images") }
+        guard case .images(let grid3)? = run("sample 4 class=3").first else { return XCTFail("no images") }
+        let threes = grid3.images
+        XCTAssertTrue(grid3.title.hasPrefix("4 samples, after 0 steps"), grid3.title)
         Random.seed(4)
         let z = s.trainer.model.sampleNoise(4)
         let expected = try s.trainer.model.generator.evaluating {

@@ -354,8 +354,13 @@ final class RenderTests: XCTestCase {
             as! [String: Any]
         XCTAssertEqual(json["nbformat"] as? Int, 4)
         XCTAssertEqual(json["nbformat_minor"] as? Int, 5)
-        let cells = json["cells"] as! [[String: Any]]
-        XCTAssertEqual(cells.count, 5)
+        let all = json["cells"] as! [[String: Any]]
+        // A title cell first (the session has no comment to name it), then the code cells.
+        XCTAssertEqual(all.count, 6)
+        XCTAssertEqual(all[0]["cell_type"] as? String, "markdown")
+        XCTAssertTrue((all[0]["source"] as! [String]).joined().hasPrefix("# gans session\n\n*gans "))
+        XCTAssertEqual((json["metadata"] as? [String: Any]).flatMap { ($0["kernelspec"] as? [String: Any])?["name"] as? String }, "python3")
+        let cells = Array(all.dropFirst())
         for (i, c) in cells.enumerated() {
             XCTAssertEqual(c["cell_type"] as? String, "code")
             XCTAssertEqual(c["execution_count"] as? Int, i + 1)
@@ -374,13 +379,17 @@ final class RenderTests: XCTestCase {
         XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"))
         // The HTML was exported after the .ipynb, whose export command is a cell too.
         XCTAssertEqual(html.components(separatedBy: "<div class=\"cell\">").count - 1, 6)
-        XCTAssertTrue(html.contains("<img alt=\"real and 500 generated samples"))
-        XCTAssertTrue(html.contains("src=\"data:image/png;base64,"))
-        XCTAssertFalse(html.contains("http://") || html.contains("https://"), "the page is self-contained")
+        // Figures are inline SVG with their title as the label, ids kept apart per figure.
+        XCTAssertTrue(html.contains("<figure><svg role=\"img\" aria-label=\"real and 500 generated samples"), html)
+        XCTAssertFalse(html.contains("<img"))
+        XCTAssertTrue(html.contains("<title>gans session</title>") && html.contains("<p class=\"run\">gans "))
+        // Self-contained: nothing is fetched (an SVG names its namespace by a URL, which loads nothing).
+        for fetch in ["src=\"http", "href=\"http", "url(http", "@import"] { XCTAssertFalse(html.contains(fetch), fetch) }
         XCTAssertTrue(html.contains("gan G D batch=32"))
 
         let md = try String(contentsOfFile: scratch.path + "/nb.md", encoding: .utf8)
         XCTAssertTrue(md.contains("![real and 500 generated samples"))
+        XCTAssertTrue(md.contains("**In [2]:**\n\n```gans\ngan G D batch=32\n```"), md)
         XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.path + "/nb_files/cell-4-1.png"))
     }
 
@@ -411,9 +420,16 @@ final class RenderTests: XCTestCase {
             ), html)
         let json = try JSONSerialization.jsonObject(with: Data(Notebook.ipynb(shell.cells))) as! [String: Any]
         let cells = json["cells"] as! [[String: Any]]
-        XCTAssertEqual(cells.map { $0["cell_type"] as! String }, ["code", "markdown", "code"])
-        XCTAssertNil(cells[1]["execution_count"])
-        XCTAssertEqual(cells[2]["execution_count"] as? Int, 2)
+        XCTAssertEqual(cells.map { $0["cell_type"] as! String }, ["markdown", "code", "markdown", "code"])
+        XCTAssertNil(cells[2]["execution_count"])
+        XCTAssertEqual(cells[3]["execution_count"] as? Int, 2)
+        // A session that starts with a comment takes its first line as its title; backticks are code.
+        let titled = try session("# Lesson: the `ring`")
+        _ = titled.run("# About `step`.")
+        _ = titled.run("x = 1")
+        let page = try Notebook.html(titled.cells, title: "file")
+        XCTAssertTrue(page.contains("<title>Lesson: the ring</title>") && page.contains("<h1>Lesson: the <code>ring</code></h1>"), page)
+        XCTAssertTrue(page.contains("<p>About <code>step</code>.</p>"), page)
     }
 
     /// Where Python's nbformat is installed (GANS_NBFORMAT_PYTHON names that Python), the notebook must validate.

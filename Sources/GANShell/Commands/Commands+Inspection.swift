@@ -216,7 +216,9 @@ extension Interpreter {
             x = try x.slice(axis: 0, start: 0, end: maxShown)
         }
         return try showSamples(
-            x, s.data, perRow: perRow, title: "\(x.shape[0]) samples, \(stepLabel(s))", note: note, to: target)
+            x, s.data, perRow: perRow,
+            title: "\(x.shape[0]) samples\(ema ? " of the moving average" : "")\(fixed ? " from the fixed noise" : ""), \(stepLabel(s))",
+            note: note, to: target)
     }
 
     /// Samples as the terminal shows them, and written to `target` if one was given: a picture
@@ -225,8 +227,13 @@ extension Interpreter {
         _ x: Tensor, _ d: DataEntry, perRow: Int?, title: String?, note: [Output], to target: Arguments.Word?
     ) throws -> [Output] {
         var out = Output.samples(view(x, d))
-        if let perRow, case .samples(.images(let images)) = out {
-            out = .images(ImageGrid(title: "\(perRow) of each class, a row per class", images: images, columns: perRow))
+        if case .samples(.images(let images)) = out {
+            // An image grid says what it shows and when, in the terminal and in a notebook.
+            let what = perRow.map { "\($0) of each class, a row per class" }
+            let heading = [title, what].compactMap { $0 }.joined(separator: "; ")
+            if !heading.isEmpty || perRow != nil {
+                out = .images(ImageGrid(title: heading, images: images, columns: perRow))
+            }
         }
         guard let target else { return note + [out] }
         let lower = target.text.lowercased()

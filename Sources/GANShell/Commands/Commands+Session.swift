@@ -108,6 +108,7 @@ extension CommandTable {
         ) { shell, args, w, _ in
             let n = try w.int(0, "a seed", min: 0, max: Int.max)
             Random.seed(UInt64(n))
+            shell.seed = UInt64(n)
             return [.text("seed \(n)")]
         },
         Command(
@@ -505,7 +506,8 @@ extension CommandTable {
                     .value, "export writes .html, .ipynb or .md, found '\(p.text)'", at: p.location, length: p.length)
             }
             try Notebook.write(
-                shell.cells, title: "gans session", to: shell.resolve(p.text), timings: shell.options.timings)
+                shell.cells, title: "gans session", to: shell.resolve(p.text), timings: shell.options.timings,
+                info: shell.runInfo)
             return [.text("wrote \(shell.cells.count) cell\(shell.cells.count == 1 ? "" : "s") to \(p.text)")]
         }
     ]

@@ -245,6 +245,14 @@ extension Interpreter {
         let unit = w.positional.count > 1 ? w.positional[1].text : "steps"
         let t = s.trainer
         t.shouldStop = { Interrupt.isRequested }
+        // Quick mode says what it ran, so a lesson's cell and its output agree.
+        let quickNote: [Output] =
+            options.quick && n != asked ? [.text("quick mode: \(n) of the \(asked) \(unit) asked for")] : []
+        return quickNote + (try trainFor(n, unit: unit, s, w))
+    }
+
+    func trainFor(_ n: Int, unit: String, _ s: Session, _ w: CommandWords) throws -> [Output] {
+        let t = s.trainer
         switch unit {
         case "steps", "step":
             return try trainSteps(n, s)
@@ -265,7 +273,6 @@ extension Interpreter {
             var finished = 0
             for _ in 0..<n {
                 let before = t.history.count, epochBefore = t.epoch
-                let t0 = Date()
                 let done = try t.trainEpoch { k, _ in
                     self.progress?(finished + k, total, Date().timeIntervalSince(start))
                 }
@@ -277,16 +284,13 @@ extension Interpreter {
                 }
                 // An epoch cut short by Ctrl-C is the next epoch, in part.
                 let label = t.epoch == epochBefore ? "\(t.epoch + 1) (part)" : String(t.epoch)
-                rows.append(
-                    [label, String(done)] + statistics.map { mean($0.value) }
-                        + [Format.seconds(Date().timeIntervalSince(t0))])
+                rows.append([label, String(done)] + statistics.map { mean($0.value) })
                 if Interrupt.isRequested { stopped = true; break }
             }
             // A statistic no step recorded (W of a loss that is not Wasserstein) has no column.
-            var columns = ["epoch", "steps"] + statistics.map(\.label) + ["time"]
-            var keep = columns.indices.filter { c in c < 2 || c == columns.count - 1 || rows.contains { !$0[c].isEmpty }
-            }
-            if !options.timings { keep.removeAll { $0 == columns.count - 1 } }
+            // Wall times stay out of the table: the total is the line under it.
+            var columns = ["epoch", "steps"] + statistics.map(\.label)
+            let keep = columns.indices.filter { c in c < 2 || rows.contains { !$0[c].isEmpty } }
             columns = keep.map { columns[$0] }
             rows = rows.map { r in keep.map { r[$0] } }
             // A long run shows about a dozen rows: every k-th epoch and the last.

@@ -47,6 +47,18 @@ public final class Interpreter {
     /// Told how a long command is getting on: steps done, steps in all, seconds so far.
     /// The REPL draws a progress bar from it on a terminal; scripts and pipes leave it unset.
     public var progress: ((_ done: Int, _ total: Int, _ seconds: Double) -> Void)?
+    /// The last seed the session set (`seed N`), for a notebook's header.
+    public var seed: UInt64?
+
+    /// What runs this session, as a notebook's header shows it.
+    public var runInfo: Notebook.RunInfo {
+        let cpu = CPU.current, blas = BLAS.info
+        return Notebook.RunInfo(
+            version: GANShellInfo.version, seed: seed, quick: options.quick, date: Date(),
+            cpu: (cpu.modelName.isEmpty ? cpu.vendor : cpu.modelName)
+                + (cpu.vectorFeatures.isEmpty ? "" : " (" + cpu.vectorFeatures.joined(separator: ", ") + ")"),
+            kernels: "\(blas.library) \(blas.kernel) kernels, \(blas.threads) thread\(blas.threads == 1 ? "" : "s")")
+    }
 
     public init(workspace: Workspace = Workspace(), options: ShellOptions = ShellOptions()) {
         self.workspace = workspace

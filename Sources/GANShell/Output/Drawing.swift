@@ -116,6 +116,7 @@ enum Cairo {
         let sink = Sink()
         let surface = cairo_svg_surface_create_for_stream(
             write, Unmanaged.passUnretained(sink).toOpaque(), d.width, d.height)
+        cairo_svg_surface_set_document_unit(surface, CAIRO_SVG_UNIT_PX)
         let cr = cairo_create(surface)
         paint(d, cr)
         cairo_destroy(cr)
