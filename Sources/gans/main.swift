@@ -93,6 +93,7 @@ struct Gans: ParsableCommand {
                 fflush(stdout)
                 FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!)
             })
+        if stdoutTTY { runner.windowSize = { Self.terminalSize() } }
         runner.echo = echo
         runner.quiet = quiet
         runner.keepGoing = keepGoing
@@ -165,6 +166,18 @@ struct Gans: ParsableCommand {
         }
         let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         guard runner.runScript(text, file: "<stdin>") else { throw ExitCode(runner.interrupted ? 130 : 1) }
+    }
+
+    /// The window's columns and lines: COLUMNS and LINES when set, else the terminal's, else 80 × 24.
+    static func terminalSize() -> (columns: Int, lines: Int) {
+        var size = winsize()
+        let known = ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0
+        let env = ProcessInfo.processInfo.environment
+        let columns = env["COLUMNS"].flatMap(Int.init).flatMap { $0 >= 20 ? $0 : nil }
+            ?? (known && size.ws_col >= 20 ? Int(size.ws_col) : 80)
+        let lines = env["LINES"].flatMap(Int.init).flatMap { $0 >= 10 ? $0 : nil }
+            ?? (known && size.ws_row >= 10 ? Int(size.ws_row) : 24)
+        return (columns, lines)
     }
 
     func terminalWidth() -> Int {

@@ -461,6 +461,34 @@ final class InterpreterTests: XCTestCase {
         XCTAssertTrue(gh.contains("part") && gh.contains("D(x)") && !gh.contains("recon"), gh)
     }
 
+    /// On a terminal, train shows each epoch's row as it ends and a figure every K epochs, and
+    /// returns them marked as shown; the progress bar's status carries the last statistics.
+    func testTrainShowsEpochsAsTheyEnd() {
+        run("data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1")
+        run("gan G D batch=256")
+        var shown: [Output] = [], statuses: [String] = []
+        shell.live = { shown.append($0) }
+        shell.progress = { [unowned shell] _, _, _ in statuses.append(shell!.progressStatus) }
+        let out = run("train 4 epochs every=2 plot samples")
+        shell.live = nil; shell.progress = nil
+        let texts = shown.compactMap { if case .text(let t) = $0 { return t } else { return nil } }
+        XCTAssertEqual(texts.count, 5, "a header and four rows: \(texts)")
+        XCTAssertTrue(texts[0].contains("epoch") && texts[0].contains("D loss"), texts[0])
+        XCTAssertEqual(shown.filter { if case .figure = $0 { return true } else { return false } }.count, 2)
+        XCTAssertTrue(out.contains { if case .table(let t) = $0 { return t.streamed && t.rows.count == 4 } else { return false } })
+        let figures = out.compactMap { if case .figure(let f) = $0 { return f } else { return nil } }
+        XCTAssertEqual(figures.count, 2)
+        XCTAssertTrue(figures.allSatisfy(\.streamed) && figures[1].title.hasSuffix("(epoch 4)"), figures.map(\.title).joined())
+        XCTAssertTrue(statuses.contains { $0.hasPrefix("D loss ") && $0.contains("D(G(z)) ") }, statuses.last ?? "")
+        // Without a terminal nothing is marked as shown.
+        let plain = run("train 2 epochs every=1 plot losses")
+        XCTAssertEqual(plain.filter { if case .figure(let f) = $0 { return !f.streamed } else { return false } }.count, 2)
+        fails("train 2 epochs plot samples", "needs every=K")
+        fails("train 2 epochs every=2", "say what to plot")
+        fails("train 5 steps every=2 plot samples", "every K epochs")
+        fails("train 2 epochs every=0 plot samples", "every needs a whole number")
+    }
+
     func testMetricsOfTheMovingAverage() {
         run(
             "data ring8; net G = noise 2 | linear 8 | relu | linear 2; net D = input 2 | linear 8 | relu | linear 1; gan G D batch=16"

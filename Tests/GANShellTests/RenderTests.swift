@@ -180,7 +180,10 @@ final class RenderTests: XCTestCase {
             title: "", xRange: 0...19, yRange: 0...11, series: ["real", "generated"],
             marks: [.points([Figure.Point(0, 11), Figure.Point(19, 0), Figure.Point(1, 10)], series: 0)])
         // Empty cells are spaces; (0, 11) and (1, 10) share the top-left cell, (19, 0) is the last dot.
-        let text = TextPlot(figure: f, style: TextStyle(unicode: true, colors: .none), width: 14, height: 4).render()
+        // Braille is drawn with colour (which tells series apart); the escapes are left out here.
+        let coloured = TextPlot(figure: f, style: TextStyle(unicode: true, colors: .truecolor), width: 14, height: 4)
+            .render()
+        let text = coloured.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
         XCTAssertEqual(
             text,
             """
@@ -192,6 +195,36 @@ final class RenderTests: XCTestCase {
                0   10
                ● real   ● generated
             """)
+    }
+
+    /// Without colour each series has its own glyph, in the plot and the legend, and real points
+    /// drawn last win a shared cell.
+    func testColourlessPlotsKeepSeriesApart() {
+        let f = Figure(
+            title: "", xRange: 0...10, yRange: 0...10, series: ["real", "generated"],
+            marks: [
+                .points([Figure.Point(0, 10), Figure.Point(5, 5)], series: 1),
+                .points([Figure.Point(10, 0), Figure.Point(5, 5)], series: 0),
+            ])
+        let text = TextPlot(figure: f, style: TextStyle(unicode: true, colors: .none), width: 14, height: 5).render()
+        XCTAssertTrue(text.contains("○") && text.contains("•"), text)
+        XCTAssertTrue(text.contains("• real") && text.contains("○ generated"), text)
+        XCTAssertEqual(text.filter { $0 == "•" }.count, 3, "two real points and the legend's key: \(text)")
+        XCTAssertFalse(text.unicodeScalars.contains { (0x2800...0x28FF).contains($0.value) }, "no braille without colour")
+    }
+
+    /// Rows of an image grid are apart, and a narrow window gets fewer images a row, never none.
+    func testImageGridsFitTheWidth() {
+        let images = Tensor((0..<(16 * 64)).map { Float($0 % 7) / 6 }, shape: [16, 1, 8, 8])
+        for width in [60, 160] {
+            let text = TextImages(grid: ImageGrid(title: "t", images: images), style: TextStyle(unicode: true, colors: .truecolor), width: width).render()
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let visible = lines.map { $0.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression) }
+            XCTAssertTrue(visible.allSatisfy { $0.count <= width }, "\(width): \(visible.map(\.count).max()!)")
+            XCTAssertTrue(lines.dropFirst().contains(""), "a blank line between rows of images")
+            let perRow = visible[1].split(separator: " ").count
+            XCTAssertGreaterThanOrEqual(perRow, 3, "at \(width) columns")
+        }
     }
 
     /// A diverged D gives NaN scores: every style draws them as the midpoint instead of trapping.

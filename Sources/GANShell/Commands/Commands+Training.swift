@@ -34,15 +34,15 @@ extension CommandTable {
             try shell.step(w)
         },
         Command(
-            "train", group: .training, usage: "train N epochs | train N [steps]",
+            "train", group: .training, usage: "train N epochs [every=K plot WHAT] | train N [steps]",
             summary:
                 "trains for N epochs (a line each) or N steps; Ctrl-C stops after the current step and keeps what was done",
             details:
-                "A step is dsteps D steps and one G step (see 'help step'); an epoch is as many D steps as the data has batches. An epoch cut short by Ctrl-C shows as '3 (part)'. In quick mode (gans --quick, for lessons in CI) train takes a tenth of N (at least 1).",
-            examples: ["train 3 epochs", "train 500 steps"],
-            takes: .words(2, keywords: ["epochs", "steps"])
-        ) { shell, args, w, _ in
-            try shell.train(w)
+                "A step is dsteps D steps and one G step (see 'help step'); an epoch is as many D steps as the data has batches. On a terminal each epoch's row shows as it ends (about a dozen rows in all) and the progress bar carries the last step's statistics. every=K plot WHAT draws that figure every K epochs (any 'plot' figure: samples, game, losses smooth=20, …), redrawn in place on a terminal, one figure each time in a notebook. An epoch cut short by Ctrl-C shows as '3 (part)'. In quick mode (gans --quick, for lessons in CI) train takes a tenth of N (at least 1) and says so.",
+            examples: ["train 3 epochs", "train 500 steps", "train 20 epochs every=5 plot game"],
+            takes: .own(keywords: ["epochs", "steps", "plot"], options: ["every"])
+        ) { shell, args, _, _ in
+            try shell.train(args)
         },
         Command(
             "grads", group: .training, usage: "grads",
@@ -237,7 +237,18 @@ extension Interpreter {
         return out
     }
 
-    func train(_ w: CommandWords) throws -> [Output] {
+    func train(_ args: Arguments) throws -> [Output] {
+        // train N epochs [every=K] [plot WHAT …]: the words after 'plot' are plot's own.
+        let all = args.words
+        let plotAt = all.firstIndex { $0.text == "plot" && $0.option == nil }
+        let head = Arguments(
+            tokens: all[..<(plotAt ?? all.count)].flatMap(\.tokens), end: plotAt.map { all[$0].first } ?? args.end,
+            source: args.source)
+        let plotArgs = plotAt.map {
+            Arguments(tokens: all[($0 + 1)...].flatMap(\.tokens), end: args.end, source: args.source)
+        }
+        let w = try CommandWords(head, command: "train", allowed: ["every"])
+        try w.noMoreThan(2)
         let s = try requireSession("train")
         let asked = try w.int(0, "a number of epochs or steps")
         // Quick mode (lessons in CI) trains a tenth.
@@ -248,13 +259,30 @@ extension Interpreter {
         // Quick mode says what it ran, so a lesson's cell and its output agree.
         let quickNote: [Output] =
             options.quick && n != asked ? [.text("quick mode: \(n) of the \(asked) \(unit) asked for")] : []
-        return quickNote + (try trainFor(n, unit: unit, s, w))
+        let every = try w.intOption("every", min: 1, max: 1_000_000)
+        guard (every == nil) == (plotArgs == nil) else {
+            throw ShellError(
+                .syntax,
+                every == nil
+                    ? "train: 'plot WHAT' after the epochs needs every=K (how often to draw it)"
+                    : "train N epochs every=K plot WHAT: say what to plot after every=K (plot game, plot samples, …)",
+                at: plotAt.map { all[$0].first } ?? args.end)
+        }
+        if let plotArgs, plotArgs.isEmpty {
+            throw ShellError(.syntax, "train … plot: what to draw expected", at: args.end)
+        }
+        return quickNote + (try trainFor(n, unit: unit, s, w, every: every, plot: plotArgs))
     }
 
-    func trainFor(_ n: Int, unit: String, _ s: Session, _ w: CommandWords) throws -> [Output] {
+    func trainFor(_ n: Int, unit: String, _ s: Session, _ w: CommandWords, every: Int?, plot plotArgs: Arguments?)
+        throws -> [Output]
+    {
         let t = s.trainer
         switch unit {
         case "steps", "step":
+            if every != nil {
+                throw ShellError(.syntax, "train: every=K plot WHAT draws every K epochs: train N epochs every=K plot WHAT")
+            }
             return try trainSteps(n, s)
         case "epochs", "epoch":
             let parts = t.model.partsPerStep(dSteps: t.options.dSteps)
@@ -267,13 +295,26 @@ extension Interpreter {
                         + (overflow ? "more batches than can be counted" : "\(Format.count(batches)) batches"))
             }
             var rows: [[String]] = []
+            var figures: [Output] = []
             let start = Date()
             var stopped = false
             let total = n * t.batchesPerEpoch
             var finished = 0
-            for _ in 0..<n {
+            // A long run shows about a dozen rows: every k-th epoch and the last.
+            let thin = n > 12 ? (n + 9) / 10 : 1
+            var liveColumns: [Int]? = nil
+            let width = 10
+            func line(_ cells: [String]) -> String {
+                cells.enumerated().map { i, c in
+                    String(repeating: " ", count: max(0, (i == 0 ? 9 : width) - c.count)) + c
+                }.joined(separator: "  ")
+            }
+            for e in 0..<n {
                 let before = t.history.count, epochBefore = t.epoch
-                let done = try t.trainEpoch { k, _ in
+                let done = try t.trainEpoch { k, last in
+                    self.progressStatus = statistics.prefix(4).compactMap { st in
+                        last.compactMap(st.value).last.map { "\(st.label) \(Format.number($0))" }
+                    }.joined(separator: "  ")
                     self.progress?(finished + k, total, Date().timeIntervalSince(start))
                 }
                 finished += done
@@ -284,30 +325,55 @@ extension Interpreter {
                 }
                 // An epoch cut short by Ctrl-C is the next epoch, in part.
                 let label = t.epoch == epochBefore ? "\(t.epoch + 1) (part)" : String(t.epoch)
-                rows.append([label, String(done)] + statistics.map { mean($0.value) })
-                if Interrupt.isRequested { stopped = true; break }
+                let row = [label, String(done)] + statistics.map { mean($0.value) }
+                rows.append(row)
+                if Interrupt.isRequested { stopped = true }
+                // On a terminal each row shows as its epoch ends, under the columns the first epoch filled.
+                if let live, (e + 1) % thin == 0 || e == 0 || e == n - 1 || stopped {
+                    if liveColumns == nil {
+                        let all = ["epoch", "steps"] + statistics.map(\.label)
+                        let keep = all.indices.filter { $0 < 2 || !row[$0].isEmpty }
+                        liveColumns = keep
+                        live(.text(line(keep.map { all[$0] })))
+                    }
+                    live(.text(line(liveColumns!.map { row[$0] })))
+                }
+                // A figure every K epochs (and at a stop between them).
+                if let every, let plotArgs, (e + 1) % every == 0 || stopped {
+                    let f = try plot(plotArgs)
+                    let marked = f.map { o -> Output in
+                        guard case .figure(var fig) = o else { return o }
+                        fig.title += " (epoch \(t.epoch))"
+                        return .figure(fig)
+                    }
+                    figures += marked
+                    if let live { for o in marked { live(o) } }
+                }
+                if stopped { break }
             }
+            progressStatus = ""
             // A statistic no step recorded (W of a loss that is not Wasserstein) has no column.
             // Wall times stay out of the table: the total is the line under it.
             var columns = ["epoch", "steps"] + statistics.map(\.label)
             let keep = columns.indices.filter { c in c < 2 || rows.contains { !$0[c].isEmpty } }
             columns = keep.map { columns[$0] }
             rows = rows.map { r in keep.map { r[$0] } }
-            // A long run shows about a dozen rows: every k-th epoch and the last.
             var title = "means over each epoch"
             if rows.count > 12 {
-                let k = (rows.count + 9) / 10
                 rows = rows.enumerated().filter {
-                    ($0.offset + 1) % k == 0 || $0.offset == 0 || $0.offset == rows.count - 1
+                    ($0.offset + 1) % thin == 0 || $0.offset == 0 || $0.offset == rows.count - 1
                 }.map(\.element)
-                title = "means over each epoch (a row every \(k) epochs, and the last)"
+                title = "means over each epoch (a row every \(thin) epochs, and the last)"
             }
-            var out: [Output] = [
-                .table(
-                    Table(
-                        title: title, columns: columns, rows: rows,
-                        rightAligned: columns.map { _ in true }))
-            ]
+            var table = Table(title: title, columns: columns, rows: rows, rightAligned: columns.map { _ in true })
+            // Shown as it ran on a terminal; kept whole for notebooks.
+            table.streamed = live != nil
+            var out: [Output] = figures.map { o -> Output in
+                guard live != nil, case .figure(var f) = o else { return o }
+                f.streamed = true
+                return .figure(f)
+            }
+            out.append(.table(table))
             if stopped { out.append(.text("interrupted; the steps taken are kept")) }
             out.append(.timing("took", Date().timeIntervalSince(start)))
             return out

@@ -47,6 +47,11 @@ public final class Interpreter {
     /// Told how a long command is getting on: steps done, steps in all, seconds so far.
     /// The REPL draws a progress bar from it on a terminal; scripts and pipes leave it unset.
     public var progress: ((_ done: Int, _ total: Int, _ seconds: Double) -> Void)?
+    /// Where a long command shows outputs as they happen (a terminal); nil elsewhere. What it
+    /// shows is returned too, marked `streamed`, so notebooks keep it.
+    public var live: ((Output) -> Void)?
+    /// The last step's statistics during training, for the progress bar ("D loss 1.3  G loss 0.7 …").
+    public var progressStatus = ""
     /// The last seed the session set (`seed N`), for a notebook's header.
     public var seed: UInt64?
 

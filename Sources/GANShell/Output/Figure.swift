@@ -50,6 +50,8 @@ public struct Figure {
     public var references: [Reference] = []
     /// A line under the legend saying how to read the figure (how arrow lengths are scaled).
     public var note: String? = nil
+    /// Already drawn on the terminal while a command ran (`train … every=K plot`); notebooks still show it.
+    public var streamed = false
 
     public init(
         title: String, xRange: ClosedRange<Float>, yRange: ClosedRange<Float>, series: [String], marks: [Mark],

@@ -32,6 +32,8 @@ public struct Table {
     public var rows: [[String]]
     /// Right-align numeric columns.
     public var rightAligned: [Bool]
+    /// Already shown on the terminal as it was made (a row at a time); notebooks still show it.
+    public var streamed = false
 
     public init(title: String? = nil, columns: [String], rows: [[String]], rightAligned: [Bool]? = nil) {
         self.title = title

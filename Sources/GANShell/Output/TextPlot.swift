@@ -51,6 +51,12 @@ struct TextPlot {
     let height: Int
 
     static let asciiMarks: [Character] = [".", "o", "+", "x", "*", "#"]
+    /// Marks of a Unicode terminal without colour: one glyph a series, so series stay apart.
+    static let unicodeMarks: [Character] = ["•", "○", "+", "×", "*", "#"]
+
+    /// Braille dots (2×4 a cell) when colour tells series apart; one mark a cell otherwise.
+    var braille: Bool { style.unicode && style.colors != .none }
+    var marksOfSeries: [Character] { style.unicode ? TextPlot.unicodeMarks : TextPlot.asciiMarks }
 
     func render() -> String {
         var f = figure
@@ -65,11 +71,11 @@ struct TextPlot {
                 (f.xRange.upperBound - f.xRange.lowerBound) / max(f.yRange.upperBound - f.yRange.lowerBound, 1e-12)
             w = min(w, max(10, cell((Float(h) * 2 * ratio).rounded(.up))))
         }
-        let (dx, dy) = style.unicode ? (2, 4) : (1, 1)
+        let (dx, dy) = braille ? (2, 4) : (1, 1)
         let px = w * dx, py = h * dy
         if f.equalAspect {
             // A braille dot is about square, and an ASCII cell about twice as tall as wide.
-            (f.xRange, f.yRange) = f.equalAspectRanges(width: px, height: py, cellAspect: style.unicode ? 1 : 2)
+            (f.xRange, f.yRange) = f.equalAspectRanges(width: px, height: py, cellAspect: braille ? 1 : 2)
         }
         var bits = [UInt8](repeating: 0, count: w * h)
         var marks = [Character?](repeating: nil, count: w * h)
@@ -85,12 +91,12 @@ struct TextPlot {
         func plot(_ c: Int, _ r: Int, _ series: Int) {
             guard c >= 0, c < px, r >= 0, r < py else { return }
             let cell = (r / dy) * w + c / dx
-            if style.unicode {
+            if braille {
                 let bx = c % 2, by = r % 4
                 let bit: UInt8 = by == 3 ? (bx == 0 ? 0x40 : 0x80) : UInt8(1 << (by + 3 * bx))
                 bits[cell] |= bit
             } else {
-                marks[cell] = TextPlot.asciiMarks[series % TextPlot.asciiMarks.count]
+                marks[cell] = marksOfSeries[series % marksOfSeries.count]
             }
             owner[cell] = series
         }
@@ -153,7 +159,7 @@ struct TextPlot {
                     guard let pa = clipped(a), let pb = clipped(b) else { continue }
                     line(pa, pb, s)
                     let ang = atan2(Double(pb.1 - pa.1), Double(pb.0 - pa.0))
-                    let len = Double(style.unicode ? 3 : 1)
+                    let len = Double(braille ? 3 : 1)
                     for side in [-0.5, 0.5] {
                         let t = ang + Double.pi + side
                         line(pb, (pb.0 + cell((cos(t) * len).rounded()), pb.1 + cell((sin(t) * len).rounded())), s)
@@ -179,7 +185,7 @@ struct TextPlot {
             for c in 0..<w {
                 let i = r * w + c
                 var ch: Character = " "
-                if style.unicode {
+                if braille {
                     if bits[i] != 0 { ch = Character(Unicode.Scalar(0x2800 + UInt32(bits[i]))!) }
                 } else if let m = marks[i] {
                     ch = m
@@ -219,7 +225,7 @@ struct TextPlot {
         var legend: [String] = []
         let used = Set(owner.filter { $0 >= 0 })
         for (i, name) in f.series.enumerated() where used.contains(i) || f.series.count <= 2 {
-            let key = style.unicode ? "●" : String(TextPlot.asciiMarks[i % TextPlot.asciiMarks.count])
+            let key = braille ? "●" : String(marksOfSeries[i % marksOfSeries.count])
             legend.append(style.fg(f.color(i)) + key + style.reset + " " + name)
         }
         // Shaded cells are not drawn in characters, so only a heatmap has a key here.
@@ -259,11 +265,13 @@ struct TextImages {
             out.append(TextRenderer(width: width).asciiGrid(t))
             return out.joined(separator: "\n")
         }
-        // Small images are doubled so a digit is more than a few characters.
-        let scale = w <= 12 ? 2 : 1
+        // Small images are doubled so a digit is more than a few characters, when four still fit a row.
+        let scale = w <= 12 && (width + 1) / (2 * w + 1) >= min(n, 4) ? 2 : 1
         let cw = w * scale, ch = h * scale
         let perRow = max(1, min(n, grid.columns ?? n, (width + 1) / (cw + 1)))
         for start in stride(from: 0, to: n, by: perRow) {
+            // A blank line between rows of images, so rows do not merge into strips.
+            if start > 0 { out.append("") }
             for row in stride(from: 0, to: ch, by: 2) {
                 var line = ""
                 for k in start..<min(n, start + perRow) {

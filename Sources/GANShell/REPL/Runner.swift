@@ -32,9 +32,26 @@ public final class Runner {
     }
     var progressShown = false
     var lastProgress = 0.0
+    /// The terminal's size, read before each output so figures follow the window; nil keeps the renderer's.
+    public var windowSize: (() -> (columns: Int, lines: Int))?
+    /// Lines the last live figure took, so the next one redraws it in place.
+    var liveFigureLines = 0
 
     func installProgress() {
-        guard let sink = progressSink else { interpreter.progress = nil; return }
+        guard let sink = progressSink else { interpreter.progress = nil; interpreter.live = nil; return }
+        interpreter.live = { [unowned self] output in
+            self.clearProgress()
+            self.fitWindow()
+            let text = self.renderer.render([output])
+            if case .figure = output {
+                // The figure replaces the one before it: up over its lines, clear to the end.
+                if self.liveFigureLines > 0 { sink("\u{1B}[\(self.liveFigureLines)A\u{1B}[J") }
+                self.liveFigureLines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+            } else {
+                self.liveFigureLines = 0
+            }
+            self.out(text)
+        }
         interpreter.progress = { [unowned self] done, total, seconds in
             // At most ten redraws a second, and none for commands shorter than half a second.
             guard seconds >= 0.5, seconds - self.lastProgress >= 0.1 || done == total else { return }
@@ -42,13 +59,16 @@ public final class Runner {
             sink(
                 "\r"
                     + Runner.progressLine(
-                        done: done, total: total, seconds: seconds, width: min(self.renderer.width, 100)) + "\u{1B}[K")
+                        done: done, total: total, seconds: seconds, width: min(self.renderer.width, 100),
+                        status: self.interpreter.progressStatus) + "\u{1B}[K")
             self.progressShown = true
         }
     }
 
     /// `[#######-------]  45%  450/1,000 steps  1,234/s  ETA 0.4 s`
-    public static func progressLine(done: Int, total: Int, seconds: Double, width: Int) -> String {
+    public static func progressLine(done: Int, total: Int, seconds: Double, width: Int, status: String = "")
+        -> String
+    {
         let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 0
         let rate = seconds > 0 ? Double(done) / seconds : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
@@ -56,10 +76,12 @@ public final class Runner {
         let tail =
             " " + String(repeating: " ", count: 3 - percent.count) + percent
             + "%  \(Format.count(done))/\(Format.count(total)) steps  \(Format.count(Int(rate)))/s  ETA \(Format.seconds(eta))"
-        let barWidth = max(10, width - tail.count - 2)
+        // The statistics go after the bar when the line has room for them and a bar of 10.
+        let extra = status.isEmpty || width - tail.count - status.count - 4 < 10 ? "" : "  " + status
+        let barWidth = max(10, width - tail.count - extra.count - 2)
         let filled = Int(fraction * Double(barWidth))
         return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: barWidth - filled) + "]"
-            + tail
+            + tail + extra
     }
 
     func clearProgress() {
@@ -80,9 +102,26 @@ public final class Runner {
         self.err = err
     }
 
+    func fitWindow() {
+        guard let size = windowSize?() else { return }
+        renderer.width = max(20, size.columns)
+        // A plot takes about half the window's height, between 8 and 40 rows.
+        renderer.plotHeight = max(8, min(40, size.lines / 2 - 4))
+    }
+
     func emit(_ outputs: [Output]) {
         guard !quiet else { return }
-        let text = renderer.render(outputs)
+        fitWindow()
+        liveFigureLines = 0
+        // What a command already showed as it ran is not shown again.
+        let fresh = outputs.filter { o in
+            switch o {
+            case .table(let t): return !t.streamed
+            case .figure(let f): return !f.streamed
+            default: return true
+            }
+        }
+        let text = renderer.render(fresh)
         if !text.isEmpty { out(text) }
     }
 
