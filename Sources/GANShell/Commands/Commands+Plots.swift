@@ -12,27 +12,36 @@ extension CommandTable {
         Command(
             "plot", group: .inspection, usage: "plot WHAT [N] [smooth=K] [to FILE.png|FILE.svg]",
             summary:
-                "draws samples, D's surface, G's manifold, gradient arrows, losses or a histogram; 'to FILE.png' also writes a PNG",
+                "draws samples, D's surface, the game, G's manifold, gradient arrows, losses or a histogram; 'to FILE' also writes a PNG or SVG",
             details: """
                 samples [N]: real (green) and generated (purple) points, or a grid of N generated images, or words.
                   class=K draws class K of a conditional GAN (64), class=all N of each class (8), a row per class.
                   samples EXPR draws a tensor of the data's shape instead (plot samples x[0:16]).
                 reconstructions [N]: a VAE's decoder applied to the encoder's mean code of N real samples (8),
                   the real images above their reconstructions.
-                surface: D's output over the plane as a heatmap (D(x) for the logistic losses, raw scores
-                  otherwise), the samples on top. For 2-D data.
-                manifold: a grid of noise values and where G sends it (the first two noise dimensions vary,
-                  the others are 0), over the real data.
-                arrows [N]: N generated points and the direction each would move to lower G's loss (−∇ of
-                  G's loss with respect to the point: the push D's gradient gives G).
-                losses: D's and G's loss per step (a VAE's loss, reconstruction error and KL). scores: mean D(x)
-                  and D(G(z)). wasserstein: the estimate. Any of dloss, gloss, dx, dgz, w, penalty, recon, kld,
-                  several at once: plot dloss gloss.
+                surface [N]: D over the plane in a diverging map centred on D = 1/2 (on 0 for a critic: wgan,
+                  wgan-gp, hinge), its colours spanning the values D takes there, the D = 1/2 line drawn, N
+                  generated points and N real ones on top (500). For 2-D data.
+                arrows [N]: the surface under N generated points (150), each with the way G's loss pushes it
+                  (−∇ of G's loss at the point); lengths on a square-root scale, as the figure's note says.
+                game [N]: the whole game in one figure: surface, D = 1/2 line, N generated points (500), arrows on
+                  150 of them, the real points on top.
+                manifold: where G sends a grid of noise values (the first two noise dimensions vary, the others
+                  are 0), each cell shaded by how much G stretches or compresses it (log of its area over the
+                  median cell's), the images of the two noise axes drawn with their direction.
+                losses: D's and G's loss per step (a VAE's loss, reconstruction error and KL), the penalty apart
+                  when there is one (D's loss is drawn without it). scores: mean D(x) and D(G(z)). wasserstein:
+                  the estimate. Any of dloss, gloss, dx, dgz, w, penalty, recon, kld, several at once: plot dloss
+                  gloss. Dashed lines mark where theory puts a value at equilibrium (log 4 for D's loss, log 2
+                  for G's non-saturating loss, 1/2 for D(x)). smooth=K draws the mean of the last K steps over
+                  the faint per-step values. The x axis counts steps (a G step and the D steps before it).
                 hist EXPR: a histogram of a tensor's values (weights, gradients, samples).
+                Each quantity keeps its colour in every plot. 'to FILE.png' writes a PNG at twice the size
+                (for projectors), 'to FILE.svg' an SVG.
                 """,
             examples: [
-                "plot samples", "plot samples class=all", "plot surface to surface.png", "plot manifold",
-                "plot arrows 200", "plot losses",
+                "plot samples", "plot samples class=all", "plot surface to surface.png", "plot game", "plot manifold",
+                "plot arrows 200", "plot losses smooth=50", "plot game to game.svg",
                 "plot dx dgz", "plot hist D.0.weight.grad"
             ],
             takes: .own(keywords: plotKinds + statNames + ["to"], options: ["class", "smooth"])

@@ -167,6 +167,14 @@ struct TextPlot {
                 }
             }
         }
+        // Reference lines, dashed, in the cells nothing else took.
+        for ref in f.references where ref.y.isFinite && ref.y >= y0 && ref.y <= y1 {
+            let r = cell(((y1 - ref.y) / (y1 - y0) * Float(h - 1)).rounded())
+            for c in stride(from: 0, to: w, by: 2) where bits[r * w + c] == 0 && marks[r * w + c] == nil {
+                marks[r * w + c] = style.unicode ? "┄" : "-"
+                if braille { bits[r * w + c] = 0 }
+            }
+        }
         // Compose the lines: y labels, the plot area, the x axis and its labels, the legend.
         var out: [String] = []
         if !f.title.isEmpty { out.append(f.title) }
@@ -185,8 +193,8 @@ struct TextPlot {
             for c in 0..<w {
                 let i = r * w + c
                 var ch: Character = " "
-                if braille {
-                    if bits[i] != 0 { ch = Character(Unicode.Scalar(0x2800 + UInt32(bits[i]))!) }
+                if braille, bits[i] != 0 {
+                    ch = Character(Unicode.Scalar(0x2800 + UInt32(bits[i]))!)
                 } else if let m = marks[i] {
                     ch = m
                 } else if let t = heat[i], style.colors == .none {
