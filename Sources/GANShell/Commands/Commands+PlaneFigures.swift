@@ -43,7 +43,8 @@ extension Interpreter {
         // The colours span what D does here, symmetric about the middle: near equilibrium a
         // range of 0.45…0.55 still shows where D leans.
         let deviation = scores.filter(\.isFinite).map { abs($0 - center) }.max() ?? 0
-        let half = loss.isLogistic ? min(max(deviation, 0.05), 0.5) : max(deviation, 1e-3)
+        // Probabilities: at least 0.45…0.55, and the whole 0…1 once D is nearly sure somewhere.
+        let half = loss.isLogistic ? (deviation > 0.45 ? 0.5 : max(deviation, 0.05)) : max(deviation, 1e-3)
         return Surface(
             heatmap: .heatmap(values: scores, rows: side, columns: side, low: center - half, high: center + half),
             contour: Figure.contour(scores, rows: side, columns: side, level: center, xRange: xr, yRange: yr),

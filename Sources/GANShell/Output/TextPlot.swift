@@ -234,7 +234,10 @@ struct TextPlot {
         let used = Set(owner.filter { $0 >= 0 })
         for (i, name) in f.series.enumerated() where used.contains(i) || f.series.count <= 2 {
             let key = braille ? "●" : String(marksOfSeries[i % marksOfSeries.count])
-            legend.append(style.fg(f.color(i)) + key + style.reset + " " + name)
+            // A near-black key would vanish on a dark terminal: it takes the terminal's own colour.
+            let c = f.color(i)
+            let dark = 0.3 * Double(c.0) + 0.59 * Double(c.1) + 0.11 * Double(c.2) < 60
+            legend.append((dark ? "" : style.fg(c)) + key + (dark ? "" : style.reset) + " " + name)
         }
         // Shaded cells are not drawn in characters, so only a heatmap has a key here.
         if let label = f.heatLabel, let range = f.marks.lazy.compactMap({ m -> String? in
