@@ -185,67 +185,80 @@ public enum Notebook {
         let (title, blocks) = title(cells, fallback: fallback)
         var figures = 0
         var body = info.map { "<p class=\"run\">\(escape($0.line))</p>\n" } ?? ""
-        for block in blocks {
-            guard case .code(let c, let i) = block else {
-                if case .prose(let lines) = block {
-                    body +=
-                        "<div class=\"prose\">"
-                        + paragraphs(lines).map { "<p>" + $0.map(prose).joined(separator: "<br>") + "</p>" }.joined()
-                        + "</div>\n"
-                }
-                continue
-            }
-            body +=
-                "<div class=\"cell\">\n<div class=\"in\"><span class=\"n\">[\(i)]</span><pre>\(escape(c.source))</pre></div>\n"
-            for p in try pieces(c, timings: timings) {
-                switch p {
-                case .text(let s):
-                    body += "<pre class=\"out\(c.error != nil && s == c.error ? " err" : "")\">\(escape(s))</pre>\n"
-                case .table(let t): body += htmlTable(t) + "\n"
-                case .picture(let o, let alt):
-                    // SVG, crisp at any zoom; Cairo's own ids are made unique per figure.
-                    guard let svg = try Graphics.svg(o) else { continue }
-                    figures += 1
-                    let inline = svg.replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", with: "")
-                        .replacingOccurrences(of: "id=\"", with: "id=\"f\(figures)-")
-                        .replacingOccurrences(of: "href=\"#", with: "href=\"#f\(figures)-")
-                        .replacingOccurrences(of: "url(#", with: "url(#f\(figures)-")
-                        .replacingOccurrences(of: "<svg ", with: "<svg role=\"img\" aria-label=\"\(escape(alt))\" ")
-                    body += "<figure>\(inline)</figure>\n"
-                }
-            }
-            body += "</div>\n"
-        }
+        for block in blocks { body += try htmlBlock(block, timings: timings, figures: &figures) }
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>\(escape(title.replacingOccurrences(of: "`", with: "")))</title>
             <style>
-            body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; max-width: 920px; margin: 2em auto; padding: 0 1em; color: #222; }
-            h1 { font-weight: 600; font-size: 1.5em; }
-            .cell { margin: 1.2em 0; }
-            .prose { margin: 1.4em 0 1em 3.1em; line-height: 1.5; }
-            .prose p { margin: .5em 0; }
-            .in { display: flex; gap: .6em; }
-            .n { color: #888; font: 13px monospace; padding-top: .55em; min-width: 2.5em; text-align: right; }
-            pre { margin: 0; padding: .5em .7em; font: 13px/1.35 "DejaVu Sans Mono", Menlo, Consolas, monospace; white-space: pre-wrap; }
-            .in pre { background: #f4f5f7; border-left: 3px solid #7c5cbf; flex: 1; }
-            .out { margin-left: 3.1em; }
-            .err { color: #b00020; }
-            .run { color: #666; font-size: .9em; margin-top: -.6em; }
-            .prose code { font: .92em "DejaVu Sans Mono", Menlo, Consolas, monospace; background: #f4f5f7; padding: 0 .25em; border-radius: 3px; }
-            figure { margin: .5em 0 .5em 3.6em; }
-            figure svg { display: block; max-width: 100%; height: auto; }
-            table { margin: .4em 0 .4em 3.6em; border-collapse: collapse; font: 13px monospace; }
-            caption { text-align: left; padding-bottom: .3em; color: #444; }
-            th, td { padding: .15em .7em; border-bottom: 1px solid #e3e3e3; text-align: left; }
-            td.r { text-align: right; }
-            img { display: block; margin: .5em 0 .5em 3.6em; max-width: calc(100% - 3.6em); }
+            \(style)
             </style></head>
             <body>
             <h1>\(prose(title))</h1>
             \(body)</body></html>
 
             """
+    }
+
+    /// The page's style: the exported notebook's and the live view's.
+    static let style = """
+        body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; max-width: 920px; margin: 2em auto; padding: 0 1em; color: #222; }
+        h1 { font-weight: 600; font-size: 1.5em; }
+        .cell { margin: 1.2em 0; }
+        .prose { margin: 1.4em 0 1em 3.1em; line-height: 1.5; }
+        .prose p { margin: .5em 0; }
+        .in { display: flex; gap: .6em; }
+        .n { color: #888; font: 13px monospace; padding-top: .55em; min-width: 2.5em; text-align: right; }
+        pre { margin: 0; padding: .5em .7em; font: 13px/1.35 "DejaVu Sans Mono", Menlo, Consolas, monospace; white-space: pre-wrap; }
+        .in pre { background: #f4f5f7; border-left: 3px solid #7c5cbf; flex: 1; }
+        .out { margin-left: 3.1em; }
+        .err { color: #b00020; }
+        .run { color: #666; font-size: .9em; margin-top: -.6em; }
+        .prose code { font: .92em "DejaVu Sans Mono", Menlo, Consolas, monospace; background: #f4f5f7; padding: 0 .25em; border-radius: 3px; }
+        figure { margin: .5em 0 .5em 3.6em; }
+        figure svg { display: block; max-width: 100%; height: auto; }
+        table { margin: .4em 0 .4em 3.6em; border-collapse: collapse; font: 13px monospace; }
+        caption { text-align: left; padding-bottom: .3em; color: #444; }
+        th, td { padding: .15em .7em; border-bottom: 1px solid #e3e3e3; text-align: left; }
+        td.r { text-align: right; }
+        img { display: block; margin: .5em 0 .5em 3.6em; max-width: calc(100% - 3.6em); }
+        """
+
+    /// One block of a notebook as HTML: prose, or a cell with its outputs (figures as inline SVG,
+    /// their ids made unique by `figures`, the count of figures so far on the page).
+    static func htmlBlock(_ block: Block, timings: Bool, figures: inout Int) throws -> String {
+        var body = ""
+        guard case .code(let c, let i) = block else {
+            if case .prose(let lines) = block {
+                body +=
+                    "<div class=\"prose\">"
+                    + paragraphs(lines).map { "<p>" + $0.map(prose).joined(separator: "<br>") + "</p>" }.joined()
+                    + "</div>\n"
+            }
+            return body
+        }
+        body +=
+            "<div class=\"cell\">\n<div class=\"in\"><span class=\"n\">[\(i)]</span><pre>\(escape(c.source))</pre></div>\n"
+        for p in try pieces(c, timings: timings) { body += try htmlPiece(p, error: c.error, figures: &figures) }
+        return body + "</div>\n"
+    }
+
+    /// One output as HTML.
+    static func htmlPiece(_ p: Piece, error: String? = nil, figures: inout Int) throws -> String {
+        switch p {
+        case .text(let s):
+            return "<pre class=\"out\(error != nil && s == error ? " err" : "")\">\(escape(s))</pre>\n"
+        case .table(let t): return htmlTable(t) + "\n"
+        case .picture(let o, let alt):
+            // SVG, crisp at any zoom; Cairo's own ids are made unique per figure.
+            guard let svg = try Graphics.svg(o) else { return "" }
+            figures += 1
+            let inline = svg.replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", with: "")
+                .replacingOccurrences(of: "id=\"", with: "id=\"f\(figures)-")
+                .replacingOccurrences(of: "href=\"#", with: "href=\"#f\(figures)-")
+                .replacingOccurrences(of: "url(#", with: "url(#f\(figures)-")
+                .replacingOccurrences(of: "<svg ", with: "<svg role=\"img\" aria-label=\"\(escape(alt))\" ")
+            return "<figure>\(inline)</figure>\n"
+        }
     }
 
     /// A table as HTML, numbers right-aligned.
