@@ -12,7 +12,9 @@ let package = Package(
         .executable(name: "gans-fuzz", targets: ["GANFuzz"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The live view's HTTP and WebSocket server (docs/architecture.md says why this one).
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // System libraries. OpenBLAS is opened at run time (see docs/architecture.md),
@@ -38,7 +40,10 @@ let package = Package(
         ),
         .target(name: "GANKit", dependencies: ["TensorCore", "CZlib"], resources: [.copy("Resources")]),
         .target(
-            name: "GANShell", dependencies: ["GANKit", "TensorCore", "CEdit", "CZlib", "CCairo"], resources: [.copy("Resources")]),
+            name: "GANShell",
+            dependencies: [
+                "GANKit", "TensorCore", "CEdit", "CZlib", "CCairo", .product(name: "FlyingFox", package: "FlyingFox"),
+            ], resources: [.copy("Resources")]),
         .executableTarget(
             name: "gans",
             dependencies: [

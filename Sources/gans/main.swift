@@ -46,6 +46,9 @@ struct Gans: ParsableCommand {
     @Flag(help: "Shorter training for lessons (the variable 'quick' is 1).")
     var quick = false
 
+    @Flag(help: "Show the run in the browser as a live notebook that follows it (see 'help view').")
+    var view = false
+
     @Flag(help: "Print the command reference of docs/dsl.md (Markdown) and exit.")
     var reference = false
 
@@ -130,6 +133,15 @@ struct Gans: ParsableCommand {
                 FileHandle.standardError.write(Data("\(script): error: the file is not UTF-8 text\n".utf8))
                 throw ExitCode(1)
             }
+            if view {
+                let title = ((script as NSString).lastPathComponent as NSString).deletingPathExtension
+                do { interpreter.view = try LiveView(title: title) } catch {
+                    FileHandle.standardError.write(Data("gans: \(error)\n".utf8))
+                    throw ExitCode(1)
+                }
+                FileHandle.standardError.write(Data("gans: the view is at \(interpreter.view!.url)\n".utf8))
+            }
+            defer { interpreter.view?.stop() }
             let ok = runner.runScript(text, file: script)
             // The notebook is written even when the script failed: it shows where.
             let title = ((script as NSString).lastPathComponent as NSString).deletingPathExtension
@@ -162,6 +174,7 @@ struct Gans: ParsableCommand {
                         width: terminalWidth()))
             }
             runner.repl(reader: EditLineReader(completer: Completer(interpreter: interpreter)))
+            interpreter.view?.stop()
             return
         }
         let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)

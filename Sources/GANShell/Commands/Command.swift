@@ -93,7 +93,7 @@ public struct Takes {
 public enum CommandTable {
     public static let all: [Command] =
         dataCommands + networkCommands + trainingCommands + inspectionCommands
-        + expectCommands + plotCommands + sessionCommands + exportCommands + helpCommands
+        + expectCommands + plotCommands + sessionCommands + viewCommands + exportCommands + helpCommands
 
     static let byName: [String: Command] = {
         var d: [String: Command] = [:]

@@ -316,6 +316,7 @@ extension Interpreter {
                         last.compactMap(st.value).last.map { "\(st.label) \(Format.number($0))" }
                     }.joined(separator: "  ")
                     self.progress?(finished + k, total, Date().timeIntervalSince(start))
+                    self.showStatus()
                 }
                 finished += done
                 let steps = t.history[before...]
@@ -329,14 +330,14 @@ extension Interpreter {
                 rows.append(row)
                 if Interrupt.isRequested { stopped = true }
                 // On a terminal each row shows as its epoch ends, under the columns the first epoch filled.
-                if let live, (e + 1) % thin == 0 || e == 0 || e == n - 1 || stopped {
+                if live != nil || view != nil, (e + 1) % thin == 0 || e == 0 || e == n - 1 || stopped {
                     if liveColumns == nil {
                         let all = ["epoch", "steps"] + statistics.map(\.label)
                         let keep = all.indices.filter { $0 < 2 || !row[$0].isEmpty }
                         liveColumns = keep
-                        live(.text(line(keep.map { all[$0] })))
+                        showLive(.text(line(keep.map { all[$0] })))
                     }
-                    live(.text(line(liveColumns!.map { row[$0] })))
+                    showLive(.text(line(liveColumns!.map { row[$0] })))
                 }
                 // A figure every K epochs (and at a stop between them).
                 if let every, let plotArgs, (e + 1) % every == 0 || stopped {
@@ -347,7 +348,7 @@ extension Interpreter {
                         return .figure(fig)
                     }
                     figures += marked
-                    if let live { for o in marked { live(o) } }
+                    for o in marked { showLive(o) }
                 }
                 if stopped { break }
             }

@@ -52,6 +52,12 @@ public final class Interpreter {
     public var live: ((Output) -> Void)?
     /// The last step's statistics during training, for the progress bar ("D loss 1.3  G loss 0.7 …").
     public var progressStatus = ""
+    /// The live view in the browser (`view`), when one is open: it gets each cell as it is
+    /// made and what a long command shows as it runs.
+    public var view: LiveView?
+    /// Code cells published to the view so far (its numbering), figures on its page, and what
+    /// the running command has shown there.
+    var viewCells = 0, viewFigures = 0, viewLive: [String] = [], viewLastStatus = Date.distantPast
     /// The last seed the session set (`seed N`), for a notebook's header.
     public var seed: UInt64?
 
@@ -98,10 +104,11 @@ public final class Interpreter {
             if let loc = shown?.location, shown?.file == nil {
                 shown?.location = SourceLocation(line: loc.line - firstLine + 1, column: loc.column)
             }
-            cells.append(
-                Cell(
-                    source: source, outputs: result.outputs,
-                    error: shown.map { Script.format($0, file: nil, source: source) }))
+            let cell = Cell(
+                source: source, outputs: result.outputs,
+                error: shown.map { Script.format($0, file: nil, source: source) })
+            cells.append(cell)
+            publish(cell)
         }
         return result
     }
@@ -232,5 +239,42 @@ public final class Interpreter {
         default:
             return try show(v, name: nil)
         }
+    }
+}
+
+extension Interpreter {
+    /// Sends a finished cell to the live view, as the exported notebook would show it.
+    func publish(_ cell: Cell) {
+        guard let view else { return }
+        viewLive = []
+        let block: Notebook.Block
+        if cell.outputs.isEmpty, cell.error == nil, let lines = Notebook.commentLines(cell.source) {
+            block = .prose(lines)
+        } else {
+            viewCells += 1
+            block = .code(cell, number: viewCells)
+        }
+        if let html = try? Notebook.htmlBlock(block, timings: options.timings, figures: &viewFigures) {
+            view.publish(html)
+        }
+    }
+
+    /// What a long command shows as it runs: on the terminal (`live`) and in the view, where
+    /// rows add up and a figure replaces the one before it.
+    func showLive(_ output: Output) {
+        live?(output)
+        guard let view else { return }
+        if case .figure = output { viewLive.removeAll { $0.hasPrefix("<figure") } }
+        for piece in (try? Notebook.pieces(Cell(source: "", outputs: [output]), timings: false)) ?? [] {
+            if let html = try? Notebook.htmlPiece(piece, figures: &viewFigures) { viewLive.append(html) }
+        }
+        view.live(viewLive.joined(), status: progressStatus)
+    }
+
+    /// The training state line in the view, at most four times a second.
+    func showStatus() {
+        guard let view, Date().timeIntervalSince(viewLastStatus) >= 0.25 else { return }
+        viewLastStatus = Date()
+        view.live(viewLive.joined(), status: progressStatus)
     }
 }

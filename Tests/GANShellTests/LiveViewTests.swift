@@ -1,0 +1,180 @@
+import Foundation
+import GANKit
+@testable import GANShell
+import TensorCore
+import XCTest
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The live view, served on a free loopback port and read by a real HTTP and WebSocket client.
+final class LiveViewTests: XCTestCase {
+    func get(_ url: String) throws -> (status: Int, body: String) {
+        var result: (Int, String)? = nil
+        let done = DispatchSemaphore(value: 0)
+        URLSession.shared.dataTask(with: URL(string: url)!) { data, response, _ in
+            result = ((response as? HTTPURLResponse)?.statusCode ?? 0, data.map { String(decoding: $0, as: UTF8.self) } ?? "")
+            done.signal()
+        }.resume()
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success, "no answer from \(url)")
+        return try XCTUnwrap(result)
+    }
+
+    /// The page and the cells over HTTP, with the token; a wrong token is refused.
+    func testPageAndCellsNeedTheToken() throws {
+        let view = try LiveView(title: "Lesson `one`")
+        defer { view.stop() }
+        XCTAssertTrue(view.url.hasPrefix("http://127.0.0.1:\(view.port)/?token="))
+        XCTAssertEqual(view.token.count, 32)
+        view.publish("<div class=\"cell\">first</div>")
+        let page = try get(view.url)
+        XCTAssertEqual(page.status, 200)
+        XCTAssertTrue(page.body.contains("<h1>Lesson <code>one</code></h1>") && page.body.contains("first"), page.body)
+        XCTAssertTrue(page.body.contains("new WebSocket"))
+        let cells = try get("http://127.0.0.1:\(view.port)/cells?token=\(view.token)")
+        XCTAssertEqual(cells.status, 200)
+        let json = try JSONSerialization.jsonObject(with: Data(cells.body.utf8)) as! [String: [String]]
+        XCTAssertEqual(json["cells"], ["<div class=\"cell\">first</div>"])
+        for path in ["/?token=wrong", "/cells?token=", "/ws?token=nope", "/"] {
+            XCTAssertEqual(try get("http://127.0.0.1:\(view.port)\(path)").status, 403, path)
+        }
+    }
+
+    /// A minimal WebSocket client on a POSIX socket (the handshake of RFC 6455 and unmasked
+    /// server frames), as a browser tab would connect.
+    final class WSClient {
+        let fd: Int32
+        var buffer: [UInt8] = []
+
+        init(port: UInt16, path: String) throws {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = port.bigEndian
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let ok = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard ok == 0 else { throw NSError(domain: "ws", code: 1) }
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let request =
+                "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        }
+
+        deinit { close(fd) }
+
+        func fill(_ n: Int) throws {
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while buffer.count < n {
+                let got = recv(fd, &chunk, chunk.count, 0)
+                guard got > 0 else { throw NSError(domain: "ws", code: 2) }
+                buffer += chunk[0..<got]
+            }
+        }
+
+        /// The handshake's status line.
+        func status() throws -> String {
+            while true {
+                if let end = String(decoding: buffer, as: UTF8.self).range(of: "\r\n\r\n") {
+                    let head = String(String(decoding: buffer, as: UTF8.self)[..<end.lowerBound])
+                    buffer.removeFirst(head.utf8.count + 4)
+                    return String(head.prefix { $0 != "\r" })
+                }
+                try fill(buffer.count + 1)
+            }
+        }
+
+        /// The next text message.
+        func text() throws -> String {
+            try fill(2)
+            var length = Int(buffer[1] & 0x7F), header = 2
+            if length == 126 {
+                try fill(4); length = Int(buffer[2]) << 8 | Int(buffer[3]); header = 4
+            } else if length == 127 {
+                try fill(10); length = (2..<10).reduce(0) { $0 << 8 | Int(buffer[$1]) }; header = 10
+            }
+            try fill(header + length)
+            let payload = Array(buffer[header..<(header + length)])
+            buffer.removeFirst(header + length)
+            return String(decoding: payload, as: UTF8.self)
+        }
+    }
+
+    /// A WebSocket client gets each new cell as a message; a client that stops reading does not
+    /// hold up publishing, which only ever drops its oldest messages.
+    func testCellsArriveOverTheWebSocket() throws {
+        let view = try LiveView(title: "t")
+        defer { view.stop() }
+        XCTAssertTrue(try WSClient(port: view.port, path: "/ws?token=wrong").status().contains("403"))
+        let tab = try WSClient(port: view.port, path: "/ws?token=\(view.token)")
+        XCTAssertTrue(try tab.status().contains("101"))
+        // A second tab that never reads.
+        let idle = try WSClient(port: view.port, path: "/ws?token=\(view.token)")
+        let deadline = Date().addingTimeInterval(10)
+        while view.clients < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertEqual(view.clients, 2)
+        view.publish("<p>hello</p>")
+        let message = try JSONSerialization.jsonObject(with: Data(try tab.text().utf8)) as! [String: String]
+        XCTAssertEqual(message["kind"], "cell")
+        XCTAssertEqual(message["html"], "<p>hello</p>")
+        view.live("<pre>row</pre>", status: "D loss 1")
+        let live = try JSONSerialization.jsonObject(with: Data(try tab.text().utf8)) as! [String: String]
+        XCTAssertEqual(live["kind"], "live")
+        XCTAssertEqual(live["status"], "D loss 1")
+        // 5,000 fragments of 20 KB to a tab that reads nothing: publishing returns, the server answers.
+        let big = String(repeating: "x", count: 20_000)
+        for _ in 0..<5000 { view.publish(big) }
+        XCTAssertEqual(try get(view.url).status, 200, "the server still answers")
+        _ = idle
+        // Stopping tells the tabs the session ended (a tab that has read everything sees it).
+        let fresh = try WSClient(port: view.port, path: "/ws?token=\(view.token)")
+        XCTAssertTrue(try fresh.status().contains("101"))
+        while view.clients < 3 && Date() < deadline + 10 { Thread.sleep(forTimeInterval: 0.02) }
+        view.stop()
+        XCTAssertEqual(try fresh.text(), "{\"kind\":\"end\"}")
+    }
+
+    /// Training with a view open gives the same numbers as without one, and the view gets the cells.
+    func testTrainingWithTheViewIsTheSame() throws {
+        func run(view: Bool) throws -> (Interpreter, [Float]) {
+            let shell = Interpreter()
+            if view { shell.view = try LiveView(title: "t") }
+            defer { shell.view?.stop() }
+            for line in [
+                "seed 3", "data ring8", "net G = noise 2 | linear 16 | relu | linear 2",
+                "net D = input 2 | linear 16 | relu | linear 1", "gan G D batch=64",
+                "train 3 epochs every=1 plot samples", "plot losses",
+            ] {
+                XCTAssertNil(shell.run(line).error, line)
+            }
+            if view {
+                let cells = try get("http://127.0.0.1:\(shell.view!.port)/cells?token=\(shell.view!.token)")
+                let json = try JSONSerialization.jsonObject(with: Data(cells.body.utf8)) as! [String: [String]]
+                XCTAssertEqual(json["cells"]?.count, 7)
+                XCTAssertTrue(json["cells"]!.last!.contains("<svg"), "figures are SVG")
+            }
+            return (shell, shell.workspace.session!.trainer.history.compactMap(\.dLoss))
+        }
+        let (_, without) = try run(view: false)
+        let (_, with) = try run(view: true)
+        XCTAssertEqual(with, without)
+        XCTAssertFalse(with.isEmpty)
+    }
+
+    /// The command: a second 'view' says where it is, 'view stop' ends it, a port must be a port.
+    func testViewCommand() throws {
+        let shell = Interpreter()
+        let first = TextRenderer().render(shell.run("view").outputs)
+        XCTAssertTrue(first.hasPrefix("the view is at http://127.0.0.1:"), first)
+        XCTAssertTrue(TextRenderer().render(shell.run("view").outputs).contains("the view is open at"))
+        XCTAssertEqual(TextRenderer().render(shell.run("view stop").outputs), "view stopped")
+        XCTAssertNil(shell.view)
+        XCTAssertTrue(shell.run("view 80").error!.message.contains("1024"))
+    }
+}
