@@ -57,7 +57,7 @@ public final class Interpreter {
     public var view: LiveView?
     /// Code cells published to the view so far (its numbering), figures on its page, and what
     /// the running command has shown there.
-    var viewCells = 0, viewFigures = 0, viewLive: [String] = [], viewLastStatus = Date.distantPast
+    var viewCells = 0, viewFigures = 0, viewLive: [String] = [], viewFigure = "", viewLastStatus = Date.distantPast
     /// The last seed the session set (`seed N`), for a notebook's header.
     public var seed: UInt64?
 
@@ -247,6 +247,7 @@ extension Interpreter {
     func publish(_ cell: Cell) {
         guard let view else { return }
         viewLive = []
+        viewFigure = ""
         let block: Notebook.Block
         if cell.outputs.isEmpty, cell.error == nil, let lines = Notebook.commentLines(cell.source) {
             block = .prose(lines)
@@ -264,17 +265,18 @@ extension Interpreter {
     func showLive(_ output: Output) {
         live?(output)
         guard let view else { return }
-        if case .figure = output { viewLive.removeAll { $0.hasPrefix("<figure") } }
+        // Rows add up; a figure replaces the one before it, under the rows.
         for piece in (try? Notebook.pieces(Cell(source: "", outputs: [output]), timings: false)) ?? [] {
-            if let html = try? Notebook.htmlPiece(piece, figures: &viewFigures) { viewLive.append(html) }
+            guard let html = try? Notebook.htmlPiece(piece, figures: &viewFigures) else { continue }
+            if case .figure = output { viewFigure = html } else { viewLive.append(html) }
         }
-        view.live(viewLive.joined(), status: progressStatus)
+        view.live(viewLive.joined() + viewFigure, status: progressStatus)
     }
 
     /// The training state line in the view, at most four times a second.
     func showStatus() {
         guard let view, Date().timeIntervalSince(viewLastStatus) >= 0.25 else { return }
         viewLastStatus = Date()
-        view.live(viewLive.joined(), status: progressStatus)
+        view.live(viewLive.joined() + viewFigure, status: progressStatus)
     }
 }
