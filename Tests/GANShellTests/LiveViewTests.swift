@@ -90,19 +90,23 @@ final class LiveViewTests: XCTestCase {
             }
         }
 
-        /// The next text message.
+        /// The next text message, its frames joined (a long message comes in several).
         func text() throws -> String {
-            try fill(2)
-            var length = Int(buffer[1] & 0x7F), header = 2
-            if length == 126 {
-                try fill(4); length = Int(buffer[2]) << 8 | Int(buffer[3]); header = 4
-            } else if length == 127 {
-                try fill(10); length = (2..<10).reduce(0) { $0 << 8 | Int(buffer[$1]) }; header = 10
+            var payload: [UInt8] = []
+            while true {
+                try fill(2)
+                let fin = buffer[0] & 0x80 != 0
+                var length = Int(buffer[1] & 0x7F), header = 2
+                if length == 126 {
+                    try fill(4); length = Int(buffer[2]) << 8 | Int(buffer[3]); header = 4
+                } else if length == 127 {
+                    try fill(10); length = (2..<10).reduce(0) { $0 << 8 | Int(buffer[$1]) }; header = 10
+                }
+                try fill(header + length)
+                payload += buffer[header..<(header + length)]
+                buffer.removeFirst(header + length)
+                if fin { return String(decoding: payload, as: UTF8.self) }
             }
-            try fill(header + length)
-            let payload = Array(buffer[header..<(header + length)])
-            buffer.removeFirst(header + length)
-            return String(decoding: payload, as: UTF8.self)
         }
     }
 
@@ -165,6 +169,39 @@ final class LiveViewTests: XCTestCase {
         let (_, with) = try run(view: true)
         XCTAssertEqual(with, without)
         XCTAssertFalse(with.isEmpty)
+    }
+
+    /// With a tab open, training redraws the chosen figures on the page every K steps; without
+    /// one, nothing is drawn.
+    func testTrainingRedrawsFiguresForAnOpenTab() throws {
+        let shell = Interpreter()
+        for line in [
+            "seed 5", "data ring8", "net G = noise 2 | linear 16 | relu | linear 2",
+            "net D = input 2 | linear 16 | relu | linear 1", "gan G D batch=64", "view",
+        ] {
+            XCTAssertNil(shell.run(line).error, line)
+        }
+        let view = try XCTUnwrap(shell.view)
+        defer { view.stop() }
+        XCTAssertNil(shell.run("train 100 steps").error)
+        XCTAssertEqual(shell.viewFigure, "", "no tab: nothing drawn")
+        XCTAssertTrue(TextRenderer().render(shell.run("view plot game losses smooth=10").outputs).contains("game, losses smooth=10"))
+        XCTAssertEqual(shell.viewPlots, ["game", "losses smooth=10"])
+        XCTAssertTrue(shell.run("view plot nosuch").error!.message.contains("unknown figure 'nosuch'"))
+        XCTAssertNil(shell.run("set view.every 25").error)
+        let tab = try WSClient(port: view.port, path: "/ws?token=\(view.token)")
+        XCTAssertTrue(try tab.status().contains("101"))
+        let deadline = Date().addingTimeInterval(10)
+        while view.clients < 1 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertNil(shell.run("train 100 steps").error)
+        var figures = 0
+        while let m = try? tab.text(), !m.contains("\"kind\":\"cell\"") {
+            if m.contains("\"kind\":\"live\"") && m.contains("the game on the plane") && m.contains("per step") { figures += 1 }
+        }
+        XCTAssertEqual(figures, 4, "every 25 of 100 steps")
+        XCTAssertNil(shell.run("set view.every auto").error)
+        XCTAssertNil(shell.viewEvery)
+        XCTAssertTrue(shell.run("set view.every 0").error!.message.contains("view.every"))
     }
 
     /// The command: a second 'view' says where it is, 'view stop' ends it, a port must be a port.

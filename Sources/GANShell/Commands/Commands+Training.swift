@@ -4,7 +4,7 @@ import TensorCore
 
 extension CommandTable {
     /// Settings of the shell itself, beside the training settings.
-    static let shellSettings = ["maxelements", "maxmemory"]
+    static let shellSettings = ["maxelements", "maxmemory", "view.every"]
 
     static let trainingCommands: [Command] = [
         Command(
@@ -105,6 +105,15 @@ extension Interpreter {
                 changed.append("maxelements \(v)")
                 continue
             }
+            if key == "view.every" {
+                if value == "auto" { viewEvery = nil; changed.append("view.every auto"); continue }
+                guard let v = Int(value), v >= 1, v <= 1_000_000 else {
+                    throw fail("view.every is a number of steps in 1…1,000,000 or auto, found '\(value)'")
+                }
+                viewEvery = v
+                changed.append("view.every \(v)")
+                continue
+            }
             if key == "maxmemory" {
                 guard let v = Int(value), v >= 1, v <= 1 << 20 else {
                     throw fail("maxmemory must be 1…\(1 << 20) MiB, found '\(value)'")
@@ -165,7 +174,8 @@ extension Interpreter {
     func settings() throws -> [Output] {
         var rows: [[String]] = [
             ["maxelements", Format.count(options.maxElements)],
-            ["maxmemory", "\(Format.count(options.maxMemory >> 20)) MiB"]
+            ["maxmemory", "\(Format.count(options.maxMemory >> 20)) MiB"],
+            ["view.every", viewEvery.map { "\($0) steps" } ?? "auto"],
         ]
         if let s = workspace.session {
             let o = s.trainer.options, model = s.trainer.model.kind
@@ -220,6 +230,7 @@ extension Interpreter {
         let done = try t.train(steps: n) { k, stats in
             last = stats
             self.progress?(k, n, Date().timeIntervalSince(start))
+            self.drawViewFigures(step: t.gStepCount)
         }
         let all = t.history[before...]
         var out: [Output] = []
@@ -317,6 +328,7 @@ extension Interpreter {
                     }.joined(separator: "  ")
                     self.progress?(finished + k, total, Date().timeIntervalSince(start))
                     self.showStatus()
+                    self.drawViewFigures(step: t.gStepCount)
                 }
                 finished += done
                 let steps = t.history[before...]

@@ -58,6 +58,15 @@ public final class Interpreter {
     /// Code cells published to the view so far (its numbering), figures on its page, and what
     /// the running command has shown there.
     var viewCells = 0, viewFigures = 0, viewLive: [String] = [], viewFigure = "", viewLastStatus = Date.distantPast
+    /// Draw the view's figures every this many steps during training (`set view.every K`); nil:
+    /// as often as keeps their drawing under 5% of the training time.
+    public var viewEvery: Int?
+    /// The figures the view draws during training (`view plot WHAT …`); empty: the data's own
+    /// (the game for points, samples for images and words) and the losses.
+    public var viewPlots: [String] = []
+    /// When the view may draw next (automatic pacing), and training time since the last drawing.
+    var viewNextDraw = Date.distantPast
+    var viewDrawnAtStep = 0
     /// The last seed the session set (`seed N`), for a notebook's header.
     public var seed: UInt64?
 
@@ -273,10 +282,42 @@ extension Interpreter {
         view.live(viewLive.joined() + viewFigure, status: progressStatus)
     }
 
+    /// During training, the view's figures after step `step`: every `viewEvery` steps, or when the
+    /// last drawing's cost is under 5% of the training time since it; never without an open tab.
+    func drawViewFigures(step: Int) {
+        guard let view, view.clients > 0, let s = workspace.session else { return }
+        if let every = viewEvery {
+            guard step - viewDrawnAtStep >= every else { return }
+        } else {
+            guard Date() >= viewNextDraw else { return }
+        }
+        let started = Date()
+        var plots = viewPlots
+        if plots.isEmpty {
+            plots = [s.data.source.sampleShape == [2] && s.trainer.model.adversary != nil ? "game" : "samples", "losses smooth=50"]
+        }
+        var html = ""
+        for what in plots {
+            let outputs = (try? plot(try Arguments(text: what))) ?? []
+            for o in outputs {
+                for piece in (try? Notebook.pieces(Cell(source: "", outputs: [o]), timings: false)) ?? [] {
+                    html += (try? Notebook.htmlPiece(piece, figures: &viewFigures)) ?? ""
+                }
+            }
+        }
+        viewFigure = html
+        viewDrawnAtStep = step
+        view.live(viewLive.joined() + viewFigure, status: progressStatus)
+        // Drawing, encoding and sending (the last on another thread) stay under 5% of the time:
+        // at most once a second, and at least 49 times what this drawing cost here apart.
+        let cost = Date().timeIntervalSince(started)
+        viewNextDraw = Date().addingTimeInterval(max(cost * 49, 1))
+    }
+
     /// The training state line in the view, at most four times a second.
     func showStatus() {
         guard let view, Date().timeIntervalSince(viewLastStatus) >= 0.25 else { return }
         viewLastStatus = Date()
-        view.live(viewLive.joined() + viewFigure, status: progressStatus)
+        view.status(progressStatus)
     }
 }

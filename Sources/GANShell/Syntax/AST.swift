@@ -127,3 +127,11 @@ public struct Arguments {
 }
 
 import Foundation
+
+extension Arguments {
+    /// The words of a line of text, as a command would get them (the view's `plot` words).
+    init(text: String) throws {
+        let tokens = try Lexer.tokenize(text)
+        self.init(tokens: Array(tokens.dropLast()), end: tokens[tokens.count - 1], source: Array(text))
+    }
+}

@@ -48,6 +48,16 @@ public final class LiveView: @unchecked Sendable {
             for c in targets { c.yield(message) }
         }
 
+        /// Only the training state line (the figures stay as they are).
+        func status(_ status: String) {
+            lock.lock()
+            self.status = status
+            let targets = Array(clients.values)
+            lock.unlock()
+            let message = WSMessage.text(LiveView.json(["kind": "status", "status": status]))
+            for c in targets { c.yield(message) }
+        }
+
         func connect() -> (UUID, AsyncStream<WSMessage>) {
             let id = UUID()
             var continuation: AsyncStream<WSMessage>.Continuation!
@@ -158,6 +168,9 @@ public final class LiveView: @unchecked Sendable {
     /// Shows what a running command has produced so far, and the training state line.
     public func live(_ html: String, status: String) { hub.live(html, status: status) }
 
+    /// Updates the training state line alone.
+    public func status(_ status: String) { hub.status(status) }
+
     /// Open tabs.
     public var clients: Int { hub.clientCount }
 
@@ -247,6 +260,7 @@ public final class LiveView: @unchecked Sendable {
             const m = JSON.parse(e.data), was = atBottom();
             if (m.kind === "cell") { live.innerHTML = ""; status.textContent = ""; cells.insertAdjacentHTML("beforeend", m.html); }
             else if (m.kind === "live") { live.innerHTML = m.html; status.textContent = m.status || ""; }
+            else if (m.kind === "status") { status.textContent = m.status || ""; }
             else if (m.kind === "end") { conn.textContent = "the session ended"; conn.className = "ended"; }
             follow(was);
           };
