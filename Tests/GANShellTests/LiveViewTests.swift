@@ -127,9 +127,10 @@ final class LiveViewTests: XCTestCase {
         let message = try JSONSerialization.jsonObject(with: Data(try tab.text().utf8)) as! [String: String]
         XCTAssertEqual(message["kind"], "cell")
         XCTAssertEqual(message["html"], "<p>hello</p>")
-        view.live("<pre>row</pre>", status: "D loss 1")
+        view.liveRow("<pre>row</pre>", status: "D loss 1")
         let live = try JSONSerialization.jsonObject(with: Data(try tab.text().utf8)) as! [String: String]
-        XCTAssertEqual(live["kind"], "live")
+        XCTAssertEqual(live["kind"], "row")
+        XCTAssertEqual(live["html"], "<pre>row</pre>")
         XCTAssertEqual(live["status"], "D loss 1")
         // 5,000 fragments of 20 KB to a tab that reads nothing: publishing returns, the server answers.
         let big = String(repeating: "x", count: 20_000)
@@ -196,7 +197,7 @@ final class LiveViewTests: XCTestCase {
         XCTAssertNil(shell.run("train 100 steps").error)
         var figures = 0
         while let m = try? tab.text(), !m.contains("\"kind\":\"cell\"") {
-            if m.contains("\"kind\":\"live\"") && m.contains("the game on the plane") && m.contains("per step") { figures += 1 }
+            if m.contains("\"kind\":\"figure\"") && m.contains("the game on the plane") && m.contains("per step") { figures += 1 }
         }
         XCTAssertEqual(figures, 4, "every 25 of 100 steps")
         XCTAssertNil(shell.run("set view.every auto").error)

@@ -277,9 +277,14 @@ extension Interpreter {
         // Rows add up; a figure replaces the one before it, under the rows.
         for piece in (try? Notebook.pieces(Cell(source: "", outputs: [output]), timings: false)) ?? [] {
             guard let html = try? Notebook.htmlPiece(piece, figures: &viewFigures) else { continue }
-            if case .figure = output { viewFigure = html } else { viewLive.append(html) }
+            if case .figure = output {
+                viewFigure = html
+                view.liveFigure(html, status: progressStatus)
+            } else {
+                viewLive.append(html)
+                view.liveRow(html, status: progressStatus)
+            }
         }
-        view.live(viewLive.joined() + viewFigure, status: progressStatus)
     }
 
     /// During training, the view's figures after step `step`: every `viewEvery` steps, or when the
@@ -307,7 +312,7 @@ extension Interpreter {
         }
         viewFigure = html
         viewDrawnAtStep = step
-        view.live(viewLive.joined() + viewFigure, status: progressStatus)
+        view.liveFigure(viewFigure, status: progressStatus)
         // Drawing, encoding and sending (the last on another thread) stay under 5% of the time:
         // at most once a second, and at least 49 times what this drawing cost here apart.
         let cost = Date().timeIntervalSince(started)

@@ -38,13 +38,15 @@ public final class LiveView: @unchecked Sendable {
             for c in targets { c.yield(message) }
         }
 
-        /// Replaces what the page shows of a command still running (its rows and figures so far).
-        func live(_ html: String, status: String) {
+        /// What the page shows of a command still running: `row` adds a row under the ones so far,
+        /// `figure` replaces the figures below them. Each message carries only what is new.
+        func live(_ kind: String, _ html: String, status: String) {
             lock.lock()
             self.status = status
             let targets = Array(clients.values)
             lock.unlock()
-            let message = WSMessage.text(LiveView.json(["kind": "live", "html": html, "status": status]))
+            guard !targets.isEmpty else { return }
+            let message = WSMessage.text(LiveView.json(["kind": kind, "html": html, "status": status]))
             for c in targets { c.yield(message) }
         }
 
@@ -54,6 +56,7 @@ public final class LiveView: @unchecked Sendable {
             self.status = status
             let targets = Array(clients.values)
             lock.unlock()
+            guard !targets.isEmpty else { return }
             let message = WSMessage.text(LiveView.json(["kind": "status", "status": status]))
             for c in targets { c.yield(message) }
         }
@@ -165,8 +168,11 @@ public final class LiveView: @unchecked Sendable {
     /// Adds a block of the notebook (a cell with its outputs, or prose) to every page.
     public func publish(_ html: String) { hub.add(html) }
 
-    /// Shows what a running command has produced so far, and the training state line.
-    public func live(_ html: String, status: String) { hub.live(html, status: status) }
+    /// Adds a row (an epoch's) to what the running command shows on the page.
+    public func liveRow(_ html: String, status: String) { hub.live("row", html, status: status) }
+
+    /// Replaces the figures the running command shows on the page.
+    public func liveFigure(_ html: String, status: String) { hub.live("figure", html, status: status) }
 
     /// Updates the training state line alone.
     public func status(_ status: String) { hub.status(status) }
@@ -240,17 +246,18 @@ public final class LiveView: @unchecked Sendable {
         #state { position: sticky; top: 0; background: #fffffff0; border-bottom: 1px solid #ddd; padding: .4em 0; font: 13px "DejaVu Sans Mono", monospace; color: #444; z-index: 1; }
         #state b { color: #7c5cbf; }
         #live { border-left: 3px solid #e0a000; margin: 1em 0; }
-        #live:empty { display: none; }
+        #live:has(#rows:empty):has(#figure:empty) { display: none; }
         .ended { color: #b00020; }
         </style></head>
         <body>
         <div id="state"><b>gans</b> <span id="conn">live</span> <span id="status"></span></div>
         <h1>\(Notebook.prose(title))</h1>
         <div id="cells">\(fragments.joined())</div>
-        <div id="live"></div>
+        <div id="live"><div id="rows"></div><div id="figure"></div></div>
         <script>
         (function () {
-          const cells = document.getElementById("cells"), live = document.getElementById("live");
+          const cells = document.getElementById("cells"), rows = document.getElementById("rows");
+          const figure = document.getElementById("figure");
           const status = document.getElementById("status"), conn = document.getElementById("conn");
           // Follow the newest cell unless the reader has scrolled up.
           function atBottom() { return window.innerHeight + window.scrollY >= document.body.scrollHeight - 80; }
@@ -258,8 +265,12 @@ public final class LiveView: @unchecked Sendable {
           const ws = new WebSocket("ws://" + location.host + "/ws?token=\(token)");
           ws.onmessage = function (e) {
             const m = JSON.parse(e.data), was = atBottom();
-            if (m.kind === "cell") { live.innerHTML = ""; status.textContent = ""; cells.insertAdjacentHTML("beforeend", m.html); }
-            else if (m.kind === "live") { live.innerHTML = m.html; status.textContent = m.status || ""; }
+            if (m.kind === "cell") {
+              rows.innerHTML = ""; figure.innerHTML = ""; status.textContent = "";
+              cells.insertAdjacentHTML("beforeend", m.html);
+            }
+            else if (m.kind === "row") { rows.insertAdjacentHTML("beforeend", m.html); status.textContent = m.status || ""; }
+            else if (m.kind === "figure") { figure.innerHTML = m.html; status.textContent = m.status || ""; }
             else if (m.kind === "status") { status.textContent = m.status || ""; }
             else if (m.kind === "end") { conn.textContent = "the session ended"; conn.className = "ended"; }
             follow(was);
