@@ -22,6 +22,8 @@ public final class LiveView: @unchecked Sendable {
         let lock = NSLock()
         var fragments: [String] = []
         var status = ""
+        /// What the running command shows so far, for a tab that opens in the middle of it.
+        var liveRows: [String] = [], liveFigure = ""
         var clients: [UUID: AsyncStream<WSMessage>.Continuation] = [:]
         let title: String
         /// Messages a slow tab may fall behind by before the oldest are dropped.
@@ -32,6 +34,7 @@ public final class LiveView: @unchecked Sendable {
         func add(_ fragment: String) {
             lock.lock()
             fragments.append(fragment)
+            liveRows = []; liveFigure = ""; status = ""
             let targets = Array(clients.values)
             lock.unlock()
             let message = WSMessage.text(LiveView.json(["kind": "cell", "html": fragment]))
@@ -43,6 +46,7 @@ public final class LiveView: @unchecked Sendable {
         func live(_ kind: String, _ html: String, status: String) {
             lock.lock()
             self.status = status
+            if kind == "row" { liveRows.append(html) } else { liveFigure = html }
             let targets = Array(clients.values)
             lock.unlock()
             guard !targets.isEmpty else { return }
@@ -81,6 +85,11 @@ public final class LiveView: @unchecked Sendable {
         var clientCount: Int { lock.lock(); defer { lock.unlock() }; return clients.count }
 
         func snapshot() -> [String] { lock.lock(); defer { lock.unlock() }; return fragments }
+
+        func liveSnapshot() -> (rows: String, figure: String, status: String) {
+            lock.lock(); defer { lock.unlock() }
+            return (liveRows.joined(), liveFigure, status)
+        }
 
         /// Tells every tab the session ended, and closes them.
         func finish() {
@@ -230,14 +239,17 @@ public final class LiveView: @unchecked Sendable {
         let token: String
         func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
             guard request.query["token"] == token else { return LiveView.forbidden() }
-            let html = LiveView.page(title: hub.title, fragments: hub.snapshot(), token: token)
+            let html = LiveView.page(title: hub.title, fragments: hub.snapshot(), live: hub.liveSnapshot(), token: token)
             return HTTPResponse(
                 statusCode: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                 body: Data(html.utf8))
         }
     }
 
-    static func page(title: String, fragments: [String], token: String) -> String {
+    static func page(
+        title: String, fragments: [String], live: (rows: String, figure: String, status: String) = ("", "", ""),
+        token: String
+    ) -> String {
         """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(Notebook.escape(title)) — gans</title>
@@ -250,10 +262,10 @@ public final class LiveView: @unchecked Sendable {
         .ended { color: #b00020; }
         </style></head>
         <body>
-        <div id="state"><b>gans</b> <span id="conn">live</span> <span id="status"></span></div>
+        <div id="state"><b>gans</b> <span id="conn">live</span> <span id="status">\(Notebook.escape(live.status))</span></div>
         <h1>\(Notebook.prose(title))</h1>
         <div id="cells">\(fragments.joined())</div>
-        <div id="live"><div id="rows"></div><div id="figure"></div></div>
+        <div id="live"><div id="rows">\(live.rows)</div><div id="figure">\(live.figure)</div></div>
         <script>
         (function () {
           const cells = document.getElementById("cells"), rows = document.getElementById("rows");
