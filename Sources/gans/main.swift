@@ -193,10 +193,5 @@ struct Gans: ParsableCommand {
         return (columns, lines)
     }
 
-    func terminalWidth() -> Int {
-        if let c = ProcessInfo.processInfo.environment["COLUMNS"], let w = Int(c), w >= 20 { return w }
-        var size = winsize()
-        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 20 { return Int(size.ws_col) }
-        return 80
-    }
+    func terminalWidth() -> Int { Self.terminalSize().columns }
 }

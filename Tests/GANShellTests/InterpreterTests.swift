@@ -487,6 +487,9 @@ final class InterpreterTests: XCTestCase {
         fails("train 2 epochs every=2", "say what to plot")
         fails("train 5 steps every=2 plot samples", "every K epochs")
         fails("train 2 epochs every=0 plot samples", "every needs a whole number")
+        let before = shell.workspace.session!.trainer.gStepCount
+        fails("train 2 epochs every=1 plot sampels", "did you mean 'samples'?")
+        XCTAssertEqual(shell.workspace.session!.trainer.gStepCount, before, "refused before training")
     }
 
     func testMetricsOfTheMovingAverage() {

@@ -185,7 +185,7 @@ final class LiveViewTests: XCTestCase {
         let view = try XCTUnwrap(shell.view)
         defer { view.stop() }
         XCTAssertNil(shell.run("train 100 steps").error)
-        XCTAssertEqual(shell.viewFigure, "", "no tab: nothing drawn")
+        XCTAssertEqual(view.hub.liveSnapshot().figure, "", "no tab: nothing drawn")
         XCTAssertTrue(TextRenderer().render(shell.run("view plot game losses smooth=10").outputs).contains("game, losses smooth=10"))
         XCTAssertEqual(shell.viewPlots, ["game", "losses smooth=10"])
         XCTAssertTrue(shell.run("view plot nosuch").error!.message.contains("unknown figure 'nosuch'"))

@@ -279,8 +279,17 @@ extension Interpreter {
                     : "train N epochs every=K plot WHAT: say what to plot after every=K (plot game, plot samples, …)",
                 at: plotAt.map { all[$0].first } ?? args.end)
         }
-        if let plotArgs, plotArgs.isEmpty {
-            throw ShellError(.syntax, "train … plot: what to draw expected", at: args.end)
+        if let plotArgs {
+            // What to draw is checked before training, not after the first K epochs.
+            guard let kind = plotArgs.words.first else {
+                throw ShellError(.syntax, "train … plot: what to draw expected", at: args.end)
+            }
+            let known = CommandTable.plotKinds + CommandTable.statNames
+            guard known.contains(kind.text) else {
+                throw ShellError(
+                    .name, "train … plot: unknown '\(kind.text)'; plot " + known.joined(separator: ", ")
+                        + didYouMean(kind.text, among: known), at: kind.location, length: kind.length)
+            }
         }
         return quickNote + (try trainFor(n, unit: unit, s, w, every: every, plot: plotArgs))
     }
@@ -314,6 +323,7 @@ extension Interpreter {
             // A long run shows about a dozen rows: every k-th epoch and the last.
             let thin = n > 12 ? (n + 9) / 10 : 1
             var liveColumns: [Int]? = nil
+            var nextStatus = Date.distantPast
             let width = 10
             func line(_ cells: [String]) -> String {
                 cells.enumerated().map { i, c in
@@ -323,9 +333,13 @@ extension Interpreter {
             for e in 0..<n {
                 let before = t.history.count, epochBefore = t.epoch
                 let done = try t.trainEpoch { k, last in
-                    self.progressStatus = statistics.prefix(4).compactMap { st in
-                        last.compactMap(st.value).last.map { "\(st.label) \(Format.number($0))" }
-                    }.joined(separator: "  ")
+                    // The state line is formatted only where it is shown, and at most ten times a second.
+                    if self.progress != nil || self.view != nil, Date() >= nextStatus {
+                        nextStatus = Date().addingTimeInterval(0.1)
+                        self.progressStatus = statistics.prefix(4).compactMap { st in
+                            last.compactMap(st.value).last.map { "\(st.label) \(Format.number($0))" }
+                        }.joined(separator: "  ")
+                    }
                     self.progress?(finished + k, total, Date().timeIntervalSince(start))
                     self.showStatus()
                     self.drawViewFigures(step: t.gStepCount)

@@ -55,9 +55,9 @@ public final class Interpreter {
     /// The live view in the browser (`view`), when one is open: it gets each cell as it is
     /// made and what a long command shows as it runs.
     public var view: LiveView?
-    /// Code cells published to the view so far (its numbering), figures on its page, and what
-    /// the running command has shown there.
-    var viewCells = 0, viewFigures = 0, viewLive: [String] = [], viewFigure = "", viewLastStatus = Date.distantPast
+    /// Code cells published to the view so far (its numbering), figures on its page (their SVG
+    /// ids), and when its state line was last sent.
+    var viewCells = 0, viewFigures = 0, viewLastStatus = Date.distantPast
     /// Draw the view's figures every this many steps during training (`set view.every K`); nil:
     /// as often as keeps their drawing under 5% of the training time.
     public var viewEvery: Int?
@@ -255,8 +255,6 @@ extension Interpreter {
     /// Sends a finished cell to the live view, as the exported notebook would show it.
     func publish(_ cell: Cell) {
         guard let view else { return }
-        viewLive = []
-        viewFigure = ""
         let block: Notebook.Block
         if cell.outputs.isEmpty, cell.error == nil, let lines = Notebook.commentLines(cell.source) {
             block = .prose(lines)
@@ -275,22 +273,26 @@ extension Interpreter {
         live?(output)
         guard let view else { return }
         // Rows add up; a figure replaces the one before it, under the rows.
-        for piece in (try? Notebook.pieces(Cell(source: "", outputs: [output]), timings: false)) ?? [] {
-            guard let html = try? Notebook.htmlPiece(piece, figures: &viewFigures) else { continue }
-            if case .figure = output {
-                viewFigure = html
-                view.liveFigure(html, status: progressStatus)
-            } else {
-                viewLive.append(html)
-                view.liveRow(html, status: progressStatus)
-            }
+        let html = viewHTML(output)
+        if case .figure = output {
+            view.liveFigure(html, status: progressStatus)
+        } else {
+            view.liveRow(html, status: progressStatus)
         }
+    }
+
+    /// An output as the page shows it (the notebook's HTML, figures as SVG with ids of their own).
+    func viewHTML(_ output: Output) -> String {
+        let pieces = (try? Notebook.pieces(Cell(source: "", outputs: [output]), timings: false)) ?? []
+        return pieces.map { (try? Notebook.htmlPiece($0, figures: &viewFigures)) ?? "" }.joined()
     }
 
     /// During training, the view's figures after step `step`: every `viewEvery` steps, or when the
     /// last drawing's cost is under 5% of the training time since it; never without an open tab.
     func drawViewFigures(step: Int) {
         guard let view, view.clients > 0, let s = workspace.session else { return }
+        // A new run counts its steps from 0 again.
+        if step < viewDrawnAtStep { viewDrawnAtStep = 0 }
         if let every = viewEvery {
             guard step - viewDrawnAtStep >= every else { return }
         } else {
@@ -301,18 +303,9 @@ extension Interpreter {
         if plots.isEmpty {
             plots = [s.data.source.sampleShape == [2] && s.trainer.model.adversary != nil ? "game" : "samples", "losses smooth=50"]
         }
-        var html = ""
-        for what in plots {
-            let outputs = (try? plot(try Arguments(text: what))) ?? []
-            for o in outputs {
-                for piece in (try? Notebook.pieces(Cell(source: "", outputs: [o]), timings: false)) ?? [] {
-                    html += (try? Notebook.htmlPiece(piece, figures: &viewFigures)) ?? ""
-                }
-            }
-        }
-        viewFigure = html
+        let html = plots.flatMap { (try? plot(try Arguments(text: $0))) ?? [] }.map(viewHTML).joined()
         viewDrawnAtStep = step
-        view.liveFigure(viewFigure, status: progressStatus)
+        view.liveFigure(html, status: progressStatus)
         // Drawing, encoding and sending (the last on another thread) stay under 5% of the time:
         // at most once a second, and at least 49 times what this drawing cost here apart.
         let cost = Date().timeIntervalSince(started)

@@ -35,10 +35,8 @@ public final class LiveView: @unchecked Sendable {
             lock.lock()
             fragments.append(fragment)
             liveRows = []; liveFigure = ""; status = ""
-            let targets = Array(clients.values)
             lock.unlock()
-            let message = WSMessage.text(LiveView.json(["kind": "cell", "html": fragment]))
-            for c in targets { c.yield(message) }
+            send(["kind": "cell", "html": fragment])
         }
 
         /// What the page shows of a command still running: `row` adds a row under the ones so far,
@@ -47,21 +45,25 @@ public final class LiveView: @unchecked Sendable {
             lock.lock()
             self.status = status
             if kind == "row" { liveRows.append(html) } else { liveFigure = html }
-            let targets = Array(clients.values)
             lock.unlock()
-            guard !targets.isEmpty else { return }
-            let message = WSMessage.text(LiveView.json(["kind": kind, "html": html, "status": status]))
-            for c in targets { c.yield(message) }
+            send(["kind": kind, "html": html, "status": status])
         }
 
         /// Only the training state line (the figures stay as they are).
         func status(_ status: String) {
             lock.lock()
             self.status = status
+            lock.unlock()
+            send(["kind": "status", "status": status])
+        }
+
+        /// A message to every open tab; encoded only when there is one. Yielding never waits.
+        func send(_ fields: [String: String]) {
+            lock.lock()
             let targets = Array(clients.values)
             lock.unlock()
             guard !targets.isEmpty else { return }
-            let message = WSMessage.text(LiveView.json(["kind": "status", "status": status]))
+            let message = WSMessage.text(LiveView.json(fields))
             for c in targets { c.yield(message) }
         }
 
