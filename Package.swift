@@ -14,7 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // The live view's HTTP and WebSocket server (docs/architecture.md says why this one).
-        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1")
     ],
     targets: [
         // System libraries. OpenBLAS is opened at run time (see docs/architecture.md),
@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "GANShell",
             dependencies: [
-                "GANKit", "TensorCore", "CEdit", "CZlib", "CCairo", .product(name: "FlyingFox", package: "FlyingFox"),
+                "GANKit", "TensorCore", "CEdit", "CZlib", "CCairo", .product(name: "FlyingFox", package: "FlyingFox")
             ], resources: [.copy("Resources")]),
         .executableTarget(
             name: "gans",

@@ -23,6 +23,8 @@ let usage = """
       busy WORKLOAD [--rounds R]            WORKLOAD (toy2d, wgan-gp-toy, mlp-gan, dcgan) quiet and beside a process
                                             spinning on the last CPU, interleaved; prints the speed ratio busy / quiet
       spin --cpu C                          spin on CPU C until killed (the busy neighbour)
+      view [--epochs N] [--rounds R] [--cells C]  the live view read by a tab: cell latency and peak RSS over a
+                                            C-cell session (1000), train N epochs (40) with and without it, interleaved
     """
 
 guard let workload = args.first else {
@@ -55,6 +57,10 @@ case "busy":
         FileHandle.standardError.write(Data("gans-bench busy: which workload?\n\(usage)\n".utf8)); exit(2)
     }
     try benchBusy(workload: args[1], rounds: option("--rounds", default: 3))
+case "view":
+    try benchView(
+        epochs: option("--epochs", default: 40), rounds: option("--rounds", default: 3),
+        cells: option("--cells", default: 1000))
 case "spin": spin(cpu: option("--cpu", default: 1))
 case "-h", "--help", "help": print(usage)
 default:

@@ -146,9 +146,11 @@ struct Gans: ParsableCommand {
             // The notebook is written even when the script failed: it shows where.
             let title = ((script as NSString).lastPathComponent as NSString).deletingPathExtension
             for path in [html, ipynb, md].compactMap({ $0 }) {
-                do { try Notebook.write(
-                    interpreter.cells, title: title, to: path, timings: !noTimings,
-                    info: noTimings ? nil : interpreter.runInfo) } catch {
+                do {
+                    try Notebook.write(
+                        interpreter.cells, title: title, to: path, timings: !noTimings,
+                        info: noTimings ? nil : interpreter.runInfo)
+                } catch {
                     FileHandle.standardError.write(Data("gans: cannot write \(path): \(error)\n".utf8))
                     throw ExitCode(1)
                 }
@@ -186,9 +188,11 @@ struct Gans: ParsableCommand {
         var size = winsize()
         let known = ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0
         let env = ProcessInfo.processInfo.environment
-        let columns = env["COLUMNS"].flatMap(Int.init).flatMap { $0 >= 20 ? $0 : nil }
+        let columns =
+            env["COLUMNS"].flatMap(Int.init).flatMap { $0 >= 20 ? $0 : nil }
             ?? (known && size.ws_col >= 20 ? Int(size.ws_col) : 80)
-        let lines = env["LINES"].flatMap(Int.init).flatMap { $0 >= 10 ? $0 : nil }
+        let lines =
+            env["LINES"].flatMap(Int.init).flatMap { $0 >= 10 ? $0 : nil }
             ?? (known && size.ws_row >= 10 ? Int(size.ws_row) : 24)
         return (columns, lines)
     }

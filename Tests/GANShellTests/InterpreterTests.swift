@@ -475,14 +475,18 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(texts.count, 5, "a header and four rows: \(texts)")
         XCTAssertTrue(texts[0].contains("epoch") && texts[0].contains("D loss"), texts[0])
         XCTAssertEqual(shown.filter { if case .figure = $0 { return true } else { return false } }.count, 2)
-        XCTAssertTrue(out.contains { if case .table(let t) = $0 { return t.streamed && t.rows.count == 4 } else { return false } })
+        XCTAssertTrue(
+            out.contains { if case .table(let t) = $0 { return t.streamed && t.rows.count == 4 } else { return false } }
+        )
         let figures = out.compactMap { if case .figure(let f) = $0 { return f } else { return nil } }
         XCTAssertEqual(figures.count, 2)
-        XCTAssertTrue(figures.allSatisfy(\.streamed) && figures[1].title.hasSuffix("(epoch 4)"), figures.map(\.title).joined())
+        XCTAssertTrue(
+            figures.allSatisfy(\.streamed) && figures[1].title.hasSuffix("(epoch 4)"), figures.map(\.title).joined())
         XCTAssertTrue(statuses.contains { $0.hasPrefix("D loss ") && $0.contains("D(G(z)) ") }, statuses.last ?? "")
         // Without a terminal nothing is marked as shown.
         let plain = run("train 2 epochs every=1 plot losses")
-        XCTAssertEqual(plain.filter { if case .figure(let f) = $0 { return !f.streamed } else { return false } }.count, 2)
+        XCTAssertEqual(
+            plain.filter { if case .figure(let f) = $0 { return !f.streamed } else { return false } }.count, 2)
         fails("train 2 epochs plot samples", "needs every=K")
         fails("train 2 epochs every=2", "say what to plot")
         fails("train 5 steps every=2 plot samples", "every K epochs")

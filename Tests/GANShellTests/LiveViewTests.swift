@@ -14,7 +14,9 @@ final class LiveViewTests: XCTestCase {
         var result: (Int, String)? = nil
         let done = DispatchSemaphore(value: 0)
         URLSession.shared.dataTask(with: URL(string: url)!) { data, response, _ in
-            result = ((response as? HTTPURLResponse)?.statusCode ?? 0, data.map { String(decoding: $0, as: UTF8.self) } ?? "")
+            result = (
+                (response as? HTTPURLResponse)?.statusCode ?? 0, data.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            )
             done.signal()
         }.resume()
         XCTAssertEqual(done.wait(timeout: .now() + 10), .success, "no answer from \(url)")
@@ -41,85 +43,16 @@ final class LiveViewTests: XCTestCase {
         }
     }
 
-    /// A minimal WebSocket client on a POSIX socket (the handshake of RFC 6455 and unmasked
-    /// server frames), as a browser tab would connect.
-    final class WSClient {
-        let fd: Int32
-        var buffer: [UInt8] = []
-
-        init(port: UInt16, path: String) throws {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = port.bigEndian
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let ok = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard ok == 0 else { throw NSError(domain: "ws", code: 1) }
-            var timeout = timeval(tv_sec: 10, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            let request =
-                "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            _ = request.withCString { send(fd, $0, strlen($0), 0) }
-        }
-
-        deinit { close(fd) }
-
-        func fill(_ n: Int) throws {
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while buffer.count < n {
-                let got = recv(fd, &chunk, chunk.count, 0)
-                guard got > 0 else { throw NSError(domain: "ws", code: 2) }
-                buffer += chunk[0..<got]
-            }
-        }
-
-        /// The handshake's status line.
-        func status() throws -> String {
-            while true {
-                if let end = String(decoding: buffer, as: UTF8.self).range(of: "\r\n\r\n") {
-                    let head = String(String(decoding: buffer, as: UTF8.self)[..<end.lowerBound])
-                    buffer.removeFirst(head.utf8.count + 4)
-                    return String(head.prefix { $0 != "\r" })
-                }
-                try fill(buffer.count + 1)
-            }
-        }
-
-        /// The next text message, its frames joined (a long message comes in several).
-        func text() throws -> String {
-            var payload: [UInt8] = []
-            while true {
-                try fill(2)
-                let fin = buffer[0] & 0x80 != 0
-                var length = Int(buffer[1] & 0x7F), header = 2
-                if length == 126 {
-                    try fill(4); length = Int(buffer[2]) << 8 | Int(buffer[3]); header = 4
-                } else if length == 127 {
-                    try fill(10); length = (2..<10).reduce(0) { $0 << 8 | Int(buffer[$1]) }; header = 10
-                }
-                try fill(header + length)
-                payload += buffer[header..<(header + length)]
-                buffer.removeFirst(header + length)
-                if fin { return String(decoding: payload, as: UTF8.self) }
-            }
-        }
-    }
-
     /// A WebSocket client gets each new cell as a message; a client that stops reading does not
     /// hold up publishing, which only ever drops its oldest messages.
     func testCellsArriveOverTheWebSocket() throws {
         let view = try LiveView(title: "t")
         defer { view.stop() }
-        XCTAssertTrue(try WSClient(port: view.port, path: "/ws?token=wrong").status().contains("403"))
-        let tab = try WSClient(port: view.port, path: "/ws?token=\(view.token)")
+        XCTAssertTrue(try ViewReader(port: view.port, path: "/ws?token=wrong").status().contains("403"))
+        let tab = try ViewReader(port: view.port, path: "/ws?token=\(view.token)")
         XCTAssertTrue(try tab.status().contains("101"))
         // A second tab that never reads.
-        let idle = try WSClient(port: view.port, path: "/ws?token=\(view.token)")
+        let idle = try ViewReader(port: view.port, path: "/ws?token=\(view.token)")
         let deadline = Date().addingTimeInterval(10)
         while view.clients < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         XCTAssertEqual(view.clients, 2)
@@ -138,7 +71,7 @@ final class LiveViewTests: XCTestCase {
         XCTAssertEqual(try get(view.url).status, 200, "the server still answers")
         _ = idle
         // Stopping tells the tabs the session ended (a tab that has read everything sees it).
-        let fresh = try WSClient(port: view.port, path: "/ws?token=\(view.token)")
+        let fresh = try ViewReader(port: view.port, path: "/ws?token=\(view.token)")
         XCTAssertTrue(try fresh.status().contains("101"))
         while view.clients < 3 && Date() < deadline + 10 { Thread.sleep(forTimeInterval: 0.02) }
         view.stop()
@@ -154,7 +87,7 @@ final class LiveViewTests: XCTestCase {
             for line in [
                 "seed 3", "data ring8", "net G = noise 2 | linear 16 | relu | linear 2",
                 "net D = input 2 | linear 16 | relu | linear 1", "gan G D batch=64",
-                "train 3 epochs every=1 plot samples", "plot losses",
+                "train 3 epochs every=1 plot samples", "plot losses"
             ] {
                 XCTAssertNil(shell.run(line).error, line)
             }
@@ -178,7 +111,7 @@ final class LiveViewTests: XCTestCase {
         let shell = Interpreter()
         for line in [
             "seed 5", "data ring8", "net G = noise 2 | linear 16 | relu | linear 2",
-            "net D = input 2 | linear 16 | relu | linear 1", "gan G D batch=64", "view",
+            "net D = input 2 | linear 16 | relu | linear 1", "gan G D batch=64", "view"
         ] {
             XCTAssertNil(shell.run(line).error, line)
         }
@@ -186,18 +119,22 @@ final class LiveViewTests: XCTestCase {
         defer { view.stop() }
         XCTAssertNil(shell.run("train 100 steps").error)
         XCTAssertEqual(view.hub.liveSnapshot().figure, "", "no tab: nothing drawn")
-        XCTAssertTrue(TextRenderer().render(shell.run("view plot game losses smooth=10").outputs).contains("game, losses smooth=10"))
+        XCTAssertTrue(
+            TextRenderer().render(shell.run("view plot game losses smooth=10").outputs).contains(
+                "game, losses smooth=10"))
         XCTAssertEqual(shell.viewPlots, ["game", "losses smooth=10"])
         XCTAssertTrue(shell.run("view plot nosuch").error!.message.contains("unknown figure 'nosuch'"))
         XCTAssertNil(shell.run("set view.every 25").error)
-        let tab = try WSClient(port: view.port, path: "/ws?token=\(view.token)")
+        let tab = try ViewReader(port: view.port, path: "/ws?token=\(view.token)")
         XCTAssertTrue(try tab.status().contains("101"))
         let deadline = Date().addingTimeInterval(10)
         while view.clients < 1 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         XCTAssertNil(shell.run("train 100 steps").error)
         var figures = 0
         while let m = try? tab.text(), !m.contains("\"kind\":\"cell\"") {
-            if m.contains("\"kind\":\"figure\"") && m.contains("the game on the plane") && m.contains("per step") { figures += 1 }
+            if m.contains("\"kind\":\"figure\"") && m.contains("the game on the plane") && m.contains("per step") {
+                figures += 1
+            }
         }
         XCTAssertEqual(figures, 4, "every 25 of 100 steps")
         XCTAssertNil(shell.run("set view.every auto").error)

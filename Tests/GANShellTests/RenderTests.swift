@@ -100,12 +100,15 @@ final class RenderTests: XCTestCase {
         var f = Figure(
             title: "t", xRange: 0...1, yRange: 0...1, series: ["a", "b"],
             marks: [
-                .line([Figure.Point(0, 0), Figure.Point(1, 1)], series: 0), .points([Figure.Point(0.5, 0.5)], series: 1),
+                .line([Figure.Point(0, 0), Figure.Point(1, 1)], series: 0), .points([Figure.Point(0.5, 0.5)], series: 1)
             ])
         f.xLabel = "step"; f.yLabel = "loss"
         f.references = [Figure.Reference(y: 0.25, label: "quarter")]
         let d = try XCTUnwrap(Graphics.drawing(.figure(f)))
-        guard case let .rect(x, y, w, h, _, _, _)? = d.items.first(where: { if case .rect = $0 { return true } else { return false } })
+        guard
+            case let .rect(x, y, w, h, _, _, _)? = d.items.first(where: {
+                if case .rect = $0 { return true } else { return false }
+            })
         else { return XCTFail("no plot area") }
         let markers = d.items.compactMap { item -> [Drawing.P]? in
             if case let .circles(ps, _, fill, _, role) = item, role == "b" {
@@ -117,19 +120,29 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(markers.count, 1)
         XCTAssertEqual(markers[0].x, x + w / 2, accuracy: 1e-6)
         XCTAssertEqual(markers[0].y, y + h / 2, accuracy: 1e-6)
-        XCTAssertTrue(d.items.contains { if case .polyline(let ps, _, _, let dash) = $0 { return ps.count == 2 && dash.isEmpty } else { return false } })
+        XCTAssertTrue(
+            d.items.contains {
+                if case .polyline(let ps, _, _, let dash) = $0 {
+                    return ps.count == 2 && dash.isEmpty
+                } else {
+                    return false
+                }
+            })
         for text in ["t", "a", "b", "step", "loss", "quarter"] { XCTAssertTrue(d.texts.contains(text), text) }
         let scratch = try ScratchFolder()
         let png = try Loaders.png(try scratch.write("f.png", try XCTUnwrap(try Graphics.png(.figure(f)))))
         XCTAssertEqual(png.shape, [3, Int((d.height * 2).rounded(.up)), Int((d.width * 2).rounded(.up))])
         let svg = try XCTUnwrap(try Graphics.svg(.figure(f)))
-        XCTAssertTrue(svg.hasPrefix("<?xml") && svg.contains("viewBox=\"0 0 \(Int(d.width)) \(Int(d.height))\""), String(svg.prefix(300)))
+        XCTAssertTrue(
+            svg.hasPrefix("<?xml") && svg.contains("viewBox=\"0 0 \(Int(d.width)) \(Int(d.height))\""),
+            String(svg.prefix(300)))
         // The legend's marker, the plot's marker and the line's end are painted in their colours.
         let images = Tensor((0..<(4 * 1 * 2 * 2)).map { Float($0 % 2) }, shape: [4, 1, 2, 2])
         let grid = try XCTUnwrap(Graphics.drawing(.images(ImageGrid(title: "", images: images))))
         // 2 columns of 2×2 images at 42× zoom with 6-unit gaps.
         XCTAssertEqual(grid.width, 2 * (84 + 6) + 6)
-        XCTAssertEqual(grid.items.filter { if case .image(_, _, _, _, false) = $0 { return true } else { return false } }.count, 4)
+        XCTAssertEqual(
+            grid.items.filter { if case .image(_, _, _, _, false) = $0 { return true } else { return false } }.count, 4)
     }
 
     /// Marching squares on x² + y² finds the unit circle: every end of every segment lies on it.
@@ -204,22 +217,28 @@ final class RenderTests: XCTestCase {
             title: "", xRange: 0...10, yRange: 0...10, series: ["real", "generated"],
             marks: [
                 .points([Figure.Point(0, 10), Figure.Point(5, 5)], series: 1),
-                .points([Figure.Point(10, 0), Figure.Point(5, 5)], series: 0),
+                .points([Figure.Point(10, 0), Figure.Point(5, 5)], series: 0)
             ])
         let text = TextPlot(figure: f, style: TextStyle(unicode: true, colors: .none), width: 14, height: 5).render()
         XCTAssertTrue(text.contains("○") && text.contains("•"), text)
         XCTAssertTrue(text.contains("• real") && text.contains("○ generated"), text)
         XCTAssertEqual(text.filter { $0 == "•" }.count, 3, "two real points and the legend's key: \(text)")
-        XCTAssertFalse(text.unicodeScalars.contains { (0x2800...0x28FF).contains($0.value) }, "no braille without colour")
+        XCTAssertFalse(
+            text.unicodeScalars.contains { (0x2800...0x28FF).contains($0.value) }, "no braille without colour")
     }
 
     /// Rows of an image grid are apart, and a narrow window gets fewer images a row, never none.
     func testImageGridsFitTheWidth() {
         let images = Tensor((0..<(16 * 64)).map { Float($0 % 7) / 6 }, shape: [16, 1, 8, 8])
         for width in [60, 160] {
-            let text = TextImages(grid: ImageGrid(title: "t", images: images), style: TextStyle(unicode: true, colors: .truecolor), width: width).render()
+            let text = TextImages(
+                grid: ImageGrid(title: "t", images: images), style: TextStyle(unicode: true, colors: .truecolor),
+                width: width
+            ).render()
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            let visible = lines.map { $0.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression) }
+            let visible = lines.map {
+                $0.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
+            }
             XCTAssertTrue(visible.allSatisfy { $0.count <= width }, "\(width): \(visible.map(\.count).max()!)")
             XCTAssertTrue(lines.dropFirst().contains(""), "a blank line between rows of images")
             let perRow = visible[1].split(separator: " ").count
@@ -346,7 +365,9 @@ final class RenderTests: XCTestCase {
             }).first
         else { return XCTFail("no shaded cells") }
         XCTAssertEqual(cells, 30 * 30)
-        guard case .figure(let l)? = shell.run("plot gloss dloss smooth=5").outputs.first else { return XCTFail("no losses") }
+        guard case .figure(let l)? = shell.run("plot gloss dloss smooth=5").outputs.first else {
+            return XCTFail("no losses")
+        }
         let red = Palette.named["D loss"]!
         XCTAssertTrue(l.color(l.series.firstIndex(of: "D loss")!) == red)
         XCTAssertEqual(l.references.map(\.y), [Float(0.6931472), Float(1.3862944)])
@@ -392,7 +413,9 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(all.count, 6)
         XCTAssertEqual(all[0]["cell_type"] as? String, "markdown")
         XCTAssertTrue((all[0]["source"] as! [String]).joined().hasPrefix("# gans session\n\n*gans "))
-        XCTAssertEqual((json["metadata"] as? [String: Any]).flatMap { ($0["kernelspec"] as? [String: Any])?["name"] as? String }, "python3")
+        XCTAssertEqual(
+            (json["metadata"] as? [String: Any]).flatMap { ($0["kernelspec"] as? [String: Any])?["name"] as? String },
+            "python3")
         let cells = Array(all.dropFirst())
         for (i, c) in cells.enumerated() {
             XCTAssertEqual(c["cell_type"] as? String, "code")
@@ -417,7 +440,9 @@ final class RenderTests: XCTestCase {
         XCTAssertFalse(html.contains("<img"))
         XCTAssertTrue(html.contains("<title>gans session</title>") && html.contains("<p class=\"run\">gans "))
         // Self-contained: nothing is fetched (an SVG names its namespace by a URL, which loads nothing).
-        for fetch in ["src=\"http", "href=\"http", "url(http", "@import"] { XCTAssertFalse(html.contains(fetch), fetch) }
+        for fetch in ["src=\"http", "href=\"http", "url(http", "@import"] {
+            XCTAssertFalse(html.contains(fetch), fetch)
+        }
         XCTAssertTrue(html.contains("gan G D batch=32"))
 
         let md = try String(contentsOfFile: scratch.path + "/nb.md", encoding: .utf8)
@@ -461,7 +486,9 @@ final class RenderTests: XCTestCase {
         _ = titled.run("# About `step`.")
         _ = titled.run("x = 1")
         let page = try Notebook.html(titled.cells, title: "file")
-        XCTAssertTrue(page.contains("<title>Lesson: the ring</title>") && page.contains("<h1>Lesson: the <code>ring</code></h1>"), page)
+        XCTAssertTrue(
+            page.contains("<title>Lesson: the ring</title>") && page.contains("<h1>Lesson: the <code>ring</code></h1>"),
+            page)
         XCTAssertTrue(page.contains("<p>About <code>step</code>.</p>"), page)
     }
 

@@ -238,7 +238,7 @@ extension GAN {
             reference: { o in o.loss.isLogistic ? (0.5, "½: D cannot tell") : nil }
         ) { $0.dFake },
         StepStatistic("w", "W", legend: "Wasserstein estimate") { $0.wasserstein },
-        StepStatistic("penalty", "penalty", inTables: false) { $0.penalty },
+        StepStatistic("penalty", "penalty", inTables: false) { $0.penalty }
     ]
 
     /// A step of history: its part's loss, D(x), D(G(z)) and the Wasserstein estimate.

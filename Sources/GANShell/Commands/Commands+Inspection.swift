@@ -217,7 +217,8 @@ extension Interpreter {
         }
         return try showSamples(
             x, s.data, perRow: perRow,
-            title: "\(x.shape[0]) samples\(ema ? " of the moving average" : "")\(fixed ? " from the fixed noise" : ""), \(stepLabel(s))",
+            title:
+                "\(x.shape[0]) samples\(ema ? " of the moving average" : "")\(fixed ? " from the fixed noise" : ""), \(stepLabel(s))",
             note: note, to: target)
     }
 

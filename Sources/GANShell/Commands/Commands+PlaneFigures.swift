@@ -23,7 +23,7 @@ extension Interpreter {
             for c in 0..<side {
                 grid += [
                     xr.lowerBound + (xr.upperBound - xr.lowerBound) * (Float(c) + 0.5) / Float(side),
-                    yr.upperBound - (yr.upperBound - yr.lowerBound) * (Float(r) + 0.5) / Float(side),
+                    yr.upperBound - (yr.upperBound - yr.lowerBound) * (Float(r) + 0.5) / Float(side)
                 ]
             }
         }
@@ -79,9 +79,11 @@ extension Interpreter {
                 }
             }
             let span = max(f.xRange.upperBound - f.xRange.lowerBound, f.yRange.upperBound - f.yRange.lowerBound)
-            f.marks.append(.arrows(Self.arrows(from: pointsOf(pushed), gradient: pointsOf(gradient), span: span), series: 3))
+            f.marks.append(
+                .arrows(Self.arrows(from: pointsOf(pushed), gradient: pointsOf(gradient), span: span), series: 3))
             f.series.append("G's push")
-            f.note = "arrows: −∇ of G's loss, length ∝ √‖∇‖ (the median 6% of the plot, at most 2.5 times that)"
+            f.note =
+                "arrows: −∇ of G's loss, length ∝ √‖∇‖ (the median 6% of the plot, at most 2.5 times that)"
                 + (arrows < n ? "; \(arrows) of the \(n) generated points" : "")
         }
         f.marks.append(.points(real, series: 0))
@@ -163,7 +165,8 @@ extension Interpreter {
             // Large cells first, so the small ones where G packs its noise stay on top.
             let order = quads.indices.sorted { areas[$0] > areas[$1] }
             f.marks.append(
-                .cells(order.map { quads[$0] }, values: order.map { max(logs[$0], -extent) }, low: -extent, high: extent))
+                .cells(
+                    order.map { quads[$0] }, values: order.map { max(logs[$0], -extent) }, low: -extent, high: extent))
             f.heatLabel = "log(cell area / median): stretched > 0 > compressed"
         }
         f.marks.append(.segments(segments, series: 1))
@@ -178,7 +181,8 @@ extension Interpreter {
         } else {
             f.series.removeLast()
         }
-        f.note = "noise from −\(Format.number(span)) to \(Format.number(span)) on each axis"
+        f.note =
+            "noise from −\(Format.number(span)) to \(Format.number(span)) on each axis"
             + (dim > 2 ? "; the other \(dim - 2) noise values are 0" : "")
         return .figure(f)
     }

@@ -172,7 +172,9 @@ extension Interpreter {
         let figureOutput: Output
         if case .histogram(let h) = output { figureOutput = .figure(histogramFigure(h)) } else { figureOutput = output }
         let bytes: [UInt8]?
-        if ext == "svg" { bytes = try Graphics.svg(figureOutput).map { Array($0.utf8) } } else {
+        if ext == "svg" {
+            bytes = try Graphics.svg(figureOutput).map { Array($0.utf8) }
+        } else {
             bytes = try Graphics.png(figureOutput)
         }
         guard let bytes else {
@@ -318,7 +320,9 @@ extension Interpreter {
         var notes: [String] = []
         if let smooth, smooth > 1 { notes.append("lines: mean of the last \(smooth) steps; faint: each step") }
         if plotted.contains(where: { $0.key == "dloss" }), h.contains(where: { $0.penalty != nil }) {
-            notes.append("D loss without its penalty" + (plotted.contains { $0.key == "penalty" } ? "" : " (plot penalty draws it)"))
+            notes.append(
+                "D loss without its penalty"
+                    + (plotted.contains { $0.key == "penalty" } ? "" : " (plot penalty draws it)"))
         }
         if !notes.isEmpty { f.note = notes.joined(separator: "; ") }
         return .figure(f)

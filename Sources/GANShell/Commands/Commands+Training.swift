@@ -175,7 +175,7 @@ extension Interpreter {
         var rows: [[String]] = [
             ["maxelements", Format.count(options.maxElements)],
             ["maxmemory", "\(Format.count(options.maxMemory >> 20)) MiB"],
-            ["view.every", viewEvery.map { "\($0) steps" } ?? "auto"],
+            ["view.every", viewEvery.map { "\($0) steps" } ?? "auto"]
         ]
         if let s = workspace.session {
             let o = s.trainer.options, model = s.trainer.model.kind
@@ -287,7 +287,8 @@ extension Interpreter {
             let known = CommandTable.plotKinds + CommandTable.statNames
             guard known.contains(kind.text) else {
                 throw ShellError(
-                    .name, "train … plot: unknown '\(kind.text)'; plot " + known.joined(separator: ", ")
+                    .name,
+                    "train … plot: unknown '\(kind.text)'; plot " + known.joined(separator: ", ")
                         + didYouMean(kind.text, among: known), at: kind.location, length: kind.length)
             }
         }
@@ -301,7 +302,8 @@ extension Interpreter {
         switch unit {
         case "steps", "step":
             if every != nil {
-                throw ShellError(.syntax, "train: every=K plot WHAT draws every K epochs: train N epochs every=K plot WHAT")
+                throw ShellError(
+                    .syntax, "train: every=K plot WHAT draws every K epochs: train N epochs every=K plot WHAT")
             }
             return try trainSteps(n, s)
         case "epochs", "epoch":

@@ -39,11 +39,17 @@ extension CommandTable {
                     } else if !plots.isEmpty {
                         plots[plots.count - 1] += " " + word.text
                     } else {
-                        throw ShellError(.syntax, "view plot: a figure's name first, found '\(word.text)'", at: word.location)
+                        throw ShellError(
+                            .syntax, "view plot: a figure's name first, found '\(word.text)'", at: word.location)
                     }
                 }
                 shell.viewPlots = plots
-                return [.text(plots.isEmpty ? "the view draws the data's own figures during training" : "the view draws " + plots.joined(separator: ", ") + " during training")]
+                return [
+                    .text(
+                        plots.isEmpty
+                            ? "the view draws the data's own figures during training"
+                            : "the view draws " + plots.joined(separator: ", ") + " during training")
+                ]
             }
             let w = try CommandWords(args, command: "view", allowed: [])
             try w.noMoreThan(1)
@@ -58,9 +64,11 @@ extension CommandTable {
                 return [.text("the view is open at \(view.url) (view stop ends it)")]
             }
             do {
-                shell.view = try LiveView(port: UInt16(port), title: shell.currentFile.map {
-                    (($0 as NSString).lastPathComponent as NSString).deletingPathExtension
-                } ?? "gans session")
+                shell.view = try LiveView(
+                    port: UInt16(port),
+                    title: shell.currentFile.map {
+                        (($0 as NSString).lastPathComponent as NSString).deletingPathExtension
+                    } ?? "gans session")
             } catch {
                 throw ShellError(.file, "\(error)")
             }
@@ -70,6 +78,6 @@ extension CommandTable {
             shell.viewFigures = 0
             for c in cells { shell.publish(c) }
             return [.text("the view is at \(shell.view!.url)")]
-        },
+        }
     ]
 }

@@ -301,7 +301,10 @@ extension Interpreter {
         let started = Date()
         var plots = viewPlots
         if plots.isEmpty {
-            plots = [s.data.source.sampleShape == [2] && s.trainer.model.adversary != nil ? "game" : "samples", "losses smooth=50"]
+            plots = [
+                s.data.source.sampleShape == [2] && s.trainer.model.adversary != nil ? "game" : "samples",
+                "losses smooth=50"
+            ]
         }
         let html = plots.flatMap { (try? plot(try Arguments(text: $0))) ?? [] }.map(viewHTML).joined()
         viewDrawnAtStep = step

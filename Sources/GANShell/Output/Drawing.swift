@@ -22,7 +22,9 @@ public struct RGBA: Equatable, Sendable {
 /// What a figure is drawn as: shapes in logical units (points in SVG, 2 pixels each in PNG),
 /// laid out once and then painted by a backend. Tests read it to check what a figure shows.
 public struct Drawing {
-    public struct P: Equatable { public var x: Double, y: Double; init(_ x: Double, _ y: Double) { self.x = x; self.y = y } }
+    public struct P: Equatable {
+        public var x: Double, y: Double; init(_ x: Double, _ y: Double) { self.x = x; self.y = y }
+    }
     public enum Anchor: Sendable { case start, middle, end }
 
     public enum Item {
@@ -38,7 +40,8 @@ public struct Drawing {
         case text(String, at: P, size: Double, color: RGBA, anchor: Anchor, bold: Bool, vertical: Bool)
         /// RGB pixels (`width` × `height`, row 0 at the top) drawn into a rectangle, smoothed or
         /// as sharp blocks.
-        case image(pixels: [UInt8], width: Int, height: Int, into: (x: Double, y: Double, w: Double, h: Double), smooth: Bool)
+        case image(
+            pixels: [UInt8], width: Int, height: Int, into: (x: Double, y: Double, w: Double, h: Double), smooth: Bool)
         /// Items after this are clipped to the rectangle, until `.unclip`.
         case clip(x: Double, y: Double, w: Double, h: Double)
         case unclip
@@ -216,7 +219,8 @@ enum Cairo {
                         for x in 0..<w {
                             let i = 3 * (y * w + x), o = y * stride + 4 * x
                             // RGB24 is a native-endian 32-bit word 0x00RRGGBB: B, G, R, unused in memory.
-                            data[o] = pixels[i + 2]; data[o + 1] = pixels[i + 1]; data[o + 2] = pixels[i]; data[o + 3] = 255
+                            data[o] = pixels[i + 2]; data[o + 1] = pixels[i + 1]; data[o + 2] = pixels[i];
+                            data[o + 3] = 255
                         }
                     }
                 }

@@ -165,14 +165,14 @@ public enum Palette {
         "D(x)": (46, 160, 67), "D(G(z))": (148, 60, 200), "Wasserstein estimate": (140, 86, 75),
         "W": (140, 86, 75), "penalty": (127, 127, 127), "reconstruction error": (255, 127, 14),
         "recon": (255, 127, 14), "KL": (23, 190, 207), "D = 0.5": (30, 30, 30), "critic = 0": (30, 30, 30),
-        "G's push": (84, 22, 120), "G(noise grid)": (90, 90, 90), "z₁ axis": (0, 0, 0), "z₂ axis": (230, 120, 0),
+        "G's push": (84, 22, 120), "G(noise grid)": (90, 90, 90), "z₁ axis": (0, 0, 0), "z₂ axis": (230, 120, 0)
     ]
 
     /// Moreland's cool–warm diverging map (as matplotlib's `coolwarm`): blue below the middle,
     /// light grey at it, red above; its lightness changes evenly on both sides.
     static let coolwarm: [(Float, Float, Float)] = [
         (59, 76, 192), (98, 130, 234), (141, 176, 254), (184, 208, 249), (221, 221, 221),
-        (245, 196, 173), (244, 154, 123), (222, 96, 77), (180, 4, 38),
+        (245, 196, 173), (244, 154, 123), (222, 96, 77), (180, 4, 38)
     ]
 
     /// The diverging colour of t in 0…1 (0.5 the middle); NaN is the middle.

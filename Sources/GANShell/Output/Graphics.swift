@@ -58,9 +58,13 @@ public enum Graphics {
         func finite(_ p: Figure.Point) -> Bool { p.x.isFinite && p.y.isFinite }
 
         for (k, line) in titleLines(fig.title).enumerated() {
-            d.items.append(.text(line, at: P(left, 22 + 18 * Double(k)), size: titleSize, color: .ink, anchor: .start, bold: true, vertical: false))
+            d.items.append(
+                .text(
+                    line, at: P(left, 22 + 18 * Double(k)), size: titleSize, color: .ink, anchor: .start, bold: true,
+                    vertical: false))
         }
-        d.items.append(.rect(x: left, y: top, w: plotW, h: plotH, fill: RGBA(0.985, 0.985, 0.985), stroke: nil, lineWidth: 0))
+        d.items.append(
+            .rect(x: left, y: top, w: plotW, h: plotH, fill: RGBA(0.985, 0.985, 0.985), stroke: nil, lineWidth: 0))
         d.items.append(.clip(x: left, y: top, w: plotW, h: plotH))
         // Underneath: a heatmap, smoothed between its grid's centres.
         for m in fig.marks {
@@ -70,7 +74,8 @@ public enum Graphics {
                 let c = Palette.heat(high > low ? (values[i] - low) / (high - low) : 0.5)
                 pixels[3 * i] = c.0; pixels[3 * i + 1] = c.1; pixels[3 * i + 2] = c.2
             }
-            d.items.append(.image(pixels: pixels, width: columns, height: rows, into: (left, top, plotW, plotH), smooth: true))
+            d.items.append(
+                .image(pixels: pixels, width: columns, height: rows, into: (left, top, plotW, plotH), smooth: true))
         }
         for m in fig.marks {
             guard case let .cells(quads, values, low, high) = m else { continue }
@@ -87,21 +92,27 @@ public enum Graphics {
         for r in fig.references {
             let y = px(Figure.Point(0, r.y)).y
             d.items.append(.polyline([P(left, y), P(left + plotW, y)], stroke: .muted, width: 1, dash: [5, 4]))
-            d.items.append(.text(r.label, at: P(left + plotW - 4, y - 4), size: tickSize, color: .muted, anchor: .end, bold: false, vertical: false))
+            d.items.append(
+                .text(
+                    r.label, at: P(left + plotW - 4, y - 4), size: tickSize, color: .muted, anchor: .end, bold: false,
+                    vertical: false))
         }
         for m in fig.marks {
             switch m {
             case .heatmap, .cells: break
             case let .faintLine(ps, s):
-                d.items.append(.polyline(ps.filter(finite).map(px), stroke: RGBA(fig.color(s), alpha: 0.28), width: 1, dash: []))
+                d.items.append(
+                    .polyline(ps.filter(finite).map(px), stroke: RGBA(fig.color(s), alpha: 0.28), width: 1, dash: []))
             case let .line(ps, s):
                 d.items.append(.polyline(ps.filter(finite).map(px), stroke: RGBA(fig.color(s)), width: 2, dash: []))
             case let .segments(segs, s):
                 let name = s < fig.series.count ? fig.series[s] : ""
                 // A level line is bold; a warped grid's lines are fine, so its shaded cells show.
                 let level = name.hasPrefix("D = ") || name.hasPrefix("critic")
-                d.items.append(.segments(segs.filter { finite($0.0) && finite($0.1) }.map { (px($0.0), px($0.1)) },
-                    stroke: RGBA(fig.color(s), alpha: level ? 0.9 : 0.6), width: level ? 2 : 0.7))
+                d.items.append(
+                    .segments(
+                        segs.filter { finite($0.0) && finite($0.1) }.map { (px($0.0), px($0.1)) },
+                        stroke: RGBA(fig.color(s), alpha: level ? 0.9 : 0.6), width: level ? 2 : 0.7))
             case let .arrows(segs, s):
                 let drawn = segs.filter { finite($0.0) && finite($0.1) }.map { (px($0.0), px($0.1)) }
                 d.items.append(.arrows(drawn, stroke: RGBA(fig.color(s), alpha: 0.85), width: 1.1, head: 5))
@@ -112,8 +123,10 @@ public enum Graphics {
                 let alpha = drawn.count > 1500 ? 0.5 : 0.75
                 let name = s < fig.series.count ? fig.series[s] : "series \(s)"
                 let c = RGBA(fig.color(s))
-                d.items.append(.circles(drawn, radius: radius, fill: c.with(alpha: alpha),
-                    stroke: RGBA(c.r * 0.45, c.g * 0.45, c.b * 0.45, 0.9), role: name))
+                d.items.append(
+                    .circles(
+                        drawn, radius: radius, fill: c.with(alpha: alpha),
+                        stroke: RGBA(c.r * 0.45, c.g * 0.45, c.b * 0.45, 0.9), role: name))
             }
         }
         d.items.append(.unclip)
@@ -123,19 +136,31 @@ public enum Graphics {
         for t in xt {
             let x = px(Figure.Point(t, 0)).x
             ticks.append((P(x, top + plotH), P(x, top + plotH + 4)))
-            d.items.append(.text(Format.number(t, digits: 3), at: P(x, top + plotH + 16), size: tickSize, color: .muted, anchor: .middle, bold: false, vertical: false))
+            d.items.append(
+                .text(
+                    Format.number(t, digits: 3), at: P(x, top + plotH + 16), size: tickSize, color: .muted,
+                    anchor: .middle, bold: false, vertical: false))
         }
         for (t, label) in zip(yt, yLabels) {
             let y = px(Figure.Point(0, t)).y
             ticks.append((P(left - 4, y), P(left, y)))
-            d.items.append(.text(label, at: P(left - 7, y + 4), size: tickSize, color: .muted, anchor: .end, bold: false, vertical: false))
+            d.items.append(
+                .text(
+                    label, at: P(left - 7, y + 4), size: tickSize, color: .muted, anchor: .end, bold: false,
+                    vertical: false))
         }
         d.items.append(.segments(ticks, stroke: .muted, width: 0.8))
         if let xl = fig.xLabel {
-            d.items.append(.text(xl, at: P(left + plotW / 2, top + plotH + 36), size: labelSize, color: .ink, anchor: .middle, bold: false, vertical: false))
+            d.items.append(
+                .text(
+                    xl, at: P(left + plotW / 2, top + plotH + 36), size: labelSize, color: .ink, anchor: .middle,
+                    bold: false, vertical: false))
         }
         if let yl = fig.yLabel {
-            d.items.append(.text(yl, at: P(16, top + plotH / 2), size: labelSize, color: .ink, anchor: .middle, bold: false, vertical: true))
+            d.items.append(
+                .text(
+                    yl, at: P(16, top + plotH / 2), size: labelSize, color: .ink, anchor: .middle, bold: false,
+                    vertical: true))
         }
         // The colour bar of a heatmap or shaded cells, with its real values.
         let scale: (low: Float, high: Float)? = fig.marks.lazy.compactMap { m -> (Float, Float)? in
@@ -158,10 +183,16 @@ public enum Graphics {
             for t in Figure.ticks(range, count: 5) {
                 let y = top + Double((range.upperBound - t) / (range.upperBound - range.lowerBound)) * plotH
                 d.items.append(.segments([(P(bx + 14, y), P(bx + 18, y))], stroke: .muted, width: 0.8))
-                d.items.append(.text(Format.number(t, digits: 3), at: P(bx + 21, y + 4), size: tickSize, color: .muted, anchor: .start, bold: false, vertical: false))
+                d.items.append(
+                    .text(
+                        Format.number(t, digits: 3), at: P(bx + 21, y + 4), size: tickSize, color: .muted,
+                        anchor: .start, bold: false, vertical: false))
             }
             if let label = fig.heatLabel {
-                d.items.append(.text(label, at: P(bx + 82, top + plotH / 2), size: labelSize, color: .ink, anchor: .middle, bold: false, vertical: true))
+                d.items.append(
+                    .text(
+                        label, at: P(bx + 82, top + plotH / 2), size: labelSize, color: .ink, anchor: .middle,
+                        bold: false, vertical: true))
             }
         }
         // The legend: a marker or a line per series, in rows that fit.
@@ -182,13 +213,18 @@ public enum Graphics {
                 } else {
                     d.items.append(.circles([P(x + 9, y - 4)], radius: 4, fill: color, stroke: nil, role: "legend"))
                 }
-                d.items.append(.text(name, at: P(x + 24, y), size: labelSize, color: .ink, anchor: .start, bold: false, vertical: false))
+                d.items.append(
+                    .text(
+                        name, at: P(x + 24, y), size: labelSize, color: .ink, anchor: .start, bold: false,
+                        vertical: false))
                 x += 24 + Cairo.textWidth(name, size: labelSize) + 18
             }
             y += 20
         }
         for line in noteLines {
-            d.items.append(.text(line, at: P(left, y), size: tickSize, color: .muted, anchor: .start, bold: false, vertical: false))
+            d.items.append(
+                .text(line, at: P(left, y), size: tickSize, color: .muted, anchor: .start, bold: false, vertical: false)
+            )
             y += 16
         }
         return d
@@ -196,7 +232,10 @@ public enum Graphics {
 
     /// A title broken at ", " into at most two lines when it is long.
     static func titleLines(_ title: String) -> [String] {
-        guard title.count > 70, let cut = title.range(of: ", ", options: .backwards, range: title.startIndex..<title.index(title.startIndex, offsetBy: 70)) else { return [title] }
+        guard title.count > 70,
+            let cut = title.range(
+                of: ", ", options: .backwards, range: title.startIndex..<title.index(title.startIndex, offsetBy: 70))
+        else { return [title] }
         return [String(title[..<cut.lowerBound]) + ",", String(title[cut.upperBound...])]
     }
 
@@ -239,11 +278,14 @@ public enum Graphics {
         let rows = (n + columns - 1) / columns
         let gap = 6.0, titleHeight = g.title.isEmpty ? 0.0 : 30
         let cellW = Double(w) * zoom, cellH = Double(h) * zoom
-        let width = max(Double(columns) * (cellW + gap) + gap, g.title.isEmpty ? 0 : Cairo.textWidth(g.title, size: 13, bold: true) + 2 * gap)
+        let width = max(
+            Double(columns) * (cellW + gap) + gap,
+            g.title.isEmpty ? 0 : Cairo.textWidth(g.title, size: 13, bold: true) + 2 * gap)
         var d = Drawing(width: width, height: Double(rows) * (cellH + gap) + gap + titleHeight)
         d.background = RGBA(0.93, 0.93, 0.93)
         if !g.title.isEmpty {
-            d.items.append(.text(g.title, at: P(gap, 20), size: 13, color: .ink, anchor: .start, bold: true, vertical: false))
+            d.items.append(
+                .text(g.title, at: P(gap, 20), size: 13, color: .ink, anchor: .start, bold: true, vertical: false))
         }
         let v = t.scalars
         for k in 0..<n {
@@ -256,7 +298,8 @@ public enum Graphics {
                     pixels[o] = p.0; pixels[o + 1] = p.1; pixels[o + 2] = p.2
                 }
             }
-            let ox = gap + Double(k % columns) * (cellW + gap), oy = titleHeight + gap + Double(k / columns) * (cellH + gap)
+            let ox = gap + Double(k % columns) * (cellW + gap),
+                oy = titleHeight + gap + Double(k / columns) * (cellH + gap)
             d.items.append(.image(pixels: pixels, width: w, height: h, into: (ox, oy, cellW, cellH), smooth: false))
         }
         return d
@@ -273,11 +316,15 @@ public enum Graphics {
         var d = Drawing(width: width, height: titleHeight + Double(rows) * lineHeight + 2 * gap)
         d.background = RGBA(0.98, 0.98, 0.98)
         if !title.isEmpty {
-            d.items.append(.text(title, at: P(gap, 22), size: size, color: .ink, anchor: .start, bold: true, vertical: false))
+            d.items.append(
+                .text(title, at: P(gap, 22), size: size, color: .ink, anchor: .start, bold: true, vertical: false))
         }
         for (k, word) in words.enumerated() {
             let col = k / max(rows, 1), row = k % max(rows, 1)
-            d.items.append(.text(word, at: P(gap + Double(col) * columnWidth, titleHeight + gap + Double(row + 1) * lineHeight - 5), size: size, color: RGBA(0.12, 0.12, 0.35), anchor: .start, bold: false, vertical: false))
+            d.items.append(
+                .text(
+                    word, at: P(gap + Double(col) * columnWidth, titleHeight + gap + Double(row + 1) * lineHeight - 5),
+                    size: size, color: RGBA(0.12, 0.12, 0.35), anchor: .start, bold: false, vertical: false))
         }
         return d
     }

@@ -32,7 +32,8 @@ public enum Notebook {
         /// One line: "gans 0.9 · seed 42 · quick mode · 2026-12-02 · AMD EPYC … · OpenBLAS Zen".
         public var line: String {
             let day = ISO8601DateFormatter.string(from: date, timeZone: .gmt, formatOptions: [.withFullDate])
-            return (["gans \(version)"] + (seed.map { ["seed \($0)"] } ?? [])
+            return
+                (["gans \(version)"] + (seed.map { ["seed \($0)"] } ?? [])
                 + (quick ? ["quick mode (a tenth of each training)"] : []) + [day, cpu, kernels])
                 .joined(separator: " · ")
         }
@@ -45,7 +46,9 @@ public enum Notebook {
             !first.isEmpty
         else { return (fallback, b) }
         lines.removeFirst()
-        if lines.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { b.removeFirst() } else {
+        if lines.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            b.removeFirst()
+        } else {
             b[0] = .prose(lines)
         }
         return (first, b)
@@ -163,7 +166,8 @@ public enum Notebook {
 
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
-            of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+            of: ">", with: "&gt;"
+        ).replacingOccurrences(of: "\"", with: "&quot;")
     }
 
     /// Prose as HTML: escaped, with `code` between backticks set as code.
@@ -281,7 +285,9 @@ public enum Notebook {
         func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
         var out = t.title.map { "*\($0)*\n\n" } ?? ""
         out += "| " + t.columns.map(cell).joined(separator: " | ") + " |\n"
-        out += "|" + t.columns.indices.map { i in i < t.rightAligned.count && t.rightAligned[i] ? " ---: |" : " --- |" }
+        out +=
+            "|"
+            + t.columns.indices.map { i in i < t.rightAligned.count && t.rightAligned[i] ? " ---: |" : " --- |" }
             .joined() + "\n"
         for r in t.rows { out += "| " + r.map(cell).joined(separator: " | ") + " |\n" }
         return out
@@ -292,12 +298,15 @@ public enum Notebook {
         return parts.enumerated().map { $0 < parts.count - 1 ? $1 + "\n" : $1 }
     }
 
-    public static func ipynb(_ cells: [Cell], title fallback: String = "gans session", timings: Bool = true, info: RunInfo? = nil)
+    public static func ipynb(
+        _ cells: [Cell], title fallback: String = "gans session", timings: Bool = true, info: RunInfo? = nil
+    )
         throws -> [UInt8]
     {
         let (title, blocks) = title(cells, fallback: fallback)
         // The cells are gans commands: the outputs are gans's, and running a cell needs gans.
-        let head = "# \(title)\n\n" + (info.map { "*\($0.line)*\n\n" } ?? "")
+        let head =
+            "# \(title)\n\n" + (info.map { "*\($0.line)*\n\n" } ?? "")
             + "The code cells are `gans` commands with the outputs `gans` gave; run them again with `gans FILE.gans`."
         var jsonCells: [[String: Any]] = [
             ["cell_type": "markdown", "id": "title", "metadata": [String: Any](), "source": Notebook.lines(head)]
@@ -326,7 +335,7 @@ public enum Notebook {
                     let text = TextRenderer(width: 100).render(t)
                     outputs.append([
                         "output_type": "display_data", "metadata": [String: Any](),
-                        "data": ["text/html": lines(htmlTable(t)), "text/plain": lines(text)],
+                        "data": ["text/html": lines(htmlTable(t)), "text/plain": lines(text)]
                     ])
                 case .picture(let o, let alt):
                     guard let png = try Graphics.png(o) else { continue }
@@ -334,7 +343,7 @@ public enum Notebook {
                     let width = Graphics.drawing(o).map { Int($0.width.rounded()) } ?? 640
                     outputs.append([
                         "output_type": "display_data", "metadata": ["image/png": ["width": width]],
-                        "data": ["image/png": Data(png).base64EncodedString(), "text/plain": [alt]],
+                        "data": ["image/png": Data(png).base64EncodedString(), "text/plain": [alt]]
                     ])
                 }
             }

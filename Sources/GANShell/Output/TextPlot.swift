@@ -240,10 +240,12 @@ struct TextPlot {
             legend.append((dark ? "" : style.fg(c)) + key + (dark ? "" : style.reset) + " " + name)
         }
         // Shaded cells are not drawn in characters, so only a heatmap has a key here.
-        if let label = f.heatLabel, let range = f.marks.lazy.compactMap({ m -> String? in
-            guard case let .heatmap(_, _, _, low, high) = m else { return nil }
-            return Format.number(low, digits: 3) + "…" + Format.number(high, digits: 3)
-        }).first {
+        if let label = f.heatLabel,
+            let range = f.marks.lazy.compactMap({ m -> String? in
+                guard case let .heatmap(_, _, _, low, high) = m else { return nil }
+                return Format.number(low, digits: 3) + "…" + Format.number(high, digits: 3)
+            }).first
+        {
             legend.append(
                 style.colors == .none
                     ? "background: \(label), light to dark \(range)"

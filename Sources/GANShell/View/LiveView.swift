@@ -142,7 +142,11 @@ public final class LiveView: @unchecked Sendable {
         Task {
             await server.appendRoute("GET /", to: Page(hub: hub, token: token))
             await server.appendRoute("GET /cells", to: Cells(hub: hub, token: token))
-            await server.appendRoute("GET /ws", to: Guarded(token: token, inner: WebSocketHTTPHandler(handler: MessageFrameWSHandler(handler: Socket(hub: hub)))))
+            await server.appendRoute(
+                "GET /ws",
+                to: Guarded(
+                    token: token, inner: WebSocketHTTPHandler(handler: MessageFrameWSHandler(handler: Socket(hub: hub)))
+                ))
             Task {
                 do { try await server.run() } catch {
                     result.value = .failure(ViewError(description: "view: \(error)"))
@@ -241,7 +245,8 @@ public final class LiveView: @unchecked Sendable {
         let token: String
         func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
             guard request.query["token"] == token else { return LiveView.forbidden() }
-            let html = LiveView.page(title: hub.title, fragments: hub.snapshot(), live: hub.liveSnapshot(), token: token)
+            let html = LiveView.page(
+                title: hub.title, fragments: hub.snapshot(), live: hub.liveSnapshot(), token: token)
             return HTTPResponse(
                 statusCode: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                 body: Data(html.utf8))
