@@ -7,8 +7,9 @@ import GANShell
 ///    with the view on and a tab reading every message: how long after `run` returns (when the
 ///    shell prints a cell) the tab has the whole cell, and the process's peak RSS after it.
 /// 2. Training speed: `train N epochs` on the ring with R1 at batch 256, the view off and the
-///    view on with a tab reading, in interleaved pairs of fresh interpreters; the speed ratio
-///    (median seconds without over median seconds with) (the view draws its figures at its own pace while a tab is open).
+///    view on with a tab reading, in interleaved pairs of fresh interpreters; the speed ratio is
+///    the median seconds without over the median seconds with. With a tab open the view draws
+///    its figures at its own pace.
 func benchView(epochs: Int, rounds: Int, cells: Int) throws {
     let setup = [
         "seed 1", "data ring8", "net G = noise 2 | linear 128 | relu | linear 128 | relu | linear 2",
@@ -27,7 +28,7 @@ func benchView(epochs: Int, rounds: Int, cells: Int) throws {
     final class Tab: @unchecked Sendable {
         let lock = NSLock()
         var cellArrivals: [Double] = []
-        var messages = 0, bytes = 0
+        var bytes = 0
         let finished = DispatchSemaphore(value: 0)
 
         init(_ view: LiveView) throws {
@@ -38,9 +39,8 @@ func benchView(epochs: Int, rounds: Int, cells: Int) throws {
             Thread.detachNewThread { [self] in
                 while let m = try? reader.text() {
                     let t = now()
-                    if m.hasPrefix("{\"kind\":\"end\"") || m.hasSuffix("\"kind\":\"end\"}") { break }
+                    if m == "{\"kind\":\"end\"}" { break }
                     lock.lock()
-                    messages += 1
                     bytes += m.utf8.count
                     if m.contains("\"kind\":\"cell\"") { cellArrivals.append(t) }
                     lock.unlock()
