@@ -2,7 +2,7 @@ import TensorCore
 
 /// GFLOP/s of C = op(A)·op(B) through the binding (`BLAS.sgemm` on raw
 /// buffers) and through `Tensor.matmul` (allocation included).
-func benchGEMM(quick: Bool) {
+func benchGEMM(quick: Bool, shapes: [[Int]] = []) {
     let seconds = quick ? 0.1 : 0.4
     func measure(m: Int, n: Int, k: Int, ta: Bool, tb: Bool) -> (binding: Double, tensor: Double) {
         let a = Tensor.rand(ta ? [k, m] : [m, k]), b = Tensor.rand(tb ? [n, k] : [k, n])
@@ -23,6 +23,25 @@ func benchGEMM(quick: Bool) {
             _ = try a.matmul(b, transposeA: ta, transposeB: tb)
         }
         return (flops / direct / 1e9, flops / viaTensor / 1e9)
+    }
+    if !shapes.isEmpty {
+        // Only the given products, each as one block and as the pool splits it.
+        var rows: [Any] = []
+        for s in shapes {
+            let (m, n, k, ta, tb) = (s[0], s[1], s[2], s.count > 3 && s[3] != 0, s.count > 4 && s[4] != 0)
+            let saved = BLAS.splitFrom
+            BLAS.splitFrom = Int.max
+            let one = measure(m: m, n: n, k: k, ta: ta, tb: tb)
+            BLAS.splitFrom = saved
+            let split = measure(m: m, n: n, k: k, ta: ta, tb: tb)
+            rows.append(
+                [
+                    ("m", m), ("n", n), ("k", k), ("ta", ta), ("tb", tb), ("gflops_one_block", round2(one.binding)),
+                    ("gflops", round2(split.binding))
+                ] as [(String, Any)])
+        }
+        emit([("bench", "gemm")] + blasFields() + [("shapes", rows)])
+        return
     }
     var square: [Any] = []
     for n in [64, 128, 256, 512, 1024, 2048] {

@@ -11,7 +11,8 @@ import TensorCore
 let args = Array(CommandLine.arguments.dropFirst())
 let usage = """
     usage: gans-bench <workload> [options]
-      gemm [--quick]             GFLOP/s for square sizes 64…2048 and the GAN layer shapes
+      gemm [--quick] [--shape M,N,K[,TA,TB]]…  GFLOP/s for square sizes 64…2048 and the GAN layer shapes, or
+                                        for the given products only, as one block and as split
       ops [--quick]              µs per recorded op (forward+backward) and elementwise GB/s
       memory [--steps N]         RSS across N forward/backward steps of a small MLP (default 100000)
       toy2d [--steps N] [--seeds S…]        vanilla GAN on the ring of 8 (the reference toy2d.py)
@@ -43,7 +44,11 @@ func seedsOption() -> [UInt64] {
 }
 
 switch workload {
-case "gemm": benchGEMM(quick: quick)
+case "gemm":
+    let shapes = args.indices.filter { args[$0] == "--shape" && $0 + 1 < args.count }.map {
+        args[$0 + 1].split(separator: ",").compactMap { Int($0) }
+    }
+    benchGEMM(quick: quick, shapes: shapes.filter { $0.count >= 3 })
 case "ops": try benchOps(quick: quick)
 case "memory": try benchMemory(steps: option("--steps", default: 100_000))
 case "toy2d": try benchToy(wgan: false, steps: option("--steps", default: 2000), seeds: seedsOption())

@@ -26,9 +26,15 @@ public enum BLAS {
         public var choice: String
         /// Cores a large product is split across (one OpenBLAS thread on each).
         public var threads: Int
+        /// Whether products 8 or more columns wide run on the core's own
+        /// AVX2 kernel (`gk_sgemm`) instead of the library's.
+        public var ownKernel: Bool = false
+
+        /// The kernels, e.g. `Haswell` or `own AVX2 6×16, Haswell below 8 columns`.
+        public var kernels: String { ownKernel ? "own AVX2 6×16, \(kernel) below 8 columns" : kernel }
 
         public var description: String {
-            "\(library), \(kernel) kernels (\(choice)), products split over \(threads) cores"
+            "\(library), \(kernels) kernels (\(choice)), products split over \(threads) cores"
         }
     }
 
@@ -44,6 +50,21 @@ public enum BLAS {
         var info: Info
     }
 
+    /// Whether the core's own AVX2 kernel takes the products 8 or more
+    /// columns wide: on CPUs with AVX2 and FMA but no AVX-512, where
+    /// OpenBLAS's Haswell kernels run the networks' mid-sized products (128
+    /// to 1,568 rows, 64 to 512 columns) at a third to a half of the core's
+    /// peak (docs/performance.md). `GANS_GEMM=openblas` or `GANS_GEMM=own`
+    /// overrides the choice.
+    static func prefersOwnKernel(cpuFlags: Set<String>, setting: String?) -> Bool {
+        guard gk_sgemm_available() != 0 else { return false }
+        switch setting?.lowercased() {
+        case "openblas": return false
+        case "own": return true
+        default: return preferredCoreType(cpuFlags: cpuFlags) == "Haswell"
+        }
+    }
+
     /// Multiply-adds from which a product is split into two blocks of C,
     /// run on two cores of the pool with OpenBLAS single-threaded in each.
     /// Below it, handing half to a second core costs more than it saves.
@@ -53,7 +74,8 @@ public enum BLAS {
     /// if it has at least 64, halved at a multiple of 32 (`rows` says which
     /// side); nil for one block. A function of the shape alone, so the
     /// numbers never depend on the load or the number of cores. (With
-    /// SkylakeX kernels the blocks even give the bits of one whole call.)
+    /// SkylakeX kernels or the core's own, the blocks even give the bits
+    /// of one whole call.)
     public static func split(m: Int, n: Int, k: Int) -> (rows: Bool, at: Int)? {
         guard m * n * k >= splitFrom else { return nil }
         let rows = m >= n ? m >= 64 : n < 64
@@ -138,11 +160,14 @@ public enum BLAS {
                 if let forced, kernel.lowercased() != forced.lowercased() {
                     choice = "chose \(forced) for this CPU; the library runs \(kernel)"
                 }
+                let own = prefersOwnKernel(
+                    cpuFlags: CPU.current.flags, setting: ProcessInfo.processInfo.environment["GANS_GEMM"])
                 return Backend(
                     sgemm: sgemm,
                     info: Info(
-                        library: "OpenBLAS\(version) (\(name))", kernel: kernel, choice: choice, threads: Parallel.cores
-                    ))
+                        library: "OpenBLAS\(version) (\(name))", kernel: kernel, choice: choice,
+                        threads: Parallel.cores,
+                        ownKernel: own))
             }
             return Backend(
                 sgemm: nil,
@@ -182,6 +207,12 @@ public enum BLAS {
                     CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(mb), Int32(nb), Int32(k), alpha, ab, Int32(lda), bb, Int32(ldb), beta, cb, Int32(ldc))
             #else
+                if backend.info.ownKernel && nb >= 8
+                    && gk_sgemm(
+                        transA ? 1 : 0, transB ? 1 : 0, mb, nb, k, alpha, ab, lda, bb, ldb, beta, cb, ldc) == 0
+                {
+                    return
+                }
                 if let f = backend.sgemm {
                     f(
                         101, transA ? 112 : 111, transB ? 112 : 111, Int32(mb), Int32(nb), Int32(k), alpha,

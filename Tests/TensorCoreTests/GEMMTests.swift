@@ -1,5 +1,6 @@
 import XCTest
 import Foundation
+import CKernels
 import TensorCore
 import TestSupport
 
@@ -23,7 +24,9 @@ final class GEMMTests: XCTestCase {
                         let a = (0..<(ar * lda)).map { _ in g.nextUniform() * 2 - 1 }
                         let b = (0..<(br * ldb)).map { _ in g.nextUniform() * 2 - 1 }
                         let c0 = (0..<(m * ldc)).map { _ in g.nextUniform() * 2 - 1 }
-                        var expected = c0
+                        // β = 0 must not read C, so C's block holds NaN; the naive
+                        // reference multiplies β by C, so it gets zeros there instead.
+                        var expected = c0.map { $0.isNaN ? 0 : $0 }
                         BLAS.naiveGEMM(
                             transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                             b: b, ldb: ldb, beta: beta, c: &expected, ldc: ldc)
@@ -71,7 +74,9 @@ final class GEMMTests: XCTestCase {
                         let bias = (0..<n).map { _ in g.nextUniform() - 0.5 }
                         var c0 = (0..<(m * ldc)).map { _ in g.nextUniform() - 0.5 }
                         if mode == "bias" { for i in 0..<m { for j in 0..<n { c0[i * ldc + j] = bias[j] } } }
-                        var expected = c0
+                        // β = 0 must not read C, so C's block holds NaN; the naive
+                        // reference multiplies β by C, so it gets zeros there instead.
+                        var expected = c0.map { $0.isNaN ? 0 : $0 }
                         BLAS.naiveGEMM(
                             transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
                             beta: mode == "β=0" ? 0 : mode == "bias" ? 1 : 0.5, c: &expected, ldc: ldc)
@@ -94,6 +99,73 @@ final class GEMMTests: XCTestCase {
                         failures += GradCheck.compare(
                             "split m=\(m) n=\(n) k=\(k) tA=\(ta) tB=\(tb) \(mode)", got, expected, atol: 1e-4,
                             rtol: 1e-4)
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(failures, [])
+    }
+
+    /// The core's own AVX2 kernel against the naive loop, called directly
+    /// (whatever kernel this CPU picks for `BLAS.sgemm`): shapes that cross
+    /// its blocks over k (256), m (144) and its 6×16 tiles, every transpose,
+    /// padded leading dimensions, β = 0 over a C of NaNs (never read), and
+    /// blocks of rows and of columns that give the whole call's bits.
+    func testOwnKernelMatchesNaiveAndItsBlocksGiveTheWholeCallsBits() throws {
+        try XCTSkipIf(gk_sgemm_available() == 0, "no AVX2 and FMA on this CPU")
+        var g = RandomGenerator(seed: 5)
+        var failures: [String] = []
+        for (m, n, k) in [(1, 1, 1), (6, 16, 1), (7, 17, 2), (150, 40, 300), (13, 129, 513), (145, 8, 257)] {
+            for ta in [false, true] {
+                for tb in [false, true] {
+                    for (alpha, beta) in [(Float(1), Float(0)), (0.5, -1.5)] {
+                        let pad = 2
+                        let lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad
+                        let a = (0..<((ta ? k : m) * lda)).map { _ in g.nextUniform() - 0.5 }
+                        let b = (0..<((tb ? n : k) * ldb)).map { _ in g.nextUniform() - 0.5 }
+                        var c0 = (0..<(m * ldc)).map { _ in g.nextUniform() - 0.5 }
+                        if beta == 0 { for i in 0..<m { for j in 0..<n { c0[i * ldc + j] = .nan } } }
+                        // β = 0 must not read C, so C's block holds NaN; the naive
+                        // reference multiplies β by C, so it gets zeros there instead.
+                        var expected = c0.map { $0.isNaN ? 0 : $0 }
+                        BLAS.naiveGEMM(
+                            transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                            beta: beta, c: &expected, ldc: ldc)
+                        func run(rows: Range<Int>, cols: Range<Int>, into c: inout [Float]) -> Int32 {
+                            a.withUnsafeBufferPointer { pa in
+                                b.withUnsafeBufferPointer { pb in
+                                    c.withUnsafeMutableBufferPointer { pc in
+                                        let ab =
+                                            ta
+                                            ? pa.baseAddress! + rows.lowerBound
+                                            : pa.baseAddress! + rows.lowerBound * lda
+                                        let bb =
+                                            tb
+                                            ? pb.baseAddress! + cols.lowerBound * ldb
+                                            : pb.baseAddress! + cols.lowerBound
+                                        return gk_sgemm(
+                                            ta ? 1 : 0, tb ? 1 : 0, rows.count, cols.count, k, alpha, ab, lda, bb, ldb,
+                                            beta, pc.baseAddress! + rows.lowerBound * ldc + cols.lowerBound, ldc)
+                                    }
+                                }
+                            }
+                        }
+                        var whole = c0
+                        XCTAssertEqual(run(rows: 0..<m, cols: 0..<n, into: &whole), 0)
+                        let name = "own m=\(m) n=\(n) k=\(k) tA=\(ta) tB=\(tb) α=\(alpha) β=\(beta)"
+                        failures += GradCheck.compare(name, whole, expected, atol: 1e-5 * Float(k) + 1e-5, rtol: 1e-4)
+                        var byRows = c0, byCols = c0
+                        let r = m / 2 + 1, c = n / 3 + 1
+                        _ = run(rows: 0..<min(r, m), cols: 0..<n, into: &byRows)
+                        if r < m { _ = run(rows: r..<m, cols: 0..<n, into: &byRows) }
+                        _ = run(rows: 0..<m, cols: 0..<min(c, n), into: &byCols)
+                        if c < n { _ = run(rows: 0..<m, cols: c..<n, into: &byCols) }
+                        if byRows.map(\.bitPattern) != whole.map(\.bitPattern) {
+                            failures.append(name + ": rows split")
+                        }
+                        if byCols.map(\.bitPattern) != whole.map(\.bitPattern) {
+                            failures.append(name + ": columns split")
+                        }
                     }
                 }
             }

@@ -77,7 +77,7 @@ public final class Interpreter {
             version: GANShellInfo.version, seed: seed, quick: options.quick, date: Date(),
             cpu: (cpu.modelName.isEmpty ? cpu.vendor : cpu.modelName)
                 + (cpu.vectorFeatures.isEmpty ? "" : " (" + cpu.vectorFeatures.joined(separator: ", ") + ")"),
-            kernels: "\(blas.library) \(blas.kernel) kernels, \(blas.threads) thread\(blas.threads == 1 ? "" : "s")")
+            kernels: "\(blas.library) \(blas.kernels) kernels, \(blas.threads) thread\(blas.threads == 1 ? "" : "s")")
     }
 
     public init(workspace: Workspace = Workspace(), options: ShellOptions = ShellOptions()) {
