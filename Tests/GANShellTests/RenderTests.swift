@@ -495,7 +495,7 @@ final class RenderTests: XCTestCase {
     /// Where Python's nbformat is installed (GANS_NBFORMAT_PYTHON names that Python), the notebook must validate.
     func testNotebookValidatesWithNbformat() throws {
         guard let python = ProcessInfo.processInfo.environment["GANS_NBFORMAT_PYTHON"] else {
-            throw XCTSkip("GANS_NBFORMAT_PYTHON is not set; scripts/ci-nbformat installs nbformat and sets it")
+            throw XCTSkip("GANS_NBFORMAT_PYTHON is not set; scripts/test sets it from scripts/nbformat-python")
         }
         let scratch = try ScratchFolder()
         let shell = try session(
