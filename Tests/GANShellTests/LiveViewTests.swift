@@ -11,16 +11,23 @@ import XCTest
 /// The live view, served on a free loopback port and read by a real HTTP and WebSocket client.
 final class LiveViewTests: XCTestCase {
     func get(_ url: String) throws -> (status: Int, body: String) {
-        var result: (Int, String)? = nil
+        let result = Answer()
         let done = DispatchSemaphore(value: 0)
         URLSession.shared.dataTask(with: URL(string: url)!) { data, response, _ in
-            result = (
-                (response as? HTTPURLResponse)?.statusCode ?? 0, data.map { String(decoding: $0, as: UTF8.self) } ?? ""
-            )
+            result.set(
+                (response as? HTTPURLResponse)?.statusCode ?? 0, data.map { String(decoding: $0, as: UTF8.self) } ?? "")
             done.signal()
         }.resume()
         XCTAssertEqual(done.wait(timeout: .now() + 10), .success, "no answer from \(url)")
-        return try XCTUnwrap(result)
+        return try XCTUnwrap(result.get())
+    }
+
+    /// An HTTP answer, set on URLSession's queue and read by the test.
+    final class Answer: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: (Int, String)?
+        func set(_ status: Int, _ body: String) { lock.withLock { value = (status, body) } }
+        func get() -> (Int, String)? { lock.withLock { value } }
     }
 
     /// The page and the cells over HTTP, with the token; a wrong token is refused.
