@@ -45,10 +45,23 @@ func seedsOption() -> [UInt64] {
 
 switch workload {
 case "gemm":
-    let shapes = args.indices.filter { args[$0] == "--shape" && $0 + 1 < args.count }.map {
-        args[$0 + 1].split(separator: ",").compactMap { Int($0) }
+    var shapes: [[Int]] = []
+    for i in args.indices where args[i] == "--shape" {
+        let text = i + 1 < args.count ? args[i + 1] : ""
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+        guard (3...5).contains(parts.count), parts.allSatisfy({ $0 != nil }),
+            parts.prefix(3).allSatisfy({ $0! >= 1 && $0! <= 1 << 14 }),
+            parts.dropFirst(3).allSatisfy({ $0 == 0 || $0 == 1 })
+        else {
+            FileHandle.standardError.write(
+                Data(
+                    "gans-bench gemm: --shape expects M,N,K[,TA,TB] with sizes 1 to 16384 and TA, TB 0 or 1, found '\(text)'\n"
+                        .utf8))
+            exit(2)
+        }
+        shapes.append(parts.map { $0! })
     }
-    benchGEMM(quick: quick, shapes: shapes.filter { $0.count >= 3 })
+    benchGEMM(quick: quick, shapes: shapes)
 case "ops": try benchOps(quick: quick)
 case "memory": try benchMemory(steps: option("--steps", default: 100_000))
 case "toy2d": try benchToy(wgan: false, steps: option("--steps", default: 2000), seeds: seedsOption())

@@ -59,7 +59,6 @@ int gk_pool_threads(void);
 /// Pins the calling process to one CPU (Linux); 0 on success, −1 otherwise.
 int gk_pin_to_cpu(int cpu);
 
-#endif
 
 /// Whether gk_sgemm runs on this CPU (x86-64 with AVX2 and FMA).
 int gk_sgemm_available(void);
@@ -69,3 +68,5 @@ int gk_sgemm_available(void);
 /// Returns 0, or -1 when it cannot run (no AVX2, or out of memory).
 int gk_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
              const float *b, long ldb, float beta, float *c, long ldc);
+
+#endif
