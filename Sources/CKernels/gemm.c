@@ -35,13 +35,58 @@ static float *buffer(float **p, size_t *size, size_t floats) {
     return *p;
 }
 
+/// Transposes the 8×8 block in r[0..<8] in place: r[i][j] becomes r[j][i].
+AVX2 static inline void transpose8(__m256 r[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
 /// Packs rows i0..<i0+mc, columns p0..<p0+kc of op(A) into panels of MR
 /// rows: panel r holds, for each p, MR consecutive values (zero past m).
-static void pack_a(float *restrict dst, const float *restrict a, long lda, int trans, long i0, long mc, long p0,
-                   long kc) {
+/// Packing only moves values, so the products' bits do not depend on how.
+AVX2 static void pack_a(float *restrict dst, const float *restrict a, long lda, int trans, long i0, long mc,
+                        long p0, long kc) {
     for (long r = 0; r < mc; r += MR) {
-        long rows = mc - r < MR ? mc - r : MR;
-        for (long p = 0; p < kc; p++) {
+        long rows = mc - r < MR ? mc - r : MR, p = 0;
+        if (!trans && rows == MR) {
+            // Six rows of A, eight columns at a time: one 8×8 transpose
+            // (two rows of zeros) gives eight columns of the panel.
+            const float *row0 = a + (i0 + r) * lda + p0;
+            for (; p + 8 <= kc; p += 8) {
+                __m256 t[8];
+                for (int i = 0; i < MR; i++) t[i] = _mm256_loadu_ps(row0 + i * lda + p);
+                t[6] = t[7] = _mm256_setzero_ps();
+                transpose8(t);
+                // Each store spills two values into the next column's place,
+                // which the next store overwrites; the last one stores six.
+                for (int q = 0; q < 7; q++) _mm256_storeu_ps(dst + q * MR, t[q]);
+                _mm_storeu_ps(dst + 7 * MR, _mm256_castps256_ps128(t[7]));
+                _mm_storel_pi((__m64 *)(dst + 7 * MR + 4), _mm256_extractf128_ps(t[7], 1));
+                dst += 8 * MR;
+            }
+        }
+        if (trans && rows == MR) {
+            for (; p < kc; p++) {
+                const float *src = a + (p0 + p) * lda + i0 + r;
+                for (long i = 0; i < MR; i++) dst[i] = src[i];
+                dst += MR;
+            }
+        }
+        for (; p < kc; p++) {
             for (long i = 0; i < rows; i++) {
                 long row = i0 + r + i, col = p0 + p;
                 dst[i] = trans ? a[col * lda + row] : a[row * lda + col];
@@ -54,18 +99,37 @@ static void pack_a(float *restrict dst, const float *restrict a, long lda, int t
 
 /// Packs rows p0..<p0+kc, columns j0..<j0+nc of op(B) into panels of NR
 /// columns: panel c holds, for each p, NR consecutive values (zero past n).
-static void pack_b(float *restrict dst, const float *restrict b, long ldb, int trans, long p0, long kc, long j0,
-                   long nc) {
+AVX2 static void pack_b(float *restrict dst, const float *restrict b, long ldb, int trans, long p0, long kc,
+                        long j0, long nc) {
     for (long c = 0; c < nc; c += NR) {
-        long cols = nc - c < NR ? nc - c : NR;
+        long cols = nc - c < NR ? nc - c : NR, p = 0;
         if (!trans && cols == NR) {
-            for (long p = 0; p < kc; p++) {
+            for (; p < kc; p++) {
                 memcpy(dst, b + (p0 + p) * ldb + j0 + c, NR * sizeof(float));
                 dst += NR;
             }
             continue;
         }
-        for (long p = 0; p < kc; p++) {
+        if (trans && cols == NR) {
+            // Sixteen rows of the stored Bᵀ, eight columns at a time: two
+            // 8×8 transposes give eight rows of the panel.
+            const float *row0 = b + (j0 + c) * ldb + p0;
+            for (; p + 8 <= kc; p += 8) {
+                __m256 lo[8], hi[8];
+                for (int j = 0; j < 8; j++) {
+                    lo[j] = _mm256_loadu_ps(row0 + j * ldb + p);
+                    hi[j] = _mm256_loadu_ps(row0 + (j + 8) * ldb + p);
+                }
+                transpose8(lo);
+                transpose8(hi);
+                for (int q = 0; q < 8; q++) {
+                    _mm256_store_ps(dst + q * NR, lo[q]);
+                    _mm256_store_ps(dst + q * NR + 8, hi[q]);
+                }
+                dst += 8 * NR;
+            }
+        }
+        for (; p < kc; p++) {
             for (long j = 0; j < cols; j++) {
                 long row = p0 + p, col = j0 + c + j;
                 dst[j] = trans ? b[col * ldb + row] : b[row * ldb + col];
