@@ -115,16 +115,12 @@ AVX2 static void pack_b(float *restrict dst, const float *restrict b, long ldb, 
             // 8×8 transposes give eight rows of the panel.
             const float *row0 = b + (j0 + c) * ldb + p0;
             for (; p + 8 <= kc; p += 8) {
-                __m256 lo[8], hi[8];
-                for (int j = 0; j < 8; j++) {
-                    lo[j] = _mm256_loadu_ps(row0 + j * ldb + p);
-                    hi[j] = _mm256_loadu_ps(row0 + (j + 8) * ldb + p);
-                }
-                transpose8(lo);
-                transpose8(hi);
-                for (int q = 0; q < 8; q++) {
-                    _mm256_store_ps(dst + q * NR, lo[q]);
-                    _mm256_store_ps(dst + q * NR + 8, hi[q]);
+                // One half of the panel's columns at a time, in registers.
+                for (int half = 0; half < 2; half++) {
+                    __m256 t[8];
+                    for (int j = 0; j < 8; j++) t[j] = _mm256_loadu_ps(row0 + (j + 8 * half) * ldb + p);
+                    transpose8(t);
+                    for (int q = 0; q < 8; q++) _mm256_store_ps(dst + q * NR + 8 * half, t[q]);
                 }
                 dst += 8 * NR;
             }

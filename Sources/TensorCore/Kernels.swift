@@ -41,6 +41,17 @@ enum Kernels {
         return out
     }
 
+    /// tanh across cores, by the core's vectorized `gk_tanh`.
+    static func tanhParallel(_ x: Tensor) -> Tensor {
+        let n = x.count
+        let out = Tensor(uninitialized: x.shape)
+        let src = x.pointer, dst = out.pointer
+        Parallel.forEachChunk(n, grain: Parallel.transcendentalThreshold * 4) { r in
+            gk_tanh(dst + r.lowerBound, src + r.lowerBound, r.count)
+        }
+        return out
+    }
+
     /// Elementwise binary op with broadcasting into `shape` (already checked).
     @inline(__always)
     static func zip(_ a: Tensor, _ b: Tensor, _ shape: [Int], _ f: (Float, Float) -> Float) -> Tensor {

@@ -212,11 +212,16 @@ extension Tensor {
 
     public func tanh() -> Tensor {
         let x = self
-        let out = Kernels.mapParallel(x) { Foundation.tanh($0) }
+        let out = Kernels.tanhParallel(x)
         let y = out.detached()
         return Tensor.record("tanh", out, [x]) { g in
-            let t = GradMode.isEnabled ? x.tanh() : y
-            return [try g * (1 - t * t)]  // dx = g·(1 − tanh²)
+            guard !GradMode.isEnabled, g.shape == y.shape else {
+                let t = GradMode.isEnabled ? x.tanh() : y
+                return [try g * (1 - t * t)]  // dx = g·(1 − tanh²)
+            }
+            let dx = Tensor(uninitialized: g.shape)  // the same in one pass, the same bits
+            gk_tanh_gradient(dx.pointer, g.pointer, y.pointer, g.count)
+            return [dx]
         }
     }
 

@@ -54,6 +54,29 @@ final class ValueTests: XCTestCase {
         assertValues(Tensor([-100, 100]).softplus(), [3.7200760e-44, 100])
     }
 
+    /// tanh against the exact value (in Double) on 400,001 points of
+    /// [−10, 10], on ±0.625 (where its two formulas meet), and on tiny,
+    /// huge and special values: within 2 ulp everywhere, odd, NaN kept.
+    func testTanhIsWithinTwoUlpOfTheExactValue() {
+        var xs: [Float] = (0...400_000).map { Float(-10 + Double($0) * 20 / 400_000) }
+        let edge: Float = 0.625
+        xs += [edge, -edge, edge.nextDown, edge.nextUp, 1e-30, -1e-30, 1e-8, 0.3, 8.99, 9, 9.01, 50, -50]
+        xs += [Float.leastNonzeroMagnitude, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .infinity, -.infinity]
+        let y = Tensor(xs).tanh().scalars
+        var worst: (ulps: Double, x: Float) = (0, 0)
+        for (x, v) in zip(xs, y) {
+            let exact = Foundation.tanh(Double(x))
+            let ulp = Double(Float(exact).ulp)
+            let ulps = Swift.abs(Double(v) - exact) / ulp
+            if ulps > worst.ulps { worst = (ulps, x) }
+        }
+        XCTAssertLessThanOrEqual(worst.ulps, 2, "tanh(\(worst.x)) is \(worst.ulps) ulp off")
+        let odd = (0...200_000).filter { y[$0] != -y[400_000 - $0] }
+        XCTAssertEqual(odd.count, 0, "tanh(−x) ≠ −tanh(x) at \(odd.prefix(3).map { xs[$0] })")
+        XCTAssertTrue(Tensor([.nan]).tanh().item.isNaN)
+        XCTAssertEqual(Tensor([-0.0]).tanh().item.sign, .minus)
+    }
+
     func testReductions() throws {
         assertValues(a.sum(), [-3], shape: [])
         assertValues(try a.sum(axes: [0]), [-3, 3, -3], shape: [3])

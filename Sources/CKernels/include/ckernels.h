@@ -13,6 +13,10 @@ void gk_relu(float *out, const float *x, long n);
 void gk_leaky_relu(float *out, const float *x, long n, float slope);
 /// out[i] = x[i] > 0 ? g[i] : slope·g[i]: the backward of relu and leaky relu.
 void gk_masked_gradient(float *out, const float *g, const float *x, long n, float slope);
+/// out = tanh x, within 2 ulp, the same bits on every x86-64 CPU.
+void gk_tanh(float *out, const float *x, long n);
+/// out = g·(1 − t·t), rounded after each operation: tanh's gradient from its output t.
+void gk_tanh_gradient(float *out, const float *g, const float *t, long n);
 /// x[i] = x[i] < 0 ? slope·x[i] : x[i] in place, with slope ≥ 0; slope 0 is relu (0, not −0·∞).
 void gk_leaky_relu_in_place(float *x, long n, float slope);
 /// out[i] = y[i] > 0 ? g[i] : slope·g[i] over rows × cols, and when sums is not
