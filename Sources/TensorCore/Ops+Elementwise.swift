@@ -215,10 +215,11 @@ extension Tensor {
         let out = Kernels.tanhParallel(x)
         let y = out.detached()
         return Tensor.record("tanh", out, [x]) { g in
-            guard !GradMode.isEnabled, g.shape == y.shape else {
-                let t = GradMode.isEnabled ? x.tanh() : y
+            if GradMode.isEnabled {  // recorded, for gradients of gradients
+                let t = x.tanh()
                 return [try g * (1 - t * t)]  // dx = g·(1 − tanh²)
             }
+            guard g.shape == y.shape else { return [try g * (1 - y * y)] }
             let dx = Tensor(uninitialized: g.shape)  // the same in one pass, the same bits
             gk_tanh_gradient(dx.pointer, g.pointer, y.pointer, g.count)
             return [dx]
