@@ -221,6 +221,203 @@ int gk_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, cons
     return 0;
 }
 
+// The same blocking and micro-kernel over matrices given by offset tables:
+// element (i, j) of a view lives at base[rows[i] + cols[j]]. A strided
+// matrix is one such view; so are the columns of a convolution (the row
+// term a window's corner in a padded image, the column term a tap's place
+// in it) and an NCHW tensor read as [channels, pixels]. Products over them
+// need no unfolded copy and no transpose: packing gathers what it needs.
+
+/// Whether v[0..<count] runs by one from v[0].
+static inline int runs(const long *v, long count) {
+    for (long q = 1; q < count; q++)
+        if (v[q] != v[0] + q) return 0;
+    return 1;
+}
+
+/// Packs rows i0..<i0+mc, columns p0..<p0+kc of the view A into panels of MR rows.
+AVX2 static void pack_a_view(float *restrict dst, const float *restrict a, const long *ra, const long *ca, long i0,
+                             long mc, long p0, long kc) {
+    for (long r = 0; r < mc; r += MR) {
+        long rows = mc - r < MR ? mc - r : MR, p = 0;
+        const long *rr = ra + i0 + r;
+        if (rows == MR && runs(rr, MR)) {
+            // Six rows next to each other: each column of the panel is one run.
+            const float *base = a + rr[0];
+            for (; p < kc; p++) {
+                const float *src = base + ca[p0 + p];
+                _mm_storeu_ps(dst, _mm_loadu_ps(src));
+                dst[4] = src[4];
+                dst[5] = src[5];
+                dst += MR;
+            }
+            continue;
+        }
+        if (rows == MR) {
+            // Eight columns at a time where they run by one: an 8×8 transpose.
+            while (p < kc) {
+                const long *cp = ca + p0 + p;
+                if (p + 8 <= kc && runs(cp, 8)) {
+                    __m256 t[8];
+                    for (int i = 0; i < MR; i++) t[i] = _mm256_loadu_ps(a + rr[i] + cp[0]);
+                    t[6] = t[7] = _mm256_setzero_ps();
+                    transpose8(t);
+                    for (int q = 0; q < 7; q++) _mm256_storeu_ps(dst + q * MR, t[q]);
+                    _mm_storeu_ps(dst + 7 * MR, _mm256_castps256_ps128(t[7]));
+                    _mm_storel_pi((__m64 *)(dst + 7 * MR + 4), _mm256_extractf128_ps(t[7], 1));
+                    dst += 8 * MR;
+                    p += 8;
+                } else {
+                    for (long i = 0; i < MR; i++) dst[i] = a[rr[i] + cp[0]];
+                    dst += MR;
+                    p++;
+                }
+            }
+            continue;
+        }
+        for (; p < kc; p++) {
+            long col = ca[p0 + p];
+            for (long i = 0; i < rows; i++) dst[i] = a[rr[i] + col];
+            for (long i = rows; i < MR; i++) dst[i] = 0;
+            dst += MR;
+        }
+    }
+}
+
+/// Packs rows p0..<p0+kc, columns j0..<j0+nc of the view B into panels of NR columns.
+AVX2 static void pack_b_view(float *restrict dst, const float *restrict b, const long *rb, const long *cb, long p0,
+                             long kc, long j0, long nc) {
+    for (long c = 0; c < nc; c += NR) {
+        long cols = nc - c < NR ? nc - c : NR;
+        const long *cc = cb + j0 + c;
+        if (cols == NR && runs(cc, NR)) {
+            for (long p = 0; p < kc; p++) {
+                const float *src = b + rb[p0 + p] + cc[0];
+                _mm256_store_ps(dst, _mm256_loadu_ps(src));
+                _mm256_store_ps(dst + 8, _mm256_loadu_ps(src + 8));
+                dst += NR;
+            }
+            continue;
+        }
+        if (cols == NR) {
+            // Four columns at a time where they run by one (a row of a 4-wide
+            // kernel window), one by one elsewhere.
+            int quad[4];
+            for (int q = 0; q < 4; q++) quad[q] = runs(cc + 4 * q, 4);
+            for (long p = 0; p < kc; p++) {
+                const float *row = b + rb[p0 + p];
+                for (int q = 0; q < 4; q++) {
+                    const long *cq = cc + 4 * q;
+                    if (quad[q]) {
+                        _mm_store_ps(dst + 4 * q, _mm_loadu_ps(row + cq[0]));
+                    } else {
+                        for (int j = 0; j < 4; j++) dst[4 * q + j] = row[cq[j]];
+                    }
+                }
+                dst += NR;
+            }
+            continue;
+        }
+        for (long p = 0; p < kc; p++) {
+            const float *row = b + rb[p0 + p];
+            for (long j = 0; j < cols; j++) dst[j] = row[cc[j]];
+            for (long j = cols; j < NR; j++) dst[j] = 0;
+            dst += NR;
+        }
+    }
+}
+
+/// The tile A panel · B panel into the view C at rows rc[0..<mr], columns
+/// cc[0..<nr]: C ← tile + C when `add`, else tile + bias[row] (or the tile).
+AVX2 static void micro_kernel_view(long kc, const float *restrict a, const float *restrict b, float *restrict c,
+                                   const long *rc, const long *cc, const float *bias, int add, long mr, long nr,
+                                   int cols_run) {
+    __m256 acc[MR][2];
+    for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    __m256 c00 = acc[0][0], c01 = acc[0][1], c10 = acc[1][0], c11 = acc[1][1], c20 = acc[2][0], c21 = acc[2][1],
+           c30 = acc[3][0], c31 = acc[3][1], c40 = acc[4][0], c41 = acc[4][1], c50 = acc[5][0], c51 = acc[5][1];
+    for (long p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), x;
+#define ROW(r)                                   \
+    x = _mm256_broadcast_ss(a + r);              \
+    c##r##0 = _mm256_fmadd_ps(x, b0, c##r##0);   \
+    c##r##1 = _mm256_fmadd_ps(x, b1, c##r##1);
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+        a += MR;
+        b += NR;
+    }
+    __m256 out[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    if (nr == NR && cols_run) {
+        for (long r = 0; r < mr; r++) {
+            float *row = c + rc[r] + cc[0];
+            for (int h = 0; h < 2; h++) {
+                __m256 v = out[r][h];
+                if (add) v = _mm256_add_ps(v, _mm256_loadu_ps(row + 8 * h));
+                else if (bias) v = _mm256_add_ps(v, _mm256_set1_ps(bias[r]));
+                _mm256_storeu_ps(row + 8 * h, v);
+            }
+        }
+        return;
+    }
+    float tile[MR][NR] __attribute__((aligned(32)));
+    for (int r = 0; r < MR; r++) {
+        _mm256_store_ps(tile[r], out[r][0]);
+        _mm256_store_ps(tile[r] + 8, out[r][1]);
+    }
+    for (long r = 0; r < mr; r++) {
+        float *row = c + rc[r];
+        for (long j = 0; j < nr; j++) {
+            float v = tile[r][j];
+            row[cc[j]] = add ? v + row[cc[j]] : bias ? v + bias[r] : v;
+        }
+    }
+}
+
+int gk_sgemm_view(long m, long n, long k, const float *a, const long *ra, const long *ca, const float *b,
+                  const long *rb, const long *cb, float *c, const long *rc, const long *cc, const float *bias,
+                  int accumulate) {
+    if (m <= 0 || n <= 0) return 0;
+    if (!gk_sgemm_available()) return -1;
+    long kc_max = k < KC ? k : KC, nc_max = n < NC ? n : NC, mc_max = m < MC ? m : MC;
+    if (kc_max < 1) kc_max = 1;
+    float *pb = buffer(&packed_b, &packed_b_size, (size_t)kc_max * (size_t)((nc_max + NR - 1) / NR * NR));
+    float *pa = buffer(&packed_a, &packed_a_size, (size_t)kc_max * (size_t)((mc_max + MR - 1) / MR * MR));
+    if (!pa || !pb) return -1;
+    if (k <= 0) {
+        for (long i = 0; i < m; i++)
+            for (long j = 0; j < n; j++) {
+                float *x = c + rc[i] + cc[j];
+                *x = accumulate ? *x : bias ? bias[i] : 0;
+            }
+        return 0;
+    }
+    for (long jc = 0; jc < n; jc += NC) {
+        long nc = n - jc < NC ? n - jc : NC;
+        for (long pc = 0; pc < k; pc += KC) {
+            long kc = k - pc < KC ? k - pc : KC;
+            // The first block over k starts from C, the bias or nothing; the later ones add to it.
+            int add = pc > 0 || accumulate;
+            pack_b_view(pb, b, rb, cb, pc, kc, jc, nc);
+            for (long ic = 0; ic < m; ic += MC) {
+                long mc = m - ic < MC ? m - ic : MC;
+                pack_a_view(pa, a, ra, ca, ic, mc, pc, kc);
+                for (long jr = 0; jr < nc; jr += NR) {
+                    long nr = nc - jr < NR ? nc - jr : NR;
+                    const long *ccol = cc + jc + jr;
+                    int cols_run = nr == NR && runs(ccol, NR);
+                    for (long ir = 0; ir < mc; ir += MR) {
+                        long mr = mc - ir < MR ? mc - ir : MR;
+                        micro_kernel_view(kc, pa + ir * kc, pb + jr * kc, c, rc + ic + ir, ccol,
+                                          bias ? bias + ic + ir : NULL, add, mr, nr, cols_run);
+                    }
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 #else
 
 int gk_sgemm_available(void) { return 0; }
@@ -229,6 +426,14 @@ int gk_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, cons
              const float *b, long ldb, float beta, float *c, long ldc) {
     (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k, (void)alpha, (void)a, (void)lda, (void)b, (void)ldb,
         (void)beta, (void)c, (void)ldc;
+    return -1;
+}
+
+int gk_sgemm_view(long m, long n, long k, const float *a, const long *ra, const long *ca, const float *b,
+                  const long *rb, const long *cb, float *c, const long *rc, const long *cc, const float *bias,
+                  int accumulate) {
+    (void)m, (void)n, (void)k, (void)a, (void)ra, (void)ca, (void)b, (void)rb, (void)cb, (void)c, (void)rc, (void)cc,
+        (void)bias, (void)accumulate;
     return -1;
 }
 

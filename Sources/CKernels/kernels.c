@@ -254,6 +254,23 @@ void gk_im2col(const float *restrict src, float *restrict dst, long r0, long r1,
     }
 }
 
+CLONES void gk_pad2d(const float *restrict src, float *restrict dst, long p0, long p1, long h, long w, long ph,
+                     long pw) {
+    long hp = h + 2 * ph, wp = w + 2 * pw;
+    for (long p = p0; p < p1; p++) {
+        const float *in = src + p * h * w;
+        float *out = dst + p * hp * wp;
+        for (long i = 0; i < ph * wp; i++) out[i] = 0;
+        for (long y = 0; y < h; y++) {
+            float *row = out + (ph + y) * wp;
+            for (long x = 0; x < pw; x++) row[x] = 0;
+            for (long x = 0; x < w; x++) row[pw + x] = in[y * w + x];
+            for (long x = pw + w; x < wp; x++) row[x] = 0;
+        }
+        for (long i = (ph + h) * wp; i < hp * wp; i++) out[i] = 0;
+    }
+}
+
 CLONES __attribute__((no_builtin("memcpy", "memset")))
 void gk_col2im(const float *restrict src, float *restrict dst, long b0, long b1,
                       long c, long h, long w, long oh, long ow, long kh, long kw,

@@ -106,6 +106,15 @@ extension Tensor {
             kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
             strideHeight: stride, strideWidth: stride, padHeight: padding, padWidth: padding)
         let (oh, ow) = try geo.outputSize(height: shape[2], width: shape[3], op: "conv2d")
+        if ConvViews.available { return try conv2dByViews(weight: weight, bias: bias, geo, oh: oh, ow: ow) }
+        return try conv2dByColumns(weight: weight, bias: bias, geo, oh: oh, ow: ow)
+    }
+
+    /// `conv2d` as unfolded columns times the weight, in recorded ops, for
+    /// an input and weight already checked: the path where `ConvViews` does
+    /// not run, and the reference it is tested against.
+    func conv2dByColumns(weight: Tensor, bias: Tensor?, _ geo: ConvGeometry, oh: Int, ow: Int) throws -> Tensor {
+        let oc = weight.shape[0]
         let cols = try im2col(geo)  // [N·L, C·k·k]
         // One GEMM adds the product to the bias it starts from (`linear`).
         let y = try cols.linear(weight: weight.reshaped(to: [oc, -1]), bias: bias)  // [N·L, OC]
@@ -132,7 +141,7 @@ extension Tensor {
             throw TensorError(
                 "convTranspose2d", "output padding must be smaller than the stride \(stride), found \(outputPadding)")
         }
-        let (n, cin, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let (h, w) = (shape[2], shape[3])
         let cout = weight.shape[1], kh = weight.shape[2], kw = weight.shape[3]
         if let bias, bias.shape != [cout] {
             throw TensorError("convTranspose2d", "bias has shape \(shapeString(bias.shape)), expected [\(cout)]")
@@ -152,6 +161,20 @@ extension Tensor {
         let geo = ConvGeometry(
             kernelHeight: kh, kernelWidth: kw, strideHeight: stride, strideWidth: stride,
             padHeight: padding, padWidth: padding)
+        if ConvViews.available {
+            return try convTranspose2dByViews(weight: weight, bias: bias, geo, oh: oh, ow: ow)
+        }
+        return try convTranspose2dByColumns(weight: weight, bias: bias, geo, oh: oh, ow: ow)
+    }
+
+    /// `convTranspose2d` as a product and a fold, for an input and weight
+    /// already checked: the path where `ConvViews` does not run, and the
+    /// reference it is tested against.
+    func convTranspose2dByColumns(weight: Tensor, bias: Tensor?, _ geo: ConvGeometry, oh: Int, ow: Int) throws
+        -> Tensor
+    {
+        let (n, cin, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let cout = weight.shape[1]
         // The product and the fold run unrecorded and are recorded as one op,
         // so the graph holds the input and not the [N·H·W, Cout·k·k] columns,
         // which the rule does not need: it unfolds the output's gradient.

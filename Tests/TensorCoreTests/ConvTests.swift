@@ -1,5 +1,5 @@
 import XCTest
-import TensorCore
+@testable import TensorCore
 import TestSupport
 
 final class ConvTests: XCTestCase {
@@ -142,6 +142,48 @@ final class ConvTests: XCTestCase {
             let rhs = try (x * y.col2im(batch: 2, channels: 3, height: 6, width: 7, geo)).sum().item
             XCTAssertEqual(lhs, rhs, accuracy: 1e-3 * max(1, abs(lhs)), "\(geo)")
         }
+    }
+
+    /// Convolutions over views (the path x86-64 CPUs with AVX2 take) give
+    /// the outputs and gradients of the unfolded columns, on shapes large
+    /// enough for the products' blocks, tiles and split across cores, with
+    /// odd sizes, strides and paddings.
+    func testConvolutionsOverViewsMatchColumns() throws {
+        try XCTSkipIf(!ConvViews.available, "convolutions run on columns on this CPU")
+        var failures: [String] = []
+        for (n, c, h, w, oc, k, s, p) in [
+            (8, 16, 14, 14, 32, 4, 2, 1), (3, 1, 28, 28, 24, 4, 2, 1), (2, 3, 9, 7, 5, 3, 1, 1),
+            (2, 4, 11, 10, 7, 5, 2, 2), (64, 64, 14, 14, 128, 4, 2, 1)
+        ] {
+            Random.seed(UInt64(n * 100 + c))
+            let x = Tensor.randn([n, c, h, w]).requiringGrad()
+            let wt = (Tensor.randn([oc, c, k, k]) * 0.1).requiringGrad(), b = Tensor.randn([oc]).requiringGrad()
+            let geo = ConvGeometry(kernel: k, stride: s, padding: p)
+            let (oh, ow) = try geo.outputSize(height: h, width: w, op: "test")
+            let name = "conv n\(n) c\(c) \(h)x\(w) oc\(oc) k\(k) s\(s) p\(p)"
+            let viaViews = try x.conv2dByViews(weight: wt, bias: b, geo, oh: oh, ow: ow)
+            let viaColumns = try x.conv2dByColumns(weight: wt, bias: b, geo, oh: oh, ow: ow)
+            failures += GradCheck.compare(name, viaViews.scalars, viaColumns.scalars, atol: 1e-4, rtol: 1e-4)
+            let seed = Tensor.randn(viaViews.shape)
+            let gViews = try grad(of: (viaViews * seed).sum(), wrt: [x, wt, b])
+            let gColumns = try grad(of: (viaColumns * seed).sum(), wrt: [x, wt, b])
+            for (part, (u, v)) in zip(["x", "weight", "bias"], zip(gViews, gColumns)) {
+                failures += GradCheck.compare("\(name) ∂\(part)", u.scalars, v.scalars, atol: 1e-3, rtol: 1e-4)
+            }
+            // The transposed convolution of the output back to the input's size.
+            let wtT = (Tensor.randn([oc, c, k, k]) * 0.1).requiringGrad(), bT = Tensor.randn([c]).requiringGrad()
+            let y = Tensor.randn([n, oc, oh, ow]).requiringGrad()
+            let tViews = try y.convTranspose2dByViews(weight: wtT, bias: bT, geo, oh: h, ow: w)
+            let tColumns = try y.convTranspose2dByColumns(weight: wtT, bias: bT, geo, oh: h, ow: w)
+            failures += GradCheck.compare("T " + name, tViews.scalars, tColumns.scalars, atol: 1e-4, rtol: 1e-4)
+            let seedT = Tensor.randn(tViews.shape)
+            let tgViews = try grad(of: (tViews * seedT).sum(), wrt: [y, wtT, bT])
+            let tgColumns = try grad(of: (tColumns * seedT).sum(), wrt: [y, wtT, bT])
+            for (part, (u, v)) in zip(["x", "weight", "bias"], zip(tgViews, tgColumns)) {
+                failures += GradCheck.compare("T \(name) ∂\(part)", u.scalars, v.scalars, atol: 1e-3, rtol: 1e-4)
+            }
+        }
+        XCTAssertEqual(failures, [])
     }
 
     func testConvShapeErrors() {

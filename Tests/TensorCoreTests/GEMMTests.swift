@@ -173,6 +173,108 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(failures, [])
     }
 
+    /// Offsets for one side of a view: runs by one (0), runs of four with
+    /// gaps between, as a kernel window's rows (1), or scattered (2).
+    func viewTable(_ kind: Int, _ count: Int, _ g: inout RandomGenerator) -> [Int] {
+        switch kind {
+        case 0: return Array(0..<count)
+        case 1: return (0..<count).map { ($0 / 4) * 7 + $0 % 4 }
+        default:
+            var t = (0..<count).map { $0 * 3 }
+            for i in stride(from: count - 1, to: 0, by: -1) { t.swapAt(i, g.nextInt(below: i + 1)) }
+            return t
+        }
+    }
+
+    /// A view of `rows`×`cols` with tables of the given kinds; `transposed`
+    /// makes the row table the inner one (rows next to each other in memory).
+    func makeView(_ rows: Int, _ cols: Int, _ kinds: (Int, Int), transposed: Bool, _ g: inout RandomGenerator)
+        -> (rows: [Int], cols: [Int], size: Int)
+    {
+        if transposed {
+            let r = viewTable(kinds.0, rows, &g), span = (r.max() ?? 0) + 1
+            let c = viewTable(kinds.1, cols, &g).map { $0 * span }
+            return (r, c, (r.max() ?? 0) + (c.max() ?? 0) + 1)
+        }
+        let c = viewTable(kinds.1, cols, &g), span = (c.max() ?? 0) + 1
+        let r = viewTable(kinds.0, rows, &g).map { $0 * span }
+        return (r, c, (r.max() ?? 0) + (c.max() ?? 0) + 1)
+    }
+
+    /// The product over views (`gk_sgemm_view`) against the naive loop:
+    /// shapes that cross its blocks over k, m and its tiles; tables that run
+    /// by one, in fours or scattered, in either orientation; with a bias, with
+    /// accumulation, and with neither (C not read: it holds NaN). Elements of
+    /// C's storage outside the view are left alone, blocks of rows or columns
+    /// give the whole call's bits, and plain strided views give `gk_sgemm`'s bits.
+    func testProductOverViewsMatchesNaive() throws {
+        try XCTSkipIf(gk_sgemm_available() == 0, "no AVX2 and FMA on this CPU")
+        var g = RandomGenerator(seed: 9)
+        var failures: [String] = []
+        let kindsList = [(0, 0), (0, 1), (1, 2), (2, 0), (2, 2)]
+        for (m, n, k) in [(1, 1, 1), (6, 16, 1), (7, 17, 2), (150, 40, 300), (13, 129, 513), (145, 33, 257)] {
+            for (variant, (ka, kb)) in kindsList.enumerated() {
+                let tA = variant % 2 == 1, tB = variant == 3
+                let av = makeView(m, k, ka == 0 && kb == 0 ? (0, 0) : (ka, kb), transposed: tA, &g)
+                let bv = makeView(k, n, (kb, ka), transposed: tB, &g)
+                let cv = makeView(m, n, (variant == 4 ? 2 : 0, variant == 2 ? 1 : 0), transposed: false, &g)
+                let a = (0..<av.size).map { _ in g.nextUniform() - 0.5 }
+                let b = (0..<bv.size).map { _ in g.nextUniform() - 0.5 }
+                let bias = (0..<m).map { _ in g.nextUniform() - 0.5 }
+                for mode in ["bias", "accumulate", "plain"] {
+                    let c0 = (0..<cv.size).map { _ in g.nextUniform() - 0.5 }
+                    var start = c0
+                    if mode == "plain" { for i in 0..<m { for j in 0..<n { start[cv.rows[i] + cv.cols[j]] = .nan } } }
+                    var expected = c0
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var sum = 0.0
+                            for p in 0..<k {
+                                sum += Double(a[av.rows[i] + av.cols[p]]) * Double(b[bv.rows[p] + bv.cols[j]])
+                            }
+                            let at = cv.rows[i] + cv.cols[j]
+                            let base = mode == "bias" ? Double(bias[i]) : mode == "accumulate" ? Double(c0[at]) : 0
+                            expected[at] = Float(sum + base)
+                        }
+                    }
+                    func run(rows: Range<Int>, cols: Range<Int>, into c: inout [Float]) -> Int32 {
+                        c.withUnsafeMutableBufferPointer { pc in
+                            gk_sgemm_view(
+                                rows.count, cols.count, k, a, Array(av.rows[rows]), av.cols, b, bv.rows,
+                                Array(bv.cols[cols]), pc.baseAddress!, Array(cv.rows[rows]), Array(cv.cols[cols]),
+                                mode == "bias" ? Array(bias[rows]) : nil, mode == "accumulate" ? 1 : 0)
+                        }
+                    }
+                    var whole = start
+                    XCTAssertEqual(run(rows: 0..<m, cols: 0..<n, into: &whole), 0)
+                    let name = "view m=\(m) n=\(n) k=\(k) tables \(variant) \(mode)"
+                    failures += GradCheck.compare(name, whole, expected, atol: 1e-5 * Float(k) + 1e-5, rtol: 1e-4)
+                    var byRows = start, byCols = start
+                    let r = m / 2 + 1, c = n / 3 + 1
+                    _ = run(rows: 0..<min(r, m), cols: 0..<n, into: &byRows)
+                    if r < m { _ = run(rows: r..<m, cols: 0..<n, into: &byRows) }
+                    _ = run(rows: 0..<m, cols: 0..<min(c, n), into: &byCols)
+                    if c < n { _ = run(rows: 0..<m, cols: c..<n, into: &byCols) }
+                    if byRows.map(\.bitPattern) != whole.map(\.bitPattern) { failures.append(name + ": rows split") }
+                    if byCols.map(\.bitPattern) != whole.map(\.bitPattern) { failures.append(name + ": columns split") }
+                }
+            }
+            // Plain strided views sum as gk_sgemm does.
+            let lda = k + 3, ldb = n + 1, ldc = n + 2
+            let a = (0..<(m * lda)).map { _ in g.nextUniform() - 0.5 }
+            let b = (0..<(k * ldb)).map { _ in g.nextUniform() - 0.5 }
+            var viaView = [Float](repeating: 0, count: m * ldc), viaGemm = viaView
+            let rowsA = (0..<m).map { $0 * lda }, colsA = Array(0..<k), rowsB = (0..<k).map { $0 * ldb }
+            let colsB = Array(0..<n), rowsC = (0..<m).map { $0 * ldc }
+            XCTAssertEqual(gk_sgemm_view(m, n, k, a, rowsA, colsA, b, rowsB, colsB, &viaView, rowsC, colsB, nil, 0), 0)
+            XCTAssertEqual(gk_sgemm(0, 0, m, n, k, 1, a, lda, b, ldb, 0, &viaGemm, ldc), 0)
+            if viaView.map(\.bitPattern) != viaGemm.map(\.bitPattern) {
+                failures.append("view m=\(m) n=\(n) k=\(k): bits differ from gk_sgemm")
+            }
+        }
+        XCTAssertEqual(failures, [])
+    }
+
     /// Where a product is split is a function of its shape alone: the
     /// larger side of C, if at least 64, at a multiple of 32 near its middle.
     func testTheSplitDependsOnTheShapeAlone() {

@@ -43,6 +43,8 @@ void gk_transpose(const float *src, float *dst, long b0, long b1, long rows, lon
 void gk_im2col(const float *src, float *dst, long r0, long r1, long c, long h, long w, long oh, long ow,
                long kh, long kw, long sh, long sw, long ph, long pw);
 /// Images b0..<b1 of col2im, the adjoint of im2col: each patch value added into its pixel (dst zeroed first).
+/// Planes p0..<p1 of an [N·C, H, W] batch into [N·C, H+2·ph, W+2·pw], with zeros around.
+void gk_pad2d(const float *src, float *dst, long p0, long p1, long h, long w, long ph, long pw);
 void gk_col2im(const float *src, float *dst, long b0, long b1, long c, long h, long w, long oh, long ow,
                long kh, long kw, long sh, long sw, long ph, long pw);
 /// For channels k0..<k1 of x viewed as [n, c, s]: mean[k] and squares[k] = Σ (x − mean)², each
@@ -72,5 +74,12 @@ int gk_sgemm_available(void);
 /// Returns 0, or -1 when it cannot run (no AVX2, or out of memory).
 int gk_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
              const float *b, long ldb, float beta, float *c, long ldc);
+/// C ← A·B (+ C when `accumulate`, else + bias[i] on row i when `bias`),
+/// over views: element (i, j) of A is a[ra[i] + ca[j]], of B b[rb[i] + cb[j]],
+/// of C c[rc[i] + cc[j]]; A is m×k, B k×n. Each element of C is summed over
+/// k in the order gk_sgemm sums it. Returns 0, or -1 when it cannot run.
+int gk_sgemm_view(long m, long n, long k, const float *a, const long *ra, const long *ca, const float *b,
+                  const long *rb, const long *cb, float *c, const long *rc, const long *cc, const float *bias,
+                  int accumulate);
 
 #endif

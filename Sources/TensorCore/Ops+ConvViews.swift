@@ -1,0 +1,230 @@
+import CKernels
+import Foundation
+
+/// Convolutions as products over views (`gk_sgemm_view`): the packing of
+/// the product gathers a window's taps straight from the zero-padded image,
+/// and the product writes and reads NCHW tensors in place. No column matrix
+/// is unfolded for the forward pass or the weight gradient, and nothing is
+/// transposed; only the input gradient still folds columns back (`col2im`).
+///
+/// A view is a base pointer with two offset tables: element (i, j) lives at
+/// `base[rows[i] + cols[j]]`.
+enum ConvViews {
+    /// Whether convolutions take this path: on x86-64 CPUs with AVX2 and FMA,
+    /// unless `GANS_CONV=columns` asks for the unfolded columns and the BLAS.
+    static let available: Bool = {
+        guard gk_sgemm_available() != 0 else { return false }
+        return ProcessInfo.processInfo.environment["GANS_CONV"]?.lowercased() != "columns"
+    }()
+
+    /// Offsets 0, step, 2·step, …: the rows (or columns) of a strided matrix.
+    static func strided(_ count: Int, _ step: Int = 1) -> [Int] { (0..<count).map { $0 * step } }
+
+    /// Where each tap (channel, i, j) of a kh×kw window sits in a padded
+    /// plane stack of `hp`×`wp` planes, relative to the window's corner.
+    static func taps(channels: Int, kh: Int, kw: Int, hp: Int, wp: Int) -> [Int] {
+        var t: [Int] = []
+        t.reserveCapacity(channels * kh * kw)
+        for ch in 0..<channels { for i in 0..<kh { for j in 0..<kw { t.append(ch * hp * wp + i * wp + j) } } }
+        return t
+    }
+
+    /// Where each output pixel's window corner sits in the padded batch
+    /// `[n, channels, hp, wp]`.
+    static func corners(n: Int, channels: Int, hp: Int, wp: Int, oh: Int, ow: Int, sh: Int, sw: Int) -> [Int] {
+        var t: [Int] = []
+        t.reserveCapacity(n * oh * ow)
+        for b in 0..<n { for y in 0..<oh { for x in 0..<ow { t.append(b * channels * hp * wp + y * sh * wp + x * sw) } } }
+        return t
+    }
+
+    /// The pixels of an NCHW batch `[n, channels, plane]` read as columns:
+    /// pixel (b, l) at b·channels·plane + l; channel c is the row c·plane.
+    static func pixels(n: Int, channels: Int, plane: Int) -> [Int] {
+        var t: [Int] = []
+        t.reserveCapacity(n * plane)
+        for b in 0..<n { for l in 0..<plane { t.append(b * channels * plane + l) } }
+        return t
+    }
+
+    /// C ← A·B (+ C, or + bias on each row) over views, split across the
+    /// cores as `BLAS.sgemm` splits a product of that shape.
+    static func gemm(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, _ ra: [Int], _ ca: [Int],
+        b: UnsafePointer<Float>, _ rb: [Int], _ cb: [Int],
+        c: UnsafeMutablePointer<Float>, _ rc: [Int], _ cc: [Int],
+        bias: UnsafePointer<Float>? = nil, accumulate: Bool = false
+    ) {
+        ra.withUnsafeBufferPointer { ra in
+            ca.withUnsafeBufferPointer { ca in
+                rb.withUnsafeBufferPointer { rb in
+                    cb.withUnsafeBufferPointer { cb in
+                        rc.withUnsafeBufferPointer { rc in
+                            cc.withUnsafeBufferPointer { cc in
+                                let ra = ra.baseAddress!, ca = ca.baseAddress!, rb = rb.baseAddress!
+                                let cb = cb.baseAddress!, rc = rc.baseAddress!, cc = cc.baseAddress!
+                                func block(_ r0: Int, _ mb: Int, _ c0: Int, _ nb: Int) {
+                                    let status = gk_sgemm_view(
+                                        mb, nb, k, a, ra + r0, ca, b, rb, cb + c0, c, rc + r0, cc + c0,
+                                        bias.map { $0 + r0 }, accumulate ? 1 : 0)
+                                    precondition(status == 0, "gk_sgemm_view could not allocate its packing buffers")
+                                }
+                                guard Parallel.cores > 1, let (rows, at) = BLAS.split(m: m, n: n, k: k) else {
+                                    block(0, m, 0, n)
+                                    return
+                                }
+                                Parallel.run(2) { part in
+                                    let start = part == 0 ? 0 : at
+                                    if rows {
+                                        block(start, part == 0 ? at : m - at, 0, n)
+                                    } else {
+                                        block(0, m, start, part == 0 ? at : n - at)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `x` `[N, C, H, W]` with `ph` rows and `pw` columns of zeros around each
+    /// plane (x itself when there are none). Not recorded.
+    static func padded(_ x: Tensor, _ ph: Int, _ pw: Int) -> Tensor {
+        if ph == 0 && pw == 0 { return x }
+        let (planes, h, w) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
+        let out = Tensor(uninitialized: [x.shape[0], x.shape[1], h + 2 * ph, w + 2 * pw])
+        let src = x.pointer, dst = out.pointer
+        Parallel.forEachChunk(planes, grain: max(1, Parallel.elementwiseThreshold / max(h * w, 1))) { r in
+            gk_pad2d(src, dst, r.lowerBound, r.upperBound, h, w, ph, pw)
+        }
+        return out
+    }
+}
+
+extension Tensor {
+    /// `conv2d` over views, for an input and weight already checked.
+    func conv2dByViews(weight: Tensor, bias: Tensor?, _ geo: ConvGeometry, oh: Int, ow: Int) throws -> Tensor {
+        let x = self
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let oc = weight.shape[0], kh = geo.kernelHeight, kw = geo.kernelWidth
+        let hp = h + 2 * geo.padHeight, wp = w + 2 * geo.padWidth
+        let plane = oh * ow, count = n * plane, taps = c * kh * kw
+        let xp = ConvViews.padded(x, geo.padHeight, geo.padWidth)
+        let tap = ConvViews.taps(channels: c, kh: kh, kw: kw, hp: hp, wp: wp)
+        let corner = ConvViews.corners(
+            n: n, channels: c, hp: hp, wp: wp, oh: oh, ow: ow, sh: geo.strideHeight, sw: geo.strideWidth)
+        let pixel = ConvViews.pixels(n: n, channels: oc, plane: plane)
+        let channel = ConvViews.strided(oc, plane)
+        let wRows = ConvViews.strided(oc, taps), wCols = ConvViews.strided(taps)
+        let out = Tensor(uninitialized: [n, oc, oh, ow])
+        // out[o, pixel] = Σ over taps of weight[o, tap] · window(pixel)[tap] (+ bias[o]).
+        ConvViews.gemm(
+            m: oc, n: count, k: taps, a: weight.pointer, wRows, wCols, b: xp.pointer, tap, corner,
+            c: out.pointer, channel, pixel, bias: bias?.pointer)
+        let needX = x.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
+        return Tensor.record("conv2d", out, bias.map { [x, weight, $0] } ?? [x, weight]) { g in
+            var gx: Tensor? = nil, gw: Tensor? = nil
+            if GradMode.isEnabled {
+                // Gradients of gradients: the rule in recorded ops.
+                let gRows = try g.permuted([0, 2, 3, 1]).reshaped(to: [count, oc])
+                if needX {
+                    gx = try gRows.matmul(weight.reshaped(to: [oc, -1]))
+                        .col2im(batch: n, channels: c, height: h, width: w, geo)
+                }
+                if needW {
+                    gw = try gRows.matmul(x.im2col(geo), transposeA: true).reshaped(to: weight.shape)
+                }
+            } else {
+                if needX {
+                    // The columns' gradient, [pixel, tap] = Σ over o of g[o, pixel] · weight[o, tap], folded.
+                    let cols = Tensor(uninitialized: [count, taps])
+                    ConvViews.gemm(
+                        m: count, n: taps, k: oc, a: g.pointer, pixel, channel, b: weight.pointer, wRows, wCols,
+                        c: cols.pointer, ConvViews.strided(count, taps), wCols)
+                    gx = try cols.col2im(batch: n, channels: c, height: h, width: w, geo)
+                }
+                if needW {
+                    // weight[o, tap] = Σ over pixels of g[o, pixel] · window(pixel)[tap].
+                    let gradW = Tensor(uninitialized: weight.shape)
+                    ConvViews.gemm(
+                        m: oc, n: taps, k: count, a: g.pointer, channel, pixel, b: xp.pointer, corner, tap,
+                        c: gradW.pointer, wRows, wCols)
+                    gw = gradW
+                }
+            }
+            guard bias != nil else { return [gx, gw] }
+            return [gx, gw, needB ? try g.sum(axes: [0, 2, 3]) : nil]
+        }
+    }
+}
+
+extension Tensor {
+    /// `convTranspose2d` over views, for an input and weight already checked.
+    func convTranspose2dByViews(weight: Tensor, bias: Tensor?, _ geo: ConvGeometry, oh: Int, ow: Int) throws -> Tensor
+    {
+        let x = self
+        let (n, cin, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let cout = weight.shape[1], kh = geo.kernelHeight, kw = geo.kernelWidth
+        let plane = h * w, count = n * plane, taps = cout * kh * kw
+        let pixel = ConvViews.pixels(n: n, channels: cin, plane: plane)
+        let channel = ConvViews.strided(cin, plane)
+        let wRows = ConvViews.strided(cin, taps), wCols = ConvViews.strided(taps)
+        // The columns [pixel, tap] = Σ over c of x[c, pixel] · weight[c, tap], folded into the output.
+        let cols = Tensor(uninitialized: [count, taps])
+        ConvViews.gemm(
+            m: count, n: taps, k: cin, a: x.pointer, pixel, channel, b: weight.pointer, wRows, wCols,
+            c: cols.pointer, ConvViews.strided(count, taps), wCols)
+        let y = try withNoGrad { try cols.col2im(batch: n, channels: cout, height: oh, width: ow, geo) }
+        if let bias {
+            let area = oh * ow, out = y.pointer, b = bias.pointer
+            for i in 0..<(n * cout) {
+                let v = b[i % cout], p = out + i * area
+                for j in 0..<area { p[j] += v }
+            }
+        }
+        let needX = x.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
+        return Tensor.record("convTranspose2d", y, bias.map { [x, weight, $0] } ?? [x, weight]) { g in
+            var gx: Tensor? = nil, gw: Tensor? = nil
+            if GradMode.isEnabled {
+                // Gradients of gradients: the rule in recorded ops.
+                let gcols = try g.im2col(geo)  // [N·H·W, Cout·k·k]
+                if needX {
+                    gx = try gcols.matmul(weight.reshaped(to: [cin, -1]), transposeB: true)
+                        .reshaped(to: [n, h, w, cin]).permuted([0, 3, 1, 2])
+                }
+                if needW {
+                    gw = try x.permuted([0, 2, 3, 1]).reshaped(to: [count, cin])
+                        .matmul(gcols, transposeA: true).reshaped(to: weight.shape)
+                }
+            } else if needX || needW {
+                // The output's gradient is read in windows, as a convolution reads its input.
+                let hp = oh + 2 * geo.padHeight, wp = ow + 2 * geo.padWidth
+                let gp = ConvViews.padded(g, geo.padHeight, geo.padWidth)
+                let tap = ConvViews.taps(channels: cout, kh: kh, kw: kw, hp: hp, wp: wp)
+                let corner = ConvViews.corners(
+                    n: n, channels: cout, hp: hp, wp: wp, oh: h, ow: w, sh: geo.strideHeight, sw: geo.strideWidth)
+                if needX {
+                    // x[c, pixel] = Σ over taps of weight[c, tap] · window(pixel)[tap].
+                    let gradX = Tensor(uninitialized: x.shape)
+                    ConvViews.gemm(
+                        m: cin, n: count, k: taps, a: weight.pointer, wRows, wCols, b: gp.pointer, tap, corner,
+                        c: gradX.pointer, channel, pixel)
+                    gx = gradX
+                }
+                if needW {
+                    // weight[c, tap] = Σ over pixels of x[c, pixel] · window(pixel)[tap].
+                    let gradW = Tensor(uninitialized: weight.shape)
+                    ConvViews.gemm(
+                        m: cin, n: taps, k: count, a: x.pointer, channel, pixel, b: gp.pointer, corner, tap,
+                        c: gradW.pointer, wRows, wCols)
+                    gw = gradW
+                }
+            }
+            guard bias != nil else { return [gx, gw] }
+            return [gx, gw, needB ? try g.sum(axes: [0, 2, 3]) : nil]
+        }
+    }
+}
