@@ -238,19 +238,31 @@ static inline int runs(const long *v, long count) {
 /// Packs rows i0..<i0+mc, columns p0..<p0+kc of the view A into panels of MR rows.
 AVX2 static void pack_a_view(float *restrict dst, const float *restrict a, const long *ra, const long *ca, long i0,
                              long mc, long p0, long kc) {
+    // Panels of six rows next to each other in memory (A stored by columns,
+    // or an NCHW tensor's pixels): each column of such a panel is one run.
+    // They are filled column by column across the block, so the reads
+    // stream along A's columns instead of jumping between them.
+    char running[MC / MR];
+    int any = 0;
+    for (long r = 0; r + MR <= mc; r += MR) any |= running[r / MR] = (char)runs(ra + i0 + r, MR);
+    if (any) {
+        for (long p = 0; p < kc; p++) {
+            long col = ca[p0 + p];
+            for (long r = 0; r + MR <= mc; r += MR) {
+                if (!running[r / MR]) continue;
+                const float *src = a + ra[i0 + r] + col;
+                float *out = dst + r * kc + p * MR;
+                _mm_storeu_ps(out, _mm_loadu_ps(src));
+                out[4] = src[4];
+                out[5] = src[5];
+            }
+        }
+    }
     for (long r = 0; r < mc; r += MR) {
         long rows = mc - r < MR ? mc - r : MR, p = 0;
         const long *rr = ra + i0 + r;
-        if (rows == MR && runs(rr, MR)) {
-            // Six rows next to each other: each column of the panel is one run.
-            const float *base = a + rr[0];
-            for (; p < kc; p++) {
-                const float *src = base + ca[p0 + p];
-                _mm_storeu_ps(dst, _mm_loadu_ps(src));
-                dst[4] = src[4];
-                dst[5] = src[5];
-                dst += MR;
-            }
+        if (rows == MR && running[r / MR]) {
+            dst += MR * kc;
             continue;
         }
         if (rows == MR) {
@@ -302,10 +314,28 @@ AVX2 static void pack_b_view(float *restrict dst, const float *restrict b, const
         if (cols == NR) {
             // Four columns at a time where they run by one (a row of a 4-wide
             // kernel window), one by one elsewhere.
-            int quad[4];
-            for (int q = 0; q < 4; q++) quad[q] = runs(cc + 4 * q, 4);
+            int quad[4], all = 1;
+            for (int q = 0; q < 4; q++) all &= quad[q] = runs(cc + 4 * q, 4);
             for (long p = 0; p < kc; p++) {
-                const float *row = b + rb[p0 + p];
+                const long *rp = rb + p0 + p;
+                if (!all && p + 8 <= kc && runs(rp, 4) && runs(rp + 4, 4)) {
+                    // Eight rows in two runs of four (the taps of two rows of a
+                    // window): each column gives eight values in two loads, and
+                    // two 8×8 transposes give eight rows of the panel.
+                    for (int half = 0; half < 2; half++) {
+                        __m256 t[8];
+                        for (int j = 0; j < 8; j++) {
+                            const float *col = b + cc[8 * half + j];
+                            t[j] = _mm256_set_m128(_mm_loadu_ps(col + rp[4]), _mm_loadu_ps(col + rp[0]));
+                        }
+                        transpose8(t);
+                        for (int q = 0; q < 8; q++) _mm256_store_ps(dst + q * NR + 8 * half, t[q]);
+                    }
+                    dst += 8 * NR;
+                    p += 7;
+                    continue;
+                }
+                const float *row = b + rp[0];
                 for (int q = 0; q < 4; q++) {
                     const long *cq = cc + 4 * q;
                     if (quad[q]) {
