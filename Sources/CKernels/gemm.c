@@ -448,6 +448,51 @@ int gk_sgemm_view(long m, long n, long k, const float *a, const long *ra, const 
     return 0;
 }
 
+/// Per-thread buffers of the fold: all of B packed, and one block of rows of C.
+static _Thread_local float *packed_all_b, *rows_c;
+static _Thread_local size_t packed_all_b_size, rows_c_size;
+
+int gk_sgemm_view_fold(long m, long n, long k, const float *a, const long *ra, const long *ca, const float *b,
+                       const long *rb, const long *cb, float *image, long r0, long c, long h, long w, long oh,
+                       long ow, long kh, long kw, long sh, long sw, long ph, long pw) {
+    if (m <= 0 || n <= 0 || k <= 0) return m <= 0 || n <= 0 ? 0 : -1;
+    if (!gk_sgemm_available()) return -1;
+    long kc_max = k < KC ? k : KC, n16 = (n + NR - 1) / NR * NR;
+    float *pb = buffer(&packed_all_b, &packed_all_b_size, (size_t)k * (size_t)n16);
+    float *pa = buffer(&packed_a, &packed_a_size, (size_t)kc_max * (size_t)MC);
+    float *rows = buffer(&rows_c, &rows_c_size, (size_t)MC * (size_t)n);
+    if (!pa || !pb || !rows) return -1;
+    // B once: its blocks over k, each the panels of every block over n.
+    for (long pc = 0; pc < k; pc += KC) {
+        long kc = k - pc < KC ? k - pc : KC;
+        for (long jc = 0; jc < n; jc += NC) {
+            long nc = n - jc < NC ? n - jc : NC;
+            pack_b_view(pb + pc * n16 + kc * jc, b, rb, cb, pc, kc, jc, nc);
+        }
+    }
+    for (long ic = 0; ic < m; ic += MC) {
+        long mc = m - ic < MC ? m - ic : MC;
+        for (long pc = 0; pc < k; pc += KC) {
+            long kc = k - pc < KC ? k - pc : KC;
+            pack_a_view(pa, a, ra, ca, ic, mc, pc, kc);
+            for (long jc = 0; jc < n; jc += NC) {
+                long nc = n - jc < NC ? n - jc : NC;
+                const float *pbc = pb + pc * n16 + kc * jc;
+                for (long jr = 0; jr < nc; jr += NR) {
+                    long nr = nc - jr < NR ? nc - jr : NR;
+                    for (long ir = 0; ir < mc; ir += MR) {
+                        long mr = mc - ir < MR ? mc - ir : MR;
+                        micro_kernel(kc, pa + ir * kc, pbc + jr * kc, rows + ir * n + jc + jr, n, 1,
+                                     pc == 0 ? 0 : 1, mr, nr);
+                    }
+                }
+            }
+        }
+        gk_col2im_rows(rows, image, r0 + ic, r0 + ic + mc, c, h, w, oh, ow, kh, kw, sh, sw, ph, pw);
+    }
+    return 0;
+}
+
 #else
 
 int gk_sgemm_available(void) { return 0; }
@@ -456,6 +501,14 @@ int gk_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, cons
              const float *b, long ldb, float beta, float *c, long ldc) {
     (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k, (void)alpha, (void)a, (void)lda, (void)b, (void)ldb,
         (void)beta, (void)c, (void)ldc;
+    return -1;
+}
+
+int gk_sgemm_view_fold(long m, long n, long k, const float *a, const long *ra, const long *ca, const float *b,
+                       const long *rb, const long *cb, float *image, long r0, long c, long h, long w, long oh,
+                       long ow, long kh, long kw, long sh, long sw, long ph, long pw) {
+    (void)m, (void)n, (void)k, (void)a, (void)ra, (void)ca, (void)b, (void)rb, (void)cb, (void)image, (void)r0,
+        (void)c, (void)h, (void)w, (void)oh, (void)ow, (void)kh, (void)kw, (void)sh, (void)sw, (void)ph, (void)pw;
     return -1;
 }
 

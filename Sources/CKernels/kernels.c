@@ -254,6 +254,43 @@ void gk_im2col(const float *restrict src, float *restrict dst, long r0, long r1,
     }
 }
 
+/// gk_col2im for the rows of patches r0..<r1 only (pixels of the batch,
+/// in order), read from src, which holds row r0 first.
+CLONES __attribute__((no_builtin("memcpy", "memset")))
+void gk_col2im_rows(const float *restrict src, float *restrict dst, long r0, long r1,
+                    long c, long h, long w, long oh, long ow, long kh, long kw,
+                    long sh, long sw, long ph, long pw) {
+    long cols = c * kh * kw;
+    for (long r = r0; r < r1; r++) {
+        long b = r / (oh * ow), y = r / ow % oh, xo = r % ow;
+        float *image = dst + b * c * h * w;
+        const float *row = src + (r - r0) * cols;
+        long x0 = xo * sw - pw;
+        int inside = x0 >= 0 && x0 + kw <= w;
+        for (long ch = 0; ch < c; ch++) {
+            float *plane = image + ch * h * w;
+            for (long i = 0; i < kh; i++) {
+                long iy = y * sh - ph + i;
+                if (iy < 0 || iy >= h) continue;
+                const float *k = row + (ch * kh + i) * kw;
+                if (inside && kw == 4) {
+                    gk_v4 *line = (gk_v4 *)(plane + iy * w + x0);
+                    *line = *line + *(const gk_v4 *)k;
+                } else if (inside) {
+                    float *line = plane + iy * w + x0;
+                    for (long j = 0; j < kw; j++) line[j] += k[j];
+                } else {
+                    float *line = plane + iy * w;
+                    for (long j = 0; j < kw; j++) {
+                        long ix = x0 + j;
+                        if (ix >= 0 && ix < w) line[ix] += k[j];
+                    }
+                }
+            }
+        }
+    }
+}
+
 CLONES void gk_pad2d(const float *restrict src, float *restrict dst, long p0, long p1, long h, long w, long ph,
                      long pw) {
     long hp = h + 2 * ph, wp = w + 2 * pw;

@@ -90,6 +90,43 @@ enum ConvViews {
         }
     }
 
+    /// The patches A·B (`[n·oh·ow, channels·kh·kw]`, A over views, B over
+    /// views) folded into `image` `[n, channels, h, w]`, which must hold
+    /// zeros, block by block of rows as they are computed: the patches never
+    /// fill memory. Split across the cores by whole images, whose sums are
+    /// then each on one core in the order `col2im` takes.
+    static func gemmFold(
+        n: Int, k: Int, a: UnsafePointer<Float>, _ ra: [Int], _ ca: [Int],
+        b: UnsafePointer<Float>, _ rb: [Int], _ cb: [Int],
+        image: UnsafeMutablePointer<Float>, channels c: Int, height h: Int, width w: Int, oh: Int, ow: Int,
+        _ geo: ConvGeometry
+    ) {
+        let plane = oh * ow, taps = c * geo.kernelHeight * geo.kernelWidth
+        ra.withUnsafeBufferPointer { ra in
+            ca.withUnsafeBufferPointer { ca in
+                rb.withUnsafeBufferPointer { rb in
+                    cb.withUnsafeBufferPointer { cb in
+                        let ra = ra.baseAddress!, ca = ca.baseAddress!, rb = rb.baseAddress!, cb = cb.baseAddress!
+                        func images(_ first: Int, _ count: Int) {
+                            let r0 = first * plane
+                            let status = gk_sgemm_view_fold(
+                                count * plane, taps, k, a, ra + r0, ca, b, rb, cb, image, r0, c, h, w, oh, ow,
+                                geo.kernelHeight, geo.kernelWidth, geo.strideHeight, geo.strideWidth,
+                                geo.padHeight, geo.padWidth)
+                            precondition(status == 0, "gk_sgemm_view_fold could not allocate its buffers")
+                        }
+                        guard Parallel.cores > 1, n >= 2, n * plane * taps * k >= BLAS.splitFrom else {
+                            images(0, n)
+                            return
+                        }
+                        let half = (n + 1) / 2
+                        Parallel.run(2) { part in part == 0 ? images(0, half) : images(half, n - half) }
+                    }
+                }
+            }
+        }
+    }
+
     /// `x` `[N, C, H, W]` with `ph` rows and `pw` columns of zeros around each
     /// plane (x itself when there are none). Not recorded.
     static func padded(_ x: Tensor, _ ph: Int, _ pw: Int) -> Tensor {
@@ -140,11 +177,11 @@ extension Tensor {
             } else {
                 if needX {
                     // The columns' gradient, [pixel, tap] = Σ over o of g[o, pixel] · weight[o, tap], folded.
-                    let cols = Tensor(uninitialized: [count, taps])
-                    ConvViews.gemm(
-                        m: count, n: taps, k: oc, a: g.pointer, pixel, channel, b: weight.pointer, wRows, wCols,
-                        c: cols.pointer, ConvViews.strided(count, taps), wCols)
-                    gx = try cols.col2im(batch: n, channels: c, height: h, width: w, geo)
+                    let gradX = Tensor(zeros: x.shape)
+                    ConvViews.gemmFold(
+                        n: n, k: oc, a: g.pointer, pixel, channel, b: weight.pointer, wRows, wCols,
+                        image: gradX.pointer, channels: c, height: h, width: w, oh: oh, ow: ow, geo)
+                    gx = gradX
                 }
                 if needW {
                     // weight[o, tap] = Σ over pixels of g[o, pixel] · window(pixel)[tap].
@@ -173,11 +210,10 @@ extension Tensor {
         let channel = ConvViews.strided(cin, plane)
         let wRows = ConvViews.strided(cin, taps), wCols = ConvViews.strided(taps)
         // The columns [pixel, tap] = Σ over c of x[c, pixel] · weight[c, tap], folded into the output.
-        let cols = Tensor(uninitialized: [count, taps])
-        ConvViews.gemm(
-            m: count, n: taps, k: cin, a: x.pointer, pixel, channel, b: weight.pointer, wRows, wCols,
-            c: cols.pointer, ConvViews.strided(count, taps), wCols)
-        let y = try withNoGrad { try cols.col2im(batch: n, channels: cout, height: oh, width: ow, geo) }
+        let y = Tensor(zeros: [n, cout, oh, ow])
+        ConvViews.gemmFold(
+            n: n, k: cin, a: x.pointer, pixel, channel, b: weight.pointer, wRows, wCols,
+            image: y.pointer, channels: cout, height: oh, width: ow, oh: h, ow: w, geo)
         if let bias {
             let area = oh * ow, out = y.pointer, b = bias.pointer
             for i in 0..<(n * cout) {
@@ -226,5 +262,13 @@ extension Tensor {
             guard bias != nil else { return [gx, gw] }
             return [gx, gw, needB ? try g.sum(axes: [0, 2, 3]) : nil]
         }
+    }
+}
+
+extension BLAS {
+    /// How convolutions run, for `about` and `gans-bench`.
+    public static var convolutions: String {
+        if ConvViews.available { return "products over views (own AVX2 kernel; GANS_CONV=columns for im2col)" }
+        return gk_sgemm_available() != 0 ? "im2col and the BLAS (GANS_CONV=columns)" : "im2col and the BLAS"
     }
 }

@@ -186,6 +186,35 @@ final class ConvTests: XCTestCase {
         XCTAssertEqual(failures, [])
     }
 
+    /// Folding patches as they are computed gives the bits of computing them
+    /// all and then folding them (`col2im`), on one core and split by images.
+    func testFoldingPatchesAsComputedGivesTheBitsOfFoldingAfter() throws {
+        try XCTSkipIf(!ConvViews.available, "convolutions run on columns on this CPU")
+        for (n, c, h, w, k, geo) in [
+            (8, 16, 14, 14, 32, ConvGeometry(kernel: 4, stride: 2, padding: 1)),
+            (3, 5, 9, 8, 7, ConvGeometry(kernel: 3, stride: 1, padding: 1)),
+            (2, 1, 28, 28, 64, ConvGeometry(kernel: 4, stride: 2, padding: 1))
+        ] {
+            Random.seed(UInt64(n + c + k))
+            let (oh, ow) = try geo.outputSize(height: h, width: w, op: "test")
+            let plane = oh * ow, taps = c * geo.kernelHeight * geo.kernelWidth
+            // A: an NCHW gradient [n, k, oh, ow] read as [pixel, channel]; B: a weight [k, taps].
+            let g = Tensor.randn([n, k, oh, ow]), wt = Tensor.randn([k, taps])
+            let pixel = ConvViews.pixels(n: n, channels: k, plane: plane), channel = ConvViews.strided(k, plane)
+            let wRows = ConvViews.strided(k, taps), wCols = ConvViews.strided(taps)
+            let cols = Tensor(uninitialized: [n * plane, taps])
+            ConvViews.gemm(
+                m: n * plane, n: taps, k: k, a: g.pointer, pixel, channel, b: wt.pointer, wRows, wCols,
+                c: cols.pointer, ConvViews.strided(n * plane, taps), wCols)
+            let after = try withNoGrad { try cols.col2im(batch: n, channels: c, height: h, width: w, geo) }
+            let folded = Tensor(zeros: [n, c, h, w])
+            ConvViews.gemmFold(
+                n: n, k: k, a: g.pointer, pixel, channel, b: wt.pointer, wRows, wCols, image: folded.pointer,
+                channels: c, height: h, width: w, oh: oh, ow: ow, geo)
+            XCTAssertEqual(folded.scalars.map(\.bitPattern), after.scalars.map(\.bitPattern), "\(n) \(c) \(h)x\(w) \(geo)")
+        }
+    }
+
     func testConvShapeErrors() {
         let x = Tensor(zeros: [1, 3, 8, 8])
         XCTAssertThrowsError(try x.conv2d(weight: Tensor(zeros: [4, 2, 3, 3]))) { e in

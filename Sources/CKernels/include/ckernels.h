@@ -43,6 +43,9 @@ void gk_transpose(const float *src, float *dst, long b0, long b1, long rows, lon
 void gk_im2col(const float *src, float *dst, long r0, long r1, long c, long h, long w, long oh, long ow,
                long kh, long kw, long sh, long sw, long ph, long pw);
 /// Images b0..<b1 of col2im, the adjoint of im2col: each patch value added into its pixel (dst zeroed first).
+/// gk_col2im for the rows of patches r0..<r1 only, read from src (row r0 first).
+void gk_col2im_rows(const float *src, float *dst, long r0, long r1, long c, long h, long w, long oh, long ow,
+                    long kh, long kw, long sh, long sw, long ph, long pw);
 /// Planes p0..<p1 of an [N·C, H, W] batch into [N·C, H+2·ph, W+2·pw], with zeros around.
 void gk_pad2d(const float *src, float *dst, long p0, long p1, long h, long w, long ph, long pw);
 void gk_col2im(const float *src, float *dst, long b0, long b1, long c, long h, long w, long oh, long ow,
@@ -81,5 +84,13 @@ int gk_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, cons
 int gk_sgemm_view(long m, long n, long k, const float *a, const long *ra, const long *ca, const float *b,
                   const long *rb, const long *cb, float *c, const long *rc, const long *cc, const float *bias,
                   int accumulate);
+/// The rows r0..<r1 of patches A·B (A m×k with m = r1 − r0, B k×n over
+/// views, n = channels·kh·kw), folded into the zeroed or partly summed
+/// batch `image` as gk_col2im folds them, block by block of rows, so the
+/// patches never fill memory. Each value gets the bits of gk_sgemm_view
+/// then gk_col2im_rows. Returns 0, or -1 when it cannot run.
+int gk_sgemm_view_fold(long m, long n, long k, const float *a, const long *ra, const long *ca, const float *b,
+                       const long *rb, const long *cb, float *image, long r0, long c, long h, long w, long oh,
+                       long ow, long kh, long kw, long sh, long sw, long ph, long pw);
 
 #endif

@@ -9,7 +9,7 @@ extension CommandTable {
             summary:
                 "what runs the shell: its version, the CPU and its vector units, the BLAS kernels, threads and limits",
             details:
-                "Speed depends on the CPU, so figures name it (gans-bench prints the same fields). OpenBLAS's kernels are chosen for the CPU: SkylakeX with AVX-512, Haswell with AVX2 and FMA; OPENBLAS_CORETYPE overrides the choice and GANS_THREADS caps the cores a product is split over. With AVX2 but no AVX-512, products 8 or more columns wide run on the core's own AVX2 kernel, about twice as fast there as OpenBLAS's Haswell kernels on the networks' products; GANS_GEMM=openblas or GANS_GEMM=own overrides the choice. The limits are those of 'set maxelements' and 'set maxmemory'.",
+                "Speed depends on the CPU, so figures name it (gans-bench prints the same fields). OpenBLAS's kernels are chosen for the CPU: SkylakeX with AVX-512, Haswell with AVX2 and FMA; OPENBLAS_CORETYPE overrides the choice and GANS_THREADS caps the cores a product is split over. With AVX2 but no AVX-512, products 8 or more columns wide run on the core's own AVX2 kernel, about twice as fast there as OpenBLAS's Haswell kernels on the networks' products; GANS_GEMM=openblas or GANS_GEMM=own overrides the choice. On every CPU with AVX2 and FMA, AVX-512 ones included, convolutions are products over views on that kernel: windows gathered from the padded image while packing, NCHW tensors read and written in place, no unfolded columns; GANS_CONV=columns unfolds them (im2col) for the BLAS. The limits are those of 'set maxelements' and 'set maxmemory'.",
             examples: ["about"], takes: .nothing
         ) { shell, _, _, _ in
             let cpu = CPU.current, blas = BLAS.info
@@ -33,6 +33,7 @@ extension CommandTable {
                     blas.ownKernel
                         ? "the core's AVX2 kernel, 8 or more columns (GANS_GEMM=openblas for OpenBLAS's)" : "OpenBLAS"
                 ],
+                ["convolutions", BLAS.convolutions],
                 ["cores for a product", String(blas.threads)],
                 ["largest tensor", Format.count(shell.options.maxElements) + " values"],
                 ["tensor memory", "\(shell.options.maxMemory >> 20) MiB"]
