@@ -136,10 +136,9 @@ AVX2 static void pack_b(float *restrict dst, const float *restrict b, long ldb, 
     }
 }
 
-/// C[0..<mr, 0..<nr] ← α·(A panel · B panel) + β·C, with C untouched
-/// (not even read) by β when β is 0.
-AVX2 static void micro_kernel(long kc, const float *restrict a, const float *restrict b, float *restrict c, long ldc,
-                              float alpha, float beta, long mr, long nr) {
+/// The 6×16 tile A panel · B panel, summed down k in twelve registers.
+AVX2 static inline __attribute__((always_inline)) void tile_product(long kc, const float *restrict a,
+                                                                     const float *restrict b, __m256 acc[MR][2]) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(),
            c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(),
            c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(),
@@ -156,7 +155,16 @@ AVX2 static void micro_kernel(long kc, const float *restrict a, const float *res
         a += MR;
         b += NR;
     }
-    __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    acc[0][0] = c00, acc[0][1] = c01, acc[1][0] = c10, acc[1][1] = c11, acc[2][0] = c20, acc[2][1] = c21;
+    acc[3][0] = c30, acc[3][1] = c31, acc[4][0] = c40, acc[4][1] = c41, acc[5][0] = c50, acc[5][1] = c51;
+}
+
+/// C[0..<mr, 0..<nr] ← α·(A panel · B panel) + β·C, with C untouched
+/// (not even read) by β when β is 0.
+AVX2 static void micro_kernel(long kc, const float *restrict a, const float *restrict b, float *restrict c, long ldc,
+                              float alpha, float beta, long mr, long nr) {
+    __m256 acc[MR][2];
+    tile_product(kc, a, b, acc);
     __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
     if (mr == MR && nr == NR) {
         for (int r = 0; r < MR; r++) {
@@ -362,22 +370,8 @@ AVX2 static void pack_b_view(float *restrict dst, const float *restrict b, const
 AVX2 static void micro_kernel_view(long kc, const float *restrict a, const float *restrict b, float *restrict c,
                                    const long *rc, const long *cc, const float *bias, int add, long mr, long nr,
                                    int cols_run) {
-    __m256 acc[MR][2];
-    for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-    __m256 c00 = acc[0][0], c01 = acc[0][1], c10 = acc[1][0], c11 = acc[1][1], c20 = acc[2][0], c21 = acc[2][1],
-           c30 = acc[3][0], c31 = acc[3][1], c40 = acc[4][0], c41 = acc[4][1], c50 = acc[5][0], c51 = acc[5][1];
-    for (long p = 0; p < kc; p++) {
-        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), x;
-#define ROW(r)                                   \
-    x = _mm256_broadcast_ss(a + r);              \
-    c##r##0 = _mm256_fmadd_ps(x, b0, c##r##0);   \
-    c##r##1 = _mm256_fmadd_ps(x, b1, c##r##1);
-        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
-#undef ROW
-        a += MR;
-        b += NR;
-    }
-    __m256 out[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    __m256 out[MR][2];
+    tile_product(kc, a, b, out);
     if (nr == NR && cols_run) {
         for (long r = 0; r < mr; r++) {
             float *row = c + rc[r] + cc[0];

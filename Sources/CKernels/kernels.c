@@ -308,42 +308,12 @@ CLONES void gk_pad2d(const float *restrict src, float *restrict dst, long p0, lo
     }
 }
 
-CLONES __attribute__((no_builtin("memcpy", "memset")))
-void gk_col2im(const float *restrict src, float *restrict dst, long b0, long b1,
+CLONES void gk_col2im(const float *restrict src, float *restrict dst, long b0, long b1,
                       long c, long h, long w, long oh, long ow, long kh, long kw,
                       long sh, long sw, long ph, long pw) {
-    long cols = c * kh * kw;
-    for (long b = b0; b < b1; b++) {
-        float *image = dst + b * c * h * w;
-        for (long y = 0; y < oh; y++) {
-            for (long xo = 0; xo < ow; xo++) {
-                const float *row = src + ((b * oh + y) * ow + xo) * cols;
-                long x0 = xo * sw - pw;
-                int inside = x0 >= 0 && x0 + kw <= w;
-                for (long ch = 0; ch < c; ch++) {
-                    float *plane = image + ch * h * w;
-                    for (long i = 0; i < kh; i++) {
-                        long iy = y * sh - ph + i;
-                        if (iy < 0 || iy >= h) continue;
-                        const float *k = row + (ch * kh + i) * kw;
-                        if (inside && kw == 4) {
-                            gk_v4 *line = (gk_v4 *)(plane + iy * w + x0);
-                            *line = *line + *(const gk_v4 *)k;
-                        } else if (inside) {
-                            float *line = plane + iy * w + x0;
-                            for (long j = 0; j < kw; j++) line[j] += k[j];
-                        } else {
-                            float *line = plane + iy * w;
-                            for (long j = 0; j < kw; j++) {
-                                long ix = x0 + j;
-                                if (ix >= 0 && ix < w) line[ix] += k[j];
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    long plane = oh * ow;
+    gk_col2im_rows(src + b0 * plane * c * kh * kw, dst, b0 * plane, b1 * plane, c, h, w, oh, ow, kh, kw, sh, sw,
+                   ph, pw);
 }
 
 // MARK: Batch-norm reductions over x viewed as [N, C, S]

@@ -127,6 +127,20 @@ enum ConvViews {
         }
     }
 
+    /// A weight's gradient `[rows, taps]` (the shape `shape`): Σ over pixels
+    /// of a[row, pixel] · window(pixel)[tap], a read as an NCHW tensor and the
+    /// windows from a padded one.
+    static func weightGradient(
+        _ shape: [Int], _ a: UnsafePointer<Float>, _ channel: [Int], _ pixel: [Int],
+        windows: UnsafePointer<Float>, _ corner: [Int], _ tap: [Int]
+    ) -> Tensor {
+        let out = Tensor(uninitialized: shape)
+        gemm(
+            m: channel.count, n: tap.count, k: pixel.count, a: a, channel, pixel, b: windows, corner, tap,
+            c: out.pointer, strided(channel.count, tap.count), strided(tap.count))
+        return out
+    }
+
     /// `x` `[N, C, H, W]` with `ph` rows and `pw` columns of zeros around each
     /// plane (x itself when there are none). Not recorded.
     static func padded(_ x: Tensor, _ ph: Int, _ pw: Int) -> Tensor {
@@ -185,11 +199,8 @@ extension Tensor {
                 }
                 if needW {
                     // weight[o, tap] = Σ over pixels of g[o, pixel] · window(pixel)[tap].
-                    let gradW = Tensor(uninitialized: weight.shape)
-                    ConvViews.gemm(
-                        m: oc, n: taps, k: count, a: g.pointer, channel, pixel, b: xp.pointer, corner, tap,
-                        c: gradW.pointer, wRows, wCols)
-                    gw = gradW
+                    gw = ConvViews.weightGradient(
+                        weight.shape, g.pointer, channel, pixel, windows: xp.pointer, corner, tap)
                 }
             }
             guard bias != nil else { return [gx, gw] }
@@ -252,11 +263,8 @@ extension Tensor {
                 }
                 if needW {
                     // weight[c, tap] = Σ over pixels of x[c, pixel] · window(pixel)[tap].
-                    let gradW = Tensor(uninitialized: weight.shape)
-                    ConvViews.gemm(
-                        m: cin, n: taps, k: count, a: x.pointer, channel, pixel, b: gp.pointer, corner, tap,
-                        c: gradW.pointer, wRows, wCols)
-                    gw = gradW
+                    gw = ConvViews.weightGradient(
+                        weight.shape, x.pointer, channel, pixel, windows: gp.pointer, corner, tap)
                 }
             }
             guard bias != nil else { return [gx, gw] }

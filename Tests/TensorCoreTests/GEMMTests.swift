@@ -106,6 +106,25 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(failures, [])
     }
 
+    /// Runs a product in two blocks of rows, and again in two blocks of
+    /// columns, each from `start`; names the splits whose bits differ from
+    /// the whole call's.
+    func splitMismatches(
+        _ name: String, m: Int, n: Int, start: [Float], whole: [Float],
+        _ run: (_ rows: Range<Int>, _ cols: Range<Int>, _ into: inout [Float]) -> Int32
+    ) -> [String] {
+        var byRows = start, byCols = start
+        let r = m / 2 + 1, c = n / 3 + 1
+        _ = run(0..<min(r, m), 0..<n, &byRows)
+        if r < m { _ = run(r..<m, 0..<n, &byRows) }
+        _ = run(0..<m, 0..<min(c, n), &byCols)
+        if c < n { _ = run(0..<m, c..<n, &byCols) }
+        var found: [String] = []
+        if byRows.map(\.bitPattern) != whole.map(\.bitPattern) { found.append(name + ": rows split") }
+        if byCols.map(\.bitPattern) != whole.map(\.bitPattern) { found.append(name + ": columns split") }
+        return found
+    }
+
     /// The core's own AVX2 kernel against the naive loop, called directly
     /// (whatever kernel this CPU picks for `BLAS.sgemm`): shapes that cross
     /// its blocks over k (256), m (144) and its 6×16 tiles, every transpose,
@@ -154,18 +173,7 @@ final class GEMMTests: XCTestCase {
                         XCTAssertEqual(run(rows: 0..<m, cols: 0..<n, into: &whole), 0)
                         let name = "own m=\(m) n=\(n) k=\(k) tA=\(ta) tB=\(tb) α=\(alpha) β=\(beta)"
                         failures += GradCheck.compare(name, whole, expected, atol: 1e-5 * Float(k) + 1e-5, rtol: 1e-4)
-                        var byRows = c0, byCols = c0
-                        let r = m / 2 + 1, c = n / 3 + 1
-                        _ = run(rows: 0..<min(r, m), cols: 0..<n, into: &byRows)
-                        if r < m { _ = run(rows: r..<m, cols: 0..<n, into: &byRows) }
-                        _ = run(rows: 0..<m, cols: 0..<min(c, n), into: &byCols)
-                        if c < n { _ = run(rows: 0..<m, cols: c..<n, into: &byCols) }
-                        if byRows.map(\.bitPattern) != whole.map(\.bitPattern) {
-                            failures.append(name + ": rows split")
-                        }
-                        if byCols.map(\.bitPattern) != whole.map(\.bitPattern) {
-                            failures.append(name + ": columns split")
-                        }
+                        failures += splitMismatches(name, m: m, n: n, start: c0, whole: whole, run)
                     }
                 }
             }
@@ -249,14 +257,7 @@ final class GEMMTests: XCTestCase {
                     XCTAssertEqual(run(rows: 0..<m, cols: 0..<n, into: &whole), 0)
                     let name = "view m=\(m) n=\(n) k=\(k) tables \(variant) \(mode)"
                     failures += GradCheck.compare(name, whole, expected, atol: 1e-5 * Float(k) + 1e-5, rtol: 1e-4)
-                    var byRows = start, byCols = start
-                    let r = m / 2 + 1, c = n / 3 + 1
-                    _ = run(rows: 0..<min(r, m), cols: 0..<n, into: &byRows)
-                    if r < m { _ = run(rows: r..<m, cols: 0..<n, into: &byRows) }
-                    _ = run(rows: 0..<m, cols: 0..<min(c, n), into: &byCols)
-                    if c < n { _ = run(rows: 0..<m, cols: c..<n, into: &byCols) }
-                    if byRows.map(\.bitPattern) != whole.map(\.bitPattern) { failures.append(name + ": rows split") }
-                    if byCols.map(\.bitPattern) != whole.map(\.bitPattern) { failures.append(name + ": columns split") }
+                    failures += splitMismatches(name, m: m, n: n, start: start, whole: whole, run)
                 }
             }
             // Plain strided views sum as gk_sgemm does.
