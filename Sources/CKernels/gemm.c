@@ -55,6 +55,18 @@ AVX2 static inline void transpose8(__m256 r[8]) {
     r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
+/// Six rows of eight values in t[0..<6] to eight columns of six at dst
+/// (an A panel's next eight columns), through one 8×8 transpose.
+AVX2 static inline void store_columns_of_six(float *dst, __m256 t[8]) {
+    t[6] = t[7] = _mm256_setzero_ps();
+    transpose8(t);
+    // Each store spills two values into the next column's place, which the
+    // next store overwrites; the last one stores six.
+    for (int q = 0; q < 7; q++) _mm256_storeu_ps(dst + q * MR, t[q]);
+    _mm_storeu_ps(dst + 7 * MR, _mm256_castps256_ps128(t[7]));
+    _mm_storel_pi((__m64 *)(dst + 7 * MR + 4), _mm256_extractf128_ps(t[7], 1));
+}
+
 /// Packs rows i0..<i0+mc, columns p0..<p0+kc of op(A) into panels of MR
 /// rows: panel r holds, for each p, MR consecutive values (zero past m).
 /// Packing only moves values, so the products' bits do not depend on how.
@@ -69,13 +81,7 @@ AVX2 static void pack_a(float *restrict dst, const float *restrict a, long lda, 
             for (; p + 8 <= kc; p += 8) {
                 __m256 t[8];
                 for (int i = 0; i < MR; i++) t[i] = _mm256_loadu_ps(row0 + i * lda + p);
-                t[6] = t[7] = _mm256_setzero_ps();
-                transpose8(t);
-                // Each store spills two values into the next column's place,
-                // which the next store overwrites; the last one stores six.
-                for (int q = 0; q < 7; q++) _mm256_storeu_ps(dst + q * MR, t[q]);
-                _mm_storeu_ps(dst + 7 * MR, _mm256_castps256_ps128(t[7]));
-                _mm_storel_pi((__m64 *)(dst + 7 * MR + 4), _mm256_extractf128_ps(t[7], 1));
+                store_columns_of_six(dst, t);
                 dst += 8 * MR;
             }
         }
@@ -280,11 +286,7 @@ AVX2 static void pack_a_view(float *restrict dst, const float *restrict a, const
                 if (p + 8 <= kc && runs(cp, 8)) {
                     __m256 t[8];
                     for (int i = 0; i < MR; i++) t[i] = _mm256_loadu_ps(a + rr[i] + cp[0]);
-                    t[6] = t[7] = _mm256_setzero_ps();
-                    transpose8(t);
-                    for (int q = 0; q < 7; q++) _mm256_storeu_ps(dst + q * MR, t[q]);
-                    _mm_storeu_ps(dst + 7 * MR, _mm256_castps256_ps128(t[7]));
-                    _mm_storel_pi((__m64 *)(dst + 7 * MR + 4), _mm256_extractf128_ps(t[7], 1));
+                    store_columns_of_six(dst, t);
                     dst += 8 * MR;
                     p += 8;
                 } else {
