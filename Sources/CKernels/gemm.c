@@ -451,7 +451,7 @@ static _Thread_local size_t packed_all_b_size, rows_c_size;
 int gk_sgemm_view_fold(long m, long n, long k, const float *a, const long *ra, const long *ca, const float *b,
                        const long *rb, const long *cb, float *image, long r0, long c, long h, long w, long oh,
                        long ow, long kh, long kw, long sh, long sw, long ph, long pw) {
-    if (m <= 0 || n <= 0 || k <= 0) return m <= 0 || n <= 0 ? 0 : -1;
+    if (m <= 0 || n <= 0 || k <= 0) return 0;  // no patches, or patches of zeros: nothing to fold
     if (!gk_sgemm_available()) return -1;
     long kc_max = k < KC ? k : KC, n16 = (n + NR - 1) / NR * NR;
     float *pb = buffer(&packed_all_b, &packed_all_b_size, (size_t)k * (size_t)n16);

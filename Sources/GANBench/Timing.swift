@@ -68,7 +68,8 @@ func blasFields() -> [(String, Any)] {
         ("cpu", cpu.modelName), ("cpu_vendor", cpu.vendor), ("cpu_family", cpu.family ?? -1),
         ("cpu_model", cpu.model ?? -1),
         ("cpu_features", cpu.vectorFeatures.joined(separator: " ")), ("c_kernels", cpu.kernelLevel),
-        ("blas", info.library), ("core", info.kernel), ("gemm_kernels", info.kernels), ("convolutions", BLAS.convolutions), ("core_choice", info.choice),
+        ("blas", info.library), ("core", info.kernel), ("gemm_kernels", info.kernels),
+        ("convolutions", BLAS.convolutions), ("core_choice", info.choice),
         ("gemm_split_cores", info.threads)
     ]
 }

@@ -117,7 +117,8 @@ extension Tensor {
         let oc = weight.shape[0]
         let cols = try im2col(geo)  // [N·L, C·k·k]
         // One GEMM adds the product to the bias it starts from (`linear`).
-        let y = try cols.linear(weight: weight.reshaped(to: [oc, -1]), bias: bias)  // [N·L, OC]
+        let kernel = try weight.reshaped(to: [oc, weight.shape[1] * weight.shape[2] * weight.shape[3]])
+        let y = try cols.linear(weight: kernel, bias: bias)  // [N·L, OC]
         return try y.reshaped(to: [shape[0], oh, ow, oc]).permuted([0, 3, 1, 2])
     }
 
@@ -181,7 +182,8 @@ extension Tensor {
         let x = self
         let y = try withNoGrad { () throws -> Tensor in
             let rows = try x.permuted([0, 2, 3, 1]).reshaped(to: [n * h * w, cin])  // [N·H·W, Cin]
-            let cols = try rows.matmul(weight.reshaped(to: [cin, -1]))  // [N·H·W, Cout·k·k]
+            let kernel = try weight.reshaped(to: [cin, cout * geo.kernelHeight * geo.kernelWidth])
+            let cols = try rows.matmul(kernel)  // [N·H·W, Cout·k·k]
             let y = try cols.col2im(batch: n, channels: cout, height: oh, width: ow, geo)  // [N, Cout, OH, OW]
             if let bias {
                 let plane = oh * ow, out = y.pointer, b = bias.pointer
@@ -199,8 +201,10 @@ extension Tensor {
             if needX || needW {
                 let gcols = try g.im2col(geo)  // [N·H·W, Cout·k·k]
                 if needX {
-                    gx = try gcols.matmul(weight.reshaped(to: [cin, -1]), transposeB: true)
-                        .reshaped(to: [n, h, w, cin]).permuted([0, 3, 1, 2])
+                    gx = try gcols.matmul(
+                        weight.reshaped(to: [cin, cout * geo.kernelHeight * geo.kernelWidth]), transposeB: true
+                    )
+                    .reshaped(to: [n, h, w, cin]).permuted([0, 3, 1, 2])
                 }
                 if needW {
                     gw = try x.permuted([0, 2, 3, 1]).reshaped(to: [n * h * w, cin])

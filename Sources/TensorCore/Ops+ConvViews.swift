@@ -17,6 +17,10 @@ enum ConvViews {
         return ProcessInfo.processInfo.environment["GANS_CONV"]?.lowercased() != "columns"
     }()
 
+    /// Where an empty table points: never read, since a product with an
+    /// empty side reads none of its tables' entries.
+    nonisolated(unsafe) static let nowhere = UnsafePointer(UnsafeMutablePointer<Int>.allocate(capacity: 1))
+
     /// Offsets 0, step, 2·step, …: the rows (or columns) of a strided matrix.
     static func strided(_ count: Int, _ step: Int = 1) -> [Int] { (0..<count).map { $0 * step } }
 
@@ -34,7 +38,9 @@ enum ConvViews {
     static func corners(n: Int, channels: Int, hp: Int, wp: Int, oh: Int, ow: Int, sh: Int, sw: Int) -> [Int] {
         var t: [Int] = []
         t.reserveCapacity(n * oh * ow)
-        for b in 0..<n { for y in 0..<oh { for x in 0..<ow { t.append(b * channels * hp * wp + y * sh * wp + x * sw) } } }
+        for b in 0..<n {
+            for y in 0..<oh { for x in 0..<ow { t.append(b * channels * hp * wp + y * sh * wp + x * sw) } }
+        }
         return t
     }
 
@@ -62,8 +68,10 @@ enum ConvViews {
                     cb.withUnsafeBufferPointer { cb in
                         rc.withUnsafeBufferPointer { rc in
                             cc.withUnsafeBufferPointer { cc in
-                                let ra = ra.baseAddress!, ca = ca.baseAddress!, rb = rb.baseAddress!
-                                let cb = cb.baseAddress!, rc = rc.baseAddress!, cc = cc.baseAddress!
+                                // An empty table (an empty batch or no channels) has no address.
+                                let ra = ra.baseAddress ?? nowhere, ca = ca.baseAddress ?? nowhere
+                                let rb = rb.baseAddress ?? nowhere, cb = cb.baseAddress ?? nowhere
+                                let rc = rc.baseAddress ?? nowhere, cc = cc.baseAddress ?? nowhere
                                 func block(_ r0: Int, _ mb: Int, _ c0: Int, _ nb: Int) {
                                     let status = gk_sgemm_view(
                                         mb, nb, k, a, ra + r0, ca, b, rb, cb + c0, c, rc + r0, cc + c0,
@@ -106,7 +114,8 @@ enum ConvViews {
             ca.withUnsafeBufferPointer { ca in
                 rb.withUnsafeBufferPointer { rb in
                     cb.withUnsafeBufferPointer { cb in
-                        let ra = ra.baseAddress!, ca = ca.baseAddress!, rb = rb.baseAddress!, cb = cb.baseAddress!
+                        let ra = ra.baseAddress ?? nowhere, ca = ca.baseAddress ?? nowhere
+                        let rb = rb.baseAddress ?? nowhere, cb = cb.baseAddress ?? nowhere
                         func images(_ first: Int, _ count: Int) {
                             let r0 = first * plane
                             let status = gk_sgemm_view_fold(
@@ -182,7 +191,7 @@ extension Tensor {
                 // Gradients of gradients: the rule in recorded ops.
                 let gRows = try g.permuted([0, 2, 3, 1]).reshaped(to: [count, oc])
                 if needX {
-                    gx = try gRows.matmul(weight.reshaped(to: [oc, -1]))
+                    gx = try gRows.matmul(weight.reshaped(to: [oc, taps]))
                         .col2im(batch: n, channels: c, height: h, width: w, geo)
                 }
                 if needW {
@@ -211,8 +220,7 @@ extension Tensor {
 
 extension Tensor {
     /// `convTranspose2d` over views, for an input and weight already checked.
-    func convTranspose2dByViews(weight: Tensor, bias: Tensor?, _ geo: ConvGeometry, oh: Int, ow: Int) throws -> Tensor
-    {
+    func convTranspose2dByViews(weight: Tensor, bias: Tensor?, _ geo: ConvGeometry, oh: Int, ow: Int) throws -> Tensor {
         let x = self
         let (n, cin, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let cout = weight.shape[1], kh = geo.kernelHeight, kw = geo.kernelWidth
@@ -239,7 +247,7 @@ extension Tensor {
                 // Gradients of gradients: the rule in recorded ops.
                 let gcols = try g.im2col(geo)  // [N·H·W, Cout·k·k]
                 if needX {
-                    gx = try gcols.matmul(weight.reshaped(to: [cin, -1]), transposeB: true)
+                    gx = try gcols.matmul(weight.reshaped(to: [cin, taps]), transposeB: true)
                         .reshaped(to: [n, h, w, cin]).permuted([0, 3, 1, 2])
                 }
                 if needW {

@@ -186,6 +186,27 @@ final class ConvTests: XCTestCase {
         XCTAssertEqual(failures, [])
     }
 
+    /// An empty batch, and an input without channels, give outputs of the
+    /// right shape (the bias alone where no channel contributes) and
+    /// gradients of their inputs' shapes.
+    func testConvolutionsOfEmptyBatchesAndNoChannels() throws {
+        for (n, c) in [(0, 3), (2, 0)] {
+            let x = Tensor(zeros: [n, c, 6, 6]).requiringGrad()
+            let w = Tensor(ones: [4, c, 4, 4]).requiringGrad(), b = Tensor([1, 2, 3, 4], shape: [4]).requiringGrad()
+            let y = try x.conv2d(weight: w, bias: b, stride: 2, padding: 1)
+            XCTAssertEqual(y.shape, [n, 4, 3, 3])
+            if n > 0 { XCTAssertEqual(y.scalars.prefix(9).map { $0 }, [Float](repeating: 1, count: 9)) }
+            let gs = try grad(of: y.sum(), wrt: [x, w, b])
+            XCTAssertEqual(gs.map(\.shape), [x.shape, w.shape, b.shape])
+            let wt = Tensor(ones: [c, 4, 4, 4]).requiringGrad()
+            let t = try x.convTranspose2d(weight: wt, bias: b, stride: 2, padding: 1)
+            XCTAssertEqual(t.shape, [n, 4, 12, 12])
+            if n > 0 { XCTAssertEqual(Set(t.scalars.prefix(144)), [1]) }
+            let ts = try grad(of: t.sum(), wrt: [x, wt, b])
+            XCTAssertEqual(ts.map(\.shape), [x.shape, wt.shape, b.shape])
+        }
+    }
+
     /// Folding patches as they are computed gives the bits of computing them
     /// all and then folding them (`col2im`), on one core and split by images.
     func testFoldingPatchesAsComputedGivesTheBitsOfFoldingAfter() throws {
@@ -211,7 +232,8 @@ final class ConvTests: XCTestCase {
             ConvViews.gemmFold(
                 n: n, k: k, a: g.pointer, pixel, channel, b: wt.pointer, wRows, wCols, image: folded.pointer,
                 channels: c, height: h, width: w, oh: oh, ow: ow, geo)
-            XCTAssertEqual(folded.scalars.map(\.bitPattern), after.scalars.map(\.bitPattern), "\(n) \(c) \(h)x\(w) \(geo)")
+            XCTAssertEqual(
+                folded.scalars.map(\.bitPattern), after.scalars.map(\.bitPattern), "\(n) \(c) \(h)x\(w) \(geo)")
         }
     }
 
