@@ -184,35 +184,46 @@ extension Tensor {
             let rows = try x.permuted([0, 2, 3, 1]).reshaped(to: [n * h * w, cin])  // [N·H·W, Cin]
             let kernel = try weight.reshaped(to: [cin, cout * geo.kernelHeight * geo.kernelWidth])
             let cols = try rows.matmul(kernel)  // [N·H·W, Cout·k·k]
-            let y = try cols.col2im(batch: n, channels: cout, height: oh, width: ow, geo)  // [N, Cout, OH, OW]
-            if let bias {
-                let plane = oh * ow, out = y.pointer, b = bias.pointer
-                for i in 0..<(n * cout) {
-                    let v = b[i % cout], p = out + i * plane
-                    for j in 0..<plane { p[j] += v }
-                }
-            }
-            return y
+            return try cols.col2im(batch: n, channels: cout, height: oh, width: ow, geo)  // [N, Cout, OH, OW]
         }
+        if let bias { y.addChannelBias(bias) }
         let needX = x.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
         return Tensor.record("convTranspose2d", y, bias.map { [x, weight, $0] } ?? [x, weight]) { g in
             // The rules of the ops above, recorded when gradients of gradients are asked for.
-            var gx: Tensor? = nil, gw: Tensor? = nil
-            if needX || needW {
-                let gcols = try g.im2col(geo)  // [N·H·W, Cout·k·k]
-                if needX {
-                    gx = try gcols.matmul(
-                        weight.reshaped(to: [cin, cout * geo.kernelHeight * geo.kernelWidth]), transposeB: true
-                    )
-                    .reshaped(to: [n, h, w, cin]).permuted([0, 3, 1, 2])
-                }
-                if needW {
-                    gw = try x.permuted([0, 2, 3, 1]).reshaped(to: [n * h * w, cin])
-                        .matmul(gcols, transposeA: true).reshaped(to: weight.shape)
-                }
-            }
+            let (gx, gw) = try x.convTranspose2dColumnGradients(g, weight: weight, geo, needX: needX, needW: needW)
             guard bias != nil else { return [gx, gw] }
             return [gx, gw, needB ? try g.sum(axes: [0, 2, 3]) : nil]
+        }
+    }
+
+    /// The gradients of `convTranspose2d` of `self` (its input) with
+    /// `weight`, from the output's gradient `g`, as ops over the unfolded
+    /// gradient: recorded when gradients of gradients are asked for.
+    func convTranspose2dColumnGradients(_ g: Tensor, weight: Tensor, _ geo: ConvGeometry, needX: Bool, needW: Bool)
+        throws -> (Tensor?, Tensor?)
+    {
+        guard needX || needW else { return (nil, nil) }
+        let (n, cin, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let taps = weight.shape[1] * geo.kernelHeight * geo.kernelWidth
+        let gcols = try g.im2col(geo)  // [N·H·W, Cout·k·k]
+        let gx =
+            needX
+            ? try gcols.matmul(weight.reshaped(to: [cin, taps]), transposeB: true)
+                .reshaped(to: [n, h, w, cin]).permuted([0, 3, 1, 2]) : nil
+        let gw =
+            needW
+            ? try permuted([0, 2, 3, 1]).reshaped(to: [n * h * w, cin])
+                .matmul(gcols, transposeA: true).reshaped(to: weight.shape) : nil
+        return (gx, gw)
+    }
+
+    /// Adds bias[c] to every value of channel c of this `[N, C, H, W]`
+    /// tensor, in place (not recorded: the caller records the op).
+    func addChannelBias(_ bias: Tensor) {
+        let channels = shape[1], plane = shape[2] * shape[3], out = pointer, b = bias.pointer
+        for i in 0..<(shape[0] * channels) {
+            let v = b[i % channels], p = out + i * plane
+            for j in 0..<plane { p[j] += v }
         }
     }
 }

@@ -53,14 +53,14 @@ enum ConvViews {
         return t
     }
 
-    /// C ← A·B (+ C, or + bias on each row) over views, split across the
+    /// C ← A·B (+ bias on each row) over views, split across the
     /// cores as `BLAS.sgemm` splits a product of that shape.
     static func gemm(
         m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, _ ra: [Int], _ ca: [Int],
         b: UnsafePointer<Float>, _ rb: [Int], _ cb: [Int],
         c: UnsafeMutablePointer<Float>, _ rc: [Int], _ cc: [Int],
-        bias: UnsafePointer<Float>? = nil, accumulate: Bool = false
+        bias: UnsafePointer<Float>? = nil
     ) {
         ra.withUnsafeBufferPointer { ra in
             ca.withUnsafeBufferPointer { ca in
@@ -75,7 +75,7 @@ enum ConvViews {
                                 func block(_ r0: Int, _ mb: Int, _ c0: Int, _ nb: Int) {
                                     let status = gk_sgemm_view(
                                         mb, nb, k, a, ra + r0, ca, b, rb, cb + c0, c, rc + r0, cc + c0,
-                                        bias.map { $0 + r0 }, accumulate ? 1 : 0)
+                                        bias.map { $0 + r0 }, 0)
                                     precondition(status == 0, "gk_sgemm_view could not allocate its packing buffers")
                                 }
                                 guard Parallel.cores > 1, let (rows, at) = BLAS.split(m: m, n: n, k: k) else {
@@ -233,27 +233,13 @@ extension Tensor {
         ConvViews.gemmFold(
             n: n, k: cin, a: x.pointer, pixel, channel, b: weight.pointer, wRows, wCols,
             image: y.pointer, channels: cout, height: oh, width: ow, oh: h, ow: w, geo)
-        if let bias {
-            let area = oh * ow, out = y.pointer, b = bias.pointer
-            for i in 0..<(n * cout) {
-                let v = b[i % cout], p = out + i * area
-                for j in 0..<area { p[j] += v }
-            }
-        }
+        if let bias { y.addChannelBias(bias) }
         let needX = x.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
         return Tensor.record("convTranspose2d", y, bias.map { [x, weight, $0] } ?? [x, weight]) { g in
             var gx: Tensor? = nil, gw: Tensor? = nil
             if GradMode.isEnabled {
                 // Gradients of gradients: the rule in recorded ops.
-                let gcols = try g.im2col(geo)  // [N·H·W, Cout·k·k]
-                if needX {
-                    gx = try gcols.matmul(weight.reshaped(to: [cin, taps]), transposeB: true)
-                        .reshaped(to: [n, h, w, cin]).permuted([0, 3, 1, 2])
-                }
-                if needW {
-                    gw = try x.permuted([0, 2, 3, 1]).reshaped(to: [count, cin])
-                        .matmul(gcols, transposeA: true).reshaped(to: weight.shape)
-                }
+                (gx, gw) = try x.convTranspose2dColumnGradients(g, weight: weight, geo, needX: needX, needW: needW)
             } else if needX || needW {
                 // The output's gradient is read in windows, as a convolution reads its input.
                 let hp = oh + 2 * geo.padHeight, wp = ow + 2 * geo.padWidth

@@ -42,12 +42,12 @@ void gk_transpose(const float *src, float *dst, long b0, long b1, long rows, lon
 /// zeros where the kernel lies in the padding.
 void gk_im2col(const float *src, float *dst, long r0, long r1, long c, long h, long w, long oh, long ow,
                long kh, long kw, long sh, long sw, long ph, long pw);
-/// Images b0..<b1 of col2im, the adjoint of im2col: each patch value added into its pixel (dst zeroed first).
 /// gk_col2im for the rows of patches r0..<r1 only, read from src (row r0 first).
 void gk_col2im_rows(const float *src, float *dst, long r0, long r1, long c, long h, long w, long oh, long ow,
                     long kh, long kw, long sh, long sw, long ph, long pw);
 /// Planes p0..<p1 of an [N·C, H, W] batch into [N·C, H+2·ph, W+2·pw], with zeros around.
 void gk_pad2d(const float *src, float *dst, long p0, long p1, long h, long w, long ph, long pw);
+/// Images b0..<b1 of col2im, the adjoint of im2col: each patch value added into its pixel (dst zeroed first).
 void gk_col2im(const float *src, float *dst, long b0, long b1, long c, long h, long w, long oh, long ow,
                long kh, long kw, long sh, long sw, long ph, long pw);
 /// For channels k0..<k1 of x viewed as [n, c, s]: mean[k] and squares[k] = Σ (x − mean)², each
