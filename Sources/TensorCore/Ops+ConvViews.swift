@@ -270,7 +270,10 @@ extension Tensor {
 extension BLAS {
     /// How convolutions run, for `about` and `gans-bench`.
     public static var convolutions: String {
-        if ConvViews.available { return "products over views (own AVX2 kernel; GANS_CONV=columns for im2col)" }
+        if ConvViews.available {
+            let kernel = gk_sgemm_view_pairs() != 0 ? "own kernel, AVX-512 tile pairs" : "own AVX2 kernel"
+            return "products over views (\(kernel); GANS_CONV=columns for im2col)"
+        }
         return gk_sgemm_available() != 0 ? "im2col and the BLAS (GANS_CONV=columns)" : "im2col and the BLAS"
     }
 }

@@ -214,7 +214,9 @@ final class GEMMTests: XCTestCase {
     /// by one, in fours or scattered, in either orientation; with a bias, with
     /// accumulation, and with neither (C not read: it holds NaN). Elements of
     /// C's storage outside the view are left alone, blocks of rows or columns
-    /// give the whole call's bits, and plain strided views give `gk_sgemm`'s bits.
+    /// give the whole call's bits, and plain strided views give `gk_sgemm`'s bits
+    /// (on CPUs with AVX-512 the product over views runs two tiles at a time
+    /// in 16-wide registers, `gk_sgemm` one tile in 8-wide ones).
     func testProductOverViewsMatchesNaive() throws {
         try XCTSkipIf(gk_sgemm_available() == 0, "no AVX2 and FMA on this CPU")
         var g = RandomGenerator(seed: 9)

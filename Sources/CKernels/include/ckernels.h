@@ -84,6 +84,9 @@ int gk_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, cons
 int gk_sgemm_view(long m, long n, long k, const float *a, const long *ra, const long *ca, const float *b,
                   const long *rb, const long *cb, float *c, const long *rc, const long *cc, const float *bias,
                   int accumulate);
+/// Whether the products over views run two 6×16 tiles at a time in
+/// 16-wide registers (AVX-512F, unless GANS_GEMM_WIDTH=256): the same bits.
+int gk_sgemm_view_pairs(void);
 /// The rows r0..<r1 of patches A·B (A m×k with m = r1 − r0, B k×n over
 /// views, n = channels·kh·kw), folded into the zeroed or partly summed
 /// batch `image` as gk_col2im folds them, block by block of rows, so the
