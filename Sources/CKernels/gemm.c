@@ -179,18 +179,12 @@ __attribute__((target("avx512f,avx2,fma"))) static void tile_pair(long kc, const
            d2 = _mm512_setzero_ps(), d3 = _mm512_setzero_ps(), d4 = _mm512_setzero_ps(), d5 = _mm512_setzero_ps();
     for (long p = 0; p < kc; p++) {
         __m512 x = _mm512_load_ps(b);
-        c0 = _mm512_fmadd_ps(_mm512_set1_ps(a0[0]), x, c0);
-        c1 = _mm512_fmadd_ps(_mm512_set1_ps(a0[1]), x, c1);
-        c2 = _mm512_fmadd_ps(_mm512_set1_ps(a0[2]), x, c2);
-        c3 = _mm512_fmadd_ps(_mm512_set1_ps(a0[3]), x, c3);
-        c4 = _mm512_fmadd_ps(_mm512_set1_ps(a0[4]), x, c4);
-        c5 = _mm512_fmadd_ps(_mm512_set1_ps(a0[5]), x, c5);
-        d0 = _mm512_fmadd_ps(_mm512_set1_ps(a1[0]), x, d0);
-        d1 = _mm512_fmadd_ps(_mm512_set1_ps(a1[1]), x, d1);
-        d2 = _mm512_fmadd_ps(_mm512_set1_ps(a1[2]), x, d2);
-        d3 = _mm512_fmadd_ps(_mm512_set1_ps(a1[3]), x, d3);
-        d4 = _mm512_fmadd_ps(_mm512_set1_ps(a1[4]), x, d4);
-        d5 = _mm512_fmadd_ps(_mm512_set1_ps(a1[5]), x, d5);
+        // Row r of each tile: a broadcast of A, one 16-wide fused multiply-add.
+#define ROWS(r)                                          \
+    c##r = _mm512_fmadd_ps(_mm512_set1_ps(a0[r]), x, c##r); \
+    d##r = _mm512_fmadd_ps(_mm512_set1_ps(a1[r]), x, d##r);
+        ROWS(0) ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5)
+#undef ROWS
         a0 += MR;
         a1 += MR;
         b += NR;
@@ -462,6 +456,28 @@ AVX2 static void micro_kernel_view(long kc, const float *restrict a, const float
     store_tile_view(out, c, rc, cc, bias, add, mr, nr, cols_run);
 }
 
+/// Every panel of the packed A block (mc rows) times one packed panel of B,
+/// into the view C at rows rc[0..<mc] and columns ccol[0..<nr]: two panels
+/// at a time where `pairs`, the last one alone.
+AVX2 static void column_of_tiles(long kc, long mc, const float *pa, const float *pb, float *c, const long *rc,
+                                 const long *ccol, const float *bias, int add, long nr, int cols_run, int pairs) {
+    long ir = 0;
+    if (pairs) {
+        // Two panels of A at a time (the last may be padded with zeros).
+        for (; ir + MR < mc; ir += 2 * MR) {
+            __m256 t0[MR][2], t1[MR][2];
+            long mr1 = mc - ir - MR < MR ? mc - ir - MR : MR;
+            tile_pair(kc, pa + ir * kc, pa + (ir + MR) * kc, pb, t0, t1);
+            store_tile_view(t0, c, rc + ir, ccol, bias ? bias + ir : NULL, add, MR, nr, cols_run);
+            store_tile_view(t1, c, rc + ir + MR, ccol, bias ? bias + ir + MR : NULL, add, mr1, nr, cols_run);
+        }
+    }
+    for (; ir < mc; ir += MR) {
+        long mr = mc - ir < MR ? mc - ir : MR;
+        micro_kernel_view(kc, pa + ir * kc, pb, c, rc + ir, ccol, bias ? bias + ir : NULL, add, mr, nr, cols_run);
+    }
+}
+
 int gk_sgemm_view(long m, long n, long k, const float *a, const long *ra, const long *ca, const float *b,
                   const long *rb, const long *cb, float *c, const long *rc, const long *cc, const float *bias,
                   int accumulate) {
@@ -495,24 +511,8 @@ int gk_sgemm_view(long m, long n, long k, const float *a, const long *ra, const 
                     long nr = nc - jr < NR ? nc - jr : NR;
                     const long *ccol = cc + jc + jr;
                     int cols_run = nr == NR && runs(ccol, NR);
-                    long ir = 0;
-                    if (pairs) {
-                        // Two panels of A at a time (the last may be padded with zeros).
-                        for (; ir + MR < mc; ir += 2 * MR) {
-                            __m256 t0[MR][2], t1[MR][2];
-                            long mr1 = mc - ir - MR < MR ? mc - ir - MR : MR;
-                            tile_pair(kc, pa + ir * kc, pa + (ir + MR) * kc, pb + jr * kc, t0, t1);
-                            store_tile_view(t0, c, rc + ic + ir, ccol, bias ? bias + ic + ir : NULL, add, MR, nr,
-                                            cols_run);
-                            store_tile_view(t1, c, rc + ic + ir + MR, ccol, bias ? bias + ic + ir + MR : NULL, add,
-                                            mr1, nr, cols_run);
-                        }
-                    }
-                    for (; ir < mc; ir += MR) {
-                        long mr = mc - ir < MR ? mc - ir : MR;
-                        micro_kernel_view(kc, pa + ir * kc, pb + jr * kc, c, rc + ic + ir, ccol,
-                                          bias ? bias + ic + ir : NULL, add, mr, nr, cols_run);
-                    }
+                    column_of_tiles(kc, mc, pa, pb + jr * kc, c, rc + ic, ccol, bias ? bias + ic : NULL, add, nr,
+                                    cols_run, pairs);
                 }
             }
         }
@@ -534,7 +534,15 @@ int gk_sgemm_view_fold(long m, long n, long k, const float *a, const long *ra, c
     float *pb = buffer(&packed_all_b, &packed_all_b_size, (size_t)k * (size_t)n16);
     float *pa = buffer(&packed_a, &packed_a_size, (size_t)kc_max * (size_t)MC);
     float *rows = buffer(&rows_c, &rows_c_size, (size_t)MC * (size_t)n);
-    if (!pa || !pb || !rows) return -1;
+    long *column_at = malloc((size_t)n * sizeof(long));
+    if (!pa || !pb || !rows || !column_at) {
+        free(column_at);
+        return -1;
+    }
+    // The block of rows read as a view: row i at i·n, column j at j.
+    long row_at[MC];
+    for (long i = 0; i < MC; i++) row_at[i] = i * n;
+    for (long j = 0; j < n; j++) column_at[j] = j;
     // B once: its blocks over k, each the panels of every block over n.
     for (long pc = 0; pc < k; pc += KC) {
         long kc = k - pc < KC ? k - pc : KC;
@@ -553,26 +561,14 @@ int gk_sgemm_view_fold(long m, long n, long k, const float *a, const long *ra, c
                 const float *pbc = pb + pc * n16 + kc * jc;
                 for (long jr = 0; jr < nc; jr += NR) {
                     long nr = nc - jr < NR ? nc - jr : NR;
-                    float beta = pc == 0 ? 0 : 1;
-                    long ir = 0;
-                    if (pairs) {
-                        for (; ir + MR < mc; ir += 2 * MR) {
-                            __m256 t0[MR][2], t1[MR][2];
-                            long mr1 = mc - ir - MR < MR ? mc - ir - MR : MR;
-                            tile_pair(kc, pa + ir * kc, pa + (ir + MR) * kc, pbc + jr * kc, t0, t1);
-                            store_tile(t0, rows + ir * n + jc + jr, n, 1, beta, MR, nr);
-                            store_tile(t1, rows + (ir + MR) * n + jc + jr, n, 1, beta, mr1, nr);
-                        }
-                    }
-                    for (; ir < mc; ir += MR) {
-                        long mr = mc - ir < MR ? mc - ir : MR;
-                        micro_kernel(kc, pa + ir * kc, pbc + jr * kc, rows + ir * n + jc + jr, n, 1, beta, mr, nr);
-                    }
+                    column_of_tiles(kc, mc, pa, pbc + jr * kc, rows, row_at, column_at + jc + jr, NULL, pc > 0, nr,
+                                    nr == NR, pairs);
                 }
             }
         }
         gk_col2im_rows(rows, image, r0 + ic, r0 + ic + mc, c, h, w, oh, ow, kh, kw, sh, sw, ph, pw);
     }
+    free(column_at);
     return 0;
 }
 
