@@ -21,6 +21,17 @@ enum ConvViews {
     /// empty side reads none of its tables' entries.
     nonisolated(unsafe) static let nowhere = UnsafePointer(UnsafeMutablePointer<Int>.allocate(capacity: 1))
 
+    /// Runs `body` with the address of each table, all valid for the call;
+    /// an empty table (an empty batch or no channels) has none and gets
+    /// `nowhere`.
+    static func withAddresses<R>(_ tables: [[Int]], _ body: ([UnsafePointer<Int>]) -> R) -> R {
+        func nest(_ i: Int, _ addresses: [UnsafePointer<Int>]) -> R {
+            guard i < tables.count else { return body(addresses) }
+            return tables[i].withUnsafeBufferPointer { nest(i + 1, addresses + [$0.baseAddress ?? nowhere]) }
+        }
+        return nest(0, [])
+    }
+
     /// Offsets 0, step, 2·step, …: the rows (or columns) of a strided matrix.
     static func strided(_ count: Int, _ step: Int = 1) -> [Int] { (0..<count).map { $0 * step } }
 
@@ -62,37 +73,23 @@ enum ConvViews {
         c: UnsafeMutablePointer<Float>, _ rc: [Int], _ cc: [Int],
         bias: UnsafePointer<Float>? = nil
     ) {
-        ra.withUnsafeBufferPointer { ra in
-            ca.withUnsafeBufferPointer { ca in
-                rb.withUnsafeBufferPointer { rb in
-                    cb.withUnsafeBufferPointer { cb in
-                        rc.withUnsafeBufferPointer { rc in
-                            cc.withUnsafeBufferPointer { cc in
-                                // An empty table (an empty batch or no channels) has no address.
-                                let ra = ra.baseAddress ?? nowhere, ca = ca.baseAddress ?? nowhere
-                                let rb = rb.baseAddress ?? nowhere, cb = cb.baseAddress ?? nowhere
-                                let rc = rc.baseAddress ?? nowhere, cc = cc.baseAddress ?? nowhere
-                                func block(_ r0: Int, _ mb: Int, _ c0: Int, _ nb: Int) {
-                                    let status = gk_sgemm_view(
-                                        mb, nb, k, a, ra + r0, ca, b, rb, cb + c0, c, rc + r0, cc + c0,
-                                        bias.map { $0 + r0 }, 0)
-                                    precondition(status == 0, "gk_sgemm_view could not allocate its packing buffers")
-                                }
-                                guard Parallel.cores > 1, let (rows, at) = BLAS.split(m: m, n: n, k: k) else {
-                                    block(0, m, 0, n)
-                                    return
-                                }
-                                Parallel.run(2) { part in
-                                    let start = part == 0 ? 0 : at
-                                    if rows {
-                                        block(start, part == 0 ? at : m - at, 0, n)
-                                    } else {
-                                        block(0, m, start, part == 0 ? at : n - at)
-                                    }
-                                }
-                            }
-                        }
-                    }
+        withAddresses([ra, ca, rb, cb, rc, cc]) { t in
+            let (ra, ca, rb, cb, rc, cc) = (t[0], t[1], t[2], t[3], t[4], t[5])
+            func block(_ r0: Int, _ mb: Int, _ c0: Int, _ nb: Int) {
+                let status = gk_sgemm_view(
+                    mb, nb, k, a, ra + r0, ca, b, rb, cb + c0, c, rc + r0, cc + c0, bias.map { $0 + r0 }, 0)
+                precondition(status == 0, "gk_sgemm_view could not allocate its packing buffers")
+            }
+            guard Parallel.cores > 1, let (rows, at) = BLAS.split(m: m, n: n, k: k) else {
+                block(0, m, 0, n)
+                return
+            }
+            Parallel.run(2) { part in
+                let start = part == 0 ? 0 : at
+                if rows {
+                    block(start, part == 0 ? at : m - at, 0, n)
+                } else {
+                    block(0, m, start, part == 0 ? at : n - at)
                 }
             }
         }
@@ -110,29 +107,21 @@ enum ConvViews {
         _ geo: ConvGeometry
     ) {
         let plane = oh * ow, taps = c * geo.kernelHeight * geo.kernelWidth
-        ra.withUnsafeBufferPointer { ra in
-            ca.withUnsafeBufferPointer { ca in
-                rb.withUnsafeBufferPointer { rb in
-                    cb.withUnsafeBufferPointer { cb in
-                        let ra = ra.baseAddress ?? nowhere, ca = ca.baseAddress ?? nowhere
-                        let rb = rb.baseAddress ?? nowhere, cb = cb.baseAddress ?? nowhere
-                        func images(_ first: Int, _ count: Int) {
-                            let r0 = first * plane
-                            let status = gk_sgemm_view_fold(
-                                count * plane, taps, k, a, ra + r0, ca, b, rb, cb, image, r0, c, h, w, oh, ow,
-                                geo.kernelHeight, geo.kernelWidth, geo.strideHeight, geo.strideWidth,
-                                geo.padHeight, geo.padWidth)
-                            precondition(status == 0, "gk_sgemm_view_fold could not allocate its buffers")
-                        }
-                        guard Parallel.cores > 1, n >= 2, n * plane * taps * k >= BLAS.splitFrom else {
-                            images(0, n)
-                            return
-                        }
-                        let half = (n + 1) / 2
-                        Parallel.run(2) { part in part == 0 ? images(0, half) : images(half, n - half) }
-                    }
-                }
+        withAddresses([ra, ca, rb, cb]) { t in
+            let (ra, ca, rb, cb) = (t[0], t[1], t[2], t[3])
+            func images(_ first: Int, _ count: Int) {
+                let r0 = first * plane
+                let status = gk_sgemm_view_fold(
+                    count * plane, taps, k, a, ra + r0, ca, b, rb, cb, image, r0, c, h, w, oh, ow,
+                    geo.kernelHeight, geo.kernelWidth, geo.strideHeight, geo.strideWidth, geo.padHeight, geo.padWidth)
+                precondition(status == 0, "gk_sgemm_view_fold could not allocate its buffers")
             }
+            guard Parallel.cores > 1, n >= 2, n * plane * taps * k >= BLAS.splitFrom else {
+                images(0, n)
+                return
+            }
+            let half = (n + 1) / 2
+            Parallel.run(2) { part in part == 0 ? images(0, half) : images(half, n - half) }
         }
     }
 
