@@ -86,6 +86,10 @@ CLONES void gk_masked_gradient_sums(float *restrict out, float *restrict sums, c
     }
 }
 
+CLONES void gk_leaky_relu_rows(float *x, long ld, long rows, long cols, float slope) {
+    for (long r = 0; r < rows; r++) gk_leaky_relu_in_place(x + r * ld, cols, slope);
+}
+
 // A vector loop per row: a memcpy call per short row costs more than the copy.
 CLONES __attribute__((no_builtin("memcpy")))
 void gk_fill_rows(float *restrict out, long ld, const float *restrict b, long rows, long cols) {

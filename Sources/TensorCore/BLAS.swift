@@ -184,22 +184,32 @@ public enum BLAS {
     /// C ← α·op(A)·op(B) + β·C, row-major; op(A) is m×k, op(B) is k×n.
     /// With `rowBias` (n values), C is first set to it in every row and β is
     /// taken as 1: C ← α·op(A)·op(B) + bias, each block of a split product
-    /// filling its own part of C on the core that computes it.
+    /// filling its own part of C on the core that computes it. With
+    /// `activationSlope` (≥ 0), each block then goes through leaky relu with
+    /// that slope (0: relu) while it is in that core's cache.
     public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-        rowBias: UnsafePointer<Float>? = nil
+        rowBias: UnsafePointer<Float>? = nil, activationSlope: Float? = nil
     ) {
         if m == 0 || n == 0 { return }
         let beta = rowBias == nil ? beta : 1
         if k == 0 {
-            if let rowBias { gk_fill_rows(c, ldc, rowBias, m, n); return }
-            for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+            if let rowBias {
+                gk_fill_rows(c, ldc, rowBias, m, n)
+            } else {
+                for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+            }
+            if let activationSlope { gk_leaky_relu_rows(c, ldc, m, n, activationSlope) }
             return
         }
         // One block of C, rows r0..<r0 + mb and columns c0..<c0 + nb, on the calling thread.
         func block(_ r0: Int, _ mb: Int, _ c0: Int, _ nb: Int) {
+            product(r0, mb, c0, nb)
+            if let activationSlope { gk_leaky_relu_rows(c + r0 * ldc + c0, ldc, mb, nb, activationSlope) }
+        }
+        func product(_ r0: Int, _ mb: Int, _ c0: Int, _ nb: Int) {
             let ab = transA ? a + r0 : a + r0 * lda, bb = transB ? b + c0 * ldb : b + c0, cb = c + r0 * ldc + c0
             if let rowBias { gk_fill_rows(cb, ldc, rowBias + c0, mb, nb) }
             #if canImport(Accelerate)

@@ -40,16 +40,19 @@ extension Kernels {
         let px = x.pointer, po = out.pointer
         scale.withUnsafeBufferPointer { sc in
             shift.withUnsafeBufferPointer { sh in
-                if s == 1 {
-                    for i in 0..<n {
-                        let a = px + i * c, o = po + i * c; for k in 0..<c { o[k] = a[k] * sc[k] + sh[k] }
-                    }
-                } else {
-                    for i in 0..<n {
-                        for k in 0..<c {
-                            let a = px + (i * c + k) * s, o = po + (i * c + k) * s
-                            let m = sc[k], b = sh[k]
-                            for j in 0..<s { o[j] = a[j] * m + b }
+                // By samples, each value on its own: any split gives the same bits.
+                Parallel.forEachChunk(n, grain: Swift.max(1, Parallel.passThreshold / Swift.max(c * s, 1))) { samples in
+                    if s == 1 {
+                        for i in samples {
+                            let a = px + i * c, o = po + i * c; for k in 0..<c { o[k] = a[k] * sc[k] + sh[k] }
+                        }
+                    } else {
+                        for i in samples {
+                            for k in 0..<c {
+                                let a = px + (i * c + k) * s, o = po + (i * c + k) * s
+                                let m = sc[k], b = sh[k]
+                                for j in 0..<s { o[j] = a[j] * m + b }
+                            }
                         }
                     }
                 }
@@ -93,17 +96,21 @@ extension Kernels {
         coef.withUnsafeBufferPointer { cf in
             meanG.withUnsafeBufferPointer { mg in
                 meanGX.withUnsafeBufferPointer { mgx in
-                    if s == 1 {
-                        for i in 0..<n {
-                            let a = px + i * c, gr = pg + i * c, o = pdx + i * c
-                            for k in 0..<c { o[k] = cf[k] * (gr[k] - mg[k] - (a[k] - pm[k]) * pi[k] * mgx[k]) }
-                        }
-                    } else {
-                        for i in 0..<n {
-                            for k in 0..<c {
-                                let a = px + (i * c + k) * s, gr = pg + (i * c + k) * s, o = pdx + (i * c + k) * s
-                                let cfk = cf[k], mgk = mg[k], mk = pm[k], ik = pi[k], mgxk = mgx[k]
-                                for j in 0..<s { o[j] = cfk * (gr[j] - mgk - (a[j] - mk) * ik * mgxk) }
+                    Parallel.forEachChunk(n, grain: Swift.max(1, Parallel.passThreshold / Swift.max(c * s, 1))) {
+                        samples in
+                        if s == 1 {
+                            for i in samples {
+                                let a = px + i * c, gr = pg + i * c, o = pdx + i * c
+                                for k in 0..<c { o[k] = cf[k] * (gr[k] - mg[k] - (a[k] - pm[k]) * pi[k] * mgx[k]) }
+                            }
+                        } else {
+                            for i in samples {
+                                for k in 0..<c {
+                                    let a = px + (i * c + k) * s, gr = pg + (i * c + k) * s
+                                    let o = pdx + (i * c + k) * s
+                                    let cfk = cf[k], mgk = mg[k], mk = pm[k], ik = pi[k], mgxk = mgx[k]
+                                    for j in 0..<s { o[j] = cfk * (gr[j] - mgk - (a[j] - mk) * ik * mgxk) }
+                                }
                             }
                         }
                     }

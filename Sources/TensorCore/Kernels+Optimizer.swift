@@ -12,7 +12,11 @@ extension Tensor {
         stepSize: Float, c2root: Float
     ) {
         let n = Swift.min(w.count, g.count, m.count, v.count)
-        gk_adam(w.pointer, g.pointer, m.pointer, v.pointer, n, beta1, beta2, eps, weightDecay, stepSize, c2root)
+        let (w, g, m, v) = (w.pointer, g.pointer, m.pointer, v.pointer)
+        Parallel.forEachChunk(n, grain: Parallel.passThreshold) { r in
+            let o = r.lowerBound
+            gk_adam(w + o, g + o, m + o, v + o, r.count, beta1, beta2, eps, weightDecay, stepSize, c2root)
+        }
     }
 
     /// Whether `adamUpdate` with the same arguments would leave the weights and both moments finite; changes nothing.
@@ -22,7 +26,20 @@ extension Tensor {
         stepSize: Float, c2root: Float
     ) -> Bool {
         let n = Swift.min(w.count, g.count, m.count, v.count)
-        return gk_adam_finite(
-            w.pointer, g.pointer, m.pointer, v.pointer, n, beta1, beta2, eps, weightDecay, stepSize, c2root) != 0
+        let (w, g, m, v) = (w.pointer, g.pointer, m.pointer, v.pointer)
+        // One verdict per chunk, each chunk's pass on its own core.
+        let chunks = Swift.max(1, Swift.min(Parallel.coreCount, n / Parallel.passThreshold))
+        let step = (n + chunks - 1) / chunks
+        var finite = [Bool](repeating: true, count: chunks)
+        finite.withUnsafeMutableBufferPointer { finite in
+            Parallel.run(chunks) { c in
+                let o = c * step, count = Swift.min(n, o + step) - o
+                guard count > 0 else { return }
+                finite[c] =
+                    gk_adam_finite(w + o, g + o, m + o, v + o, count, beta1, beta2, eps, weightDecay, stepSize, c2root)
+                    != 0
+            }
+        }
+        return !finite.contains(false)
     }
 }

@@ -96,10 +96,11 @@ enum ConvViews {
     }
 
     /// The patches A·B (`[n·oh·ow, channels·kh·kw]`, A over views, B over
-    /// views) folded into `image` `[n, channels, h, w]`, which must hold
-    /// zeros, block by block of rows as they are computed: the patches never
-    /// fill memory. Split across the cores by whole images, whose sums are
-    /// then each on one core in the order `col2im` takes.
+    /// views) folded into `image` `[n, channels, h, w]`, block by block of
+    /// rows as they are computed: the patches never fill memory. Each core
+    /// sets its images to zero first (their old values are lost). Split
+    /// across the cores by whole images, whose sums are then each on one
+    /// core in the order `col2im` takes.
     static func gemmFold(
         n: Int, k: Int, a: UnsafePointer<Float>, _ ra: [Int], _ ca: [Int],
         b: UnsafePointer<Float>, _ rb: [Int], _ cb: [Int],
@@ -111,6 +112,7 @@ enum ConvViews {
             let (ra, ca, rb, cb) = (t[0], t[1], t[2], t[3])
             func images(_ first: Int, _ count: Int) {
                 let r0 = first * plane
+                (image + first * c * h * w).update(repeating: 0, count: count * c * h * w)
                 let status = gk_sgemm_view_fold(
                     count * plane, taps, k, a, ra + r0, ca, b, rb, cb, image, r0, c, h, w, oh, ow,
                     geo.kernelHeight, geo.kernelWidth, geo.strideHeight, geo.strideWidth, geo.padHeight, geo.padWidth)
@@ -189,7 +191,7 @@ extension Tensor {
             } else {
                 if needX {
                     // The columns' gradient, [pixel, tap] = Σ over o of g[o, pixel] · weight[o, tap], folded.
-                    let gradX = Tensor(zeros: x.shape)
+                    let gradX = Tensor(uninitialized: x.shape)
                     ConvViews.gemmFold(
                         n: n, k: oc, a: g.pointer, pixel, channel, b: weight.pointer, wRows, wCols,
                         image: gradX.pointer, channels: c, height: h, width: w, oh: oh, ow: ow, geo)
@@ -218,7 +220,7 @@ extension Tensor {
         let channel = ConvViews.strided(cin, plane)
         let wRows = ConvViews.strided(cin, taps), wCols = ConvViews.strided(taps)
         // The columns [pixel, tap] = Σ over c of x[c, pixel] · weight[c, tap], folded into the output.
-        let y = Tensor(zeros: [n, cout, oh, ow])
+        let y = Tensor(uninitialized: [n, cout, oh, ow])
         ConvViews.gemmFold(
             n: n, k: cin, a: x.pointer, pixel, channel, b: weight.pointer, wRows, wCols,
             image: y.pointer, channels: cout, height: oh, width: ow, oh: h, ow: w, geo)

@@ -173,14 +173,20 @@ extension Tensor {
     public func relu() -> Tensor {
         let x = self
         let out = Tensor(uninitialized: x.shape)
-        gk_relu(out.pointer, x.pointer, x.count)  // NaN passes through, as in PyTorch
+        let (o, xp) = (out.pointer, x.pointer)
+        Parallel.forEachChunk(x.count, grain: Parallel.passThreshold) { r in
+            gk_relu(o + r.lowerBound, xp + r.lowerBound, r.count)  // NaN passes through, as in PyTorch
+        }
         return Tensor.record("relu", out, [x]) { g in [try g.maskedGradient(by: x, negativeSlope: 0)] }
     }
 
     public func leakyRelu(_ alpha: Float = 0.01) -> Tensor {
         let x = self
         let out = Tensor(uninitialized: x.shape)
-        gk_leaky_relu(out.pointer, x.pointer, x.count, alpha)
+        let (o, xp) = (out.pointer, x.pointer)
+        Parallel.forEachChunk(x.count, grain: Parallel.passThreshold) { r in
+            gk_leaky_relu(o + r.lowerBound, xp + r.lowerBound, r.count, alpha)
+        }
         return Tensor.record("leakyRelu", out, [x]) { g in [try g.maskedGradient(by: x, negativeSlope: alpha)] }
     }
 
@@ -194,7 +200,11 @@ extension Tensor {
                 "reluGrad", "gradient \(shapeString(g.shape)) does not match input \(shapeString(x.shape))")
         }
         let out = Tensor(uninitialized: g.shape)
-        gk_masked_gradient(out.pointer, g.pointer, x.pointer, g.count, slope)  // dx = g·(x > 0 ? 1 : slope)
+        let (o, gp, xp) = (out.pointer, g.pointer, x.pointer)
+        Parallel.forEachChunk(g.count, grain: Parallel.passThreshold) { r in
+            let i = r.lowerBound
+            gk_masked_gradient(o + i, gp + i, xp + i, r.count, slope)  // dx = g·(x > 0 ? 1 : slope)
+        }
         return Tensor.record("reluGrad", out, [g]) { gg in [try gg.maskedGradient(by: x, negativeSlope: slope)] }
     }
 

@@ -90,8 +90,7 @@ extension Tensor {
             throw TensorError("linear", "a fused activation needs a slope ≥ 0, found \(slope)")
         }
         let x = self
-        let (out, rows, inF, outF) = try linearProduct(weight: w, bias: b)
-        gk_leaky_relu_in_place(out.pointer, out.count, slope)
+        let (out, rows, inF, outF) = try linearProduct(weight: w, bias: b, activationSlope: slope)
         let y = out.detached()  // the mask; a tensor of its own, so the rule does not hold its output
         let needX = x.requiresGrad, needW = w.requiresGrad, needB = b?.requiresGrad ?? false
         return Tensor.record(slope == 0 ? "linearRelu" : "linearLeakyRelu", out, b.map { [x, w, $0] } ?? [x, w]) { g in
@@ -107,9 +106,20 @@ extension Tensor {
                         "linear", "gradient \(shapeString(g.shape)) does not match output \(shapeString(y.shape))")
                 }
                 gm = Tensor(uninitialized: [rows, outF])
-                let sums = needB ? Tensor(uninitialized: [outF]) : nil
-                gk_masked_gradient_sums(gm.pointer, sums?.pointer, g.pointer, y.pointer, rows, outF, slope)
-                gb = sums
+                let (o, gp, yp) = (gm.pointer, g.pointer, y.pointer)
+                if needB {
+                    // One pass on one core: split by columns, each half of the sums
+                    // would read rows the other core wrote, which costs more than it saves.
+                    let sums = Tensor(uninitialized: [outF])
+                    gk_masked_gradient_sums(o, sums.pointer, gp, yp, rows, outF, slope)
+                    gb = sums
+                } else {
+                    Parallel.forEachChunk(rows * outF, grain: Parallel.passThreshold) { r in
+                        let i = r.lowerBound
+                        gk_masked_gradient(o + i, gp + i, yp + i, r.count, slope)
+                    }
+                    gb = nil
+                }
             }
             let gx = needX ? try gm.matmul(w).reshaped(to: x.shape) : nil  // dx = g'·W
             let gw = needW ? try gm.matmul(x.reshaped(to: [rows, inF]), transposeA: true) : nil  // dW = g'ᵀ·x
@@ -118,7 +128,7 @@ extension Tensor {
     }
 
     /// x·Wᵀ + b, unrecorded, with x as a [rows, in] matrix.
-    private func linearProduct(weight w: Tensor, bias b: Tensor?) throws -> (
+    private func linearProduct(weight w: Tensor, bias b: Tensor?, activationSlope slope: Float? = nil) throws -> (
         out: Tensor, rows: Int, inF: Int, outF: Int
     ) {
         let x = self
@@ -139,7 +149,7 @@ extension Tensor {
         let out = Tensor(uninitialized: leading + [outF])
         BLAS.sgemm(
             transA: false, transB: true, m: rows, n: outF, k: inF, alpha: 1, a: x.pointer, lda: inF,
-            b: w.pointer, ldb: inF, beta: 0, c: out.pointer, ldc: outF, rowBias: b?.pointer)
+            b: w.pointer, ldb: inF, beta: 0, c: out.pointer, ldc: outF, rowBias: b?.pointer, activationSlope: slope)
         return (out, rows, inF, outF)
     }
 

@@ -19,6 +19,10 @@ public enum Parallel {
     static let transcendentalThreshold = 1 << 14
     /// Default work items below which a loop stays on one core.
     static let elementwiseThreshold = 1 << 15
+    /// Elements a chunk of a pass over several arrays (a gradient mask, an
+    /// optimizer update) gets at least: at half of it the second core saves
+    /// more than handing over the chunk costs.
+    static let passThreshold = 1 << 13
 
     /// Runs `body(0)`, …, `body(chunks − 1)`, each once, across the pool;
     /// returns when all are done. A call from inside a chunk runs inline.

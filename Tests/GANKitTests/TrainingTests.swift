@@ -100,16 +100,18 @@ final class TrainingTests: XCTestCase {
         adam.step(); close(p.item, 0.936610, "Adam step 2")  // m̂ = −0.289474, v̂ = 0.625188
         XCTAssertEqual(adam.state.map(\.name), ["0.exp_avg", "0.exp_avg_sq"])
         close(adam.state[0].tensor.item, -0.055, "exp_avg")
-        // Many weights at once (the vectorised loop and its tail), with
-        // weight decay, against the formula written out per weight.
+        // Many weights at once (the vectorised loop and its tail, in two
+        // chunks on two cores), with weight decay, against the formula
+        // written out per weight.
         Random.seed(4)
-        let w = Tensor.randn([1003]).requiringGrad()
-        var ref = w.scalars, m = [Float](repeating: 0, count: 1003), v = m
+        let count = 20_003
+        let w = Tensor.randn([count]).requiringGrad()
+        var ref = w.scalars, m = [Float](repeating: 0, count: count), v = m
         let many = Adam([w], lr: 0.01, beta1: 0.8, beta2: 0.99, weightDecay: 0.1)
         for t in 1...3 {
-            w.grad = Tensor.randn([1003])
+            w.grad = Tensor.randn([count])
             let g = w.grad!.scalars
-            for i in 0..<1003 {
+            for i in 0..<count {
                 let d = g[i] + 0.1 * ref[i]
                 m[i] = 0.8 * m[i] + 0.2 * d
                 v[i] = 0.99 * v[i] + 0.01 * d * d
@@ -117,10 +119,18 @@ final class TrainingTests: XCTestCase {
                     vHat = v[i] / (1 - Foundation.pow(0.99, Float(t)))
                 ref[i] -= 0.01 * mHat / (vHat.squareRoot() + 1e-8)
             }
+            XCTAssertNil(many.firstNonFiniteUpdate())
             many.step()
         }
         let got = w.scalars
-        XCTAssertLessThan(zip(got, ref).map { abs($0 - $1) }.max()!, 1e-5, "Adam on 1003 weights")
+        XCTAssertLessThan(zip(got, ref).map { abs($0 - $1) }.max()!, 1e-5, "Adam on \(count) weights")
+        // A gradient that is not finite near the end, then near the start, is found.
+        for at in [count - 5, 3] {
+            var g = [Float](repeating: 0.5, count: count)
+            g[at] = .nan
+            w.grad = Tensor(g)
+            XCTAssertEqual(many.firstNonFiniteUpdate(), 0, "NaN at \(at)")
+        }
         p = param(1, grad: 0.5)
         RMSprop([p], lr: 0.01).step(); close(p.item, 0.9, "RMSprop")  // s = 0.0025
         // Hyperparameters change between steps and are checked.

@@ -55,33 +55,43 @@ final class AutogradTests: XCTestCase {
 
     func testFusedLinearActivationMatchesTheTwoOps() throws {
         // The same bits as linear then relu / leaky relu: values, gradients,
-        // and gradients of gradients (a penalty on ‖∂/∂x‖²).
-        for slope: Float in [0, 0.2] {
-            for withBias in [true, false] {
-                Random.seed(7)
-                let x = Tensor.randn([6, 5]).requiringGrad(), w = Tensor.randn([9, 5]).requiringGrad()
-                let b = withBias ? Tensor.randn([9]).requiringGrad() : nil
-                let params = [x, w] + (b.map { [$0] } ?? [])
-                func forward(_ fused: Bool) throws -> Tensor {
-                    let pre =
-                        try fused ? x.linear(weight: w, bias: b, activationSlope: slope) : x.linear(weight: w, bias: b)
-                    return fused ? pre : (slope == 0 ? pre.relu() : pre.leakyRelu(slope))
+        // and gradients of gradients (a penalty on ‖∂/∂x‖²). Rows × in × out:
+        // one block, a product split by rows and one split by columns (the
+        // activation then runs on each block where it was computed).
+        for (rows, inF, outF) in [(6, 5, 9), (256, 64, 128), (40, 70, 300)] {
+            XCTAssertEqual(BLAS.split(m: rows, n: outF, k: inF)?.rows, rows == 6 ? nil : rows == 256)
+            for slope: Float in [0, 0.2] {
+                for withBias in [true, false] {
+                    Random.seed(7)
+                    let x = Tensor.randn([rows, inF]).requiringGrad(), w = Tensor.randn([outF, inF]).requiringGrad()
+                    let b = withBias ? Tensor.randn([outF]).requiringGrad() : nil
+                    let params = [x, w] + (b.map { [$0] } ?? [])
+                    func forward(_ fused: Bool) throws -> Tensor {
+                        let pre =
+                            try fused
+                            ? x.linear(weight: w, bias: b, activationSlope: slope) : x.linear(weight: w, bias: b)
+                        return fused ? pre : (slope == 0 ? pre.relu() : pre.leakyRelu(slope))
+                    }
+                    func run(_ fused: Bool) throws -> (Tensor, [Tensor], [Tensor]) {
+                        let y = try forward(fused)
+                        let first = try grad(of: (y * y.detached().add(1)).sum(), wrt: params)
+                        let y2 = try forward(fused)
+                        let gx = try grad(of: (y2 * y2).sum(), wrt: [x], createGraph: true)[0]
+                        let second = try grad(of: (gx * gx).sum(), wrt: params)
+                        return (y, first, second)
+                    }
+                    let (y1, g1, s1) = try run(true), (y0, g0, s0) = try run(false)
+                    XCTAssertEqual(y1.scalars, y0.scalars, "slope \(slope)")
+                    XCTAssertTrue(
+                        y0.scalars.contains { $0 <= 0 } && y0.scalars.contains { $0 > 0 }, "both sides of the kink")
+                    for (a, b) in zip(g1, g0) {
+                        XCTAssertEqual(a.scalars, b.scalars, "slope \(slope), bias \(withBias)")
+                    }
+                    for (a, b) in zip(s1, s0) {
+                        XCTAssertEqual(a.scalars, b.scalars, "slope \(slope), bias \(withBias)")
+                    }
+                    XCTAssertTrue(s1[1].scalars.contains { $0 != 0 }, "the second-order gradient reaches W")
                 }
-                func run(_ fused: Bool) throws -> (Tensor, [Tensor], [Tensor]) {
-                    let y = try forward(fused)
-                    let first = try grad(of: (y * y.detached().add(1)).sum(), wrt: params)
-                    let y2 = try forward(fused)
-                    let gx = try grad(of: (y2 * y2).sum(), wrt: [x], createGraph: true)[0]
-                    let second = try grad(of: (gx * gx).sum(), wrt: params)
-                    return (y, first, second)
-                }
-                let (y1, g1, s1) = try run(true), (y0, g0, s0) = try run(false)
-                XCTAssertEqual(y1.scalars, y0.scalars, "slope \(slope)")
-                XCTAssertTrue(
-                    y0.scalars.contains { $0 <= 0 } && y0.scalars.contains { $0 > 0 }, "both sides of the kink")
-                for (a, b) in zip(g1, g0) { XCTAssertEqual(a.scalars, b.scalars, "slope \(slope), bias \(withBias)") }
-                for (a, b) in zip(s1, s0) { XCTAssertEqual(a.scalars, b.scalars, "slope \(slope), bias \(withBias)") }
-                XCTAssertTrue(s1[1].scalars.contains { $0 != 0 }, "the second-order gradient reaches W")
             }
         }
         XCTAssertThrowsError(

@@ -228,7 +228,7 @@ final class ConvTests: XCTestCase {
                 m: n * plane, n: taps, k: k, a: g.pointer, pixel, channel, b: wt.pointer, wRows, wCols,
                 c: cols.pointer, ConvViews.strided(n * plane, taps), wCols)
             let after = try withNoGrad { try cols.col2im(batch: n, channels: c, height: h, width: w, geo) }
-            let folded = Tensor(zeros: [n, c, h, w])
+            let folded = Tensor(full: .nan, shape: [n, c, h, w])  // the fold sets its images to zero
             ConvViews.gemmFold(
                 n: n, k: k, a: g.pointer, pixel, channel, b: wt.pointer, wRows, wCols, image: folded.pointer,
                 channels: c, height: h, width: w, oh: oh, ow: ow, geo)

@@ -22,6 +22,8 @@ void gk_leaky_relu_in_place(float *x, long n, float slope);
 /// out[i] = y[i] > 0 ? g[i] : slope·g[i] over rows × cols, and when sums is not
 /// NULL, sums[c] = Σ_r out[r·cols + c] added in the order gk_column_sums adds.
 void gk_masked_gradient_sums(float *out, float *sums, const float *g, const float *y, long rows, long cols, float slope);
+/// gk_leaky_relu_in_place on each of rows rows of cols values, ld apart.
+void gk_leaky_relu_rows(float *x, long ld, long rows, long cols, float slope);
 /// The first cols of each of `rows` rows of out (ld apart) set to b.
 void gk_fill_rows(float *out, long ld, const float *b, long rows, long cols);
 /// out[c] = Σ_r x[r·cols + c].
