@@ -271,6 +271,14 @@ void gk_col2im_rows(const float *restrict src, float *restrict dst, long r0, lon
         const float *row = src + (r - r0) * cols;
         long x0 = xo * sw - pw;
         int inside = x0 >= 0 && x0 + kw <= w;
+        // A 4-wide window that sticks out of the image by 1 to 3 columns on
+        // one side: its taps shifted into the 4 columns at that edge, −0
+        // (which adds nothing, not even to −0) in the others.
+        long edge = 0, shift = 0;
+        if (!inside && kw == 4 && w >= 4) {
+            if (x0 < 0 && x0 > -4) edge = 0, shift = x0;
+            else if (x0 >= 0 && x0 + kw > w && x0 + kw < w + 4) edge = w - 4, shift = x0 - edge;
+        }
         for (long ch = 0; ch < c; ch++) {
             float *plane = image + ch * h * w;
             for (long i = 0; i < kh; i++) {
@@ -280,6 +288,18 @@ void gk_col2im_rows(const float *restrict src, float *restrict dst, long r0, lon
                 if (inside && kw == 4) {
                     gk_v4 *line = (gk_v4 *)(plane + iy * w + x0);
                     *line = *line + *(const gk_v4 *)k;
+                } else if (shift != 0) {
+                    gk_v4 t = *(const gk_v4 *)k, z = {-0.0f, -0.0f, -0.0f, -0.0f}, v;
+                    switch (shift) {  // lane l of v is tap l − shift, where that is a tap
+                    case -3: v = __builtin_shufflevector(t, z, 3, 4, 4, 4); break;
+                    case -2: v = __builtin_shufflevector(t, z, 2, 3, 4, 4); break;
+                    case -1: v = __builtin_shufflevector(t, z, 1, 2, 3, 4); break;
+                    case 1: v = __builtin_shufflevector(t, z, 4, 0, 1, 2); break;
+                    case 2: v = __builtin_shufflevector(t, z, 4, 4, 0, 1); break;
+                    default: v = __builtin_shufflevector(t, z, 4, 4, 4, 0); break;
+                    }
+                    gk_v4 *line = (gk_v4 *)(plane + iy * w + edge);
+                    *line = *line + v;
                 } else if (inside) {
                     float *line = plane + iy * w + x0;
                     for (long j = 0; j < kw; j++) line[j] += k[j];

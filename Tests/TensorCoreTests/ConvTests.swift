@@ -84,7 +84,9 @@ final class ConvTests: XCTestCase {
         Random.seed(2)
         var failures: [String] = []
         for (n, cin, h, cout, k, s, p, op) in [
-            (2, 3, 4, 2, 4, 2, 1, 0), (1, 2, 7, 1, 4, 2, 1, 0), (1, 2, 3, 3, 3, 2, 1, 1), (2, 1, 5, 2, 3, 1, 0, 0)
+            (2, 3, 4, 2, 4, 2, 1, 0), (1, 2, 7, 1, 4, 2, 1, 0), (1, 2, 3, 3, 3, 2, 1, 1), (2, 1, 5, 2, 3, 1, 0, 0),
+            // 4-wide windows sticking out of the output by 2 and by 3 columns.
+            (1, 2, 5, 3, 4, 2, 2, 0), (1, 2, 5, 2, 4, 2, 3, 0)
         ] {
             let x = Tensor.randn([n, cin, h, h]), wt = Tensor.randn([cin, cout, k, k])
             let y = try x.convTranspose2d(weight: wt, stride: s, padding: p, outputPadding: op)
