@@ -48,9 +48,23 @@ final class Node {
 
     /// (Inputs from the 64th on share the last bit.)
     @inline(__always) func needs(_ i: Int) -> Bool { needs & (1 << UInt64(min(i, 63))) != 0 }
+
+    /// While a rule runs: bit i, the pass needs input i's gradient. A pass
+    /// for the gradients of some tensors only (`grad(of:wrt:)`) needs those
+    /// of inputs that lead to one of them, as PyTorch's `needs_input_grad`:
+    /// a penalty's gradient with respect to the input of a network computes
+    /// no gradients of its weights.
+    nonisolated(unsafe) static var wanted: UInt64 = ~0
 }
 
 extension Tensor {
+    /// Whether the backward pass running the current rule needs the gradient
+    /// of the rule's input `i`; a rule may leave out (return nil for) the
+    /// costly gradients it does not.
+    @inline(__always) static func gradientWanted(_ i: Int) -> Bool {
+        Node.wanted & (1 << UInt64(Swift.min(i, 63))) != 0
+    }
+
     /// Attaches a backward rule to `out` when recording is on and some input
     /// needs a gradient; returns `out`.
     @inline(__always)
@@ -97,16 +111,32 @@ extension Tensor {
     /// `visit` receives each tensor with its total gradient; nodes are freed
     /// afterwards unless `retainGraph`. Gradients wait in each tensor's
     /// `pendingGrad` until every consumer has contributed.
+    /// With `targets`, only the gradients that lead to one of them are
+    /// computed and passed on; without, all of them (every leaf's).
     private func propagate(
-        seed: Tensor, createGraph: Bool, retainGraph: Bool,
+        seed: Tensor, createGraph: Bool, retainGraph: Bool, targets: [Tensor]? = nil,
         visit: (Tensor, Tensor) throws -> Void
     ) throws {
         Tensor.epochCounter &+= 1
-        let order = graphOrder(epoch: Tensor.epochCounter)
+        let epoch = Tensor.epochCounter
+        let order = graphOrder(epoch: epoch)
+        if let targets {
+            // Inputs before the tensors computed from them: a tensor leads to a
+            // target when it is one or one of its inputs leads to one.
+            for t in targets { t.leadsEpoch = epoch }
+            for t in order.reversed() where t.leadsEpoch != epoch {
+                guard let node = t.node else { continue }
+                for (i, input) in node.inputs.enumerated() where node.needs(i) && input.leadsEpoch == epoch {
+                    t.leadsEpoch = epoch
+                    break
+                }
+            }
+        }
         pendingGrad = seed
-        let old = GradMode.set(createGraph)
+        let old = GradMode.set(createGraph), oldWanted = Node.wanted
         defer {
             _ = GradMode.set(old)
+            Node.wanted = oldWanted
             for t in order { t.pendingGrad = nil }  // clears what an error left behind
         }
         for t in order {
@@ -114,9 +144,18 @@ extension Tensor {
             t.pendingGrad = nil
             try visit(t, g)
             guard let node = t.node else { continue }
+            var wanted = node.needs
+            if targets != nil {
+                wanted = 0
+                for (i, input) in node.inputs.enumerated() where node.needs(i) && input.leadsEpoch == epoch {
+                    wanted |= 1 << UInt64(Swift.min(i, 63))
+                }
+                if wanted == 0 { continue }
+            }
+            Node.wanted = wanted
             let inputGrads = try node.backward(g)
             for (i, (input, ig)) in zip(node.inputs, inputGrads).enumerated() {
-                guard node.needs(i), let ig else { continue }
+                guard node.needs(i), wanted & (1 << UInt64(Swift.min(i, 63))) != 0, let ig else { continue }
                 if let existing = input.pendingGrad {
                     input.pendingGrad = try existing + ig
                 } else {
@@ -203,7 +242,7 @@ public func grad(
     var result = [Tensor?](repeating: nil, count: inputs.count)
     try output.propagateForGrad(
         seed: seed, createGraph: createGraph,
-        retainGraph: retainGraph ?? createGraph
+        retainGraph: retainGraph ?? createGraph, targets: inputs
     ) { t, g in
         for (i, x) in inputs.enumerated() where x === t { result[i] = g }
     }
@@ -212,9 +251,10 @@ public func grad(
 
 extension Tensor {
     fileprivate func propagateForGrad(
-        seed: Tensor, createGraph: Bool, retainGraph: Bool,
+        seed: Tensor, createGraph: Bool, retainGraph: Bool, targets: [Tensor],
         visit: (Tensor, Tensor) throws -> Void
     ) throws {
-        try propagate(seed: seed, createGraph: createGraph, retainGraph: retainGraph, visit: visit)
+        try propagate(
+            seed: seed, createGraph: createGraph, retainGraph: retainGraph, targets: targets, visit: visit)
     }
 }

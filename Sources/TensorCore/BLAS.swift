@@ -181,6 +181,10 @@ public enum BLAS {
         #endif
     }
 
+    /// Multiply-adds of the products `sgemm` was asked for since the process
+    /// started (m·n·k each), for tests and benchmarks.
+    nonisolated(unsafe) public private(set) static var multiplyAdds = 0
+
     /// C ← α·op(A)·op(B) + β·C, row-major; op(A) is m×k, op(B) is k×n.
     /// With `rowBias` (n values), C is first set to it in every row and β is
     /// taken as 1: C ← α·op(A)·op(B) + bias, each block of a split product
@@ -193,6 +197,7 @@ public enum BLAS {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
         rowBias: UnsafePointer<Float>? = nil, activationSlope: Float? = nil
     ) {
+        multiplyAdds &+= m * n * k
         if m == 0 || n == 0 { return }
         let beta = rowBias == nil ? beta : 1
         if k == 0 {

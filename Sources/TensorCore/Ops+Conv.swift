@@ -189,6 +189,8 @@ extension Tensor {
         if let bias { y.addChannelBias(bias) }
         let needX = x.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
         return Tensor.record("convTranspose2d", y, bias.map { [x, weight, $0] } ?? [x, weight]) { g in
+            let needX = needX && Tensor.gradientWanted(0), needW = needW && Tensor.gradientWanted(1)
+            let needB = needB && Tensor.gradientWanted(2)  // the pass may need fewer than were recorded
             // The rules of the ops above, recorded when gradients of gradients are asked for.
             let (gx, gw) = try x.convTranspose2dColumnGradients(g, weight: weight, geo, needX: needX, needW: needW)
             guard bias != nil else { return [gx, gw] }

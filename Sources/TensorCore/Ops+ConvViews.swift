@@ -177,6 +177,8 @@ extension Tensor {
             c: out.pointer, channel, pixel, bias: bias?.pointer)
         let needX = x.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
         return Tensor.record("conv2d", out, bias.map { [x, weight, $0] } ?? [x, weight]) { g in
+            let needX = needX && Tensor.gradientWanted(0), needW = needW && Tensor.gradientWanted(1)
+            let needB = needB && Tensor.gradientWanted(2)  // the pass may need fewer than were recorded
             var gx: Tensor? = nil, gw: Tensor? = nil
             if GradMode.isEnabled {
                 // Gradients of gradients: the rule in recorded ops.
@@ -227,6 +229,8 @@ extension Tensor {
         if let bias { y.addChannelBias(bias) }
         let needX = x.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
         return Tensor.record("convTranspose2d", y, bias.map { [x, weight, $0] } ?? [x, weight]) { g in
+            let needX = needX && Tensor.gradientWanted(0), needW = needW && Tensor.gradientWanted(1)
+            let needB = needB && Tensor.gradientWanted(2)  // the pass may need fewer than were recorded
             var gx: Tensor? = nil, gw: Tensor? = nil
             if GradMode.isEnabled {
                 // Gradients of gradients: the rule in recorded ops.

@@ -42,6 +42,7 @@ extension Tensor {
         let out = Tensor.gemmBatched(a, b, transposeA, transposeB, batch: batch, m: m, n: n, k: ka)
         let needA = a.requiresGrad, needB = b.requiresGrad  // as recorded, not as when the backward runs
         return Tensor.record("matmul", out, [a, b]) { g in
+            let needA = needA && Tensor.gradientWanted(0), needB = needB && Tensor.gradientWanted(1)
             let ga: Tensor?, gb: Tensor?
             switch (transposeA, transposeB) {
             case (false, false):  // C = A·B
@@ -71,6 +72,8 @@ extension Tensor {
         // this forward pass (D in a generator step) costs no product later.
         let needX = x.requiresGrad, needW = w.requiresGrad, needB = b?.requiresGrad ?? false
         return Tensor.record("linear", out, b.map { [x, w, $0] } ?? [x, w]) { g in
+            let needX = needX && Tensor.gradientWanted(0), needW = needW && Tensor.gradientWanted(1)
+            let needB = needB && Tensor.gradientWanted(2)  // the pass may need fewer than were recorded
             // As matrices ([rows, out] and [rows, in]); a reshape to the same shape is the tensor itself.
             let g2 = try g.reshaped(to: [rows, outF])
             let gx = needX ? try g2.matmul(w).reshaped(to: x.shape) : nil  // dx = g·W
@@ -94,6 +97,8 @@ extension Tensor {
         let y = out.detached()  // the mask; a tensor of its own, so the rule does not hold its output
         let needX = x.requiresGrad, needW = w.requiresGrad, needB = b?.requiresGrad ?? false
         return Tensor.record(slope == 0 ? "linearRelu" : "linearLeakyRelu", out, b.map { [x, w, $0] } ?? [x, w]) { g in
+            let needX = needX && Tensor.gradientWanted(0), needW = needW && Tensor.gradientWanted(1)
+            let needB = needB && Tensor.gradientWanted(2)  // the pass may need fewer than were recorded
             let gm: Tensor, gb: Tensor?
             if GradMode.isEnabled {
                 // Recorded, for gradients of gradients: the two ops' rules.

@@ -15,8 +15,10 @@ public final class Tensor {
     public var grad: Tensor?
     var node: Node?
     /// Scratch space of a backward pass: the pass that last visited this
-    /// tensor, and the gradient gathered for it so far.
+    /// tensor, the last pass to which it led to a requested gradient, and
+    /// the gradient gathered for it so far.
     var visitEpoch = 0
+    var leadsEpoch = 0
     var pendingGrad: Tensor?
     nonisolated(unsafe) static var epochCounter = 0
 

@@ -1,6 +1,6 @@
 import XCTest
 import Foundation
-import TensorCore
+@testable import TensorCore
 
 final class AutogradTests: XCTestCase {
     func testBackwardAccumulatesIntoLeaves() throws {
@@ -96,6 +96,48 @@ final class AutogradTests: XCTestCase {
         }
         XCTAssertThrowsError(
             try Tensor.randn([2, 3]).linear(weight: Tensor.randn([4, 3]), bias: nil, activationSlope: -1))
+    }
+
+    func testGradientsWithRespectToSomeInputsComputeOnlyWhatLeadsToThem() throws {
+        // A penalty's first pass, ∂y/∂x with the graph recorded, needs no
+        // gradient of a weight: only the products g·W of each layer run.
+        Random.seed(3)
+        let x = Tensor.randn([8, 5]).requiringGrad()
+        let w1 = Tensor.randn([6, 5]).requiringGrad(), b1 = Tensor.randn([6]).requiringGrad()
+        let w2 = Tensor.randn([1, 6]).requiringGrad()
+        for fused in [true, false] {
+            let h =
+                try fused ? x.linear(weight: w1, bias: b1, activationSlope: 0) : x.linear(weight: w1, bias: b1).relu()
+            let y = try h.linear(weight: w2, bias: nil)
+            let before = BLAS.multiplyAdds
+            let gx = try grad(of: y.sum(), wrt: [x], createGraph: true)[0]
+            XCTAssertEqual(BLAS.multiplyAdds - before, 8 * 6 * 1 + 8 * 5 * 6, "g·W2 and g'·W1 only")
+            // The penalty's own backward then reaches the weights, with the
+            // values of the whole rule (checked against finite differences).
+            let penalty = try (gx * gx).sum()
+            let gws = try grad(of: penalty, wrt: [w1, w2])
+            // Asked for the weights too, the same pass adds their products.
+            let start = BLAS.multiplyAdds
+            let all = try grad(of: y.sum(), wrt: [x, w1, w2])
+            XCTAssertEqual(BLAS.multiplyAdds - start, 8 * 6 * 1 + 8 * 5 * 6 + 1 * 6 * 8 + 6 * 5 * 8)
+            XCTAssertEqual(all[0].scalars, gx.scalars)
+            func penaltyValue() throws -> Float {
+                let h = try x.linear(weight: w1, bias: b1).relu()
+                let gx = try grad(of: h.linear(weight: w2, bias: nil).sum(), wrt: [x], createGraph: true)[0]
+                return try (gx * gx).sum().item
+            }
+            for (w, gw) in zip([w1, w2], gws) {
+                for i in [0, w.count - 1] {
+                    let keep = w.pointer[i], eps: Float = 1e-2
+                    w.pointer[i] = keep + eps
+                    let up = try penaltyValue()
+                    w.pointer[i] = keep - eps
+                    let down = try penaltyValue()
+                    w.pointer[i] = keep
+                    XCTAssertEqual(gw.scalars[i], (up - down) / (2 * eps), accuracy: 2e-2 * max(1, abs(gw.scalars[i])))
+                }
+            }
+        }
     }
 
     func testBackwardErrorsThrow() {
