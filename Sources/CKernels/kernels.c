@@ -70,10 +70,6 @@ CLONES void gk_leaky_relu_in_place(float *x, long n, float slope) {
 
 CLONES void gk_masked_gradient_sums(float *restrict out, float *restrict sums, const float *restrict g,
                                     const float *restrict y, long rows, long cols, float slope) {
-    if (!sums) {
-        gk_masked_gradient(out, g, y, rows * cols, slope);
-        return;
-    }
     for (long c = 0; c < cols; c++) sums[c] = 0;
     for (long r = 0; r < rows; r++) {
         const float *gr = g + r * cols, *yr = y + r * cols;

@@ -46,8 +46,18 @@ final class Node {
         self.backward = backward
     }
 
-    /// (Inputs from the 64th on share the last bit.)
-    @inline(__always) func needs(_ i: Int) -> Bool { needs & (1 << UInt64(min(i, 63))) != 0 }
+    /// Input i's bit in `needs` and `wanted` (inputs from the 64th on share the last bit).
+    @inline(__always) static func bit(_ i: Int) -> UInt64 { 1 << UInt64(min(i, 63)) }
+
+    @inline(__always) func needs(_ i: Int) -> Bool { needs & Node.bit(i) != 0 }
+
+    /// The inputs this node passes a gradient to that lead to a target of
+    /// the pass with this epoch (`Tensor.leadsEpoch`).
+    func inputsLeading(epoch: Int) -> UInt64 {
+        var mask: UInt64 = 0
+        for (i, input) in inputs.enumerated() where needs(i) && input.leadsEpoch == epoch { mask |= Node.bit(i) }
+        return mask
+    }
 
     /// While a rule runs: bit i, the pass needs input i's gradient. A pass
     /// for the gradients of some tensors only (`grad(of:wrt:)`) needs those
@@ -62,7 +72,7 @@ extension Tensor {
     /// of the rule's input `i`; a rule may leave out (return nil for) the
     /// costly gradients it does not.
     @inline(__always) static func gradientWanted(_ i: Int) -> Bool {
-        Node.wanted & (1 << UInt64(Swift.min(i, 63))) != 0
+        Node.wanted & Node.bit(i) != 0
     }
 
     /// Attaches a backward rule to `out` when recording is on and some input
@@ -125,11 +135,7 @@ extension Tensor {
             // target when it is one or one of its inputs leads to one.
             for t in targets { t.leadsEpoch = epoch }
             for t in order.reversed() where t.leadsEpoch != epoch {
-                guard let node = t.node else { continue }
-                for (i, input) in node.inputs.enumerated() where node.needs(i) && input.leadsEpoch == epoch {
-                    t.leadsEpoch = epoch
-                    break
-                }
+                if let node = t.node, node.inputsLeading(epoch: epoch) != 0 { t.leadsEpoch = epoch }
             }
         }
         pendingGrad = seed
@@ -144,18 +150,12 @@ extension Tensor {
             t.pendingGrad = nil
             try visit(t, g)
             guard let node = t.node else { continue }
-            var wanted = node.needs
-            if targets != nil {
-                wanted = 0
-                for (i, input) in node.inputs.enumerated() where node.needs(i) && input.leadsEpoch == epoch {
-                    wanted |= 1 << UInt64(Swift.min(i, 63))
-                }
-                if wanted == 0 { continue }
-            }
+            let wanted = targets == nil ? node.needs : node.inputsLeading(epoch: epoch)
+            if wanted == 0 { continue }
             Node.wanted = wanted
             let inputGrads = try node.backward(g)
             for (i, (input, ig)) in zip(node.inputs, inputGrads).enumerated() {
-                guard node.needs(i), wanted & (1 << UInt64(Swift.min(i, 63))) != 0, let ig else { continue }
+                guard wanted & Node.bit(i) != 0, let ig else { continue }
                 if let existing = input.pendingGrad {
                     input.pendingGrad = try existing + ig
                 } else {

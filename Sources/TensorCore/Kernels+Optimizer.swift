@@ -28,15 +28,13 @@ extension Tensor {
         let n = Swift.min(w.count, g.count, m.count, v.count)
         let (w, g, m, v) = (w.pointer, g.pointer, m.pointer, v.pointer)
         // One verdict per chunk, each chunk's pass on its own core.
-        let chunks = Swift.max(1, Swift.min(Parallel.coreCount, n / Parallel.passThreshold))
-        let step = (n + chunks - 1) / chunks
-        var finite = [Bool](repeating: true, count: chunks)
+        var finite = [Bool](repeating: true, count: Parallel.chunkCount(n, grain: Parallel.passThreshold))
         finite.withUnsafeMutableBufferPointer { finite in
-            Parallel.run(chunks) { c in
-                let o = c * step, count = Swift.min(n, o + step) - o
-                guard count > 0 else { return }
+            Parallel.forEachIndexedChunk(n, grain: Parallel.passThreshold) { c, r in
+                let o = r.lowerBound
                 finite[c] =
-                    gk_adam_finite(w + o, g + o, m + o, v + o, count, beta1, beta2, eps, weightDecay, stepSize, c2root)
+                    gk_adam_finite(
+                        w + o, g + o, m + o, v + o, r.count, beta1, beta2, eps, weightDecay, stepSize, c2root)
                     != 0
             }
         }

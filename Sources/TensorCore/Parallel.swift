@@ -19,9 +19,9 @@ public enum Parallel {
     static let transcendentalThreshold = 1 << 14
     /// Default work items below which a loop stays on one core.
     static let elementwiseThreshold = 1 << 15
-    /// Elements a chunk of a pass over several arrays (a gradient mask, an
-    /// optimizer update) gets at least: at half of it the second core saves
-    /// more than handing over the chunk costs.
+    /// The smallest chunk of a C pass over several arrays (a gradient mask,
+    /// an optimizer update): a pass is split from twice this many elements,
+    /// where the second core saves more than handing it a chunk costs.
     static let passThreshold = 1 << 13
 
     /// Runs `body(0)`, …, `body(chunks − 1)`, each once, across the pool;
@@ -45,13 +45,22 @@ public enum Parallel {
         _ count: Int, grain: Int = elementwiseThreshold,
         _ body: (Range<Int>) -> Void
     ) {
-        let chunks = min(cores, count / max(grain, 1))
-        if chunks <= 1 { body(0..<count); return }
+        forEachIndexedChunk(count, grain: grain) { _, range in body(range) }
+    }
+
+    /// How many chunks `forEachChunk` cuts `count` items into.
+    static func chunkCount(_ count: Int, grain: Int) -> Int { max(1, min(cores, count / max(grain, 1))) }
+
+    /// `forEachChunk` with each chunk's index, 0 ..< `chunkCount(count, grain:)`.
+    @inline(__always)
+    static func forEachIndexedChunk(_ count: Int, grain: Int, _ body: (Int, Range<Int>) -> Void) {
+        let chunks = chunkCount(count, grain: grain)
+        if chunks == 1 { body(0, 0..<count); return }
         let step = (count + chunks - 1) / chunks
         run(chunks) { c in
             let lo = c * step
             let hi = min(count, lo + step)
-            if lo < hi { body(lo..<hi) }
+            if lo < hi { body(c, lo..<hi) }
         }
     }
 }

@@ -19,8 +19,8 @@ void gk_tanh(float *out, const float *x, long n);
 void gk_tanh_gradient(float *out, const float *g, const float *t, long n);
 /// x[i] = x[i] < 0 ? slope·x[i] : x[i] in place, with slope ≥ 0; slope 0 is relu (0, not −0·∞).
 void gk_leaky_relu_in_place(float *x, long n, float slope);
-/// out[i] = y[i] > 0 ? g[i] : slope·g[i] over rows × cols, and when sums is not
-/// NULL, sums[c] = Σ_r out[r·cols + c] added in the order gk_column_sums adds.
+/// out[i] = y[i] > 0 ? g[i] : slope·g[i] over rows × cols, and
+/// sums[c] = Σ_r out[r·cols + c] added in the order gk_column_sums adds.
 void gk_masked_gradient_sums(float *out, float *sums, const float *g, const float *y, long rows, long cols, float slope);
 /// gk_leaky_relu_in_place on each of rows rows of cols values, ld apart.
 void gk_leaky_relu_rows(float *x, long ld, long rows, long cols, float slope);
