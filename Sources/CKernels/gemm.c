@@ -212,16 +212,20 @@ static int pairs_available(void) {
 int gk_sgemm_view_pairs(void) { return gk_sgemm_available() && pairs_available(); }
 
 /// C[0..<mr, 0..<nr] ← α·(A panel · B panel) + β·C, with C untouched
-/// (not even read) by β when β is 0.
-AVX2 static void store_tile(__m256 acc[MR][2], float *restrict c, long ldc, float alpha, float beta, long mr,
-                            long nr) {
+/// (not even read) by β when β is 0; with `bias` (nr values), ← α·(A·B) +
+/// bias[j] instead, the bits of C set to the bias and β = 1.
+AVX2 static void store_tile(__m256 acc[MR][2], float *restrict c, long ldc, float alpha, float beta,
+                            const float *restrict bias, long mr, long nr) {
     __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
     if (mr == MR && nr == NR) {
+        __m256 b0 = _mm256_setzero_ps(), b1 = b0;
+        if (bias) b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
         for (int r = 0; r < MR; r++) {
             float *row = c + r * ldc;
             for (int h = 0; h < 2; h++) {
                 __m256 v = _mm256_mul_ps(va, acc[r][h]);
-                if (beta != 0) v = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8 * h), v);
+                if (bias) v = _mm256_add_ps(v, h ? b1 : b0);
+                else if (beta != 0) v = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8 * h), v);
                 _mm256_storeu_ps(row + 8 * h, v);
             }
         }
@@ -234,15 +238,16 @@ AVX2 static void store_tile(__m256 acc[MR][2], float *restrict c, long ldc, floa
     }
     for (long r = 0; r < mr; r++) {
         float *row = c + r * ldc;
-        for (long j = 0; j < nr; j++) row[j] = beta != 0 ? __builtin_fmaf(beta, row[j], tile[r][j]) : tile[r][j];
+        for (long j = 0; j < nr; j++)
+            row[j] = bias ? tile[r][j] + bias[j] : beta != 0 ? __builtin_fmaf(beta, row[j], tile[r][j]) : tile[r][j];
     }
 }
 
 AVX2 static void micro_kernel(long kc, const float *restrict a, const float *restrict b, float *restrict c, long ldc,
-                              float alpha, float beta, long mr, long nr) {
+                              float alpha, float beta, const float *restrict bias, long mr, long nr) {
     __m256 acc[MR][2];
     tile_product(kc, a, b, acc);
-    store_tile(acc, c, ldc, alpha, beta, mr, nr);
+    store_tile(acc, c, ldc, alpha, beta, bias, mr, nr);
 }
 
 int gk_sgemm_available(void) {
@@ -251,7 +256,7 @@ int gk_sgemm_available(void) {
 }
 
 int gk_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-             const float *b, long ldb, float beta, float *c, long ldc) {
+             const float *b, long ldb, float beta, float *c, long ldc, const float *bias) {
     if (m <= 0 || n <= 0) return 0;
     long kc_max = k < KC ? k : KC, nc_max = n < NC ? n : NC, mc_max = m < MC ? m : MC;
     float *pb = buffer(&packed_b, &packed_b_size, (size_t)kc_max * (size_t)((nc_max + NR - 1) / NR * NR));
@@ -259,15 +264,16 @@ int gk_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, cons
     if (!pa || !pb) return -1;
     if (k <= 0) {
         for (long i = 0; i < m; i++)
-            for (long j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
+            for (long j = 0; j < n; j++) c[i * ldc + j] = bias ? bias[j] : beta == 0 ? 0 : beta * c[i * ldc + j];
         return 0;
     }
     for (long jc = 0; jc < n; jc += NC) {
         long nc = n - jc < NC ? n - jc : NC;
         for (long pc = 0; pc < k; pc += KC) {
             long kc = k - pc < KC ? k - pc : KC;
-            // The first block over k applies β; the later ones add to it.
+            // The first block over k applies β or the bias; the later ones add to it.
             float beta_here = pc == 0 ? beta : 1;
+            const float *bias_here = pc == 0 ? bias : NULL;
             pack_b(pb, b, ldb, trans_b, pc, kc, jc, nc);
             for (long ic = 0; ic < m; ic += MC) {
                 long mc = m - ic < MC ? m - ic : MC;
@@ -277,7 +283,7 @@ int gk_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, cons
                     for (long ir = 0; ir < mc; ir += MR) {
                         long mr = mc - ir < MR ? mc - ir : MR;
                         micro_kernel(kc, pa + ir * kc, pb + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, alpha,
-                                     beta_here, mr, nr);
+                                     beta_here, bias_here ? bias_here + jc + jr : NULL, mr, nr);
                     }
                 }
             }
@@ -577,9 +583,9 @@ int gk_sgemm_view_fold(long m, long n, long k, const float *a, const long *ra, c
 int gk_sgemm_available(void) { return 0; }
 
 int gk_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-             const float *b, long ldb, float beta, float *c, long ldc) {
+             const float *b, long ldb, float beta, float *c, long ldc, const float *bias) {
     (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k, (void)alpha, (void)a, (void)lda, (void)b, (void)ldb,
-        (void)beta, (void)c, (void)ldc;
+        (void)beta, (void)c, (void)ldc, (void)bias;
     return -1;
 }
 

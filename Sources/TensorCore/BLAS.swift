@@ -216,18 +216,22 @@ public enum BLAS {
         }
         func product(_ r0: Int, _ mb: Int, _ c0: Int, _ nb: Int) {
             let ab = transA ? a + r0 : a + r0 * lda, bb = transB ? b + c0 * ldb : b + c0, cb = c + r0 * ldc + c0
+            #if !canImport(Accelerate)
+                // The own kernel adds the bias as it stores C: one pass over C, not two.
+                if backend.info.ownKernel && nb >= 8
+                    && gk_sgemm(
+                        transA ? 1 : 0, transB ? 1 : 0, mb, nb, k, alpha, ab, lda, bb, ldb, beta, cb, ldc,
+                        rowBias.map { $0 + c0 }) == 0
+                {
+                    return
+                }
+            #endif
             if let rowBias { gk_fill_rows(cb, ldc, rowBias + c0, mb, nb) }
             #if canImport(Accelerate)
                 cblas_sgemm(
                     CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(mb), Int32(nb), Int32(k), alpha, ab, Int32(lda), bb, Int32(ldb), beta, cb, Int32(ldc))
             #else
-                if backend.info.ownKernel && nb >= 8
-                    && gk_sgemm(
-                        transA ? 1 : 0, transB ? 1 : 0, mb, nb, k, alpha, ab, lda, bb, ldb, beta, cb, ldc) == 0
-                {
-                    return
-                }
                 if let f = backend.sgemm {
                     f(
                         101, transA ? 112 : 111, transB ? 112 : 111, Int32(mb), Int32(nb), Int32(k), alpha,

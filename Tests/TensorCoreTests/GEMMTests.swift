@@ -128,8 +128,10 @@ final class GEMMTests: XCTestCase {
     /// The core's own AVX2 kernel against the naive loop, called directly
     /// (whatever kernel this CPU picks for `BLAS.sgemm`): shapes that cross
     /// its blocks over k (256), m (144) and its 6×16 tiles, every transpose,
-    /// padded leading dimensions, β = 0 over a C of NaNs (never read), and
-    /// blocks of rows and of columns that give the whole call's bits.
+    /// padded leading dimensions, β = 0 over a C of NaNs (never read), a bias
+    /// added as C is stored (over NaNs too, with the bits of C filled with the
+    /// bias and β = 1), and blocks of rows and of columns that give the whole
+    /// call's bits.
     func testOwnKernelMatchesNaiveAndItsBlocksGiveTheWholeCallsBits() throws {
         try XCTSkipIf(gk_sgemm_available() == 0, "no AVX2 and FMA on this CPU")
         var g = RandomGenerator(seed: 5)
@@ -137,20 +139,25 @@ final class GEMMTests: XCTestCase {
         for (m, n, k) in [(1, 1, 1), (6, 16, 1), (7, 17, 2), (150, 40, 300), (13, 129, 513), (145, 8, 257)] {
             for ta in [false, true] {
                 for tb in [false, true] {
-                    for (alpha, beta) in [(Float(1), Float(0)), (0.5, -1.5)] {
+                    for (alpha, beta, biased) in [(Float(1), Float(0), false), (0.5, -1.5, false), (0.5, 0, true)] {
                         let pad = 2
                         let lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad
                         let a = (0..<((ta ? k : m) * lda)).map { _ in g.nextUniform() - 0.5 }
                         let b = (0..<((tb ? n : k) * ldb)).map { _ in g.nextUniform() - 0.5 }
+                        let bias = (0..<n).map { _ in g.nextUniform() - 0.5 }
                         var c0 = (0..<(m * ldc)).map { _ in g.nextUniform() - 0.5 }
                         if beta == 0 { for i in 0..<m { for j in 0..<n { c0[i * ldc + j] = .nan } } }
-                        // β = 0 must not read C, so C's block holds NaN; the naive
-                        // reference multiplies β by C, so it gets zeros there instead.
+                        // β = 0 and a bias must not read C, so C's block holds NaN; the
+                        // naive reference multiplies β by C, so it gets zeros there
+                        // instead, or the bias with β = 1.
                         var expected = c0.map { $0.isNaN ? 0 : $0 }
+                        if biased { for i in 0..<m { for j in 0..<n { expected[i * ldc + j] = bias[j] } } }
                         BLAS.naiveGEMM(
                             transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                            beta: beta, c: &expected, ldc: ldc)
-                        func run(rows: Range<Int>, cols: Range<Int>, into c: inout [Float]) -> Int32 {
+                            beta: biased ? 1 : beta, c: &expected, ldc: ldc)
+                        func run(
+                            rows: Range<Int>, cols: Range<Int>, beta: Float, bias: [Float]?, into c: inout [Float]
+                        ) -> Int32 {
                             a.withUnsafeBufferPointer { pa in
                                 b.withUnsafeBufferPointer { pb in
                                     c.withUnsafeMutableBufferPointer { pc in
@@ -162,18 +169,36 @@ final class GEMMTests: XCTestCase {
                                             tb
                                             ? pb.baseAddress! + cols.lowerBound * ldb
                                             : pb.baseAddress! + cols.lowerBound
+                                        let cb = pc.baseAddress! + rows.lowerBound * ldc + cols.lowerBound
+                                        guard let bias else {
+                                            return gk_sgemm(
+                                                ta ? 1 : 0, tb ? 1 : 0, rows.count, cols.count, k, alpha, ab, lda, bb,
+                                                ldb, beta, cb, ldc, nil)
+                                        }
                                         return gk_sgemm(
                                             ta ? 1 : 0, tb ? 1 : 0, rows.count, cols.count, k, alpha, ab, lda, bb, ldb,
-                                            beta, pc.baseAddress! + rows.lowerBound * ldc + cols.lowerBound, ldc)
+                                            beta, cb, ldc, Array(bias[cols]))
                                     }
                                 }
                             }
                         }
+                        func run(rows: Range<Int>, cols: Range<Int>, into c: inout [Float]) -> Int32 {
+                            run(rows: rows, cols: cols, beta: beta, bias: biased ? bias : nil, into: &c)
+                        }
                         var whole = c0
                         XCTAssertEqual(run(rows: 0..<m, cols: 0..<n, into: &whole), 0)
-                        let name = "own m=\(m) n=\(n) k=\(k) tA=\(ta) tB=\(tb) α=\(alpha) β=\(beta)"
+                        let name = "own m=\(m) n=\(n) k=\(k) tA=\(ta) tB=\(tb) α=\(alpha) β=\(beta) bias=\(biased)"
                         failures += GradCheck.compare(name, whole, expected, atol: 1e-5 * Float(k) + 1e-5, rtol: 1e-4)
                         failures += splitMismatches(name, m: m, n: n, start: c0, whole: whole, run)
+                        if biased {
+                            // The bits of a C filled with the bias, then β = 1.
+                            var filled = c0
+                            for i in 0..<m { for j in 0..<n { filled[i * ldc + j] = bias[j] } }
+                            XCTAssertEqual(run(rows: 0..<m, cols: 0..<n, beta: 1, bias: nil, into: &filled), 0)
+                            if filled.map(\.bitPattern) != whole.map(\.bitPattern) {
+                                failures.append(name + ": bits differ from filling C with the bias, then β = 1")
+                            }
+                        }
                     }
                 }
             }
@@ -270,7 +295,7 @@ final class GEMMTests: XCTestCase {
             let rowsA = (0..<m).map { $0 * lda }, colsA = Array(0..<k), rowsB = (0..<k).map { $0 * ldb }
             let colsB = Array(0..<n), rowsC = (0..<m).map { $0 * ldc }
             XCTAssertEqual(gk_sgemm_view(m, n, k, a, rowsA, colsA, b, rowsB, colsB, &viaView, rowsC, colsB, nil, 0), 0)
-            XCTAssertEqual(gk_sgemm(0, 0, m, n, k, 1, a, lda, b, ldb, 0, &viaGemm, ldc), 0)
+            XCTAssertEqual(gk_sgemm(0, 0, m, n, k, 1, a, lda, b, ldb, 0, &viaGemm, ldc, nil), 0)
             if viaView.map(\.bitPattern) != viaGemm.map(\.bitPattern) {
                 failures.append("view m=\(m) n=\(n) k=\(k): bits differ from gk_sgemm")
             }

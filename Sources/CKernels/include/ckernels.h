@@ -74,11 +74,13 @@ int gk_pin_to_cpu(int cpu);
 /// Whether gk_sgemm runs on this CPU (x86-64 with AVX2 and FMA).
 int gk_sgemm_available(void);
 /// C ← α·op(A)·op(B) + β·C, row-major, op(A) m×k, op(B) k×n; C is not read
-/// when β is 0. Every element is summed over k in one order whatever m and n,
-/// so blocks of rows or columns of a product give the bits of the whole.
-/// Returns 0, or -1 when it cannot run (no AVX2, or out of memory).
+/// when β is 0. With `bias` (n values), C ← α·op(A)·op(B) + bias[j] on
+/// column j and β is ignored: the bits of C set to the bias with β = 1, in
+/// one pass over C. Every element is summed over k in one order whatever m
+/// and n, so blocks of rows or columns of a product give the bits of the
+/// whole. Returns 0, or -1 when it cannot run (no AVX2, or out of memory).
 int gk_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-             const float *b, long ldb, float beta, float *c, long ldc);
+             const float *b, long ldb, float beta, float *c, long ldc, const float *bias);
 /// C ← A·B (+ C when `accumulate`, else + bias[i] on row i when `bias`),
 /// over views: element (i, j) of A is a[ra[i] + ca[j]], of B b[rb[i] + cb[j]],
 /// of C c[rc[i] + cc[j]]; A is m×k, B k×n. Each element of C is summed over
