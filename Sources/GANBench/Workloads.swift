@@ -52,12 +52,15 @@ func benchToy(wgan: Bool, steps: Int, seeds: [UInt64]) throws {
     try toyTrainer(loss: loss, lr: lr, beta2: beta2, dSteps: dSteps).train(steps: wgan ? 20 : 50)  // warm-up
     var runs: [Any] = []
     var rates: [Double] = []
+    var handedOut = 0
     for seed in seeds {
         Random.seed(seed)
         let t = try toyTrainer(loss: loss, lr: lr, beta2: beta2, dSteps: dSteps)
+        let bytes0 = BufferPool.shared.bytesHandedOut
         let t0 = now()
         try t.train(steps: steps)
         let elapsed = now() - t0
+        handedOut += BufferPool.shared.bytesHandedOut - bytes0
         let (ld, lg) = lastLosses(t)
         let rate = Double(steps) / elapsed
         rates.append(rate)
@@ -80,7 +83,12 @@ func benchToy(wgan: Bool, steps: Int, seeds: [UInt64]) throws {
             ("bench", "toy2d"), ("adam", "fused"), ("steps", steps), ("batch", 256),
             ("steps_per_sec_median", round2(median(rates)))
         ]
-    emit(header + [("runs", runs), ("peak_rss_mib", round2(peakRSSMiB()))] + blasFields())
+    let memory: [(String, Any)] = [
+        ("peak_rss_mib", round2(peakRSSMiB())),
+        ("peak_tensor_mib", round2(Double(BufferPool.shared.peaks.live) / 1_048_576)),
+        ("tensor_mib_per_step", round2(Double(handedOut) / Double(max(1, steps * seeds.count)) / 1_048_576))
+    ]
+    emit(header + [("runs", runs)] + memory + blasFields())
 }
 
 /// 60000 samples uniform in [−1, 1] from a fixed seed (only shapes matter for timing).

@@ -52,12 +52,15 @@ public final class BufferPool: @unchecked Sendable {
     /// Counters for tests and benchmarks.
     public private(set) var hits = 0
     public private(set) var misses = 0
+    /// Bytes in all buffers handed out since the process started.
+    public private(set) var bytesHandedOut = 0
 
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count == 0 { return Self.emptyBuffer }
         let s = Self.slot(count)
         lock.lock()
         liveBytes &+= count &* 4
+        bytesHandedOut &+= count &* 4
         if liveBytes > peakLive { peakLive = liveBytes }
         for b in table[s].indices where table[s][b].count == count {
             if let p = table[s][b].buffers.popLast() {

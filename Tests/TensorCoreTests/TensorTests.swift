@@ -135,4 +135,15 @@ final class TensorTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(held, live, "held counts live and cached bytes at every new allocation")
         XCTAssertEqual(big.count, count)
     }
+
+    func testBufferPoolCountsBytesHandedOutCachedOrNot() {
+        let pool = BufferPool.shared
+        let count = 1_000_003
+        let before = pool.bytesHandedOut
+        do { _ = Tensor(zeros: [count]) }  // a new buffer, given back to the cache
+        let once = pool.bytesHandedOut - before
+        do { _ = Tensor(zeros: [count]) }  // the cached one again
+        XCTAssertEqual(once, count * 4)
+        XCTAssertEqual(pool.bytesHandedOut - before, 2 * count * 4)
+    }
 }
