@@ -26,6 +26,7 @@ static _Atomic uint64_t ticket;      // generation << 32 | chunk count << 16 | n
 static _Atomic long finished;        // chunks of the current job done
 static _Atomic int busy;             // a job is running: a nested or concurrent call runs inline
 static _Atomic int sleepers;
+static _Atomic int solo;             // run every job on the calling thread (gk_pool_set_solo)
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static gk_chunk_fn job_fn;
@@ -127,7 +128,7 @@ void gk_pool_run(long chunks, gk_chunk_fn fn, void *context) {
     if (chunks <= 0) return;
     pthread_once(&started, start);
     int expected = 0;
-    if (chunks == 1 || helpers == 0 || chunks > 0xffff ||
+    if (chunks == 1 || helpers == 0 || chunks > 0xffff || atomic_load_explicit(&solo, memory_order_relaxed) ||
         !atomic_compare_exchange_strong(&busy, &expected, 1)) {
         for (long i = 0; i < chunks; i++) fn(context, i);
         return;
@@ -150,6 +151,10 @@ void gk_pool_run(long chunks, gk_chunk_fn fn, void *context) {
     }
     atomic_store(&busy, 0);
 }
+
+void gk_pool_set_solo(int on) { atomic_store_explicit(&solo, on != 0, memory_order_relaxed); }
+
+int gk_pool_solo(void) { return atomic_load_explicit(&solo, memory_order_relaxed); }
 
 int gk_pin_to_cpu(int cpu) {
 #ifdef __linux__

@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import GANKit
 
 func now() -> Double {
     var t = timespec()
@@ -59,6 +60,16 @@ func emit(_ fields: [(String, Any)]) {
     }
     print(encode(fields))
     fflush(stdout)
+}
+
+/// How a trainer's steps ran: the split policy and the share of steps run on one core.
+func splitFields(_ t: Trainer) -> [(String, Any)] {
+    let c = t.splitChooser
+    let total = max(1, c.splitSteps + c.soloSteps)
+    return [
+        ("split_policy", c.policy.rawValue), ("solo_step_percent", round2(100 * Double(c.soloSteps) / Double(total))),
+        ("split_switches", c.switches)
+    ]
 }
 
 func blasFields() -> [(String, Any)] {

@@ -68,9 +68,11 @@ func benchToy(wgan: Bool, steps: Int, seeds: [UInt64]) throws {
             wgan
             ? [("gen_steps_per_sec", round2(rate)), ("critic_steps_per_sec", round2(5 * rate))]
             : [("steps_per_sec", round2(rate))]
-        runs.append(
-            [("seed", Int(seed)), ("seconds", round2(elapsed))] + speed + [("final_loss_d", ld), ("final_loss_g", lg)]
-                + (try toyCoverage(t)) as [(String, Any)])
+        let head: [(String, Any)] = [("seed", Int(seed)), ("seconds", round2(elapsed))]
+        let losses: [(String, Any)] = [("final_loss_d", ld), ("final_loss_g", lg)]
+        let coverage: [(String, Any)] = try toyCoverage(t)
+        let run: [(String, Any)] = head + speed + losses + coverage + splitFields(t)
+        runs.append(run)
     }
     let header: [(String, Any)] =
         wgan
@@ -132,7 +134,7 @@ func benchMLPGAN(epochs: Int) throws {
             ("steps_per_sec", round2(Double(t.batchesPerEpoch) / med)),
             ("ms_per_step", round2(1000 * med / Double(t.batchesPerEpoch))),
             ("final_loss_d_g_per_epoch", losses), ("peak_rss_mib", round2(peakRSSMiB()))
-        ] + blasFields())
+        ] + splitFields(t) + blasFields())
 }
 
 let dcganG =
@@ -167,5 +169,5 @@ func benchDCGAN(steps: Int, reps: Int) throws {
             ("final_loss_d_g_per_block", losses), ("peak_rss_mib", round2(peakRSSMiB())),
             ("peak_tensor_mib", round2(Double(BufferPool.shared.peaks.live) / 1_048_576)),
             ("peak_pool_mib", round2(Double(BufferPool.shared.peaks.held) / 1_048_576))
-        ] + blasFields())
+        ] + splitFields(t) + blasFields())
 }

@@ -9,6 +9,45 @@ final class TrainingTests: XCTestCase {
     }
 
     /// Each loss on logits real = [2, −1], fake = [0.5, −3], computed by hand.
+    /// Whether the steps split across the cores or run on one changes the
+    /// speed, never the numbers: the same seed gives the same bits either way,
+    /// and also when the way changes from step to step.
+    func testStepsGiveTheSameBitsSplitOrOnOneCore() throws {
+        func trained(_ policy: SplitChooser.Policy, alternate: Bool = false) throws -> [[UInt32]] {
+            Random.seed(11)
+            let g = try Network.parse("noise 2 | linear 128 | relu | linear 128 | relu | linear 2")
+            let d = try Network.parse("input 2 | linear 128 | relu | linear 128 | relu | linear 1")
+            let gan = try GAN(generator: g, discriminator: d, data: try GaussianMixture.ring().dataset(name: "ring8"))
+            var o = TrainingOptions()
+            o.batchSize = 256
+            let t = try Trainer(
+                model: gan, options: o, optimizerG: Adam(gan.generatorParameters, lr: 1e-3, beta1: 0.5),
+                optimizerD: Adam(gan.partnerParameters, lr: 1e-3, beta1: 0.5))
+            t.splitChooser = SplitChooser(policy: policy)
+            if alternate {
+                for i in 0..<12 {
+                    Parallel.solo = i % 2 == 1
+                    _ = try t.step()
+                }
+                Parallel.solo = false
+            } else {
+                XCTAssertEqual(try t.train(steps: 12), 12)
+            }
+            let solo = t.splitChooser.soloSteps
+            switch (policy, alternate, Parallel.coreCount > 1) {
+            case (.never, false, true): XCTAssertEqual(solo, 12)
+            case (.adaptive, false, true): XCTAssertTrue((1...11).contains(solo), "both ways tried: \(solo) solo")
+            default: XCTAssertEqual(solo, 0)
+            }
+            return (g.stateDict + d.stateDict).map { $0.tensor.scalars.map(\.bitPattern) }
+        }
+        let split = try trained(.always)
+        XCTAssertEqual(try trained(.never), split)
+        XCTAssertEqual(try trained(.adaptive), split)
+        XCTAssertEqual(try trained(.always, alternate: true), split)
+        XCTAssertFalse(Parallel.solo)
+    }
+
     func testLossesAgainstHandComputedValues() throws {
         let real = Tensor([2, -1]), fake = Tensor([0.5, -3])
         func d(_ l: GANLoss, _ t: Float = 1) throws -> (Float, Float) {

@@ -67,6 +67,10 @@ typedef void (*gk_chunk_fn)(void *context, long chunk);
 void gk_pool_run(long chunks, gk_chunk_fn fn, void *context);
 /// The threads a pool job runs on: the caller and the helpers.
 int gk_pool_threads(void);
+/// While on, every job runs all its chunks on the calling thread, in order:
+/// the same chunks, so the same numbers, with the helpers left idle.
+void gk_pool_set_solo(int on);
+int gk_pool_solo(void);
 /// Pins the calling process to one CPU (Linux); 0 on success, −1 otherwise.
 int gk_pin_to_cpu(int cpu);
 

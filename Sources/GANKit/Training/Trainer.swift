@@ -123,6 +123,9 @@ public final class Trainer {
     var emaStatisticsCurrent = false
     /// Checked between steps: returning true stops a long command cleanly after the current step.
     public var shouldStop: () -> Bool = { false }
+    /// Whether the steps of `train` and `trainEpoch` split across the cores
+    /// or run on one, chosen by timing both (speed only, never numbers).
+    public var splitChooser = SplitChooser()
 
     public init(
         model: any GenerativeNetworks, options: TrainingOptions = TrainingOptions(), optimizerG: Optimizer,
@@ -290,7 +293,7 @@ public final class Trainer {
     public func train(steps count: Int, after: ((Int, [StepStats]) -> Void)? = nil) throws -> Int {
         var done = 0
         while done < count && !shouldStop() {
-            let s = try step()
+            let s = try splitChooser.run { try step() }
             done += 1
             after?(done, s)
         }
@@ -303,7 +306,7 @@ public final class Trainer {
         let start = epoch
         var done = 0
         while epoch == start && !shouldStop() {
-            let s = try step()
+            let s = try splitChooser.run { try step() }
             done += 1
             after?(done, s)
         }

@@ -1,0 +1,158 @@
+import CKernels
+import Foundation
+
+extension Parallel {
+    /// While true, every pool job runs all its chunks on the calling thread,
+    /// in order: the same chunks as on all cores, so the same numbers.
+    public static var solo: Bool {
+        get { gk_pool_solo() != 0 }
+        set { gk_pool_set_solo(newValue ? 1 : 0) }
+    }
+}
+
+/// Chooses, while a loop of training steps runs, whether each step splits
+/// its work across the cores or runs on the calling thread alone, by timing
+/// both. Splitting pays only while the cores pass data between them quickly;
+/// on some machines that path slows down for seconds at a time (a virtual
+/// machine whose two CPUs the host moves apart), and a split step then takes
+/// longer than the same step on one core. So the loop times a short window
+/// of steps each way, keeps the faster way for a while, and times both again.
+///
+/// Only the step itself is timed, never the caller's work between steps. The
+/// choice changes speed, never numbers: a solo step runs the same chunks
+/// (`Parallel.solo`). `GANS_SPLIT=always` or `never` fixes the choice.
+public struct SplitChooser {
+    public enum Policy: String, Sendable { case adaptive, always, never }
+
+    /// The policy of this process: `GANS_SPLIT` (`adaptive` when unset or unknown).
+    public static let processPolicy: Policy = {
+        let setting = ProcessInfo.processInfo.environment["GANS_SPLIT"]?.lowercased() ?? ""
+        return Policy(rawValue: setting) ?? .adaptive
+    }()
+
+    /// A trial window lasts about this long (at least `minimumWindow` steps).
+    static let windowSeconds = 0.02
+    static let minimumWindow = 2, maximumWindow = 512
+    /// Windows the faster way is kept for after a trial; doubled while
+    /// trials keep giving the same answer, up to twice (about a second).
+    static let keepWindows = 24
+
+    public let policy: Policy
+    /// Steps run split across the cores and on one core.
+    public private(set) var splitSteps = 0, soloSteps = 0
+    /// How many times the choice changed.
+    public private(set) var switches = 0
+
+    let clock: () -> Double
+    let splitAvailable: Bool
+
+    enum Stage { case first, second, keep }
+    var stage = Stage.keep
+    var solo = false
+    var left = 0, warmUp = 0
+    var window = 8
+    var firstSolo = false
+    var elapsed = 0.0, measured = 0
+    var trialSeconds: (split: Double, solo: Double) = (0, 0)
+    var streak = 0
+    var started = false
+    var kept: Bool? = nil
+
+    public init(
+        policy: Policy = SplitChooser.processPolicy, cores: Int = Parallel.coreCount,
+        clock: @escaping () -> Double = SplitChooser.monotonicSeconds
+    ) {
+        self.policy = policy
+        self.splitAvailable = cores > 1
+        self.clock = clock
+    }
+
+    public static func monotonicSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+
+    /// Whether the next step runs on one core.
+    public var nextIsSolo: Bool {
+        mutating get {
+            switch policy {
+            case .always: return false
+            case .never: return splitAvailable
+            case .adaptive:
+                guard splitAvailable else { return false }
+                if left == 0 { advance() }
+                return solo
+            }
+        }
+    }
+
+    /// Runs one step the chosen way and times it.
+    public mutating func run<T>(_ step: () throws -> T) rethrows -> T {
+        let alone = nextIsSolo
+        let was = Parallel.solo
+        Parallel.solo = alone
+        defer { Parallel.solo = was }
+        let t0 = clock()
+        let result = try step()
+        record(seconds: clock() - t0, solo: alone)
+        return result
+    }
+
+    /// Counts a step of `seconds` run the way `nextIsSolo` said.
+    mutating func record(seconds: Double, solo alone: Bool) {
+        if alone { soloSteps += 1 } else { splitSteps += 1 }
+        guard policy == .adaptive, splitAvailable else { return }
+        left -= 1
+        guard stage != .keep else { return }
+        if warmUp > 0 {
+            warmUp -= 1  // the first step after a change settles the caches
+        } else {
+            elapsed += seconds
+            measured += 1
+        }
+    }
+
+    mutating func startTrial(solo alone: Bool) {
+        solo = alone
+        warmUp = 1
+        left = 1 + window
+        elapsed = 0
+        measured = 0
+    }
+
+    mutating func advance() {
+        switch stage {
+        case .keep:
+            if started { firstSolo.toggle() }
+            started = true
+            stage = .first
+            startTrial(solo: firstSolo)
+        case .first:
+            note()
+            stage = .second
+            startTrial(solo: !solo)
+        case .second:
+            note()
+            let (split, alone) = trialSeconds
+            let pick = alone < split
+            if let before = kept, before == pick {
+                streak += 1
+            } else {
+                if kept != nil { switches += 1 }
+                streak = 0
+            }
+            kept = pick
+            stage = .keep
+            solo = pick
+            let fastest = Swift.max(Swift.min(split, alone), 1e-7)
+            window = Swift.min(Self.maximumWindow, Swift.max(Self.minimumWindow, Int(Self.windowSeconds / fastest)))
+            left = window * Self.keepWindows << Swift.min(streak, 1)
+        }
+    }
+
+    mutating func note() {
+        let perStep = elapsed / Double(Swift.max(measured, 1))
+        if solo { trialSeconds.solo = perStep } else { trialSeconds.split = perStep }
+    }
+}
