@@ -33,9 +33,11 @@ public struct SplitChooser {
     /// A trial window lasts about this long (at least `minimumWindow` steps).
     static let windowSeconds = 0.02
     static let minimumWindow = 2, maximumWindow = 512
-    /// Windows the faster way is kept for after a trial; doubled while
-    /// trials keep giving the same answer, up to twice (about a second).
-    static let keepWindows = 24
+    /// The faster way is kept for this many trials' worth of steps, times
+    /// how much slower the other way was: the slower way's trials then cost
+    /// about 1/(2·keepTrials) of the steps (2%), and a change of machine is
+    /// followed within about a second of toy steps.
+    static let keepTrials = 24
 
     public let policy: Policy
     /// Steps run split across the cores and on one core.
@@ -50,11 +52,10 @@ public struct SplitChooser {
     var stage = Stage.keep
     var solo = false
     var left = 0, warmUp = 0
-    var window = 8
+    var window = SplitChooser.minimumWindow
     var firstSolo = false
     var elapsed = 0.0, measured = 0
     var trialSeconds: (split: Double, solo: Double) = (0, 0)
-    var streak = 0
     var started = false
     var kept: Bool? = nil
 
@@ -136,18 +137,14 @@ public struct SplitChooser {
             note()
             let (split, alone) = trialSeconds
             let pick = alone < split
-            if let before = kept, before == pick {
-                streak += 1
-            } else {
-                if kept != nil { switches += 1 }
-                streak = 0
-            }
+            if let before = kept, before != pick { switches += 1 }
             kept = pick
             stage = .keep
             solo = pick
-            let fastest = Swift.max(Swift.min(split, alone), 1e-7)
+            let fastest = Swift.max(Swift.min(split, alone), 1e-9)
+            let slowerBy = Swift.min(Swift.max(split, alone) / fastest, 4)
             window = Swift.min(Self.maximumWindow, Swift.max(Self.minimumWindow, Int(Self.windowSeconds / fastest)))
-            left = window * Self.keepWindows << Swift.min(streak, 1)
+            left = Int(Double(Self.keepTrials * (window + 1)) * slowerBy)
         }
     }
 

@@ -84,11 +84,19 @@ final class SplitChooserTests: XCTestCase {
         XCTAssertGreaterThan(ways[3000..<4000].filter { $0 }.count, 0)
     }
 
-    /// Slow steps get short windows: a 0.2 s step is tried two at a time.
+    /// Slow steps get short windows (a 0.2 s step is tried two at a time),
+    /// and the slower way's trials stay a few percent of the steps.
     func testWindowsAreSizedByTheStep() {
-        let (c, ways) = simulate(steps: 200, split: { _ in 0.2 }, solo: { _ in 0.4 })
-        XCTAssertLessThan(ways.filter { $0 }.count, 20)
-        XCTAssertGreaterThan(c.soloSteps, 0)
+        let (c, ways) = simulate(steps: 400, split: { _ in 0.2 }, solo: { _ in 0.36 })
+        let solo = ways.filter { $0 }.count
+        XCTAssertGreaterThan(solo, 0)
+        XCTAssertLessThanOrEqual(Double(solo) / 400, 0.03)
+        XCTAssertEqual(c.soloSteps, solo)
+        var runs: [Int] = []
+        for (i, w) in ways.enumerated() where w {
+            if i > 0 && ways[i - 1] { runs[runs.count - 1] += 1 } else { runs.append(1) }
+        }
+        XCTAssertEqual(Set(runs), [3], "each trial: one step to settle, a window of two")
     }
 
     func testFixedPoliciesAndOneCore() {
