@@ -99,6 +99,11 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(rows["C kernels"], CPU.current.kernelLevel)
         XCTAssertEqual(rows["largest tensor"], Format.count(shell.options.maxElements) + " values")
         XCTAssertFalse(rows["CPU", default: ""].isEmpty)
+        XCTAssertEqual(
+            rows["training steps"], trainingSplit(cores: BLAS.info.threads, policy: SplitChooser.processPolicy))
+        XCTAssertEqual(trainingSplit(cores: 1, policy: .adaptive), "one core")
+        XCTAssertEqual(trainingSplit(cores: 2, policy: .never), "one core (GANS_SPLIT=never)")
+        XCTAssertTrue(trainingSplit(cores: 2, policy: .adaptive).hasPrefix("split over 2 cores or on one"))
     }
 
     func testShapeAndNameErrorsExplain() {

@@ -35,6 +35,7 @@ extension CommandTable {
                 ],
                 ["convolutions", BLAS.convolutions],
                 ["cores for a product", String(blas.threads)],
+                ["training steps", trainingSplit(cores: blas.threads, policy: SplitChooser.processPolicy)],
                 ["largest tensor", Format.count(shell.options.maxElements) + " values"],
                 ["tensor memory", "\(shell.options.maxMemory >> 20) MiB"]
             ]
@@ -304,4 +305,16 @@ enum Topics {
                 and poor samples (codes far from the prior); a large β, the reverse. vae E G beta=0.4.
                 """, seeAlso: ["mode-collapse"])
     ]
+}
+
+/// How `about` describes where training steps run.
+func trainingSplit(cores: Int, policy: SplitChooser.Policy) -> String {
+    guard cores > 1 else { return "one core" }
+    switch policy {
+    case .adaptive:
+        return
+            "split over \(cores) cores or on one, whichever is faster, timed while training (GANS_SPLIT=always|never)"
+    case .always: return "split over \(cores) cores (GANS_SPLIT=always)"
+    case .never: return "one core (GANS_SPLIT=never)"
+    }
 }
