@@ -2,11 +2,7 @@ import Foundation
 import TensorCore
 import GANKit
 
-func now() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-}
+func now() -> Double { SplitChooser.monotonicSeconds() }
 
 /// Runs `body` in repetitions of at least `seconds`, returning the best
 /// seconds per call (the least disturbed repetition on a noisy machine).

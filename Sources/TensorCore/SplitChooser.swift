@@ -56,7 +56,6 @@ public struct SplitChooser {
     var firstSolo = false
     var elapsed = 0.0, measured = 0
     var trialSeconds: (split: Double, solo: Double) = (0, 0)
-    var started = false
     var kept: Bool? = nil
 
     public init(
@@ -125,8 +124,6 @@ public struct SplitChooser {
     mutating func advance() {
         switch stage {
         case .keep:
-            if started { firstSolo.toggle() }
-            started = true
             stage = .first
             startTrial(solo: firstSolo)
         case .first:
@@ -139,6 +136,7 @@ public struct SplitChooser {
             let pick = alone < split
             if let before = kept, before != pick { switches += 1 }
             kept = pick
+            firstSolo.toggle()  // the next trial starts with the other way
             stage = .keep
             solo = pick
             let fastest = Swift.max(Swift.min(split, alone), 1e-9)

@@ -8,7 +8,6 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)), what, file: file, line: line)
     }
 
-    /// Each loss on logits real = [2, −1], fake = [0.5, −3], computed by hand.
     /// Whether the steps split across the cores or run on one changes the
     /// speed, never the numbers: the same seed gives the same bits either way,
     /// and also when the way changes from step to step.
@@ -48,6 +47,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertFalse(Parallel.solo)
     }
 
+    /// Each loss on logits real = [2, −1], fake = [0.5, −3], computed by hand.
     func testLossesAgainstHandComputedValues() throws {
         let real = Tensor([2, -1]), fake = Tensor([0.5, -3])
         func d(_ l: GANLoss, _ t: Float = 1) throws -> (Float, Float) {
