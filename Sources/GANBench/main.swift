@@ -13,6 +13,7 @@ let usage = """
     usage: gans-bench <workload> [options]
       gemm [--quick] [--shape M,N,K[,TA,TB]]…  GFLOP/s for square sizes 64…2048 and the GAN layer shapes, or
                                         for the given products only, as one block and as split
+      conv [--quick]             GFLOP/s of each pass of the DCGAN convolutions, one block and split
       ops [--quick]              µs per recorded op (forward+backward) and elementwise GB/s
       memory [--steps N]         RSS across N forward/backward steps of a small MLP (default 100000)
       toy2d [--steps N] [--seeds S…]        vanilla GAN on the ring of 8 (the reference toy2d.py)
@@ -62,6 +63,7 @@ case "gemm":
         shapes.append(parts.map { $0! })
     }
     benchGEMM(quick: quick, shapes: shapes)
+case "conv": try benchConv(quick: quick)
 case "ops": try benchOps(quick: quick)
 case "memory": try benchMemory(steps: option("--steps", default: 100_000))
 case "toy2d": try benchToy(wgan: false, steps: option("--steps", default: 2000), seeds: seedsOption())
