@@ -48,8 +48,8 @@ func benchConv(quick: Bool) throws {
             : l.batch * outPixels * outPixels * l.channels * l.outChannels * 16
         let flops = 2.0 * Double(macs)
         let seed = Tensor.randn(y.shape)
-        // The forward product's size: [out channels, pixels]·[taps, pixels]ᵀ for a convolution,
-        // [pixels, taps] = [pixels, in channels]·[in channels, taps] for a transposed one.
+        // The forward product's size: [out channels, taps]·[taps, pixels] for a convolution,
+        // [pixels, in channels]·[in channels, taps] for a transposed one (then folded).
         let (m, n, k) =
             l.transposed
             ? (l.batch * l.size * l.size, l.outChannels * 16, l.channels)
