@@ -36,12 +36,12 @@ extension GANLoss {
             // BCE with logits: softplus(−l)·t + softplus(l)·(1 − t) = softplus(l) − t·l.
             return (
                 try (real.softplus() - real * realTarget).mean(),
-                fakeTarget == 0 ? try fake.softplus().mean() : try (fake.softplus() - fake * fakeTarget).mean()
+                fakeTarget == 0 ? fake.softplus().mean() : try (fake.softplus() - fake * fakeTarget).mean()
             )
         case .leastSquares:
             return (
-                try (real - realTarget).pow(2).mean() * 0.5,
-                try (fakeTarget == 0 ? fake : fake - fakeTarget).pow(2).mean() * 0.5
+                (real - realTarget).pow(2).mean() * 0.5,
+                (fakeTarget == 0 ? fake : fake - fakeTarget).pow(2).mean() * 0.5
             )
         case .hinge:
             return ((1 - real).relu().mean(), (1 + fake).relu().mean())

@@ -379,7 +379,7 @@ public final class Trainer {
             let out = try gan.discriminate(xhat, labels: labels)
             let g = try grad(of: out.sum(), wrt: [xhat], createGraph: true)[0]
             let norms = try Trainer.safeNorm(g)
-            penalty = try (norms - 1).pow(2).mean() * options.gpLambda
+            penalty = (norms - 1).pow(2).mean() * options.gpLambda
         } else if loss == .r1, r1Now {
             // γ/2·mean(‖∇ₓD(x)‖²) on real data (n times, every n-th step).
             let every = Swift.max(options.r1Every, 1)
@@ -446,7 +446,7 @@ public final class Trainer {
     }
 
     func readout(_ d: Tensor) throws -> Float {
-        try withNoGrad { options.loss.isLogistic ? d.sigmoid().mean().item : d.mean().item }
+        withNoGrad { options.loss.isLogistic ? d.sigmoid().mean().item : d.mean().item }
     }
 
     func layerNorms(_ net: Network) -> [LayerGradientNorm] {

@@ -130,7 +130,8 @@ public struct Completer {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
         return names.filter { $0.hasPrefix(prefix) && (prefix.hasPrefix(".") || !$0.hasPrefix(".")) }.map { name in
             var isDir: ObjCBool = false
-            FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(name), isDirectory: &isDir)
+            _ = FileManager.default.fileExists(
+                atPath: (dir as NSString).appendingPathComponent(name), isDirectory: &isDir)
             return folder + name + (isDir.boolValue ? "/" : "")
         }.sorted()
     }
