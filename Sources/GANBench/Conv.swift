@@ -39,36 +39,35 @@ func benchConv(quick: Bool) throws {
                 ? try x.convTranspose2d(weight: w, stride: 2, padding: 1)
                 : try x.conv2d(weight: w, stride: 2, padding: 1)
         }
-        let y = try withNoGrad { try forward() }
         let outPixels = l.transposed ? l.size * 2 : l.size / 2
-        // Multiply-adds: every (input pixel, output channel, tap) or (output pixel, input channel, tap) pair once.
-        let macs =
-            l.transposed
-            ? l.batch * l.size * l.size * l.channels * l.outChannels * 16
-            : l.batch * outPixels * outPixels * l.channels * l.outChannels * 16
-        let flops = 2.0 * Double(macs)
-        let seed = Tensor.randn(y.shape)
         // The forward product's size: [out channels, taps]·[taps, pixels] for a convolution,
         // [pixels, in channels]·[in channels, taps] for a transposed one (then folded).
         let (m, n, k) =
             l.transposed
             ? (l.batch * l.size * l.size, l.outChannels * 16, l.channels)
             : (l.outChannels, l.batch * outPixels * outPixels, l.channels * 16)
-        let dense = denseGFLOPS(m: m, n: n, k: k, seconds: seconds)
+        let flops = 2.0 * Double(m) * Double(n) * Double(k)
+        let seed = Tensor.randn([l.batch, l.outChannels, outPixels, outPixels])
+        let dense = onOneBlock {
+            bindingGFLOPS(
+                Tensor.rand([m, k]), Tensor.rand([k, n]), m: m, n: n, k: k, ta: false, tb: false, seconds: seconds)
+        }
         var fields: [(String, Any)] = [
             ("layer", l.name), ("product", "\(m)x\(n)x\(k)"), ("dense_gflops_one_block", round2(dense))
         ]
-        for (label, splitFrom) in [("one_block", Int.max), ("split", BLAS.splitFrom)] {
-            let saved = BLAS.splitFrom
-            BLAS.splitFrom = splitFrom
-            defer { BLAS.splitFrom = saved }
-            let f = try bestSecondsPerCall(seconds: seconds) { _ = try withNoGrad { try forward() } }
+        for (label, oneBlock) in [("one_block", true), ("split", false)] {
+            func timed(_ body: () throws -> Void) throws -> Double {
+                oneBlock
+                    ? try onOneBlock { try bestSecondsPerCall(seconds: seconds, body) }
+                    : try bestSecondsPerCall(seconds: seconds, body)
+            }
+            let f = try timed { _ = try withNoGrad { try forward() } }
             // The gradient passes run on one recorded forward, kept for the next call.
             let out = try forward()
-            let fx = try bestSecondsPerCall(seconds: seconds) {
+            let fx = try timed {
                 _ = try grad(of: out, wrt: [x], gradient: seed, retainGraph: true)
             }
-            let fw = try bestSecondsPerCall(seconds: seconds) {
+            let fw = try timed {
                 _ = try grad(of: out, wrt: [w], gradient: seed, retainGraph: true)
             }
             fields += [
@@ -80,24 +79,4 @@ func benchConv(quick: Bool) throws {
         rows.append(fields)
     }
     emit([("bench", "conv"), ("convolutions", BLAS.convolutions)] + blasFields() + [("layers", rows)])
-}
-
-/// GFLOP/s of one dense m×n×k product on one core through `BLAS.sgemm`.
-func denseGFLOPS(m: Int, n: Int, k: Int, seconds: Double) -> Double {
-    let a = Tensor.rand([m, k]), b = Tensor.rand([k, n]), c = Tensor(zeros: [m, n])
-    let saved = BLAS.splitFrom
-    BLAS.splitFrom = Int.max
-    defer { BLAS.splitFrom = saved }
-    let t = a.withUnsafeBufferPointer { pa in
-        b.withUnsafeBufferPointer { pb in
-            c.withUnsafeMutableBufferPointer { pc in
-                bestSecondsPerCall(seconds: seconds) {
-                    BLAS.sgemm(
-                        transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: k,
-                        b: pb.baseAddress!, ldb: n, beta: 0, c: pc.baseAddress!, ldc: n)
-                }
-            }
-        }
-    }
-    return 2.0 * Double(m) * Double(n) * Double(k) / t / 1e9
 }

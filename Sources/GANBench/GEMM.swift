@@ -1,5 +1,32 @@
 import TensorCore
 
+/// GFLOP/s of C = op(A)·op(B) for the stored A and B (k×m or m×k, n×k or
+/// k×n) through the binding (`BLAS.sgemm` on raw buffers), split across the
+/// cores as `BLAS.splitFrom` says.
+func bindingGFLOPS(_ a: Tensor, _ b: Tensor, m: Int, n: Int, k: Int, ta: Bool, tb: Bool, seconds: Double) -> Double {
+    let c = Tensor(zeros: [m, n])
+    let t = a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            c.withUnsafeMutableBufferPointer { pc in
+                bestSecondsPerCall(seconds: seconds) {
+                    BLAS.sgemm(
+                        transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: ta ? m : k,
+                        b: pb.baseAddress!, ldb: tb ? k : n, beta: 0, c: pc.baseAddress!, ldc: n)
+                }
+            }
+        }
+    }
+    return 2.0 * Double(m) * Double(n) * Double(k) / t / 1e9
+}
+
+/// Runs `body` with every product as one block on the calling thread (no split).
+func onOneBlock<T>(_ body: () throws -> T) rethrows -> T {
+    let saved = BLAS.splitFrom
+    BLAS.splitFrom = Int.max
+    defer { BLAS.splitFrom = saved }
+    return try body()
+}
+
 /// GFLOP/s of C = op(A)·op(B) through the binding (`BLAS.sgemm` on raw
 /// buffers) and through `Tensor.matmul` (allocation included).
 func benchGEMM(quick: Bool, shapes: [[Int]] = []) {
@@ -8,34 +35,19 @@ func benchGEMM(quick: Bool, shapes: [[Int]] = []) {
         binding: Double, tensor: Double
     ) {
         let a = Tensor.rand(ta ? [k, m] : [m, k]), b = Tensor.rand(tb ? [n, k] : [k, n])
-        let c = Tensor(zeros: [m, n])
-        let flops = 2.0 * Double(m) * Double(n) * Double(k)
-        let direct = a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                c.withUnsafeMutableBufferPointer { pc in
-                    bestSecondsPerCall(seconds: seconds) {
-                        BLAS.sgemm(
-                            transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: ta ? m : k,
-                            b: pb.baseAddress!, ldb: tb ? k : n, beta: 0, c: pc.baseAddress!, ldc: n)
-                    }
-                }
-            }
-        }
-        guard viaTensor else { return (flops / direct / 1e9, .nan) }
+        let binding = bindingGFLOPS(a, b, m: m, n: n, k: k, ta: ta, tb: tb, seconds: seconds)
+        guard viaTensor else { return (binding, .nan) }
         let tensor = try! bestSecondsPerCall(seconds: seconds) {
             _ = try a.matmul(b, transposeA: ta, transposeB: tb)
         }
-        return (flops / direct / 1e9, flops / tensor / 1e9)
+        return (binding, 2.0 * Double(m) * Double(n) * Double(k) / tensor / 1e9)
     }
     if !shapes.isEmpty {
         // Only the given products, each as one block and as the pool splits it.
         var rows: [Any] = []
         for s in shapes {
             let (m, n, k, ta, tb) = (s[0], s[1], s[2], s.count > 3 && s[3] != 0, s.count > 4 && s[4] != 0)
-            let saved = BLAS.splitFrom
-            BLAS.splitFrom = Int.max
-            let one = measure(m: m, n: n, k: k, ta: ta, tb: tb, viaTensor: false)
-            BLAS.splitFrom = saved
+            let one = onOneBlock { measure(m: m, n: n, k: k, ta: ta, tb: tb, viaTensor: false) }
             let split = measure(m: m, n: n, k: k, ta: ta, tb: tb, viaTensor: false)
             rows.append(
                 [
