@@ -17,6 +17,9 @@ extension Parallel {
 /// machine whose two CPUs the host moves apart), and a split step then takes
 /// longer than the same step on one core. So the loop times a short window
 /// of steps each way, keeps the faster way for a while, and times both again.
+/// Each round of trials times the kept way first, then the other way, whose
+/// trial ends at its first step that is clearly slower (a quarter or more):
+/// on a step of 70 ms that splits well, the other way costs one step a round.
 ///
 /// Only the step itself is timed, never the caller's work between steps. The
 /// choice changes speed, never numbers: a solo step runs the same chunks
@@ -33,10 +36,16 @@ public struct SplitChooser {
     /// A trial window lasts about this long (at least `minimumWindow` steps).
     static let windowSeconds = 0.02
     static let minimumWindow = 2, maximumWindow = 512
+    /// A step of the other way this many times the kept way's ends its trial.
+    static let clearlySlower = 1.25
+    /// Steps at least this long need no step to settle the caches after a
+    /// change of way (moving a core's cache costs tens of microseconds).
+    static let settledStep = 0.005
     /// The faster way is kept for this many trials' worth of steps, times
     /// how much slower the other way was: the slower way's trials then cost
-    /// about 1/(2·keepTrials) of the steps (2%), and a change of machine is
-    /// followed within about a second of toy steps.
+    /// at most about 1/(2·keepTrials) of the steps (2%; less when they end
+    /// early), and a change of machine is followed within about a second of
+    /// toy steps.
     static let keepTrials = 24
 
     public let policy: Policy
@@ -53,7 +62,6 @@ public struct SplitChooser {
     var solo = false
     var left = 0, warmUp = 0
     var window = SplitChooser.minimumWindow
-    var firstSolo = false
     var elapsed = 0.0, measured = 0
     var trialSeconds: (split: Double, solo: Double) = (0, 0)
     var kept: Bool? = nil
@@ -110,13 +118,17 @@ public struct SplitChooser {
         } else {
             elapsed += seconds
             measured += 1
+            // The other way, clearly slower than the kept way: the trial ends here.
+            let kept = solo ? trialSeconds.split : trialSeconds.solo
+            if stage == .second && seconds > Self.clearlySlower * kept { left = 0 }
         }
     }
 
-    mutating func startTrial(solo alone: Bool) {
+    /// Times `window` steps run the way `alone` says, after `warmUp` steps that are not timed.
+    mutating func startTrial(solo alone: Bool, warmUp: Int) {
         solo = alone
-        warmUp = 1
-        left = 1 + window
+        self.warmUp = warmUp
+        left = warmUp + window
         elapsed = 0
         measured = 0
     }
@@ -124,19 +136,21 @@ public struct SplitChooser {
     mutating func advance() {
         switch stage {
         case .keep:
+            // The kept way first, without a change of way (the very first
+            // trial settles the loop's first step instead).
             stage = .first
-            startTrial(solo: firstSolo)
+            startTrial(solo: kept ?? false, warmUp: kept == nil ? 1 : 0)
         case .first:
             note()
             stage = .second
-            startTrial(solo: !solo)
+            let step = solo ? trialSeconds.solo : trialSeconds.split
+            startTrial(solo: !solo, warmUp: step >= Self.settledStep ? 0 : 1)
         case .second:
             note()
             let (split, alone) = trialSeconds
             let pick = alone < split
             if let before = kept, before != pick { switches += 1 }
             kept = pick
-            firstSolo.toggle()  // the next trial starts with the other way
             stage = .keep
             solo = pick
             let fastest = Swift.max(Swift.min(split, alone), 1e-9)

@@ -84,19 +84,44 @@ final class SplitChooserTests: XCTestCase {
         XCTAssertGreaterThan(ways[3000..<4000].filter { $0 }.count, 0)
     }
 
-    /// Slow steps get short windows (a 0.2 s step is tried two at a time),
-    /// and the slower way's trials stay a few percent of the steps.
-    func testWindowsAreSizedByTheStep() {
-        let (c, ways) = simulate(steps: 400, split: { _ in 0.2 }, solo: { _ in 0.36 })
-        let solo = ways.filter { $0 }.count
-        XCTAssertGreaterThan(solo, 0)
-        XCTAssertLessThanOrEqual(Double(solo) / 400, 0.03)
-        XCTAssertEqual(c.soloSteps, solo)
+    /// The lengths of the runs of steps taken alone.
+    func soloRuns(_ ways: [Bool]) -> [Int] {
         var runs: [Int] = []
         for (i, w) in ways.enumerated() where w {
             if i > 0 && ways[i - 1] { runs[runs.count - 1] += 1 } else { runs.append(1) }
         }
-        XCTAssertEqual(Set(runs), [3], "each trial: one step to settle, a window of two")
+        return runs
+    }
+
+    /// Slow steps get short windows, and a trial of the other way ends at its
+    /// first clearly slower step: with a 0.2 s step split and 0.36 s alone,
+    /// each round tries one step alone (no step to settle the caches either,
+    /// at that length), under 1% of the steps.
+    func testAClearlySlowerWayIsTriedOneStepARound() {
+        let (c, ways) = simulate(steps: 400, split: { _ in 0.2 }, solo: { _ in 0.36 })
+        let solo = ways.filter { $0 }.count
+        XCTAssertGreaterThan(solo, 0)
+        XCTAssertLessThanOrEqual(Double(solo) / 400, 0.01)
+        XCTAssertEqual(c.soloSteps, solo)
+        XCTAssertEqual(Set(soloRuns(ways)), [1])
+        XCTAssertEqual(
+            Array(ways[0..<3]), [false, false, false], "the loop starts split: one step to settle, a window of two")
+    }
+
+    /// A way only a little slower (1.1 times) is timed over its whole window:
+    /// short steps settle for one step first, long ones do not.
+    func testANearlyEqualWayGetsItsWholeWindow() {
+        let (short, shortWays) = simulate(steps: 3000, split: { _ in 0.001 }, solo: { _ in 0.0011 })
+        XCTAssertEqual(short.switches, 0)
+        // A window of about 20 ms of 1 ms steps, after one step to settle
+        // (the first round's window is two steps; the last run may be cut off).
+        let runs = soloRuns(shortWays)
+        XCTAssertEqual(runs.first, 3)
+        XCTAssertGreaterThan(runs.count, 3)
+        XCTAssertTrue(runs.dropFirst().dropLast().allSatisfy { (20...21).contains($0) }, "\(runs)")
+        let (long, longWays) = simulate(steps: 600, split: { _ in 0.05 }, solo: { _ in 0.055 })
+        XCTAssertEqual(long.switches, 0)
+        XCTAssertEqual(Set(soloRuns(longWays)), [2])
     }
 
     func testFixedPoliciesAndOneCore() {
