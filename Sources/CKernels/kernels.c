@@ -320,9 +320,15 @@ CLONES void gk_pad2d(const float *restrict src, float *restrict dst, long p0, lo
         for (long i = 0; i < ph * wp; i++) out[i] = 0;
         for (long y = 0; y < h; y++) {
             float *row = out + (ph + y) * wp;
-            for (long x = 0; x < pw; x++) row[x] = 0;
+            if (pw == 1) {
+                // The common padding of one: two stores, not two calls of memset.
+                row[0] = 0;
+                row[wp - 1] = 0;
+            } else {
+                for (long x = 0; x < pw; x++) row[x] = 0;
+                for (long x = pw + w; x < wp; x++) row[x] = 0;
+            }
             for (long x = 0; x < w; x++) row[pw + x] = in[y * w + x];
-            for (long x = pw + w; x < wp; x++) row[x] = 0;
         }
         for (long i = (ph + h) * wp; i < hp * wp; i++) out[i] = 0;
     }
