@@ -18,8 +18,9 @@ extension Parallel {
 /// longer than the same step on one core. So the loop times a short window
 /// of steps each way, keeps the faster way for a while, and times both again.
 /// Each round of trials times the kept way first, then the other way, whose
-/// trial ends at its first step that is clearly slower (a quarter or more):
-/// on a step of 70 ms that splits well, the other way costs one step a round.
+/// trial ends at its first timed step that is clearly slower (a quarter or
+/// more): on a step of 70 ms that splits well, the other way costs two steps
+/// a round (one to settle the caches, one timed) instead of three.
 ///
 /// Only the step itself is timed, never the caller's work between steps. The
 /// choice changes speed, never numbers: a solo step runs the same chunks
@@ -38,9 +39,6 @@ public struct SplitChooser {
     static let minimumWindow = 2, maximumWindow = 512
     /// A step of the other way this many times the kept way's ends its trial.
     static let clearlySlower = 1.25
-    /// Steps at least this long need no step to settle the caches after a
-    /// change of way (moving a core's cache costs tens of microseconds).
-    static let settledStep = 0.005
     /// The faster way is kept for this many trials' worth of steps, times
     /// how much slower the other way was: the slower way's trials then cost
     /// at most about 1/(2·keepTrials) of the steps (2%; less when they end
@@ -143,8 +141,7 @@ public struct SplitChooser {
         case .first:
             note()
             stage = .second
-            let step = solo ? trialSeconds.solo : trialSeconds.split
-            startTrial(solo: !solo, warmUp: step >= Self.settledStep ? 0 : 1)
+            startTrial(solo: !solo, warmUp: 1)
         case .second:
             note()
             let (split, alone) = trialSeconds

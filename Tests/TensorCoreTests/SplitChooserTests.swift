@@ -94,22 +94,22 @@ final class SplitChooserTests: XCTestCase {
     }
 
     /// Slow steps get short windows, and a trial of the other way ends at its
-    /// first clearly slower step: with a 0.2 s step split and 0.36 s alone,
-    /// each round tries one step alone (no step to settle the caches either,
-    /// at that length), under 1% of the steps.
-    func testAClearlySlowerWayIsTriedOneStepARound() {
+    /// first clearly slower timed step: with a 0.2 s step split and 0.36 s
+    /// alone, each round runs two steps alone (one to settle the caches, one
+    /// timed), under 2% of the steps.
+    func testAClearlySlowerWayEndsItsTrialAtItsFirstTimedStep() {
         let (c, ways) = simulate(steps: 400, split: { _ in 0.2 }, solo: { _ in 0.36 })
         let solo = ways.filter { $0 }.count
         XCTAssertGreaterThan(solo, 0)
-        XCTAssertLessThanOrEqual(Double(solo) / 400, 0.01)
+        XCTAssertLessThanOrEqual(Double(solo) / 400, 0.02)
         XCTAssertEqual(c.soloSteps, solo)
-        XCTAssertEqual(Set(soloRuns(ways)), [1])
+        XCTAssertEqual(Set(soloRuns(ways)), [2])
         XCTAssertEqual(
             Array(ways[0..<3]), [false, false, false], "the loop starts split: one step to settle, a window of two")
     }
 
-    /// A way only a little slower (1.1 times) is timed over its whole window:
-    /// short steps settle for one step first, long ones do not.
+    /// A way only a little slower (1.1 times) is timed over its whole window,
+    /// after one step to settle.
     func testANearlyEqualWayGetsItsWholeWindow() {
         let (short, shortWays) = simulate(steps: 3000, split: { _ in 0.001 }, solo: { _ in 0.0011 })
         XCTAssertEqual(short.switches, 0)
@@ -121,7 +121,7 @@ final class SplitChooserTests: XCTestCase {
         XCTAssertTrue(runs.dropFirst().dropLast().allSatisfy { (20...21).contains($0) }, "\(runs)")
         let (long, longWays) = simulate(steps: 600, split: { _ in 0.05 }, solo: { _ in 0.055 })
         XCTAssertEqual(long.switches, 0)
-        XCTAssertEqual(Set(soloRuns(longWays)), [2])
+        XCTAssertEqual(Set(soloRuns(longWays)), [3])
     }
 
     func testFixedPoliciesAndOneCore() {
